@@ -1,0 +1,82 @@
+package smartlic
+
+import (
+	"regexp"
+	"strings"
+	"time"
+)
+
+// MaxVADepth is how deep Virtual Accounts may nest: a top-level VA has depth
+// 1, its child depth 2, and so on.
+const MaxVADepth = 10
+
+// DefaultVAName is the Virtual Account every Smart Account is created with.
+const DefaultVAName = "DEFAULT"
+
+// SmartAccountStatus is where a Smart Account is in its life.
+type SmartAccountStatus string
+
+const (
+	SARequested SmartAccountStatus = "requested" // awaiting approval
+	SAActive    SmartAccountStatus = "active"
+)
+
+// SmartAccount is a customer organisation, identified by its domain.
+type SmartAccount struct {
+	ID         string             `json:"id"`
+	Name       string             `json:"name"`
+	Domain     string             `json:"domain"`
+	LimitedUse bool               `json:"limited_use"`
+	Status     SmartAccountStatus `json:"status"`
+	CreatedAt  time.Time          `json:"created_at"`
+}
+
+// VirtualAccount is a node in a Smart Account's tree; licenses are pooled per VA.
+type VirtualAccount struct {
+	ID             string    `json:"id"`
+	SmartAccountID string    `json:"smart_account_id"`
+	ParentID       string    `json:"parent_id,omitempty"` // empty for a top-level VA
+	Name           string    `json:"name"`
+	Description    string    `json:"description"`
+	Depth          int       `json:"depth"` // 1 for top-level
+	CreatedAt      time.Time `json:"created_at"`
+}
+
+var domainRE = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+
+// NormalizeDomain lower-cases a domain and checks its shape.
+func NormalizeDomain(field, d string) (string, error) {
+	d = strings.ToLower(strings.TrimSpace(d))
+	if len(d) > 253 || !domainRE.MatchString(d) {
+		return "", Invalid(field, "must be a DNS domain such as example.com (got %q)", d)
+	}
+	return d, nil
+}
+
+// Validate checks a Smart Account before it is stored.
+func (sa SmartAccount) Validate() error {
+	if err := ValidateName("name", sa.Name, 200); err != nil {
+		return err
+	}
+	if _, err := NormalizeDomain("domain", sa.Domain); err != nil {
+		return err
+	}
+	switch sa.Status {
+	case SARequested, SAActive:
+	default:
+		return Invalid("status", "must be %q or %q", SARequested, SAActive)
+	}
+	return nil
+}
+
+// ValidateVAName checks a Virtual Account name. Names are unique within a
+// Smart Account and may address a VA in URLs, so '/' is not allowed.
+func ValidateVAName(field, name string) error {
+	if err := ValidateName(field, name, 100); err != nil {
+		return err
+	}
+	if strings.ContainsAny(name, "/?#%") {
+		return Invalid(field, "must not contain '/', '?', '#' or '%%'")
+	}
+	return nil
+}

@@ -1,0 +1,154 @@
+package smartlic
+
+import (
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Term says whether a license runs forever or for a subscription window.
+type Term string
+
+const (
+	TermPerpetual    Term = "perpetual"
+	TermSubscription Term = "subscription"
+)
+
+// Enforcement says what happens when a license type is over-consumed or
+// used without special authorization.
+type Enforcement string
+
+const (
+	// Unenforced licenses may be over-consumed; the overage is shown and
+	// reconciled later (true-up), never blocked.
+	Unenforced Enforcement = "unenforced"
+	// Enforced licenses are refused to an instance once the pool is empty.
+	Enforced Enforcement = "enforced"
+	// ExportControlled licenses need a token that allows export-controlled
+	// functionality; they are otherwise enforced.
+	ExportControlled Enforcement = "export_controlled"
+)
+
+// LicenseType is an entitlement the vendor sells, identified on the wire by
+// its tag (e.g. "network-advantage").
+type LicenseType struct {
+	ID          string      `json:"id"`
+	Tag         string      `json:"tag"`
+	Name        string      `json:"name"`
+	Description string      `json:"description"`
+	Term        Term        `json:"term"`
+	Enforcement Enforcement `json:"enforcement"`
+	CreatedAt   time.Time   `json:"created_at"`
+}
+
+// Product is something the vendor ships that consumes licenses. Its PID is
+// the first half of every instance's UDI (PID:SN).
+type Product struct {
+	ID           string    `json:"id"`
+	PID          string    `json:"pid"`
+	Name         string    `json:"name"`
+	Description  string    `json:"description"`
+	LicenseTypes []string  `json:"license_types"` // tags this product may consume
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+// Allows reports whether the product may consume the license type tag.
+func (p Product) Allows(tag string) bool {
+	for _, t := range p.LicenseTypes {
+		if t == tag {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	tagRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+	pidRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/+-]{0,39}$`)
+	snRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$`)
+)
+
+// ValidateTag checks an entitlement tag: lower case, digits, '.', '_' or
+// '-', at most 64 characters.
+func ValidateTag(field, tag string) error {
+	if !tagRE.MatchString(tag) {
+		return Invalid(field, "must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit (got %q)", tag)
+	}
+	return nil
+}
+
+// ValidatePID checks a product ID as it appears in a UDI.
+func ValidatePID(field, pid string) error {
+	if !pidRE.MatchString(pid) {
+		return Invalid(field, "must be 1-40 characters of A-Z, a-z, 0-9, '.', '_', '/', '+' or '-' (got %q)", pid)
+	}
+	return nil
+}
+
+// ValidateName checks a human name: present, trimmed, at most max runes.
+func ValidateName(field, name string, max int) error {
+	if strings.TrimSpace(name) == "" {
+		return Invalid(field, "is required")
+	}
+	if strings.TrimSpace(name) != name {
+		return Invalid(field, "must not start or end with spaces")
+	}
+	if n := len([]rune(name)); n > max {
+		return Invalid(field, "must be at most %d characters (got %d)", max, n)
+	}
+	for _, r := range name {
+		if r < 0x20 || r == 0x7f {
+			return Invalid(field, "must not contain control characters")
+		}
+	}
+	return nil
+}
+
+// Validate checks a license type before it is stored.
+func (lt LicenseType) Validate() error {
+	if err := ValidateTag("tag", lt.Tag); err != nil {
+		return err
+	}
+	if err := ValidateName("name", lt.Name, 200); err != nil {
+		return err
+	}
+	if len(lt.Description) > 2000 {
+		return Invalid("description", "must be at most 2000 characters")
+	}
+	switch lt.Term {
+	case TermPerpetual, TermSubscription:
+	default:
+		return Invalid("term", "must be %q or %q (got %q)", TermPerpetual, TermSubscription, lt.Term)
+	}
+	switch lt.Enforcement {
+	case Unenforced, Enforced, ExportControlled:
+	default:
+		return Invalid("enforcement", "must be %q, %q or %q (got %q)", Unenforced, Enforced, ExportControlled, lt.Enforcement)
+	}
+	return nil
+}
+
+// Validate checks a product before it is stored; the license type tags are
+// checked for existence by the manager.
+func (p Product) Validate() error {
+	if err := ValidatePID("pid", p.PID); err != nil {
+		return err
+	}
+	if err := ValidateName("name", p.Name, 200); err != nil {
+		return err
+	}
+	if len(p.Description) > 2000 {
+		return Invalid("description", "must be at most 2000 characters")
+	}
+	seen := map[string]bool{}
+	for _, t := range p.LicenseTypes {
+		if err := ValidateTag("license_types", t); err != nil {
+			return err
+		}
+		if seen[t] {
+			return Invalid("license_types", "lists %q twice", t)
+		}
+		seen[t] = true
+	}
+	return nil
+}

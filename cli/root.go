@@ -1,0 +1,58 @@
+// Package cli is the smartlic command line: serve, admin, the API client
+// nouns and the device simulator. Main runs the whole program in-process,
+// so tests drive it exactly as a user would.
+package cli
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/smartlic/smartlic"
+)
+
+// env is what every command reads instead of globals.
+type env struct {
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+	// ready, when set, is told the address a server listens on (tests).
+	ready func(addr string)
+}
+
+// Main runs smartlic with args (without the program name).
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return run(ctx, args, &env{stdout: stdout, stderr: stderr, getenv: os.Getenv})
+}
+
+func run(ctx context.Context, args []string, e *env) error {
+	root := &cobra.Command{
+		Use:           "smartlic",
+		Short:         "Smart software licensing: server, API client and device simulator",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	root.SetArgs(args)
+	root.AddCommand(
+		newServeCmd(e),
+		newAdminCmd(e),
+		newDeviceCmd(e),
+	)
+	addClientCommands(root, e)
+	return root.ExecuteContext(ctx)
+}
+
+// ExitCode maps an error to a process exit status: 2 for bad input, 1 for
+// everything else.
+func ExitCode(err error) int {
+	var e *smartlic.Error
+	if errors.As(err, &e) && e.Code == smartlic.EInvalid {
+		return 2
+	}
+	return 1
+}

@@ -1,0 +1,95 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/smartlic/smartlic"
+	"github.com/smartlic/smartlic/httpapi"
+	"github.com/smartlic/smartlic/manager"
+	"github.com/smartlic/smartlic/store"
+)
+
+// Version is stamped at build time with -ldflags.
+var Version = "dev"
+
+func newServeCmd(e *env) *cobra.Command {
+	var addr, dsn string
+	var demo bool
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the license manager: REST API and device protocol",
+		Long: `Run the license manager. The database is an SQLite file by default
+(created if missing) or PostgreSQL when --db is a postgres:// URL. Migrations
+run at start-up. With --demo the database is seeded with a demo catalogue,
+Smart Account, Virtual Accounts, deposits, a token and registered instances,
+and an operator API key is printed.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return serve(cmd.Context(), e, addr, dsn, demo)
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "host:port to listen on (port 0 picks a free port)")
+	cmd.Flags().StringVar(&dsn, "db", "smartlic.db", "SQLite file path or postgres:// URL")
+	cmd.Flags().BoolVar(&demo, "demo", false, "seed demo data and print an operator API key")
+	return cmd
+}
+
+func serve(ctx context.Context, e *env, addr, dsn string, demo bool) error {
+	log := slog.New(slog.NewTextHandler(e.stderr, nil))
+	st, err := store.Open(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	mgr, err := manager.New(ctx, st, smartlic.SystemClock{})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return smartlic.Invalid("addr", "cannot listen on %s: %v", addr, err)
+	}
+	srv := &http.Server{
+		Handler:           httpapi.New(mgr, httpapi.Options{Logger: log, Version: Version}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	url := "http://" + ln.Addr().String()
+	fmt.Fprintf(e.stdout, "smartlic %s listening on %s (database: %s)\n", Version, url, store.Describe(dsn))
+	fmt.Fprintf(e.stdout, "API: %s/api/v1   OpenAPI: %s/api/v1/openapi.json\n", url, url)
+	if demo {
+		if err := seedDemo(ctx, e, mgr, url); err != nil {
+			srv.Close()
+			return fmt.Errorf("seed demo data: %w", err)
+		}
+	}
+	if e.ready != nil {
+		e.ready(url)
+	}
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,140 @@
+package smartlic
+
+import (
+	"strings"
+	"time"
+)
+
+// Registration timers of classic Smart Licensing.
+const (
+	IDCertValidity   = 365 * Day // an ID certificate lives a year…
+	IDCertRenewAfter = 180 * Day // …and is renewed after six months
+	AuthValidity     = 90 * Day  // an authorization lives 90 days without contact…
+	AuthRenewAfter   = 30 * Day  // …and is renewed every 30
+	EvaluationPeriod = 90 * Day  // unregistered instances run this long
+	DeviceClockSkew  = 10 * time.Minute
+)
+
+// InstanceMode is how an instance is licensed.
+type InstanceMode string
+
+const (
+	ModeRegistered InstanceMode = "registered" // classic registration with a token
+	ModePolicy     InstanceMode = "policy"     // Smart Licensing Using Policy
+	ModeReserved   InstanceMode = "reserved"   // SLR/PLR
+)
+
+// AuthStatus is the authorization of one usage line.
+type AuthStatus string
+
+const (
+	Authorized      AuthStatus = "authorized"
+	OutOfCompliance AuthStatus = "out_of_compliance" // counted, but the pool is in overage
+	NotAuthorized   AuthStatus = "not_authorized"    // refused: enforced pool empty or export control
+)
+
+// Usage is one license type an instance consumes.
+type Usage struct {
+	LicenseTypeID string     `json:"license_type_id,omitempty"`
+	LicenseTag    string     `json:"tag"`
+	Count         int64      `json:"count"`
+	Status        AuthStatus `json:"status,omitempty"`
+}
+
+// Instance is a registered product instance.
+type Instance struct {
+	ID                    string       `json:"id"`
+	SmartAccountID        string       `json:"smart_account_id"`
+	VirtualAccountID      string       `json:"virtual_account_id"`
+	UDI                   UDI          `json:"udi"`
+	Hostname              string       `json:"hostname"`
+	ProductID             string       `json:"product_id"`
+	Mode                  InstanceMode `json:"mode"`
+	AllowExportControlled bool         `json:"allow_export_controlled"`
+	PublicKey             []byte       `json:"-"`
+	RegisteredAt          time.Time    `json:"registered_at"`
+	LastContactAt         time.Time    `json:"last_contact_at"`
+	AuthorizedAt          *time.Time   `json:"authorized_at,omitempty"`
+	AuthExpiresAt         *time.Time   `json:"auth_expires_at,omitempty"`
+	IDCertExpiresAt       time.Time    `json:"id_cert_expires_at"`
+	Usage                 []Usage      `json:"usage"`
+	// Authorization is derived (AuthorizationAt) when the instance is read.
+	Authorization AuthorizationState `json:"authorization"`
+}
+
+// AuthorizationState is an instance's standing at a moment.
+type AuthorizationState string
+
+const (
+	AuthPending AuthorizationState = "pending"    // registered, never asked for authorization
+	AuthValid   AuthorizationState = "authorized" // every line authorized, not expired
+	AuthOOC     AuthorizationState = "out_of_compliance"
+	AuthExpired AuthorizationState = "authorization_expired" // no contact for 90 days
+)
+
+// AuthorizationAt summarises the instance's authorization at now.
+func (i Instance) AuthorizationAt(now time.Time) AuthorizationState {
+	if i.AuthExpiresAt == nil {
+		return AuthPending
+	}
+	if !now.Before(*i.AuthExpiresAt) {
+		return AuthExpired
+	}
+	for _, u := range i.Usage {
+		if u.Status != Authorized {
+			return AuthOOC
+		}
+	}
+	return AuthValid
+}
+
+// UDI is a Unique Device Identifier: product ID and serial number.
+type UDI struct {
+	PID string `json:"pid"`
+	SN  string `json:"sn"`
+}
+
+func (u UDI) String() string { return u.PID + ":" + u.SN }
+
+// ParseUDI parses "PID:SN".
+func ParseUDI(field, s string) (UDI, error) {
+	pid, sn, ok := strings.Cut(s, ":")
+	if !ok {
+		return UDI{}, Invalid(field, "must be PID:SN, e.g. C9300-24T:FOC2231X0AB (got %q)", s)
+	}
+	u := UDI{PID: pid, SN: sn}
+	return u, u.Validate(field)
+}
+
+// Validate checks both halves of a UDI.
+func (u UDI) Validate(field string) error {
+	if err := ValidatePID(field, u.PID); err != nil {
+		return Invalid(field, "product ID: %s", err.(*Error).Message)
+	}
+	if !snRE.MatchString(u.SN) {
+		return Invalid(field, "serial number must be 1-40 characters of A-Z, a-z, 0-9, '.', '_' or '-' (got %q)", u.SN)
+	}
+	return nil
+}
+
+// ValidateHostname checks an instance's host name (RFC 1123 labels, or
+// empty).
+func ValidateHostname(field, h string) error {
+	if h == "" {
+		return nil
+	}
+	if len(h) > 253 {
+		return Invalid(field, "must be at most 253 characters")
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return Invalid(field, "must be a host name of letters, digits and '-' labels (got %q)", h)
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+				return Invalid(field, "must be a host name of letters, digits and '-' labels (got %q)", h)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,254 @@
+package manager
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"strings"
+	"time"
+
+	"github.com/smartlic/smartlic"
+	"github.com/smartlic/smartlic/sign"
+)
+
+// Register is step one of classic Smart Licensing: an instance presents a
+// token and a public key and receives an ID certificate. The token use, the
+// instance row and its VA membership commit together or not at all.
+//
+// The request is self-signed: its kid is the instance's public key
+// (unpadded base64url), so the signature is checked before the payload is
+// read, and the signature proves the instance holds the private key.
+func (m *Manager) Register(ctx context.Context, env smartlic.Envelope) (smartlic.Envelope, error) {
+	pub, err := base64.RawURLEncoding.DecodeString(env.KeyID)
+	if err != nil || len(pub) != ed25519.PublicKeySize {
+		return smartlic.Envelope{}, smartlic.Errorf(smartlic.ESignature, "kid", "a registration request's kid must be the instance's Ed25519 public key in unpadded base64url")
+	}
+	if err := sign.Verify(env, smartlic.TypeRegisterRequest, pub); err != nil {
+		return smartlic.Envelope{}, err
+	}
+	var req smartlic.RegisterRequest
+	if err := smartlic.DecodePayload(env, &req); err != nil {
+		return smartlic.Envelope{}, err
+	}
+	now := m.clock.Now()
+	switch {
+	case !ed25519.PublicKey(pub).Equal(ed25519.PublicKey(req.PublicKey)):
+		return smartlic.Envelope{}, smartlic.Errorf(smartlic.ESignature, "public_key", "public_key does not match the key that signed the request")
+	case strings.TrimSpace(req.Token) == "":
+		return smartlic.Envelope{}, smartlic.Invalid("token", "a registration token is required")
+	case len(req.Token) > 200:
+		return smartlic.Envelope{}, smartlic.Errorf(smartlic.ETokenUnknown, "token", "registration token not recognised")
+	}
+	if err := req.UDI.Validate("udi"); err != nil {
+		return smartlic.Envelope{}, err
+	}
+	if err := smartlic.ValidateHostname("hostname", req.Hostname); err != nil {
+		return smartlic.Envelope{}, err
+	}
+	if err := checkFresh(req.SentAt, now); err != nil {
+		return smartlic.Envelope{}, err
+	}
+
+	var cert smartlic.IDCert
+	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
+		tok, ok, err := tx.ConsumeToken(ctx, hashSecret(req.Token), now)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return tokenRefusal(ctx, tx, req.Token, now)
+		}
+		va, err := tx.GetVirtualAccountByID(ctx, tok.VirtualAccountID)
+		if err != nil {
+			return err
+		}
+		sa, err := tx.GetSmartAccount(ctx, va.SmartAccountID)
+		if err != nil {
+			return err
+		}
+		if sa.Status != smartlic.SAActive {
+			return smartlic.Errorf(smartlic.EForbidden, "token", "Smart Account %s is awaiting approval", sa.Domain)
+		}
+		product, err := tx.GetProduct(ctx, req.UDI.PID)
+		if smartlic.ErrorCode(err) == smartlic.ENotFound {
+			return smartlic.Invalid("udi", "product ID %q is not in the catalogue", req.UDI.PID)
+		}
+		if err != nil {
+			return err
+		}
+		old, err := tx.GetInstanceByUDI(ctx, req.UDI)
+		switch {
+		case err == nil && !req.Force:
+			return smartlic.Errorf(smartlic.EConflict, "udi", "%s is already registered; deregister it first or register with force", req.UDI)
+		case err == nil:
+			if err := m.removeInstance(ctx, tx, old); err != nil {
+				return err
+			}
+		case smartlic.ErrorCode(err) != smartlic.ENotFound:
+			return err
+		}
+		inst := smartlic.Instance{
+			ID: newID(), SmartAccountID: sa.ID, VirtualAccountID: va.ID, UDI: req.UDI,
+			Hostname: req.Hostname, ProductID: product.ID, Mode: smartlic.ModeRegistered,
+			AllowExportControlled: tok.AllowExportControlled, PublicKey: req.PublicKey,
+			RegisteredAt: now, LastContactAt: now, IDCertExpiresAt: now.Add(smartlic.IDCertValidity),
+		}
+		if err := tx.InsertInstance(ctx, inst); err != nil {
+			return err
+		}
+		cert = idCert(inst, sa, va, now)
+		return nil
+	})
+	if err != nil {
+		return smartlic.Envelope{}, err
+	}
+	return m.seal(smartlic.TypeIDCert, cert)
+}
+
+// tokenRefusal says why ConsumeToken found no usable token.
+func tokenRefusal(ctx context.Context, tx smartlic.Tx, secret string, now time.Time) error {
+	t, err := tx.GetTokenByHash(ctx, hashSecret(secret))
+	if smartlic.ErrorCode(err) == smartlic.ENotFound {
+		return smartlic.Errorf(smartlic.ETokenUnknown, "token", "registration token not recognised")
+	}
+	if err != nil {
+		return err
+	}
+	if err := t.UsableErr(now); err != nil {
+		return err
+	}
+	// The token became usable between the claim and this read: only
+	// possible if a clock went backwards. Refuse rather than guess.
+	return smartlic.Errorf(smartlic.EConflict, "token", "registration token changed during the request; retry")
+}
+
+// Authorize records the usage an instance reports and answers with a signed
+// authorization per license type.
+func (m *Manager) Authorize(ctx context.Context, env smartlic.Envelope) (smartlic.Envelope, error) {
+	var auth smartlic.Authorization
+	err := m.deviceCall(ctx, env, smartlic.TypeAuthRequest, func(tx smartlic.Tx, inst smartlic.Instance, req smartlic.DeviceRequest, now time.Time) error {
+		usage, err := m.applyUsage(ctx, tx, inst, req.Usage)
+		if err != nil {
+			return err
+		}
+		inst.LastContactAt = now
+		inst.AuthorizedAt = &now
+		exp := now.Add(smartlic.AuthValidity)
+		inst.AuthExpiresAt = &exp
+		if err := tx.UpdateInstance(ctx, inst); err != nil {
+			return err
+		}
+		auth = smartlic.Authorization{
+			InstanceID: inst.ID, UDI: inst.UDI, IssuedAt: now,
+			RenewAfter: now.Add(smartlic.AuthRenewAfter), ExpiresAt: exp, Entitlements: usage,
+		}
+		return nil
+	})
+	if err != nil {
+		return smartlic.Envelope{}, err
+	}
+	return m.seal(smartlic.TypeAuthorization, auth)
+}
+
+// RenewID issues a fresh ID certificate to a registered instance.
+func (m *Manager) RenewID(ctx context.Context, env smartlic.Envelope) (smartlic.Envelope, error) {
+	var cert smartlic.IDCert
+	err := m.deviceCall(ctx, env, smartlic.TypeRenewRequest, func(tx smartlic.Tx, inst smartlic.Instance, _ smartlic.DeviceRequest, now time.Time) error {
+		inst.LastContactAt = now
+		inst.IDCertExpiresAt = now.Add(smartlic.IDCertValidity)
+		if err := tx.UpdateInstance(ctx, inst); err != nil {
+			return err
+		}
+		va, err := tx.GetVirtualAccountByID(ctx, inst.VirtualAccountID)
+		if err != nil {
+			return err
+		}
+		sa, err := tx.GetSmartAccount(ctx, inst.SmartAccountID)
+		if err != nil {
+			return err
+		}
+		cert = idCert(inst, sa, va, now)
+		return nil
+	})
+	if err != nil {
+		return smartlic.Envelope{}, err
+	}
+	return m.seal(smartlic.TypeIDCert, cert)
+}
+
+// Deregister removes the instance and returns its usage to the pool.
+func (m *Manager) Deregister(ctx context.Context, env smartlic.Envelope) (smartlic.Envelope, error) {
+	var done smartlic.Deregistered
+	err := m.deviceCall(ctx, env, smartlic.TypeDeregisterRequest, func(tx smartlic.Tx, inst smartlic.Instance, _ smartlic.DeviceRequest, now time.Time) error {
+		done = smartlic.Deregistered{InstanceID: inst.ID, UDI: inst.UDI, At: now}
+		return m.removeInstance(ctx, tx, inst)
+	})
+	if err != nil {
+		return smartlic.Envelope{}, err
+	}
+	return m.seal(smartlic.TypeDeregistered, done)
+}
+
+// deviceCall verifies a request signed by a registered instance, then runs
+// fn in a write transaction with the instance freshly read inside it.
+func (m *Manager) deviceCall(ctx context.Context, env smartlic.Envelope, typ string, fn func(smartlic.Tx, smartlic.Instance, smartlic.DeviceRequest, time.Time) error) error {
+	if err := sign.CheckShape(env); err != nil {
+		return err
+	}
+	now := m.clock.Now()
+	return m.st.Write(ctx, func(tx smartlic.Tx) error {
+		inst, err := tx.GetInstance(ctx, env.KeyID)
+		if smartlic.ErrorCode(err) == smartlic.ENotFound {
+			return smartlic.Errorf(smartlic.ENotRegistered, "kid", "no registered instance %q; register again", env.KeyID)
+		}
+		if err != nil {
+			return err
+		}
+		if err := sign.Verify(env, typ, ed25519.PublicKey(inst.PublicKey)); err != nil {
+			return err
+		}
+		var req smartlic.DeviceRequest
+		if err := smartlic.DecodePayload(env, &req); err != nil {
+			return err
+		}
+		if req.InstanceID != inst.ID || req.UDI != inst.UDI {
+			return smartlic.Errorf(smartlic.ESignature, "instance_id", "request is about another instance than the one that signed it")
+		}
+		if typ != smartlic.TypeAuthRequest && len(req.Usage) > 0 {
+			return smartlic.Invalid("usage", "only authorization requests carry usage")
+		}
+		if err := checkFresh(req.SentAt, now); err != nil {
+			return err
+		}
+		return fn(tx, inst, req, now)
+	})
+}
+
+// checkFresh refuses requests stamped too far from the manager's clock, so
+// a captured request cannot be replayed later.
+func checkFresh(sent, now time.Time) error {
+	if sent.IsZero() {
+		return smartlic.Invalid("sent_at", "is required")
+	}
+	if d := now.Sub(sent); d > smartlic.DeviceClockSkew || d < -smartlic.DeviceClockSkew {
+		return smartlic.Invalid("sent_at", "differs from the manager's clock by %s (at most %s allowed); check the device clock", d.Round(time.Second), smartlic.DeviceClockSkew)
+	}
+	return nil
+}
+
+func (m *Manager) seal(typ string, payload any) (smartlic.Envelope, error) {
+	env, err := sign.Seal(typ, m.key.ID, ed25519.PrivateKey(m.key.PrivateKey), payload)
+	if err != nil {
+		return env, smartlic.Internal(err, "signing the answer")
+	}
+	return env, nil
+}
+
+func idCert(inst smartlic.Instance, sa smartlic.SmartAccount, va smartlic.VirtualAccount, now time.Time) smartlic.IDCert {
+	return smartlic.IDCert{
+		Serial: newID(), InstanceID: inst.ID, UDI: inst.UDI,
+		SmartAccount: sa.Domain, SmartAccountName: sa.Name, VirtualAccount: va.Name,
+		PublicKey: inst.PublicKey, IssuedAt: now,
+		RenewAfter: now.Add(smartlic.IDCertRenewAfter), ExpiresAt: inst.IDCertExpiresAt,
+	}
+}

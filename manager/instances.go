@@ -1,0 +1,229 @@
+package manager
+
+import (
+	"context"
+	"sort"
+	"strings"
+
+	"github.com/smartlic/smartlic"
+)
+
+// maxUsageLines bounds one authorization request.
+const maxUsageLines = 200
+
+// applyUsage replaces inst's usage with lines and keeps the VA's pool
+// counters in step, inside the caller's transaction. Counters move first
+// and are read back afterwards, so two instances racing for the last
+// enforced license serialise on the counter row instead of both seeing it
+// free. Rows are touched in license-type order so concurrent transactions
+// lock them in one order and cannot deadlock.
+func (m *Manager) applyUsage(ctx context.Context, tx smartlic.Tx, inst smartlic.Instance, lines []smartlic.Usage) ([]smartlic.Usage, error) {
+	if len(lines) > maxUsageLines {
+		return nil, smartlic.Invalid("usage", "at most %d license types per request (got %d)", maxUsageLines, len(lines))
+	}
+	product, err := tx.GetProduct(ctx, inst.ProductID)
+	if err != nil {
+		return nil, err
+	}
+	type line struct {
+		lt      smartlic.LicenseType
+		count   int64
+		counted int64 // what the pool counts for this instance after the change
+		old     int64 // what it counted before
+	}
+	byType := map[string]*line{}
+	for _, u := range inst.Usage {
+		byType[u.LicenseTypeID] = &line{old: countedOf(u)}
+	}
+	seen := map[string]bool{}
+	for _, u := range lines {
+		if err := smartlic.ValidateTag("usage.tag", u.LicenseTag); err != nil {
+			return nil, err
+		}
+		if seen[u.LicenseTag] {
+			return nil, smartlic.Invalid("usage.tag", "license %q is listed twice", u.LicenseTag)
+		}
+		seen[u.LicenseTag] = true
+		if u.Count < 0 || u.Count > 1_000_000 {
+			return nil, smartlic.Invalid("usage.count", "must be between 0 and 1000000 (got %d for %q)", u.Count, u.LicenseTag)
+		}
+		if !product.Allows(u.LicenseTag) {
+			return nil, smartlic.Invalid("usage.tag", "product %s may not consume license %q", product.PID, u.LicenseTag)
+		}
+		lt, err := getLicenseType(ctx, tx, u.LicenseTag, "usage.tag")
+		if err != nil {
+			return nil, err
+		}
+		l := byType[lt.ID]
+		if l == nil {
+			l = &line{}
+			byType[lt.ID] = l
+		}
+		l.lt, l.count = lt, u.Count
+		if u.Count > 0 && !(lt.Enforcement == smartlic.ExportControlled && !inst.AllowExportControlled) {
+			l.counted = u.Count
+		}
+	}
+	ids := make([]string, 0, len(byType))
+	for id := range byType {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		if l := byType[id]; l.counted != l.old {
+			if err := tx.AddInUse(ctx, inst.VirtualAccountID, id, l.counted-l.old); err != nil {
+				return nil, err
+			}
+		}
+	}
+	purchased, inUse, err := m.poolState(ctx, tx, inst.VirtualAccountID)
+	if err != nil {
+		return nil, err
+	}
+	var out []smartlic.Usage
+	for _, id := range ids {
+		l := byType[id]
+		if l.count == 0 {
+			continue // stopped using it
+		}
+		u := smartlic.Usage{LicenseTypeID: id, LicenseTag: l.lt.Tag, Count: l.count, Status: smartlic.Authorized}
+		switch {
+		case l.counted == 0:
+			u.Status = smartlic.NotAuthorized // export-controlled without permission
+		case inUse[id] <= purchased[id]:
+		case l.lt.Enforcement == smartlic.Unenforced:
+			u.Status = smartlic.OutOfCompliance
+		default:
+			// Enforced and the pool cannot cover it: the instance gets none
+			// of this license and gives back what it just took.
+			u.Status = smartlic.NotAuthorized
+			if err := tx.AddInUse(ctx, inst.VirtualAccountID, id, -l.counted); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, u)
+	}
+	if err := tx.SetUsage(ctx, inst.ID, out); err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].LicenseTag < out[j].LicenseTag })
+	return out, nil
+}
+
+// countedOf is what a stored usage line adds to its pool.
+func countedOf(u smartlic.Usage) int64 {
+	if u.Status == smartlic.NotAuthorized {
+		return 0
+	}
+	return u.Count
+}
+
+// poolState returns purchased (active deposits) and in-use per license type
+// of one VA.
+func (m *Manager) poolState(ctx context.Context, tx smartlic.Tx, vaID string) (purchased, inUse map[string]int64, err error) {
+	deposits, err := tx.DepositsOf(ctx, []string{vaID})
+	if err != nil {
+		return nil, nil, err
+	}
+	counters, err := tx.PoolCountersOf(ctx, []string{vaID})
+	if err != nil {
+		return nil, nil, err
+	}
+	now := m.clock.Now()
+	purchased, inUse = map[string]int64{}, map[string]int64{}
+	for _, d := range deposits {
+		if d.ActiveAt(now) {
+			purchased[d.LicenseTypeID] += d.Quantity
+		}
+	}
+	for _, c := range counters {
+		inUse[c.LicenseTypeID] += c.InUse
+	}
+	return purchased, inUse, nil
+}
+
+// removeInstance deletes inst and gives its usage back to the pool.
+func (m *Manager) removeInstance(ctx context.Context, tx smartlic.Tx, inst smartlic.Instance) error {
+	usage := append([]smartlic.Usage(nil), inst.Usage...)
+	sort.Slice(usage, func(i, j int) bool { return usage[i].LicenseTypeID < usage[j].LicenseTypeID })
+	for _, u := range usage {
+		if n := countedOf(u); n != 0 {
+			if err := tx.AddInUse(ctx, inst.VirtualAccountID, u.LicenseTypeID, -n); err != nil {
+				return err
+			}
+		}
+	}
+	return tx.DeleteInstance(ctx, inst.ID)
+}
+
+// ListInstances lists the instances registered in a VA.
+func (m *Manager) ListInstances(ctx context.Context, saKey, vaKey string, p smartlic.Page) ([]smartlic.Instance, string, error) {
+	p, err := fetchPage(p)
+	if err != nil {
+		return nil, "", err
+	}
+	var out []smartlic.Instance
+	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
+		_, va, err := getVA(ctx, tx, saKey, vaKey)
+		if err != nil {
+			return err
+		}
+		out, err = tx.ListInstances(ctx, va.ID, p)
+		return err
+	})
+	out, next := cutPage(p, out, func(i smartlic.Instance) string { return i.ID })
+	now := m.clock.Now()
+	for i := range out {
+		out[i].Authorization = out[i].AuthorizationAt(now)
+	}
+	return out, next, err
+}
+
+// GetInstance finds an instance of a VA by id or UDI.
+func (m *Manager) GetInstance(ctx context.Context, saKey, vaKey, key string) (inst smartlic.Instance, err error) {
+	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
+		inst, err = getInstanceIn(ctx, tx, saKey, vaKey, key)
+		return err
+	})
+	inst.Authorization = inst.AuthorizationAt(m.clock.Now())
+	return inst, err
+}
+
+// RemoveInstance deletes an instance from the portal side (the device is
+// gone or replaced) and returns its usage to the pool.
+func (m *Manager) RemoveInstance(ctx context.Context, saKey, vaKey, key string) error {
+	if err := requireOperator(ctx); err != nil {
+		return err
+	}
+	return m.st.Write(ctx, func(tx smartlic.Tx) error {
+		inst, err := getInstanceIn(ctx, tx, saKey, vaKey, key)
+		if err != nil {
+			return err
+		}
+		return m.removeInstance(ctx, tx, inst)
+	})
+}
+
+func getInstanceIn(ctx context.Context, tx smartlic.Tx, saKey, vaKey, key string) (smartlic.Instance, error) {
+	_, va, err := getVA(ctx, tx, saKey, vaKey)
+	if err != nil {
+		return smartlic.Instance{}, err
+	}
+	var inst smartlic.Instance
+	if strings.Contains(key, ":") {
+		udi, err := smartlic.ParseUDI("instance", key)
+		if err != nil {
+			return inst, err
+		}
+		inst, err = tx.GetInstanceByUDI(ctx, udi)
+		if err != nil {
+			return inst, err
+		}
+	} else if inst, err = tx.GetInstance(ctx, key); err != nil {
+		return inst, err
+	}
+	if inst.VirtualAccountID != va.ID {
+		return smartlic.Instance{}, smartlic.NotFound("instance %q not found in Virtual Account %q", key, va.Name)
+	}
+	return inst, nil
+}

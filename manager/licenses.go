@@ -1,0 +1,159 @@
+package manager
+
+import (
+	"context"
+
+	"github.com/smartlic/smartlic"
+)
+
+// CreateDeposit puts licenses of one type into a VA.
+func (m *Manager) CreateDeposit(ctx context.Context, saKey, vaKey string, in smartlic.DepositInput) (d smartlic.Deposit, err error) {
+	if err := requireOperator(ctx); err != nil {
+		return d, err
+	}
+	now := m.clock.Now()
+	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
+		_, va, err := getVA(ctx, tx, saKey, vaKey)
+		if err != nil {
+			return err
+		}
+		lt, err := getLicenseType(ctx, tx, in.License, "license")
+		if err != nil {
+			return err
+		}
+		d = smartlic.Deposit{
+			ID: newID(), VirtualAccountID: va.ID, OrderNumber: in.OrderNumber,
+			LicenseTypeID: lt.ID, LicenseTag: lt.Tag, Quantity: in.Quantity,
+			StartsAt: now, CreatedAt: now,
+		}
+		if in.StartsAt != nil {
+			d.StartsAt = in.StartsAt.UTC()
+		}
+		switch {
+		case lt.Term == smartlic.TermSubscription && in.EndsAt == nil:
+			return smartlic.Invalid("ends_at", "is required: %q is a subscription license", lt.Tag)
+		case lt.Term == smartlic.TermPerpetual && in.EndsAt != nil:
+			return smartlic.Invalid("ends_at", "must not be set: %q is a perpetual license", lt.Tag)
+		case in.EndsAt != nil:
+			end := in.EndsAt.UTC()
+			d.EndsAt = &end
+		}
+		if err := d.Validate(); err != nil {
+			return err
+		}
+		return tx.InsertDeposit(ctx, d)
+	})
+	return d, err
+}
+
+// ListDeposits lists a VA's deposits.
+func (m *Manager) ListDeposits(ctx context.Context, saKey, vaKey string, p smartlic.Page) ([]smartlic.Deposit, string, error) {
+	p, err := fetchPage(p)
+	if err != nil {
+		return nil, "", err
+	}
+	var out []smartlic.Deposit
+	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
+		_, va, err := getVA(ctx, tx, saKey, vaKey)
+		if err != nil {
+			return err
+		}
+		out, err = tx.ListDeposits(ctx, va.ID, p)
+		return err
+	})
+	out, next := cutPage(p, out, func(d smartlic.Deposit) string { return d.ID })
+	return out, next, err
+}
+
+// ListPools shows a VA's pools, optionally rolled up over its descendants.
+// It reads counters and deposits, never instances, so it costs the same
+// with ten instances or a hundred thousand.
+func (m *Manager) ListPools(ctx context.Context, saKey, vaKey string, rollup bool) (pools []smartlic.Pool, err error) {
+	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
+		sa, va, err := getVA(ctx, tx, saKey, vaKey)
+		if err != nil {
+			return err
+		}
+		ids, rollupTo := []string{va.ID}, ""
+		if rollup {
+			all, err := tx.AllVirtualAccounts(ctx, sa.ID)
+			if err != nil {
+				return err
+			}
+			ids, rollupTo = idsOf(newVATree(all).subtree(va.ID)), va.ID
+		}
+		pools, err = m.pools(ctx, tx, ids, rollupTo)
+		return err
+	})
+	return pools, err
+}
+
+// ListAccountPools shows the whole Smart Account, one row per license type.
+func (m *Manager) ListAccountPools(ctx context.Context, saKey string) (pools []smartlic.Pool, err error) {
+	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
+		sa, err := getSA(ctx, tx, saKey)
+		if err != nil {
+			return err
+		}
+		all, err := tx.AllVirtualAccounts(ctx, sa.ID)
+		if err != nil {
+			return err
+		}
+		pools, err = m.pools(ctx, tx, idsOf(all), sa.ID)
+		for i := range pools {
+			pools[i].VirtualAccountID = "" // an account-wide row belongs to no single VA
+		}
+		return err
+	})
+	return pools, err
+}
+
+func (m *Manager) pools(ctx context.Context, tx smartlic.Tx, vaIDs []string, rollupTo string) ([]smartlic.Pool, error) {
+	counters, err := tx.PoolCountersOf(ctx, vaIDs)
+	if err != nil {
+		return nil, err
+	}
+	deposits, err := tx.DepositsOf(ctx, vaIDs)
+	if err != nil {
+		return nil, err
+	}
+	types := map[string]smartlic.LicenseType{}
+	need := func(id string) error {
+		if _, ok := types[id]; ok {
+			return nil
+		}
+		lt, err := tx.GetLicenseType(ctx, id)
+		types[id] = lt
+		return err
+	}
+	for _, c := range counters {
+		if err := need(c.LicenseTypeID); err != nil {
+			return nil, err
+		}
+	}
+	for _, d := range deposits {
+		if err := need(d.LicenseTypeID); err != nil {
+			return nil, err
+		}
+	}
+	return smartlic.ComputePools(m.clock.Now(), types, counters, deposits, rollupTo), nil
+}
+
+func idsOf(vas []smartlic.VirtualAccount) []string {
+	ids := make([]string, len(vas))
+	for i, v := range vas {
+		ids[i] = v.ID
+	}
+	return ids
+}
+
+func getLicenseType(ctx context.Context, tx smartlic.Tx, key, field string) (smartlic.LicenseType, error) {
+	if key == "" {
+		return smartlic.LicenseType{}, smartlic.Invalid(field, "a license type tag is required")
+	}
+	lt, err := tx.GetLicenseType(ctx, key)
+	if smartlic.ErrorCode(err) == smartlic.ENotFound {
+		return lt, smartlic.Invalid(field, "unknown license type %q", key)
+	}
+	return lt, err
+}

@@ -1,0 +1,117 @@
+package manager
+
+import (
+	"context"
+	"time"
+
+	"github.com/smartlic/smartlic"
+)
+
+// tokenPrefix marks registration tokens.
+const tokenPrefix = "slt_"
+
+// CreateToken makes a registration token for a VA. The secret is in the
+// answer and nowhere else: only its hash is stored.
+func (m *Manager) CreateToken(ctx context.Context, saKey, vaKey string, in smartlic.TokenInput) (t smartlic.Token, err error) {
+	if err := requireOperator(ctx); err != nil {
+		return t, err
+	}
+	if in.ExpiresInDays < smartlic.MinTokenDays || in.ExpiresInDays > smartlic.MaxTokenDays {
+		return t, smartlic.Invalid("expires_in_days", "must be between %d and %d (got %d)", smartlic.MinTokenDays, smartlic.MaxTokenDays, in.ExpiresInDays)
+	}
+	if in.MaxUses != nil && (*in.MaxUses < 1 || *in.MaxUses > 1_000_000) {
+		return t, smartlic.Invalid("max_uses", "must be between 1 and 1000000 when set (got %d)", *in.MaxUses)
+	}
+	if len([]rune(in.Description)) > 200 {
+		return t, smartlic.Invalid("description", "must be at most 200 characters")
+	}
+	secret, err := newSecret(tokenPrefix)
+	if err != nil {
+		return t, err
+	}
+	now := m.clock.Now()
+	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
+		sa, va, err := getVA(ctx, tx, saKey, vaKey)
+		if err != nil {
+			return err
+		}
+		if sa.Status != smartlic.SAActive {
+			return smartlic.Errorf(smartlic.EConflict, "sa", "Smart Account %s is awaiting approval; tokens can be created once it is active", sa.Domain)
+		}
+		t = smartlic.Token{
+			ID: newID(), VirtualAccountID: va.ID, Description: in.Description,
+			ExpiresAt: now.Add(time.Duration(in.ExpiresInDays) * smartlic.Day),
+			MaxUses:   in.MaxUses, AllowExportControlled: in.AllowExportControlled,
+			CreatedAt: now, Hash: hashSecret(secret),
+		}
+		return tx.InsertToken(ctx, t)
+	})
+	t.Secret = secret
+	if err != nil {
+		return smartlic.Token{}, err
+	}
+	return t, nil
+}
+
+// GetToken shows a token of a VA (never its secret).
+func (m *Manager) GetToken(ctx context.Context, saKey, vaKey, id string) (t smartlic.Token, err error) {
+	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
+		t, err = getTokenIn(ctx, tx, saKey, vaKey, id)
+		return err
+	})
+	return t, err
+}
+
+// ListTokens lists a VA's tokens.
+func (m *Manager) ListTokens(ctx context.Context, saKey, vaKey string, p smartlic.Page) ([]smartlic.Token, string, error) {
+	p, err := fetchPage(p)
+	if err != nil {
+		return nil, "", err
+	}
+	var out []smartlic.Token
+	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
+		_, va, err := getVA(ctx, tx, saKey, vaKey)
+		if err != nil {
+			return err
+		}
+		out, err = tx.ListTokens(ctx, va.ID, p)
+		return err
+	})
+	out, next := cutPage(p, out, func(t smartlic.Token) string { return t.ID })
+	return out, next, err
+}
+
+// RevokeToken stops a token from registering anything more. Instances it
+// already registered stay registered. Revoking twice is harmless.
+func (m *Manager) RevokeToken(ctx context.Context, saKey, vaKey, id string) (t smartlic.Token, err error) {
+	if err := requireOperator(ctx); err != nil {
+		return t, err
+	}
+	now := m.clock.Now()
+	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
+		if t, err = getTokenIn(ctx, tx, saKey, vaKey, id); err != nil {
+			return err
+		}
+		if t.RevokedAt != nil {
+			return nil
+		}
+		if err := tx.RevokeToken(ctx, t.ID, now); err != nil {
+			return err
+		}
+		t.RevokedAt = &now
+		return nil
+	})
+	return t, err
+}
+
+func getTokenIn(ctx context.Context, tx smartlic.Tx, saKey, vaKey, id string) (smartlic.Token, error) {
+	_, va, err := getVA(ctx, tx, saKey, vaKey)
+	if err != nil {
+		return smartlic.Token{}, err
+	}
+	t, err := tx.GetToken(ctx, id)
+	if err == nil && t.VirtualAccountID != va.ID {
+		err = smartlic.NotFound("token %q not found in Virtual Account %q", id, va.Name)
+	}
+	return t, err
+}

@@ -1,0 +1,92 @@
+package smartlic
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Envelope is the one shape of every signed artifact: ID certificates,
+// authorizations, device requests. The signature covers the type and the
+// payload bytes (see sign.Message), so one kind can never be replayed as
+// another.
+type Envelope struct {
+	Type    string `json:"type"`    // "smartlic.<kind>/v1"
+	KeyID   string `json:"kid"`     // signer's key id; for device requests the instance id
+	Payload []byte `json:"payload"` // JSON, base64 on the wire
+	Sig     []byte `json:"sig"`     // base64 on the wire
+}
+
+// Signed document types.
+const (
+	TypeRegisterRequest   = "smartlic.register-request/v1"
+	TypeIDCert            = "smartlic.id-cert/v1"
+	TypeAuthRequest       = "smartlic.auth-request/v1"
+	TypeAuthorization     = "smartlic.authorization/v1"
+	TypeRenewRequest      = "smartlic.renew-request/v1"
+	TypeDeregisterRequest = "smartlic.deregister-request/v1"
+	TypeDeregistered      = "smartlic.deregistered/v1"
+)
+
+// RegisterRequest is signed by the instance's new key (kid "self"): it
+// proves the instance holds the private half of PublicKey.
+type RegisterRequest struct {
+	Token     string    `json:"token"`
+	UDI       UDI       `json:"udi"`
+	Hostname  string    `json:"hostname"`
+	PublicKey []byte    `json:"public_key"` // Ed25519, 32 bytes
+	Force     bool      `json:"force"`      // replace an existing registration of this UDI
+	SentAt    time.Time `json:"sent_at"`
+}
+
+// IDCert is the manager's statement of who the instance is.
+type IDCert struct {
+	Serial           string    `json:"serial"`
+	InstanceID       string    `json:"instance_id"`
+	UDI              UDI       `json:"udi"`
+	SmartAccount     string    `json:"smart_account"` // domain
+	SmartAccountName string    `json:"smart_account_name"`
+	VirtualAccount   string    `json:"virtual_account"` // name
+	PublicKey        []byte    `json:"public_key"`
+	IssuedAt         time.Time `json:"issued_at"`
+	RenewAfter       time.Time `json:"renew_after"`
+	ExpiresAt        time.Time `json:"expires_at"`
+}
+
+// DeviceRequest is the payload of auth, renew and deregister requests,
+// signed with the instance's key (kid = instance id).
+type DeviceRequest struct {
+	InstanceID string    `json:"instance_id"`
+	UDI        UDI       `json:"udi"`
+	SentAt     time.Time `json:"sent_at"`
+	Usage      []Usage   `json:"usage,omitempty"` // auth requests only: tag and count
+}
+
+// Authorization is the manager's answer to an auth request.
+type Authorization struct {
+	InstanceID   string    `json:"instance_id"`
+	UDI          UDI       `json:"udi"`
+	IssuedAt     time.Time `json:"issued_at"`
+	RenewAfter   time.Time `json:"renew_after"`
+	ExpiresAt    time.Time `json:"expires_at"`
+	Entitlements []Usage   `json:"entitlements"` // tag, count, status
+}
+
+// Deregistered confirms a deregistration.
+type Deregistered struct {
+	InstanceID string    `json:"instance_id"`
+	UDI        UDI       `json:"udi"`
+	At         time.Time `json:"at"`
+}
+
+// PublicKeySet lists the manager's verification keys.
+type PublicKeySet struct {
+	Keys []SigningKey `json:"keys"`
+}
+
+// DecodePayload unmarshals an envelope's payload strictly.
+func DecodePayload(env Envelope, v any) error {
+	if err := json.Unmarshal(env.Payload, v); err != nil {
+		return Errorf(ESignature, "payload", "payload is not valid %s JSON: %v", env.Type, err)
+	}
+	return nil
+}

@@ -1,0 +1,148 @@
+// Package sign makes and checks the signed-document envelope every
+// smartlic artifact travels in. Parse, verify, then trust: nothing reads a
+// payload before Verify has returned nil.
+package sign
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/smartlic/smartlic"
+)
+
+// AlgEd25519 is the only algorithm today; the field exists so that keys
+// can change algorithm the way they change id.
+const AlgEd25519 = "Ed25519"
+
+// MaxEnvelopeBytes bounds what Parse accepts.
+const MaxEnvelopeBytes = 64 << 10
+
+var typeRE = regexp.MustCompile(`^smartlic\.[a-z0-9-]{1,40}/v[0-9]{1,3}$`)
+
+// Message is the byte string a signature covers: the type, a zero byte,
+// then the payload. The zero byte cannot occur in a type, so no (type,
+// payload) pair can collide with another.
+func Message(typ string, payload []byte) []byte {
+	m := make([]byte, 0, len(typ)+1+len(payload))
+	m = append(m, typ...)
+	m = append(m, 0)
+	return append(m, payload...)
+}
+
+// NewKey makes a fresh Ed25519 signing key with an id derived from its
+// public half.
+func NewKey(now time.Time) (smartlic.SigningKey, error) {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return smartlic.SigningKey{}, fmt.Errorf("generate ed25519 key: %w", err)
+	}
+	return smartlic.SigningKey{ID: KeyID(pub), Algorithm: AlgEd25519, PublicKey: pub, PrivateKey: priv, CreatedAt: now}, nil
+}
+
+// KeyID is the id of a public key: the first 12 bytes of its SHA-256, in
+// URL-safe base64.
+func KeyID(pub []byte) string {
+	h := sha256.Sum256(pub)
+	return base64.RawURLEncoding.EncodeToString(h[:12])
+}
+
+// Seal marshals payload and signs it as document type typ with priv.
+func Seal(typ, kid string, priv ed25519.PrivateKey, payload any) (smartlic.Envelope, error) {
+	if !typeRE.MatchString(typ) {
+		return smartlic.Envelope{}, fmt.Errorf("sign: bad document type %q", typ)
+	}
+	if len(priv) != ed25519.PrivateKeySize {
+		return smartlic.Envelope{}, fmt.Errorf("sign: private key has %d bytes, want %d", len(priv), ed25519.PrivateKeySize)
+	}
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return smartlic.Envelope{}, fmt.Errorf("sign: marshal %s: %w", typ, err)
+	}
+	return smartlic.Envelope{Type: typ, KeyID: kid, Payload: b, Sig: ed25519.Sign(priv, Message(typ, b))}, nil
+}
+
+// Parse decodes an envelope from JSON, strictly, without trusting it.
+func Parse(data []byte) (smartlic.Envelope, error) {
+	var env smartlic.Envelope
+	if len(data) > MaxEnvelopeBytes {
+		return env, smartlic.Errorf(smartlic.ESignature, "envelope", "signed document larger than %d bytes", MaxEnvelopeBytes)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&env); err != nil {
+		return env, smartlic.Errorf(smartlic.ESignature, "envelope", "not a signed document: %v", err)
+	}
+	return env, CheckShape(env)
+}
+
+// CheckShape checks the envelope's fields are present and well formed.
+func CheckShape(env smartlic.Envelope) error {
+	switch {
+	case !typeRE.MatchString(env.Type):
+		return smartlic.Errorf(smartlic.ESignature, "type", "unknown signed document type %q", env.Type)
+	case env.KeyID == "" || len(env.KeyID) > 100:
+		return smartlic.Errorf(smartlic.ESignature, "kid", "key id is missing or too long")
+	case len(env.Payload) == 0:
+		return smartlic.Errorf(smartlic.ESignature, "payload", "payload is empty")
+	case len(env.Sig) != ed25519.SignatureSize:
+		return smartlic.Errorf(smartlic.ESignature, "sig", "signature must be %d bytes (got %d)", ed25519.SignatureSize, len(env.Sig))
+	}
+	return nil
+}
+
+// Verify checks that env is a document of type want signed by pub. Only
+// after it returns nil may the payload be read.
+func Verify(env smartlic.Envelope, want string, pub ed25519.PublicKey) error {
+	if err := CheckShape(env); err != nil {
+		return err
+	}
+	if env.Type != want {
+		return smartlic.Errorf(smartlic.ESignature, "type", "expected a %s document, got %s", want, env.Type)
+	}
+	if len(pub) != ed25519.PublicKeySize {
+		return smartlic.Errorf(smartlic.ESignature, "kid", "no usable public key for key id %q", env.KeyID)
+	}
+	if !ed25519.Verify(pub, Message(env.Type, env.Payload), env.Sig) {
+		return smartlic.Errorf(smartlic.ESignature, "sig", "signature does not verify: the document was altered or signed by another key")
+	}
+	return nil
+}
+
+// Open verifies env against the key set and decodes its payload into v.
+func Open(env smartlic.Envelope, want string, keys KeySet, v any) error {
+	pub, ok := keys.Lookup(env.KeyID)
+	if !ok {
+		return smartlic.Errorf(smartlic.ESignature, "kid", "unknown signing key %q", env.KeyID)
+	}
+	if err := Verify(env, want, pub); err != nil {
+		return err
+	}
+	return smartlic.DecodePayload(env, v)
+}
+
+// KeySet maps key ids to public keys.
+type KeySet map[string]ed25519.PublicKey
+
+// Lookup returns the public key with id kid.
+func (s KeySet) Lookup(kid string) (ed25519.PublicKey, bool) {
+	k, ok := s[kid]
+	return k, ok
+}
+
+// NewKeySet builds a KeySet from signing keys (only public halves are used).
+func NewKeySet(keys []smartlic.SigningKey) KeySet {
+	s := KeySet{}
+	for _, k := range keys {
+		if k.Algorithm == AlgEd25519 && len(k.PublicKey) == ed25519.PublicKeySize {
+			s[k.ID] = ed25519.PublicKey(k.PublicKey)
+		}
+	}
+	return s
+}

@@ -1,0 +1,162 @@
+package smartlic
+
+import (
+	"context"
+	"time"
+)
+
+// Page asks for one page of a list. Lists are ordered by id, and ids are
+// time-ordered, so After is both a cursor and "created after".
+type Page struct {
+	Limit int    // 1..MaxPageLimit; 0 means DefaultPageLimit
+	After string // id of the last item of the previous page
+}
+
+const (
+	DefaultPageLimit = 100
+	MaxPageLimit     = 1000
+)
+
+// Normalize applies the default limit and checks the bounds.
+func (p Page) Normalize() (Page, error) {
+	if p.Limit == 0 {
+		p.Limit = DefaultPageLimit
+	}
+	if p.Limit < 1 || p.Limit > MaxPageLimit {
+		return p, Invalid("limit", "must be between 1 and %d (got %d)", MaxPageLimit, p.Limit)
+	}
+	if len(p.After) > 100 {
+		return p, Invalid("after", "is not a cursor this server issued")
+	}
+	return p, nil
+}
+
+// APIKey is an operator's key to the REST API. Only its hash is stored.
+type APIKey struct {
+	ID         string     `json:"id"`
+	Email      string     `json:"email"`
+	Role       string     `json:"role"`
+	Hash       string     `json:"-"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+}
+
+// RoleOperator is the vendor operator: catalogue, orders, Smart Account approval.
+const RoleOperator = "operator"
+
+// SigningKey is one of the manager's Ed25519 keys. Keys carry ids so they
+// can rotate; the newest active key signs.
+type SigningKey struct {
+	ID         string    `json:"kid"`
+	Algorithm  string    `json:"alg"`
+	PublicKey  []byte    `json:"public_key"`
+	PrivateKey []byte    `json:"-"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+// Store persists the domain. Every change happens inside Write, which runs
+// fn in one transaction: it commits when fn returns nil and rolls back
+// otherwise, so a rejected request changes nothing. Write transactions are
+// serialised per row touched (PostgreSQL) or globally (SQLite).
+type Store interface {
+	Read(ctx context.Context, fn func(Tx) error) error
+	Write(ctx context.Context, fn func(Tx) error) error
+	Close() error
+}
+
+// Tx is the set of storage primitives available inside a transaction.
+// Methods return *Error with ENotFound for a missing row and EConflict for
+// a unique violation (Field names the column's input).
+type Tx interface {
+	// Signing keys.
+	InsertSigningKey(ctx context.Context, k SigningKey) error
+	ListSigningKeys(ctx context.Context) ([]SigningKey, error)
+
+	// API keys.
+	InsertAPIKey(ctx context.Context, k APIKey) error
+	GetAPIKeyByHash(ctx context.Context, hash string) (APIKey, error)
+	TouchAPIKey(ctx context.Context, id string, at time.Time) error
+
+	// Catalogue. Get* accept an id or the natural key (tag, PID).
+	InsertLicenseType(ctx context.Context, lt LicenseType) error
+	GetLicenseType(ctx context.Context, idOrTag string) (LicenseType, error)
+	ListLicenseTypes(ctx context.Context, p Page) ([]LicenseType, error)
+	DeleteLicenseType(ctx context.Context, id string) error
+	InsertProduct(ctx context.Context, p Product) error
+	GetProduct(ctx context.Context, idOrPID string) (Product, error)
+	ListProducts(ctx context.Context, p Page) ([]Product, error)
+	UpdateProduct(ctx context.Context, p Product) error
+	DeleteProduct(ctx context.Context, id string) error
+	// LicenseTypeInUse reports whether any product, deposit or usage refers to it.
+	LicenseTypeInUse(ctx context.Context, id string) (bool, error)
+	// ProductInUse reports whether any instance refers to it.
+	ProductInUse(ctx context.Context, id string) (bool, error)
+
+	// Smart Accounts. GetSmartAccount accepts an id or the domain.
+	InsertSmartAccount(ctx context.Context, sa SmartAccount) error
+	GetSmartAccount(ctx context.Context, idOrDomain string) (SmartAccount, error)
+	ListSmartAccounts(ctx context.Context, p Page) ([]SmartAccount, error)
+	UpdateSmartAccount(ctx context.Context, sa SmartAccount) error
+	// LockSmartAccount serialises tree changes within one Smart Account
+	// (SELECT … FOR UPDATE on PostgreSQL; SQLite writers are already serial).
+	LockSmartAccount(ctx context.Context, id string) error
+
+	// Virtual Accounts. GetVirtualAccount accepts an id or the name within the SA.
+	InsertVirtualAccount(ctx context.Context, va VirtualAccount) error
+	GetVirtualAccount(ctx context.Context, saID, idOrName string) (VirtualAccount, error)
+	GetVirtualAccountByID(ctx context.Context, id string) (VirtualAccount, error)
+	ListVirtualAccounts(ctx context.Context, saID string, p Page) ([]VirtualAccount, error)
+	// AllVirtualAccounts returns the whole tree of a Smart Account (bounded
+	// by the product's limits, so not paged).
+	AllVirtualAccounts(ctx context.Context, saID string) ([]VirtualAccount, error)
+	UpdateVirtualAccount(ctx context.Context, va VirtualAccount) error
+	DeleteVirtualAccount(ctx context.Context, id string) error
+	// VirtualAccountContents counts what keeps a VA from being deleted:
+	// children, deposits, instances and tokens still usable at now.
+	VirtualAccountContents(ctx context.Context, id string, now time.Time) (VAContents, error)
+
+	// Deposits.
+	InsertDeposit(ctx context.Context, d Deposit) error
+	ListDeposits(ctx context.Context, vaID string, p Page) ([]Deposit, error)
+	// DepositsOf returns every deposit of the given VAs (for pool views).
+	DepositsOf(ctx context.Context, vaIDs []string) ([]Deposit, error)
+
+	// Pools: maintained in-use counters.
+	AddInUse(ctx context.Context, vaID, licenseTypeID string, delta int64) error
+	PoolCountersOf(ctx context.Context, vaIDs []string) ([]PoolCounter, error)
+
+	// Tokens.
+	InsertToken(ctx context.Context, t Token) error
+	GetToken(ctx context.Context, id string) (Token, error)
+	GetTokenByHash(ctx context.Context, hash string) (Token, error)
+	ListTokens(ctx context.Context, vaID string, p Page) ([]Token, error)
+	RevokeToken(ctx context.Context, id string, at time.Time) error
+	// ConsumeToken adds one use to the token with this hash if it is not
+	// revoked, not expired at now and not used up, in one statement. ok is
+	// false when no row qualified; the caller then reads the token to say why.
+	ConsumeToken(ctx context.Context, hash string, now time.Time) (t Token, ok bool, err error)
+
+	// Instances.
+	InsertInstance(ctx context.Context, i Instance) error
+	GetInstance(ctx context.Context, id string) (Instance, error)
+	GetInstanceByUDI(ctx context.Context, udi UDI) (Instance, error)
+	ListInstances(ctx context.Context, vaID string, p Page) ([]Instance, error)
+	// UpdateInstance writes everything but the usage lines.
+	UpdateInstance(ctx context.Context, i Instance) error
+	// SetUsage replaces the usage lines of an instance.
+	SetUsage(ctx context.Context, instanceID string, usage []Usage) error
+	DeleteInstance(ctx context.Context, id string) error
+}
+
+// VAContents is what a Virtual Account holds.
+type VAContents struct {
+	Children  int64 `json:"children"`
+	Deposits  int64 `json:"deposits"`
+	Tokens    int64 `json:"active_tokens"`
+	Instances int64 `json:"instances"`
+}
+
+// Empty reports whether the VA holds nothing.
+func (c VAContents) Empty() bool {
+	return c.Children == 0 && c.Deposits == 0 && c.Tokens == 0 && c.Instances == 0
+}
