@@ -1,0 +1,87 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/smartlic/smartlic"
+)
+
+var instanceTable = table[smartlic.Instance]{
+	header: []string{"UDI", "HOSTNAME", "MODE", "AUTHORIZATION", "LAST CONTACT", "ID"},
+	row: func(i smartlic.Instance) []string {
+		return []string{i.UDI.String(), i.Hostname, string(i.Mode), human(i.Authorization), fmtTime(i.LastContactAt), i.ID}
+	},
+}
+
+var usageTable = table[smartlic.Usage]{
+	header: []string{"LICENSE", "COUNT", "STATUS"},
+	row: func(u smartlic.Usage) []string {
+		return []string{u.LicenseTag, fmtInt(u.Count), human(u.Status)}
+	},
+}
+
+func newInstanceCmd(f *clientFlags) *cobra.Command {
+	var s scope
+	cmd := group("instance", "Show and remove registered product instances",
+		newListCmd(f, "List a Virtual Account's product instances", instanceTable,
+			func(ctx context.Context, a api, p smartlic.Page) ([]smartlic.Instance, string, error) {
+				sa, err := f.account(s.account)
+				if err != nil {
+					return nil, "", err
+				}
+				return a.ListInstances(ctx, sa, s.va, p)
+			}),
+		&cobra.Command{
+			Use:   "get ID|UDI",
+			Short: "Show a product instance and the licenses it uses",
+			Args:  args("ID|UDI"),
+			RunE: func(cmd *cobra.Command, argv []string) error {
+				return f.run(cmd, func(ctx context.Context, a api, p printer) error {
+					sa, err := f.account(s.account)
+					if err != nil {
+						return err
+					}
+					got, err := a.GetInstance(ctx, sa, s.va, argv[0])
+					if err != nil {
+						return err
+					}
+					if err := printOne(p, got, instanceTable); err != nil || p.json {
+						return err
+					}
+					if len(got.Usage) == 0 {
+						fmt.Fprintln(p.w, "\nNo license usage reported.")
+						return nil
+					}
+					fmt.Fprintln(p.w)
+					return printList(p, got.Usage, "", usageTable)
+				})
+			},
+		},
+		&cobra.Command{
+			Use:   "remove ID|UDI",
+			Short: "Remove a product instance and return its licenses to the pool",
+			Args:  args("ID|UDI"),
+			RunE: func(cmd *cobra.Command, argv []string) error {
+				return f.run(cmd, func(ctx context.Context, a api, p printer) error {
+					sa, err := f.account(s.account)
+					if err != nil {
+						return err
+					}
+					if err := a.RemoveInstance(ctx, sa, s.va, argv[0]); err != nil {
+						return err
+					}
+					if !p.json {
+						fmt.Fprintf(p.w, "Removed product instance %s; its licenses are back in the pool.\n", argv[0])
+					}
+					return nil
+				})
+			},
+		},
+	)
+	s.registerAccount(cmd)
+	s.registerVA(cmd)
+	return cmd
+}

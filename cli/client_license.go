@@ -1,0 +1,119 @@
+package cli
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"github.com/smartlic/smartlic"
+)
+
+var depositTable = table[smartlic.Deposit]{
+	header: []string{"ORDER", "LICENSE", "QUANTITY", "STARTS", "ENDS", "ID"},
+	row: func(d smartlic.Deposit) []string {
+		return []string{d.OrderNumber, d.LicenseTag, fmtInt(d.Quantity), fmtDate(&d.StartsAt), fmtDate(d.EndsAt), d.ID}
+	},
+}
+
+// poolTable is the compliance view. Overage shows as a negative AVAILABLE
+// and an "insufficient" STATUS, as the design's soft enforcement has it.
+var poolTable = table[smartlic.Pool]{
+	header: []string{"LICENSE", "PURCHASED", "IN USE", "AVAILABLE", "STATUS", "NEXT EXPIRY"},
+	row: func(p smartlic.Pool) []string {
+		return []string{p.LicenseTag, fmtInt(p.Purchased), fmtInt(p.InUse), fmtInt(p.Available), human(p.Status), fmtDate(p.NextExpiry)}
+	},
+}
+
+func newDepositCmd(f *clientFlags) *cobra.Command {
+	var s scope
+	cmd := group("deposit", "Deposit licenses into a Virtual Account and list deposits",
+		newDepositCreateCmd(f, &s),
+		newListCmd(f, "List a Virtual Account's deposits", depositTable,
+			func(ctx context.Context, a api, p smartlic.Page) ([]smartlic.Deposit, string, error) {
+				sa, err := f.account(s.account)
+				if err != nil {
+					return nil, "", err
+				}
+				return a.ListDeposits(ctx, sa, s.va, p)
+			}),
+	)
+	s.registerAccount(cmd)
+	s.registerVA(cmd)
+	return cmd
+}
+
+func newDepositCreateCmd(f *clientFlags, s *scope) *cobra.Command {
+	var (
+		in           smartlic.DepositInput
+		starts, ends string
+	)
+	cmd := &cobra.Command{
+		Use:   "create --order ORDER --license TAG --quantity N [--starts DATE] [--ends DATE]",
+		Short: "Deposit licenses from an order (subscriptions need --ends)",
+		Args:  args(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var err error
+			if in.StartsAt, err = parseDate("--starts", starts); err != nil {
+				return err
+			}
+			if in.EndsAt, err = parseDate("--ends", ends); err != nil {
+				return err
+			}
+			return f.run(cmd, func(ctx context.Context, a api, p printer) error {
+				sa, err := f.account(s.account)
+				if err != nil {
+					return err
+				}
+				got, err := a.CreateDeposit(ctx, sa, s.va, in)
+				if err != nil {
+					return err
+				}
+				return printOne(p, got, depositTable)
+			})
+		},
+	}
+	cmd.Flags().StringVar(&in.OrderNumber, "order", "", "order number")
+	cmd.Flags().StringVar(&in.License, "license", "", "license type tag")
+	cmd.Flags().Int64Var(&in.Quantity, "quantity", 0, "number of licenses")
+	cmd.Flags().StringVar(&starts, "starts", "", "start, YYYY-MM-DD or RFC 3339 (default: now)")
+	cmd.Flags().StringVar(&ends, "ends", "", "end of a subscription, YYYY-MM-DD or RFC 3339")
+	return cmd
+}
+
+func newLicenseCmd(f *clientFlags) *cobra.Command {
+	var s scope
+	cmd := group("license", "Show license pools: purchased, in use, available and compliance")
+	var rollup bool
+	list := &cobra.Command{
+		Use:   "list [--va VA [--rollup]]",
+		Short: "Show the Smart Account's licenses, or one Virtual Account's",
+		Args:  args(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if rollup && s.va == "" {
+				return smartlic.Invalid("--rollup", "needs --va: the Smart Account view already adds up every VA")
+			}
+			return f.run(cmd, func(ctx context.Context, a api, p printer) error {
+				sa, err := f.account(s.account)
+				if err != nil {
+					return err
+				}
+				var pools []smartlic.Pool
+				if s.va == "" {
+					pools, err = a.ListAccountPools(ctx, sa)
+				} else {
+					pools, err = a.ListPools(ctx, sa, s.va, rollup)
+				}
+				if err != nil {
+					return err
+				}
+				return printList(p, pools, "", poolTable)
+			})
+		},
+	}
+	// Unlike the other nouns, no --va means the whole Smart Account.
+	list.Flags().StringVar(&s.va, "va", "", "Virtual Account name or id (default: the whole Smart Account)")
+	list.Flags().BoolVar(&rollup, "rollup", false, "add up the Virtual Account and all its descendants")
+	cmd.AddCommand(list)
+	s.registerAccount(cmd)
+	return cmd
+}

@@ -1,0 +1,114 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/smartlic/smartlic"
+)
+
+// tokenTable shows a token's state against the local clock; the server
+// sends the facts (expiry, uses, revocation), not the state.
+var tokenTable = table[smartlic.Token]{
+	header: []string{"DESCRIPTION", "STATE", "USES", "MAX USES", "EXPIRES", "EXPORT CONTROLLED", "ID"},
+	row: func(t smartlic.Token) []string {
+		maxUses := "unlimited"
+		if t.MaxUses != nil {
+			maxUses = fmtInt(*t.MaxUses)
+		}
+		return []string{t.Description, string(t.State(time.Now())), fmtInt(t.Uses), maxUses, fmtTime(t.ExpiresAt), yesNo(t.AllowExportControlled), t.ID}
+	},
+}
+
+func newTokenCmd(f *clientFlags) *cobra.Command {
+	var s scope
+	verb := func(use, short string, call func(ctx context.Context, a api, sa, id string) (smartlic.Token, error)) *cobra.Command {
+		return &cobra.Command{
+			Use:   use + " ID",
+			Short: short,
+			Args:  args("ID"),
+			RunE: func(cmd *cobra.Command, argv []string) error {
+				return f.run(cmd, func(ctx context.Context, a api, p printer) error {
+					sa, err := f.account(s.account)
+					if err != nil {
+						return err
+					}
+					got, err := call(ctx, a, sa, argv[0])
+					if err != nil {
+						return err
+					}
+					return printOne(p, got, tokenTable)
+				})
+			},
+		}
+	}
+	get := verb("get", "Show a registration token", func(ctx context.Context, a api, sa, id string) (smartlic.Token, error) {
+		return a.GetToken(ctx, sa, s.va, id)
+	})
+	revoke := verb("revoke", "Revoke a registration token; instances registered with it stay registered", func(ctx context.Context, a api, sa, id string) (smartlic.Token, error) {
+		return a.RevokeToken(ctx, sa, s.va, id)
+	})
+	cmd := group("token", "Manage registration tokens, the right to register product instances into a Virtual Account",
+		newTokenCreateCmd(f, &s),
+		newListCmd(f, "List a Virtual Account's registration tokens", tokenTable,
+			func(ctx context.Context, a api, p smartlic.Page) ([]smartlic.Token, string, error) {
+				sa, err := f.account(s.account)
+				if err != nil {
+					return nil, "", err
+				}
+				return a.ListTokens(ctx, sa, s.va, p)
+			}),
+		get,
+		revoke,
+	)
+	s.registerAccount(cmd)
+	s.registerVA(cmd)
+	return cmd
+}
+
+func newTokenCreateCmd(f *clientFlags, s *scope) *cobra.Command {
+	var (
+		in      smartlic.TokenInput
+		maxUses int64
+	)
+	cmd := &cobra.Command{
+		Use:   "create --description TEXT [--expires-days N] [--max-uses N] [--allow-export-controlled]",
+		Short: "Create a registration token; its secret is shown only once",
+		Args:  args(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if in.ExpiresInDays < smartlic.MinTokenDays || in.ExpiresInDays > smartlic.MaxTokenDays {
+				return smartlic.Invalid("--expires-days", "must be between %d and %d (got %d)", smartlic.MinTokenDays, smartlic.MaxTokenDays, in.ExpiresInDays)
+			}
+			if cmd.Flags().Changed("max-uses") {
+				if maxUses < 1 {
+					return smartlic.Invalid("--max-uses", "must be at least 1 (got %d); leave it out for unlimited uses", maxUses)
+				}
+				in.MaxUses = &maxUses
+			}
+			return f.run(cmd, func(ctx context.Context, a api, p printer) error {
+				sa, err := f.account(s.account)
+				if err != nil {
+					return err
+				}
+				got, err := a.CreateToken(ctx, sa, s.va, in)
+				if err != nil {
+					return err
+				}
+				if p.json {
+					return writeJSON(p.w, got)
+				}
+				// The secret is stored hashed: this is the only time anyone sees it.
+				fmt.Fprintf(p.w, "Registration token created. Copy it now: it cannot be shown again.\n\n    %s\n\n", got.Secret)
+				return printOne(p, got, tokenTable)
+			})
+		},
+	}
+	cmd.Flags().StringVar(&in.Description, "description", "", "what the token is for")
+	cmd.Flags().IntVar(&in.ExpiresInDays, "expires-days", 30, fmt.Sprintf("days until the token expires, %d-%d", smartlic.MinTokenDays, smartlic.MaxTokenDays))
+	cmd.Flags().Int64Var(&maxUses, "max-uses", 0, "how many instances may register with it (default: unlimited)")
+	cmd.Flags().BoolVar(&in.AllowExportControlled, "allow-export-controlled", false, "let instances registered with it use export-controlled functionality")
+	return cmd
+}

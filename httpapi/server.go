@@ -1,0 +1,370 @@
+// Package httpapi is the REST API of the license manager: the catalogue,
+// Smart and Virtual Accounts, deposits, pools, tokens and instances under
+// /api/v1 (API key required), and the device protocol under /device/v1
+// (the signed envelope is the credential).
+//
+// Routes are huma operations on a Go 1.22+ http.ServeMux, so the OpenAPI
+// document served at /api/v1/openapi.json is generated from the handlers
+// themselves. Handlers decode, call one service method and encode; every
+// error, wherever it is detected, answers in one shape:
+//
+//	{"error":{"code":"not_found","message":"…","field":"…"}}
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"reflect"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+	"github.com/google/uuid"
+
+	"github.com/smartlic/smartlic"
+	"github.com/smartlic/smartlic/sign"
+)
+
+// Services is everything the API serves. The manager implements all of it.
+type Services interface {
+	smartlic.CatalogService
+	smartlic.AccountService
+	smartlic.LicenseService
+	smartlic.TokenService
+	smartlic.InstanceService
+	smartlic.DeviceService
+	smartlic.AuthService
+}
+
+// Options configure the server.
+type Options struct {
+	// Logger receives one line per request and the causes of internal
+	// errors. Nil discards them.
+	Logger *slog.Logger
+	// Version is the server's version, shown in the OpenAPI document.
+	Version string
+}
+
+// Request body limits. The device protocol carries one signed envelope,
+// which sign.Parse bounds anyway; refusing more at the door keeps an
+// unauthenticated route from buffering a megabyte.
+const (
+	MaxBodyBytes       = 1 << 20
+	MaxDeviceBodyBytes = sign.MaxEnvelopeBytes
+)
+
+// Server is the REST API as an http.Handler.
+type Server struct {
+	svc    Services
+	log    *slog.Logger
+	mux    *http.ServeMux
+	api    huma.API
+	routes []string
+}
+
+// New returns the API over svc.
+func New(svc Services, opts Options) *Server {
+	installHumaErrors()
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	version := opts.Version
+	if version == "" {
+		version = "dev"
+	}
+	s := &Server{svc: svc, log: log, mux: http.NewServeMux()}
+
+	cfg := huma.DefaultConfig("smartlic", version)
+	cfg.Info.Description = "Smart software licensing: catalogue, Smart and Virtual Accounts, " +
+		"license pools, registration tokens, product instances, and the device registration protocol. " +
+		"Every /api/v1 operation needs an API key (Authorization: Bearer <key>). " +
+		"Errors always have the shape {\"error\":{\"code\":…,\"message\":…,\"field\":…}}."
+	cfg.OpenAPIPath = "/api/v1/openapi"
+	cfg.DocsPath = "/api/v1/docs"
+	cfg.SchemasPath = ""
+	// No $schema properties or Link headers in answers: clients decode the
+	// domain types, not huma's self-description.
+	cfg.CreateHooks = nil
+	cfg.Formats = map[string]huma.Format{"application/json": huma.DefaultJSONFormat}
+	cfg.RejectUnknownQueryParameters = true
+	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		"apiKey": {Type: "http", Scheme: "bearer", Description: "An operator API key (smartlic admin create-operator)"},
+	}
+	s.api = humago.New(recordingMux{s}, cfg)
+	s.api.UseMiddleware(s.authenticate)
+	s.registerRoutes()
+	return s
+}
+
+// recordingMux registers on the server's ServeMux and remembers every
+// pattern, so that tests can hold the OpenAPI document against what is
+// actually routed.
+type recordingMux struct{ s *Server }
+
+func (m recordingMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	m.s.routes = append(m.s.routes, pattern)
+	m.s.mux.HandleFunc(pattern, h)
+}
+
+func (m recordingMux) ServeHTTP(w http.ResponseWriter, r *http.Request) { m.s.mux.ServeHTTP(w, r) }
+
+// Routes returns every pattern registered on the router ("GET /healthz",
+// …), including the OpenAPI and docs routes that are not operations.
+func (s *Server) Routes() []string { return slices.Clone(s.routes) }
+
+// OpenAPI returns the OpenAPI 3.1 document as JSON.
+func (s *Server) OpenAPI() ([]byte, error) { return json.Marshal(s.api.OpenAPI()) }
+
+// ServeHTTP assigns the request id, answers the router's own 404 and 405
+// and panics in the one error shape, and logs one line per request:
+// method, route pattern, status, duration, request id. Never the body,
+// the query or the Authorization header.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	id := r.Header.Get("X-Request-Id")
+	if !validRequestID(id) {
+		id = uuid.NewString()
+	}
+	w.Header().Set("X-Request-Id", id)
+	ctx := context.WithValue(r.Context(), requestIDKey{}, id)
+	r = r.WithContext(ctx)
+	_, pattern := s.mux.Handler(r)
+	rec := &recorder{ResponseWriter: w, req: r, routed: pattern != ""}
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.ErrorContext(ctx, "panic", "request_id", id, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			if rec.status == 0 {
+				writeError(rec, newErrorResponse(smartlic.EInternal, "", "internal error"))
+			}
+		}
+		if rec.status == 0 {
+			rec.status = http.StatusOK
+		}
+		level := slog.LevelInfo
+		if rec.status >= 500 {
+			level = slog.LevelError
+		}
+		s.log.LogAttrs(ctx, level, "request",
+			slog.String("method", r.Method),
+			slog.String("pattern", pattern),
+			slog.Int("status", rec.status),
+			slog.Duration("duration", time.Since(start)),
+			slog.String("request_id", id))
+	}()
+	s.mux.ServeHTTP(rec, r)
+}
+
+// recorder remembers the status for the log line and, when no route
+// matched, replaces the router's plain-text 404 and 405 with the error
+// shape.
+type recorder struct {
+	http.ResponseWriter
+	req     *http.Request
+	routed  bool
+	status  int
+	swallow bool
+}
+
+func (w *recorder) WriteHeader(code int) {
+	if w.status != 0 {
+		w.ResponseWriter.WriteHeader(code) // let net/http report the superfluous call
+		return
+	}
+	w.status = code
+	if !w.routed && (code == http.StatusNotFound || code == http.StatusMethodNotAllowed) {
+		w.swallow = true
+		e := newErrorResponse(smartlic.ENotFound, "", fmt.Sprintf("%s is not a path of this API", w.req.URL.Path))
+		if code == http.StatusMethodNotAllowed {
+			e = newErrorResponse(CodeMethodNotAllowed, "", fmt.Sprintf("%s does not accept %s (allowed: %s)",
+				w.req.URL.Path, w.req.Method, w.Header().Get("Allow")))
+		}
+		writeError(w.ResponseWriter, e)
+		return
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *recorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.swallow {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController (and huma's body read deadline)
+// reach the connection.
+func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+type requestIDKey struct{}
+
+// RequestID returns the id of the request ctx belongs to, "" outside one.
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// validRequestID accepts a caller's request id only if it is short and
+// plain, since it is echoed in a header and written to logs.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_.:", c)) {
+			return false
+		}
+	}
+	return true
+}
+
+// authenticate runs before every operation that declares the API key
+// security requirement, so the document and the enforcement are one fact.
+// It comes before huma reads the body: an anonymous caller learns nothing
+// about validation.
+func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
+	if len(ctx.Operation().Security) == 0 {
+		next(ctx)
+		return
+	}
+	key, ok := bearerToken(ctx.Header("Authorization"))
+	if !ok {
+		ctx.SetHeader("WWW-Authenticate", `Bearer realm="smartlic"`)
+		writeHumaError(ctx, newErrorResponse(smartlic.EUnauthorized, "", "an API key is required: Authorization: Bearer <key>"))
+		return
+	}
+	actor, err := s.svc.Authenticate(ctx.Context(), key)
+	if err != nil {
+		e := errorResponse(ctx.Context(), s.log, err)
+		if e.status == http.StatusUnauthorized {
+			ctx.SetHeader("WWW-Authenticate", `Bearer realm="smartlic", error="invalid_token"`)
+		}
+		writeHumaError(ctx, e)
+		return
+	}
+	next(huma.WithContext(ctx, smartlic.WithActor(ctx.Context(), actor)))
+}
+
+// bearerToken extracts the credentials of "Authorization: Bearer <key>".
+func bearerToken(h string) (string, bool) {
+	scheme, key, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	key = strings.TrimSpace(key)
+	if key == "" || strings.ContainsAny(key, " \t") {
+		return "", false
+	}
+	return key, true
+}
+
+func writeHumaError(ctx huma.Context, e *ErrorResponse) {
+	ctx.SetHeader("Content-Type", "application/json")
+	ctx.SetStatus(e.status)
+	encodeError(ctx.BodyWriter(), e)
+}
+
+// route describes one operation.
+type route struct {
+	method, path string
+	id, summary  string
+	tag          string
+	status       int   // success status; 200 when 0
+	public       bool  // no API key: health and the device protocol
+	maxBody      int64 // request body limit; MaxBodyBytes when 0
+	errors       []int // statuses beyond those every operation of its kind can answer
+}
+
+// handle registers one operation. Service errors become ErrorResponses
+// here, in one place, so a handler is only decode, call, encode.
+func handle[I, O any](s *Server, r route, h func(context.Context, *I) (*O, error)) {
+	limit := r.maxBody
+	if limit == 0 {
+		limit = MaxBodyBytes
+	}
+	op := huma.Operation{
+		OperationID:   r.id,
+		Method:        r.method,
+		Path:          r.path,
+		Summary:       r.summary,
+		Tags:          []string{r.tag},
+		DefaultStatus: r.status,
+		// huma refuses a body that reaches MaxBodyBytes, so allow one more
+		// byte to accept a body of exactly the limit.
+		MaxBodyBytes: limit + 1,
+		Errors:       documentedErrors[I](r),
+	}
+	if !r.public {
+		op.Security = []map[string][]string{{"apiKey": {}}}
+	}
+	huma.Register(s.api, op, func(ctx context.Context, in *I) (*O, error) {
+		out, err := h(ctx, in)
+		if err != nil {
+			return nil, errorResponse(ctx, s.log, err)
+		}
+		return out, nil
+	})
+	// huma documents 422 for every operation with inputs, its status for
+	// schema violations; here those are 400, and 422 is only the VA tree's.
+	if !slices.Contains(op.Errors, http.StatusUnprocessableEntity) {
+		if registered := operation(s.api.OpenAPI(), r.method, r.path); registered != nil {
+			delete(registered.Responses, strconv.Itoa(http.StatusUnprocessableEntity))
+		}
+	}
+}
+
+func operation(doc *huma.OpenAPI, method, path string) *huma.Operation {
+	item := doc.Paths[path]
+	if item == nil {
+		return nil
+	}
+	switch method {
+	case http.MethodGet:
+		return item.Get
+	case http.MethodPost:
+		return item.Post
+	case http.MethodPatch:
+		return item.Patch
+	case http.MethodDelete:
+		return item.Delete
+	}
+	return nil
+}
+
+// bodyLimitOf is the request body limit of an operation registered by handle.
+func bodyLimitOf(op *huma.Operation) int64 { return op.MaxBodyBytes - 1 }
+
+// documentedErrors lists the statuses an operation can answer, for the
+// OpenAPI document.
+func documentedErrors[I any](r route) []int {
+	errs := []int{http.StatusBadRequest}
+	if !r.public {
+		errs = append(errs, http.StatusUnauthorized, http.StatusForbidden)
+	}
+	if strings.Contains(r.path, "{") {
+		errs = append(errs, http.StatusNotFound)
+	}
+	if r.method != http.MethodGet {
+		errs = append(errs, http.StatusConflict)
+	}
+	if _, ok := reflect.TypeFor[I]().FieldByName("Body"); ok {
+		errs = append(errs, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType)
+	}
+	errs = append(errs, r.errors...)
+	errs = append(errs, http.StatusInternalServerError)
+	slices.Sort(errs)
+	return slices.Compact(errs)
+}

@@ -1,0 +1,159 @@
+// Package store persists the smartlic domain in SQLite (embedded, the
+// default) or PostgreSQL (several replicas). It is the only package that
+// speaks SQL. One set of queries, written with '?' placeholders, serves both
+// databases; what differs between them is kept in a small dialect value.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/smartlic/smartlic"
+)
+
+// DB is a smartlic.Store over SQLite or PostgreSQL.
+type DB struct {
+	d *dialect
+	// write and read are the same pool on PostgreSQL. On SQLite, write has
+	// exactly one connection, so writers queue in Go instead of spinning on
+	// SQLITE_BUSY, and read is a pool of WAL readers that never wait for it.
+	write *sql.DB
+	read  *sql.DB
+	// text is every fixed statement in the dialect's placeholder style,
+	// rebound once at Open.
+	text *[numStmts]string
+	// wstmts and rstmts are the fixed statements prepared on each pool; nil
+	// on PostgreSQL, where pgx caches prepared statements per connection
+	// itself.
+	wstmts, rstmts *[numStmts]*sql.Stmt
+}
+
+var _ smartlic.Store = (*DB)(nil)
+
+// Open connects to the database named by dsn and brings its schema up to
+// date. dsn is a PostgreSQL URL (postgres://… or postgresql://…) or else a
+// SQLite file path or file: URI; a missing SQLite file is created. A
+// database written by a newer smartlic is refused with ESchemaTooNew rather
+// than half understood.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	var (
+		db  *DB
+		err error
+	)
+	if isPostgresDSN(dsn) {
+		db, err = openPostgres(ctx, dsn)
+	} else {
+		db, err = openSQLite(ctx, dsn)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := db.prepareAll(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func isPostgresDSN(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// Close closes the connection pools.
+func (db *DB) Close() error {
+	var errs []error
+	for _, stmts := range []*[numStmts]*sql.Stmt{db.wstmts, db.rstmts} {
+		if stmts == nil || (stmts == db.rstmts && db.rstmts == db.wstmts) {
+			continue // PostgreSQL: one pool, no statements of the store's own
+		}
+		for _, s := range stmts {
+			if s != nil {
+				errs = append(errs, s.Close())
+			}
+		}
+	}
+	errs = append(errs, db.write.Close())
+	if db.read != db.write {
+		errs = append(errs, db.read.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Write runs fn in a read-write transaction and commits when fn returns
+// nil. On an error or a panic it rolls back, so a rejected request leaves
+// nothing behind.
+func (db *DB) Write(ctx context.Context, fn func(smartlic.Tx) error) error {
+	return db.run(ctx, db.write, db.d.writeTx, db.wstmts, fn)
+}
+
+// Read runs fn in a read-only transaction: one consistent snapshot for all
+// of fn's queries.
+func (db *DB) Read(ctx context.Context, fn func(smartlic.Tx) error) error {
+	return db.run(ctx, db.read, db.d.readTx, db.rstmts, fn)
+}
+
+func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, stmts *[numStmts]*sql.Stmt, fn func(smartlic.Tx) error) (err error) {
+	sqlTx, err := pool.BeginTx(ctx, opts)
+	if err != nil {
+		return smartlic.Internal(err, "beginning a transaction")
+	}
+	committed := false
+	defer func() {
+		if committed {
+			return
+		}
+		// The rollback's own error adds nothing: fn's error (or panic)
+		// already says why, and a failed rollback discards the
+		// transaction anyway when the connection goes back to the pool.
+		_ = sqlTx.Rollback()
+	}()
+	if err := fn(&tx{db: db, sql: sqlTx, stmts: stmts}); err != nil {
+		return err
+	}
+	committed = true
+	if err := sqlTx.Commit(); err != nil {
+		return smartlic.Internal(err, "committing a transaction")
+	}
+	return nil
+}
+
+// prepareAll prepares every fixed statement on each pool. It runs before
+// the store is handed out: preparing later, through the pool, would need a
+// connection, and the SQLite writer's only connection may be inside the
+// very transaction that wants the statement.
+func (db *DB) prepareAll(ctx context.Context) error {
+	if !db.d.prepare {
+		return nil
+	}
+	prep := func(pool *sql.DB) (*[numStmts]*sql.Stmt, error) {
+		var stmts [numStmts]*sql.Stmt
+		for i, q := range db.text {
+			s, err := pool.PrepareContext(ctx, q)
+			if err != nil {
+				for _, p := range stmts[:i] {
+					p.Close()
+				}
+				return nil, fmt.Errorf("store: preparing statement %d: %w", i, err)
+			}
+			stmts[i] = s
+		}
+		return &stmts, nil
+	}
+	var err error
+	if db.wstmts, err = prep(db.write); err != nil {
+		return err
+	}
+	if db.read == db.write {
+		db.rstmts = db.wstmts
+		return nil
+	}
+	db.rstmts, err = prep(db.read)
+	return err
+}

@@ -1,0 +1,174 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/smartlic/smartlic"
+)
+
+func (t *tx) InsertInstance(ctx context.Context, i smartlic.Instance) error {
+	_, err := t.exec(ctx, stInsertInstance, i.ID, i.SmartAccountID, i.VirtualAccountID, i.UDI.PID, i.UDI.SN, i.Hostname,
+		i.ProductID, string(i.Mode), i.AllowExportControlled, i.PublicKey, micros(i.RegisteredAt), micros(i.LastContactAt),
+		nullMicros(i.AuthorizedAt), nullMicros(i.AuthExpiresAt), micros(i.IDCertExpiresAt))
+	if err != nil {
+		return t.writeErr(err, about{
+			what: "storing an instance", noun: "instance", field: "udi", value: i.UDI.String(), id: i.ID,
+			refs: "a Smart Account, Virtual Account or product",
+		})
+	}
+	return t.insertUsage(ctx, i.ID, i.Usage)
+}
+
+func (t *tx) GetInstance(ctx context.Context, id string) (smartlic.Instance, error) {
+	return t.getInstance(ctx, stGetInstance, func() error { return smartlic.NotFound("instance %q not found", id) }, id)
+}
+
+func (t *tx) GetInstanceByUDI(ctx context.Context, udi smartlic.UDI) (smartlic.Instance, error) {
+	return t.getInstance(ctx, stGetInstanceByUDI, func() error { return smartlic.NotFound("instance %q not found", udi.String()) }, udi.PID, udi.SN)
+}
+
+// getInstance reads an instance and its usage lines, which the statement
+// joins in: one row per line.
+func (t *tx) getInstance(ctx context.Context, s stmt, notFound func() error, args ...any) (smartlic.Instance, error) {
+	const what = "reading an instance"
+	rows, err := t.query(ctx, s, args...)
+	if err != nil {
+		return smartlic.Instance{}, smartlic.Internal(err, what)
+	}
+	defer rows.Close()
+	var inst smartlic.Instance
+	found := false
+	for rows.Next() {
+		var lt, tag, status sql.NullString
+		var count sql.NullInt64
+		row, err := scanInstance(rows, &lt, &tag, &count, &status)
+		if err != nil {
+			return inst, smartlic.Internal(err, what)
+		}
+		if !found {
+			inst, found = row, true
+		}
+		if lt.Valid {
+			inst.Usage = append(inst.Usage, smartlic.Usage{
+				LicenseTypeID: lt.String, LicenseTag: tag.String, Count: count.Int64, Status: smartlic.AuthStatus(status.String),
+			})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return inst, smartlic.Internal(err, what)
+	}
+	if !found {
+		return inst, notFound()
+	}
+	return inst, nil
+}
+
+func (t *tx) ListInstances(ctx context.Context, vaID string, p smartlic.Page) ([]smartlic.Instance, error) {
+	const what = "listing instances"
+	rows, err := t.query(ctx, stListInstances, vaID, p.After, limit(p))
+	list, err := collect(rows, err, func(r scanner) (smartlic.Instance, error) { return scanInstance(r) }, what)
+	if err != nil || len(list) == 0 {
+		return list, err
+	}
+	// The page's usage lines in one query rather than one per instance.
+	index := make(map[string]int, len(list))
+	ids := make([]any, len(list))
+	for i, inst := range list {
+		index[inst.ID], ids[i] = i, inst.ID
+	}
+	rows, err = t.queryBuilt(ctx, `SELECT u.instance_id, `+usageCols+` FROM instance_usage u
+		WHERE u.instance_id IN (`+inList(len(ids))+`) ORDER BY u.instance_id, u.tag`, ids...)
+	if err != nil {
+		return nil, smartlic.Internal(err, what)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var u smartlic.Usage
+		if err := rows.Scan(&id, &u.LicenseTypeID, &u.LicenseTag, &u.Count, &u.Status); err != nil {
+			return nil, smartlic.Internal(err, what)
+		}
+		inst := &list[index[id]]
+		inst.Usage = append(inst.Usage, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, smartlic.Internal(err, what)
+	}
+	return list, nil
+}
+
+func (t *tx) UpdateInstance(ctx context.Context, i smartlic.Instance) error {
+	ok, err := t.execOne(ctx, stUpdateInstance, i.SmartAccountID, i.VirtualAccountID, i.UDI.PID, i.UDI.SN, i.Hostname,
+		i.ProductID, string(i.Mode), i.AllowExportControlled, i.PublicKey, micros(i.RegisteredAt), micros(i.LastContactAt),
+		nullMicros(i.AuthorizedAt), nullMicros(i.AuthExpiresAt), micros(i.IDCertExpiresAt), i.ID)
+	if err != nil {
+		return t.writeErr(err, about{
+			what: "updating an instance", noun: "instance", field: "udi", value: i.UDI.String(), id: i.ID,
+			refs: "a Smart Account, Virtual Account or product",
+		})
+	}
+	if !ok {
+		return smartlic.NotFound("instance %q not found", i.ID)
+	}
+	return nil
+}
+
+// SetUsage replaces the usage lines of an instance.
+func (t *tx) SetUsage(ctx context.Context, instanceID string, usage []smartlic.Usage) error {
+	if len(usage) == 0 {
+		// With lines to insert, a missing instance shows as a foreign key
+		// violation; without, it has to be looked for.
+		var exists bool
+		if err := t.queryRow(ctx, stInstanceExists, instanceID).Scan(&exists); err != nil {
+			return smartlic.Internal(err, "replacing an instance's usage")
+		}
+		if !exists {
+			return smartlic.NotFound("instance %q not found", instanceID)
+		}
+	}
+	if _, err := t.exec(ctx, stDeleteUsage, instanceID); err != nil {
+		return smartlic.Internal(err, "replacing an instance's usage")
+	}
+	return t.insertUsage(ctx, instanceID, usage)
+}
+
+func (t *tx) insertUsage(ctx context.Context, instanceID string, usage []smartlic.Usage) error {
+	for i, u := range usage {
+		for _, prev := range usage[:i] {
+			if prev.LicenseTypeID == u.LicenseTypeID {
+				return smartlic.Invalid("usage", "lists license type %q twice", u.LicenseTag)
+			}
+		}
+		if _, err := t.exec(ctx, stInsertUsage, instanceID, u.LicenseTypeID, u.LicenseTag, u.Count, string(u.Status)); err != nil {
+			return t.writeErr(err, about{what: "storing an instance's usage", noun: "usage line", refs: "an instance or license type"})
+		}
+	}
+	return nil
+}
+
+// DeleteInstance deletes an instance; its usage lines cascade.
+func (t *tx) DeleteInstance(ctx context.Context, id string) error {
+	ok, err := t.execOne(ctx, stDeleteInstance, id)
+	if err != nil {
+		return smartlic.Internal(err, "deleting an instance")
+	}
+	if !ok {
+		return smartlic.NotFound("instance %q not found", id)
+	}
+	return nil
+}
+
+// scanInstance reads an instance row and any extra columns after it.
+func scanInstance(r scanner, extra ...any) (smartlic.Instance, error) {
+	var i smartlic.Instance
+	var registered, lastContact, certExpires int64
+	var authorized, authExpires sql.NullInt64
+	err := r.Scan(append([]any{&i.ID, &i.SmartAccountID, &i.VirtualAccountID, &i.UDI.PID, &i.UDI.SN, &i.Hostname,
+		&i.ProductID, &i.Mode, &i.AllowExportControlled, &i.PublicKey, &registered, &lastContact, &authorized,
+		&authExpires, &certExpires}, extra...)...)
+	i.RegisteredAt, i.LastContactAt, i.IDCertExpiresAt = fromMicros(registered), fromMicros(lastContact), fromMicros(certExpires)
+	i.AuthorizedAt, i.AuthExpiresAt = fromNullMicros(authorized), fromNullMicros(authExpires)
+	i.Usage = []smartlic.Usage{}
+	return i, err
+}

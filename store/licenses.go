@@ -1,0 +1,98 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"slices"
+
+	"github.com/smartlic/smartlic"
+)
+
+// Deposits.
+
+func (t *tx) InsertDeposit(ctx context.Context, d smartlic.Deposit) error {
+	_, err := t.exec(ctx, stInsertDeposit, d.ID, d.VirtualAccountID, d.OrderNumber, d.LicenseTypeID, d.Quantity,
+		micros(d.StartsAt), nullMicros(d.EndsAt), micros(d.CreatedAt))
+	if err != nil {
+		return t.writeErr(err, about{what: "storing a deposit", noun: "deposit", id: d.ID, refs: "a Virtual Account or license type"})
+	}
+	return nil
+}
+
+func (t *tx) ListDeposits(ctx context.Context, vaID string, p smartlic.Page) ([]smartlic.Deposit, error) {
+	rows, err := t.query(ctx, stListDeposits, vaID, p.After, limit(p))
+	return collect(rows, err, scanDeposit, "listing deposits")
+}
+
+// DepositsOf returns the deposits of the given VAs ordered by id.
+func (t *tx) DepositsOf(ctx context.Context, vaIDs []string) ([]smartlic.Deposit, error) {
+	if len(vaIDs) == 0 {
+		return nil, nil
+	}
+	var out []smartlic.Deposit
+	for chunk := range slices.Chunk(vaIDs, maxInList) {
+		rows, err := t.queryBuilt(ctx, `SELECT `+depositCols+` FROM `+depositFrom+`
+			WHERE d.va_id IN (`+inList(len(chunk))+`) ORDER BY d.id`, anys(chunk)...)
+		part, err := collect(rows, err, scanDeposit, "listing deposits")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, part...)
+	}
+	if len(vaIDs) > maxInList {
+		slices.SortFunc(out, func(a, b smartlic.Deposit) int { return cmp.Compare(a.ID, b.ID) })
+	}
+	return out, nil
+}
+
+func scanDeposit(r scanner) (smartlic.Deposit, error) {
+	var d smartlic.Deposit
+	var starts, created int64
+	var ends sql.NullInt64
+	err := r.Scan(&d.ID, &d.VirtualAccountID, &d.OrderNumber, &d.LicenseTypeID, &d.LicenseTag, &d.Quantity, &starts, &ends, &created)
+	d.StartsAt, d.EndsAt, d.CreatedAt = fromMicros(starts), fromNullMicros(ends), fromMicros(created)
+	return d, err
+}
+
+// Pools.
+
+// AddInUse moves the in-use counter of one pool by delta, creating the
+// counter on first use. It is one statement, so concurrent changes to the
+// same pool add up instead of overwriting each other.
+func (t *tx) AddInUse(ctx context.Context, vaID, licenseTypeID string, delta int64) error {
+	if _, err := t.exec(ctx, stAddInUse, vaID, licenseTypeID, delta); err != nil {
+		return t.writeErr(err, about{what: "counting licenses in use", noun: "pool", refs: "a Virtual Account or license type"})
+	}
+	return nil
+}
+
+// PoolCountersOf returns the in-use counters of the given VAs ordered by
+// VA and license type id.
+func (t *tx) PoolCountersOf(ctx context.Context, vaIDs []string) ([]smartlic.PoolCounter, error) {
+	if len(vaIDs) == 0 {
+		return nil, nil
+	}
+	var out []smartlic.PoolCounter
+	for chunk := range slices.Chunk(vaIDs, maxInList) {
+		rows, err := t.queryBuilt(ctx, `SELECT va_id, license_type_id, in_use FROM pools
+			WHERE va_id IN (`+inList(len(chunk))+`) ORDER BY va_id, license_type_id`, anys(chunk)...)
+		part, err := collect(rows, err, scanPoolCounter, "reading pool counters")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, part...)
+	}
+	if len(vaIDs) > maxInList {
+		slices.SortFunc(out, func(a, b smartlic.PoolCounter) int {
+			return cmp.Or(cmp.Compare(a.VirtualAccountID, b.VirtualAccountID), cmp.Compare(a.LicenseTypeID, b.LicenseTypeID))
+		})
+	}
+	return out, nil
+}
+
+func scanPoolCounter(r scanner) (smartlic.PoolCounter, error) {
+	var c smartlic.PoolCounter
+	err := r.Scan(&c.VirtualAccountID, &c.LicenseTypeID, &c.InUse)
+	return c, err
+}

@@ -1,0 +1,187 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/smartlic/smartlic"
+)
+
+// tx is one transaction: smartlic.Tx over database/sql. It is valid only
+// inside the function given to Read or Write.
+type tx struct {
+	db  *DB
+	sql *sql.Tx
+	// stmts are the fixed statements prepared on this transaction's pool,
+	// nil when the driver caches statements itself.
+	stmts *[numStmts]*sql.Stmt
+}
+
+var _ smartlic.Tx = (*tx)(nil)
+
+func (t *tx) query(ctx context.Context, s stmt, args ...any) (*sql.Rows, error) {
+	if t.stmts != nil {
+		return t.sql.StmtContext(ctx, t.stmts[s]).QueryContext(ctx, args...)
+	}
+	return t.sql.QueryContext(ctx, t.db.text[s], args...)
+}
+
+func (t *tx) queryRow(ctx context.Context, s stmt, args ...any) *sql.Row {
+	if t.stmts != nil {
+		return t.sql.StmtContext(ctx, t.stmts[s]).QueryRowContext(ctx, args...)
+	}
+	return t.sql.QueryRowContext(ctx, t.db.text[s], args...)
+}
+
+func (t *tx) exec(ctx context.Context, s stmt, args ...any) (sql.Result, error) {
+	if t.stmts != nil {
+		return t.sql.StmtContext(ctx, t.stmts[s]).ExecContext(ctx, args...)
+	}
+	return t.sql.ExecContext(ctx, t.db.text[s], args...)
+}
+
+// queryBuilt runs a statement whose shape depends on the input, written
+// with '?' placeholders.
+func (t *tx) queryBuilt(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return t.sql.QueryContext(ctx, t.db.d.rebind(q), args...)
+}
+
+// execOne runs an UPDATE or DELETE of one row and reports whether the row
+// was there.
+func (t *tx) execOne(ctx context.Context, s stmt, args ...any) (bool, error) {
+	res, err := t.exec(ctx, s, args...)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// about names what a write is about, for the error a broken constraint
+// becomes.
+type about struct {
+	what  string // for an internal error: "inserting a license type"
+	noun  string // "license type"
+	field string // the input guarded by the table's unique constraint
+	value string // that input's value, when it may be shown
+	id    string
+	refs  string // what the row's foreign keys point at
+}
+
+// writeErr turns the error of an INSERT or UPDATE into the store's answer.
+func (t *tx) writeErr(err error, a about) error {
+	switch t.db.d.violation(err) {
+	case uniqueViolation:
+		if a.value == "" {
+			return smartlic.Errorf(smartlic.EConflict, a.field, "%s already exists", a.noun)
+		}
+		return smartlic.Errorf(smartlic.EConflict, a.field, "%s %q already exists", a.noun, a.value)
+	case primaryKeyViolation:
+		return smartlic.Errorf(smartlic.EConflict, "id", "%s with id %q already exists", a.noun, a.id)
+	case foreignKeyViolation:
+		return smartlic.NotFound("%s refers to %s that does not exist", a.noun, a.refs)
+	}
+	return smartlic.Internal(err, a.what)
+}
+
+// inUse reports whether err is a DELETE refused because other rows still
+// refer to the row.
+func (t *tx) inUse(err error) bool {
+	return t.db.d.violation(err) == foreignKeyViolation
+}
+
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+// collect reads every row of a list query.
+func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error), what string) ([]T, error) {
+	if err != nil {
+		return nil, smartlic.Internal(err, what)
+	}
+	defer rows.Close()
+	out := []T{} // an empty list, not a missing one
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, smartlic.Internal(err, what)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, smartlic.Internal(err, what)
+	}
+	return out, nil
+}
+
+// one reads the single row a lookup found, or reports notFound.
+func one[T any](row *sql.Row, scan func(scanner) (T, error), what string, notFound func() error) (T, error) {
+	v, err := scan(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, notFound()
+	}
+	if err != nil {
+		return v, smartlic.Internal(err, what)
+	}
+	return v, nil
+}
+
+// limit is the page size to ask the database for. The caller normalises
+// pages; this only keeps a zero Page from asking for nothing.
+func limit(p smartlic.Page) int {
+	if p.Limit <= 0 {
+		return smartlic.DefaultPageLimit
+	}
+	return p.Limit
+}
+
+// maxInList bounds the placeholders of one IN list, well below SQLite's and
+// PostgreSQL's limits on parameters per statement.
+const maxInList = 500
+
+// inList returns "?, ?, …" for n values.
+func inList(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+func anys(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+// Times are unix microseconds in UTC in both databases: exact, sortable
+// and independent of any session time zone. Reading one back therefore
+// gives the time truncated to the microsecond, in UTC.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+func nullMicros(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+func fromNullMicros(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMicros(v.Int64)
+	return &t
+}
+
+// nullString stores an empty optional reference (a top-level VA's parent)
+// as NULL, which a foreign key accepts.
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
