@@ -78,5 +78,9 @@ func ValidateVAName(field, name string) error {
 	if strings.ContainsAny(name, "/?#%") {
 		return Invalid(field, "must not contain '/', '?', '#' or '%%'")
 	}
+	if name == "." || name == ".." {
+		// URL paths would resolve them away before routing.
+		return Invalid(field, "must not be %q", name)
+	}
 	return nil
 }

@@ -199,11 +199,15 @@ func testAccounts(t *testing.T, f *fixture) {
 	_, err = c.CreateVirtualAccount(ctx, "beta.example.com", smartlic.VirtualAccountInput{Name: "More"})
 	wantErr(t, err, smartlic.ELimitedUse, "")
 
-	// Names a person would choose: spaces, '&', '+', non-ASCII, and the
-	// two names a path would otherwise lose.
+	// The two names a URL path would resolve away are refused outright.
+	for _, n := range []string{".", ".."} {
+		_, err := c.CreateVirtualAccount(ctx, acme.Domain, smartlic.VirtualAccountInput{Name: n})
+		wantErr(t, err, smartlic.EInvalid, "name")
+	}
+	// Names a person would choose: spaces, '&', '+', non-ASCII.
 	emea := must[smartlic.VirtualAccount](t)(c.CreateVirtualAccount(ctx, "acme.example.com", smartlic.VirtualAccountInput{Name: "EMEA Sales", Description: "Europe"}))
 	var children []smartlic.VirtualAccount
-	for _, n := range []string{"R&D + QA", "Zürich Büro", ".", ".."} {
+	for _, n := range []string{"R&D + QA", "Zürich Büro", "Lab 2", "O'Brien's team"} {
 		children = append(children, must[smartlic.VirtualAccount](t)(c.CreateVirtualAccount(ctx, acme.Domain, smartlic.VirtualAccountInput{Name: n, Parent: "EMEA Sales"})))
 	}
 	for _, want := range append(children, emea) {
@@ -224,7 +228,7 @@ func testAccounts(t *testing.T, f *fixture) {
 
 	_, err = c.UpdateVirtualAccount(ctx, acme.Domain, "EMEA Sales", smartlic.VirtualAccountUpdate{Parent: ptr("R&D + QA")})
 	wantErr(t, err, smartlic.ECycle, "parent")
-	moved := must[smartlic.VirtualAccount](t)(c.UpdateVirtualAccount(ctx, acme.Domain, "..", smartlic.VirtualAccountUpdate{Name: ptr("Up & Out"), Parent: ptr("")}))
+	moved := must[smartlic.VirtualAccount](t)(c.UpdateVirtualAccount(ctx, acme.Domain, "O'Brien's team", smartlic.VirtualAccountUpdate{Name: ptr("Up & Out"), Parent: ptr("")}))
 	if moved.Name != "Up & Out" || moved.ParentID != "" || moved.Depth != 1 {
 		t.Errorf("moved %+v", moved)
 	}
@@ -258,7 +262,9 @@ func testLicensesAndTokens(t *testing.T, f *fixture) {
 	wantErr(t, err, smartlic.EInvalid, "quantity")
 	_, err = c.CreateDeposit(ctx, acme.Domain, "EMEA Sales", smartlic.DepositInput{OrderNumber: "SO-4", License: "dna", Quantity: 1})
 	wantErr(t, err, smartlic.EInvalid, "ends_at")
-	deps := listAll(t, func(p smartlic.Page) ([]smartlic.Deposit, string, error) { return c.ListDeposits(ctx, acme.Domain, "EMEA Sales", p) })
+	deps := listAll(t, func(p smartlic.Page) ([]smartlic.Deposit, string, error) {
+		return c.ListDeposits(ctx, acme.Domain, "EMEA Sales", p)
+	})
 	if len(deps) != 2 || deps[0].ID != d1.ID {
 		t.Errorf("deposits %+v", deps)
 	}
@@ -298,7 +304,9 @@ func testLicensesAndTokens(t *testing.T, f *fixture) {
 	if got.Secret != "" || got.ID != tok.ID || got.Description != "lab" {
 		t.Errorf("get token %+v (the secret is shown once)", got)
 	}
-	toks := listAll(t, func(p smartlic.Page) ([]smartlic.Token, string, error) { return c.ListTokens(ctx, acme.Domain, "DACH Team", p) })
+	toks := listAll(t, func(p smartlic.Page) ([]smartlic.Token, string, error) {
+		return c.ListTokens(ctx, acme.Domain, "DACH Team", p)
+	})
 	if len(toks) != 2 || toks[0].ID != tok.ID || toks[1].ID != tok2.ID || toks[0].Secret != "" {
 		t.Errorf("tokens %+v", toks)
 	}

@@ -66,4 +66,3 @@ func (e *env) account(domain string) smartlic.SmartAccount {
 	a.decode(e.t, &sa)
 	return sa
 }
-

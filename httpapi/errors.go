@@ -119,6 +119,9 @@ func encodeError(w io.Writer, e *ErrorResponse) {
 // tests) safe. Every huma API in the process then answers in this shape,
 // which is what we want: there is one error shape.
 var installHumaErrors = sync.OnceFunc(func() {
+	// JSON property names are matched exactly, as encoding/json with
+	// DisallowUnknownFields would in spirit: {"Name":…} is an unknown field.
+	huma.ValidateStrictCasing = true
 	huma.NewError = func(status int, msg string, errs ...error) huma.StatusError {
 		return humaError(status, msg, errs...)
 	}

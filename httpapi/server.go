@@ -88,7 +88,10 @@ func New(svc Services, opts Options) *Server {
 		"Every /api/v1 operation needs an API key (Authorization: Bearer <key>). " +
 		"Errors always have the shape {\"error\":{\"code\":…,\"message\":…,\"field\":…}}."
 	cfg.OpenAPIPath = "/api/v1/openapi"
-	cfg.DocsPath = "/api/v1/docs"
+	// No docs page: huma's loads its viewer from a CDN, which would be a
+	// blank page on the air-gapped sites smartlic is built for. The
+	// document itself is served; any OpenAPI viewer can open it.
+	cfg.DocsPath = ""
 	cfg.SchemasPath = ""
 	// No $schema properties or Link headers in answers: clients decode the
 	// domain types, not huma's self-description.

@@ -217,7 +217,6 @@ var notOperations = []string{
 	"GET /api/v1/openapi.yaml",
 	"GET /api/v1/openapi-3.0.json",
 	"GET /api/v1/openapi-3.0.yaml",
-	"GET /api/v1/docs",
 }
 
 type openAPIDoc struct {

@@ -140,7 +140,7 @@ func (db *DB) prepareAll(ctx context.Context) error {
 				for _, p := range stmts[:i] {
 					p.Close()
 				}
-				return nil, fmt.Errorf("store: preparing statement %d: %w", i, err)
+				return nil, fmt.Errorf("store: preparing %q: %w", q, err)
 			}
 			stmts[i] = s
 		}

@@ -38,7 +38,13 @@ func TestSQLiteDSNForms(t *testing.T) {
 		"file:" + filepath.Join(dir, "uri.db"),
 		"file:" + filepath.Join(dir, "uri-params.db") + "?cache=private",
 	} {
-		storetest.Open(t, dsn)
+		// Parameters of the caller's URI and the store's own pragmas both
+		// apply.
+		write, _ := store.Pools(storetest.Open(t, dsn))
+		var mode string
+		if err := write.QueryRowContext(t.Context(), "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+			t.Errorf("%s: journal_mode = %q, %v; want wal", dsn, mode, err)
+		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "plain.db")); err != nil {
 		t.Errorf("database file not created: %v", err)

@@ -56,7 +56,7 @@ func OpenPostgres(t *testing.T) *store.DB {
 // whose search_path points at it: tests on PostgreSQL are as isolated as
 // tests on SQLite files and may run in parallel. Without the variable the
 // test is skipped, unless CI is set: CI must not pass by skipping.
-func PostgresDSN(t *testing.T) string {
+func PostgresDSN(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv(PostgresEnv)
 	if base == "" {

@@ -45,6 +45,8 @@ func Run(t *testing.T, open func(t *testing.T) smartlic.Store) {
 		{"WriteRollsBack", testWriteRollsBack},
 		{"WriteRollsBackOnPanic", testWriteRollsBackOnPanic},
 		{"ReadIsReadOnly", testReadIsReadOnly},
+		{"ReadDuringWrite", testReadDuringWrite},
+		{"LockSmartAccount", testLockSmartAccount},
 		{"ConcurrentConsumeToken", testConcurrentConsumeToken},
 		{"ConcurrentAddInUse", testConcurrentAddInUse},
 	}
@@ -1356,6 +1358,87 @@ func testReadIsReadOnly(t *testing.T, f *fixture) {
 		}
 		return nil
 	})
+}
+
+// testReadDuringWrite reads while a write transaction is open: the read
+// neither waits for the write nor sees what it has not committed.
+func testReadDuringWrite(t *testing.T, f *fixture) {
+	lt := smartlic.LicenseType{ID: newID(t), Tag: "pending", Name: "P", Term: smartlic.TermPerpetual, Enforcement: smartlic.Unenforced, CreatedAt: f.now}
+	inserted, readDone := make(chan struct{}), make(chan struct{})
+	written := make(chan error, 1)
+	go func() {
+		written <- f.st.Write(f.ctx(), func(tx smartlic.Tx) error {
+			if err := tx.InsertLicenseType(f.ctx(), lt); err != nil {
+				return err
+			}
+			close(inserted)
+			<-readDone
+			return nil
+		})
+	}()
+	select {
+	case <-inserted:
+	case err := <-written:
+		t.Fatalf("Write: %v", err)
+	}
+
+	// A read that waited for the writer would hang until the writer
+	// finishes, which it does only after the read: the deadline turns that
+	// deadlock into a failure.
+	ctx, cancel := context.WithTimeout(f.ctx(), 30*time.Second)
+	err := f.st.Read(ctx, func(tx smartlic.Tx) error {
+		_, err := tx.GetLicenseType(ctx, lt.ID)
+		return err
+	})
+	cancel()
+	close(readDone)
+	if werr := <-written; werr != nil {
+		t.Fatalf("Write: %v", werr)
+	}
+	wantCode(t, err, smartlic.ENotFound, "")
+
+	f.read(func(ctx context.Context, tx smartlic.Tx) error {
+		_, err := tx.GetLicenseType(ctx, lt.ID)
+		return err
+	})
+}
+
+// testLockSmartAccount checks that a Write holding a Smart Account's lock
+// keeps another Write from taking it until the first one ends.
+func testLockSmartAccount(t *testing.T, f *fixture) {
+	sa := f.smartAccount("example.com")
+	locked, release := make(chan struct{}), make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		first <- f.st.Write(f.ctx(), func(tx smartlic.Tx) error {
+			if err := tx.LockSmartAccount(f.ctx(), sa.ID); err != nil {
+				return err
+			}
+			close(locked)
+			<-release
+			return nil
+		})
+	}()
+	select {
+	case <-locked:
+	case err := <-first:
+		t.Fatalf("first Write: %v", err)
+	}
+
+	// While the first holds the lock, a second cannot get it: it gives up
+	// when its deadline passes.
+	ctx, cancel := context.WithTimeout(f.ctx(), 200*time.Millisecond)
+	err := f.st.Write(ctx, func(tx smartlic.Tx) error { return tx.LockSmartAccount(ctx, sa.ID) })
+	cancel()
+	close(release)
+	if ferr := <-first; ferr != nil {
+		t.Fatalf("first Write: %v", ferr)
+	}
+	if err == nil {
+		t.Error("two Writes held the same Smart Account's lock at once")
+	}
+	// Released, it can be taken again.
+	f.write(func(ctx context.Context, tx smartlic.Tx) error { return tx.LockSmartAccount(ctx, sa.ID) })
 }
 
 // testConcurrentConsumeToken races 200 registrations for a token with 10
