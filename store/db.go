@@ -34,10 +34,20 @@ type DB struct {
 var _ smartlic.Store = (*DB)(nil)
 
 // Open connects to the database named by dsn and brings its schema up to
-// date. dsn is a PostgreSQL URL (postgres://… or postgresql://…) or else a
-// SQLite file path or file: URI; a missing SQLite file is created. A
-// database written by a newer smartlic is refused with ESchemaTooNew rather
-// than half understood.
+// date. A database written by a newer smartlic is refused with
+// ESchemaTooNew rather than half understood.
+//
+// dsn is one of
+//
+//	postgres://user:pass@host:5432/db?sslmode=disable  (or postgresql://)
+//	smartlic.db                                         a SQLite file path
+//	file:smartlic.db?cache=private                      a SQLite file: URI
+//
+// A PostgreSQL URL takes pgx's parameters (search_path=… selects the schema)
+// and pool_max_conns, the most connections this process opens (default
+// 20). A missing SQLite file is created; in-memory SQLite is refused, since
+// the store's reader and writer connections would each see a database of
+// their own.
 func Open(ctx context.Context, dsn string) (*DB, error) {
 	var (
 		db  *DB
@@ -70,8 +80,8 @@ func isPostgresDSN(dsn string) bool {
 func (db *DB) Close() error {
 	var errs []error
 	for _, stmts := range []*[numStmts]*sql.Stmt{db.wstmts, db.rstmts} {
-		if stmts == nil || (stmts == db.rstmts && db.rstmts == db.wstmts) {
-			continue // PostgreSQL: one pool, no statements of the store's own
+		if stmts == nil {
+			continue
 		}
 		for _, s := range stmts {
 			if s != nil {
@@ -99,7 +109,7 @@ func (db *DB) Read(ctx context.Context, fn func(smartlic.Tx) error) error {
 	return db.run(ctx, db.read, db.d.readTx, db.rstmts, fn)
 }
 
-func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, stmts *[numStmts]*sql.Stmt, fn func(smartlic.Tx) error) (err error) {
+func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, stmts *[numStmts]*sql.Stmt, fn func(smartlic.Tx) error) error {
 	sqlTx, err := pool.BeginTx(ctx, opts)
 	if err != nil {
 		return smartlic.Internal(err, "beginning a transaction")
@@ -124,10 +134,12 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, stmts 
 	return nil
 }
 
-// prepareAll prepares every fixed statement on each pool. It runs before
-// the store is handed out: preparing later, through the pool, would need a
-// connection, and the SQLite writer's only connection may be inside the
-// very transaction that wants the statement.
+// prepareAll prepares every fixed statement on both SQLite pools. It runs
+// before the store is handed out: preparing later, through the pool, would
+// need a connection, and the writer's only connection may be inside the
+// very transaction that wants the statement. Reader connections opened
+// later prepare a statement on first use (database/sql does that when a
+// transaction adopts it) and keep it.
 func (db *DB) prepareAll(ctx context.Context) error {
 	if !db.d.prepare {
 		return nil
@@ -149,10 +161,6 @@ func (db *DB) prepareAll(ctx context.Context) error {
 	var err error
 	if db.wstmts, err = prep(db.write); err != nil {
 		return err
-	}
-	if db.read == db.write {
-		db.rstmts = db.wstmts
-		return nil
 	}
 	db.rstmts, err = prep(db.read)
 	return err

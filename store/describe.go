@@ -5,20 +5,21 @@ import (
 	"strings"
 )
 
-// Describe returns dsn fit for a log line or banner: a PostgreSQL URL loses
-// its password, a file path is shown as is.
+// Describe names the database dsn points at, for logs and start-up banners:
+// the SQLite file, or the PostgreSQL server, database and schema. It never
+// includes a user name, password or other parameter, which may be secret.
 func Describe(dsn string) string {
-	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
-		return "sqlite " + dsn
+	if !isPostgresDSN(dsn) {
+		path, _, _ := strings.Cut(strings.TrimPrefix(dsn, "file:"), "?")
+		return "SQLite " + path
 	}
 	u, err := url.Parse(dsn)
 	if err != nil {
-		return "postgres (unparseable URL)"
+		return "PostgreSQL (unparsable URL)"
 	}
-	if u.User != nil {
-		if _, ok := u.User.Password(); ok {
-			u.User = url.UserPassword(u.User.Username(), "xxxxx")
-		}
+	d := "PostgreSQL " + u.Host + u.Path
+	if schema := u.Query().Get("search_path"); schema != "" {
+		d += " (schema " + schema + ")"
 	}
-	return "postgres " + u.Redacted()
+	return d
 }

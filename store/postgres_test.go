@@ -55,6 +55,7 @@ func TestPostgresBadDSN(t *testing.T) {
 	for _, dsn := range []string{
 		"postgres://user:" + secret + "@host:notaport/db",
 		"postgres://user:" + secret + "@127.0.0.1:5432/db?pool_max_conns=many",
+		"postgres://user:" + secret + "@127.0.0.1:1/db?connect_timeout=5", // nothing listens there
 	} {
 		db, err := store.Open(t.Context(), dsn)
 		if err == nil {

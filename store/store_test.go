@@ -121,3 +121,22 @@ func TestQueryPlans(t *testing.T) {
 		}
 	})
 }
+
+func TestDescribe(t *testing.T) {
+	for _, c := range []struct{ dsn, want string }{
+		{"smartlic.db", "SQLite smartlic.db"},
+		{"/var/lib/smartlic/smartlic.db", "SQLite /var/lib/smartlic/smartlic.db"},
+		{"file:/data/s.db?cache=private&_pragma=x", "SQLite /data/s.db"},
+		{"postgres://admin:hunter2@db.example:5432/smartlic?sslmode=require&password=hunter2", "PostgreSQL db.example:5432/smartlic"},
+		{"postgresql://u@10.0.0.1/lic?search_path=tenant1", "PostgreSQL 10.0.0.1/lic (schema tenant1)"},
+		{"postgres://u:hunter2@host:bad port/x", "PostgreSQL (unparsable URL)"},
+	} {
+		got := store.Describe(c.dsn)
+		if got != c.want {
+			t.Errorf("Describe(%q) = %q, want %q", c.dsn, got, c.want)
+		}
+		if strings.Contains(got, "hunter2") || strings.Contains(got, "admin") {
+			t.Errorf("Describe(%q) = %q reveals credentials", c.dsn, got)
+		}
+	}
+}

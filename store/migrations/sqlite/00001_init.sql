@@ -107,6 +107,9 @@ CREATE TABLE tokens (
 ) STRICT;
 CREATE INDEX tokens_va ON tokens (va_id, id);
 
+-- instances.smart_account_id alone has no index, the one exception to the
+-- rule above: no query reads by it, Smart Accounts are never deleted, and
+-- every index costs a page write on each registration, the hottest write.
 CREATE TABLE instances (
     id                      TEXT    NOT NULL PRIMARY KEY,
     smart_account_id        TEXT    NOT NULL REFERENCES smart_accounts (id),
@@ -126,7 +129,6 @@ CREATE TABLE instances (
     UNIQUE (pid, sn)
 ) STRICT;
 CREATE INDEX instances_va ON instances (va_id, id);
-CREATE INDEX instances_smart_account ON instances (smart_account_id);
 CREATE INDEX instances_product ON instances (product_id);
 
 CREATE TABLE instance_usage (
