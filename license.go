@@ -65,20 +65,22 @@ type PoolCounter struct {
 
 // ComputePools builds the pools of the given counters and deposits at now.
 // Purchased counts active deposits only; status follows, in order of
-// severity: insufficient, expired, expiring, in compliance. rollupTo, when
-// non-empty, attributes every row to that VA id (a parent's rolled-up view).
+// severity: insufficient, expired, expiring, in compliance.
+//
+// rollupTo, when non-empty, adds every VA's pools up into one row per
+// license type attributed to that VA id (a parent's rolled-up view). Pools
+// are separate per VA (an instance consumes from its own VA), so a rolled-up
+// row keeps the shortfall of each VA: Overage is the sum of the per-VA
+// overages and the row is insufficient when any VA is, even if spare
+// licenses elsewhere make the totals look fine.
 func ComputePools(now time.Time, types map[string]LicenseType, counters []PoolCounter, deposits []Deposit, rollupTo string) []Pool {
 	type key struct{ va, lt string }
 	type acc struct {
 		pool       Pool
 		anyDeposit bool
-		nextExpiry *time.Time
 	}
 	rows := map[key]*acc{}
 	get := func(va, lt string) *acc {
-		if rollupTo != "" {
-			va = rollupTo
-		}
 		k := key{va, lt}
 		a := rows[k]
 		if a == nil {
@@ -98,24 +100,16 @@ func ComputePools(now time.Time, types map[string]LicenseType, counters []PoolCo
 			continue
 		}
 		a.pool.Purchased += d.Quantity
-		if d.EndsAt != nil && (a.nextExpiry == nil || d.EndsAt.Before(*a.nextExpiry)) {
+		if d.EndsAt != nil && (a.pool.NextExpiry == nil || d.EndsAt.Before(*a.pool.NextExpiry)) {
 			e := *d.EndsAt
-			a.nextExpiry = &e
+			a.pool.NextExpiry = &e
 		}
 	}
-	out := make([]Pool, 0, len(rows))
-	for _, a := range rows {
-		p := a.pool
-		if p.InUse == 0 && p.Purchased == 0 && !a.anyDeposit {
-			continue // a counter that went back to zero with nothing ever deposited
-		}
+	settle := func(a *acc) {
+		p := &a.pool
 		p.Available = p.Purchased - p.InUse
-		if p.Available < 0 {
-			p.Overage = -p.Available
-		}
-		p.NextExpiry = a.nextExpiry
 		switch {
-		case p.InUse > p.Purchased:
+		case p.InUse > p.Purchased || p.Overage > 0:
 			p.Status = Insufficient
 		case p.Purchased == 0 && a.anyDeposit:
 			p.Status = Expired
@@ -124,7 +118,40 @@ func ComputePools(now time.Time, types map[string]LicenseType, counters []PoolCo
 		default:
 			p.Status = InCompliance
 		}
-		out = append(out, p)
+	}
+	if rollupTo != "" {
+		merged := map[key]*acc{}
+		for _, a := range rows {
+			if a.pool.InUse > a.pool.Purchased {
+				a.pool.Overage = a.pool.InUse - a.pool.Purchased
+			}
+			k := key{rollupTo, a.pool.LicenseTypeID}
+			m := merged[k]
+			if m == nil {
+				m = &acc{pool: a.pool}
+				m.pool.VirtualAccountID, m.pool.Purchased, m.pool.InUse, m.pool.Overage, m.pool.NextExpiry = rollupTo, 0, 0, 0, nil
+				merged[k] = m
+			}
+			m.anyDeposit = m.anyDeposit || a.anyDeposit
+			m.pool.Purchased += a.pool.Purchased
+			m.pool.InUse += a.pool.InUse
+			m.pool.Overage += a.pool.Overage
+			if e := a.pool.NextExpiry; e != nil && (m.pool.NextExpiry == nil || e.Before(*m.pool.NextExpiry)) {
+				m.pool.NextExpiry = e
+			}
+		}
+		rows = merged
+	}
+	out := make([]Pool, 0, len(rows))
+	for _, a := range rows {
+		if a.pool.InUse == 0 && a.pool.Purchased == 0 && !a.anyDeposit {
+			continue // a counter that went back to zero with nothing ever deposited
+		}
+		if rollupTo == "" && a.pool.InUse > a.pool.Purchased {
+			a.pool.Overage = a.pool.InUse - a.pool.Purchased
+		}
+		settle(a)
+		out = append(out, a.pool)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].VirtualAccountID != out[j].VirtualAccountID {

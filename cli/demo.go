@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/smartlic/smartlic"
+	"github.com/smartlic/smartlic/agent"
 	"github.com/smartlic/smartlic/manager"
 )
 
@@ -138,3 +139,31 @@ func seedDemoAccount(ctx context.Context, mgr *manager.Manager) (string, error) 
 // demoTimeout bounds the demo registrations so a broken server cannot hang
 // start-up.
 const demoTimeout = 30 * time.Second
+
+// registerDemoInstances registers the demo switches through the device
+// protocol at url with the agent library, and reports their usage.
+func registerDemoInstances(ctx context.Context, url, token string) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, demoTimeout)
+	defer cancel()
+	for _, d := range demoInstances {
+		a, err := agent.New(agent.Options{
+			Server: url, Store: agent.MemoryState(),
+			UDI: smartlic.UDI{PID: "C9300-24T", SN: d.sn}, Hostname: d.hostname,
+		})
+		if err != nil {
+			return 0, err
+		}
+		if err := a.Register(ctx, token, false); err != nil {
+			return 0, fmt.Errorf("register %s: %w", d.sn, err)
+		}
+		for tag, n := range d.usage {
+			if err := a.SetUsage(tag, n); err != nil {
+				return 0, err
+			}
+		}
+		if err := a.Authorize(ctx); err != nil {
+			return 0, fmt.Errorf("authorize %s: %w", d.sn, err)
+		}
+	}
+	return len(demoInstances), nil
+}

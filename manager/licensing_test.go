@@ -58,13 +58,17 @@ func TestPoolsFollowUsage(t *testing.T) {
 		if p.InUse != 4 || p.Available != -1 || p.Overage != 1 || p.Status != smartlic.Insufficient {
 			t.Fatalf("overage pool = %+v", p)
 		}
-		// The parent's rolled-up view adds its own 10.
+		// The parent's rolled-up view adds its own 10 but still shows
+		// Building A's shortfall: its instances cannot use Campus's pool.
 		r := f.pool(sa.Domain, "Campus", "network-advantage", true)
-		if r.Purchased != 13 || r.InUse != 4 || r.Available != 9 || r.Status != smartlic.InCompliance {
+		if r.Purchased != 13 || r.InUse != 4 || r.Available != 9 || r.Overage != 1 || r.Status != smartlic.Insufficient {
 			t.Fatalf("rollup = %+v", r)
 		}
+		if own := f.pool(sa.Domain, "Campus", "network-advantage", false); own.Purchased != 10 || own.InUse != 0 || own.Status != smartlic.InCompliance {
+			t.Fatalf("Campus alone = %+v", own)
+		}
 		acct := must[[]smartlic.Pool](t)(f.mgr.ListAccountPools(f.ctx, sa.Domain))
-		if len(acct) != 1 || acct[0].Purchased != 13 || acct[0].InUse != 4 {
+		if len(acct) != 1 || acct[0].Purchased != 13 || acct[0].InUse != 4 || acct[0].Status != smartlic.Insufficient {
 			t.Fatalf("account pools = %+v", acct)
 		}
 		// Deregistering one restores compliance.

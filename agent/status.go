@@ -1,0 +1,244 @@
+package agent
+
+import (
+	"time"
+
+	"github.com/smartlic/smartlic"
+)
+
+// Mode is how an instance is licensed at a moment.
+type Mode string
+
+const (
+	ModeEvaluation        Mode = "evaluation"         // not registered, evaluation period left (or not started)
+	ModeEvaluationExpired Mode = "evaluation_expired" // not registered, 90 days of evaluation used up
+	ModeRegistered        Mode = "registered"         // holds an ID certificate
+)
+
+// LicenseState is the standing of one license the instance uses.
+type LicenseState string
+
+const (
+	LicenseAuthorized      LicenseState = "authorized"        // the manager counted it and the pool covers it
+	LicenseOutOfCompliance LicenseState = "out_of_compliance" // counted, but the pool is in overage
+	LicenseNotAuthorized   LicenseState = "not_authorized"    // refused: enforced pool empty or export control
+	// LicensePending: used since the last authorization (or never
+	// authorized); the next authorization request will report it.
+	LicensePending              LicenseState = "authorization_pending"
+	LicenseAuthorizationExpired LicenseState = "authorization_expired" // 90 days without a successful authorization
+	LicenseEvaluation           LicenseState = "evaluation"
+	LicenseEvaluationExpired    LicenseState = "evaluation_expired"
+)
+
+// Status is an instance's licensing standing at one moment: what `show
+// license summary|status|usage` display, and what `-o json` prints.
+type Status struct {
+	At            time.Time            `json:"at"`
+	UDI           smartlic.UDI         `json:"udi"`
+	Hostname      string               `json:"hostname,omitempty"`
+	Mode          Mode                 `json:"mode"`
+	Evaluation    EvaluationStatus     `json:"evaluation"`
+	Registration  *RegistrationStatus  `json:"registration,omitempty"`  // nil when not registered
+	Authorization *AuthorizationStatus `json:"authorization,omitempty"` // nil when not registered
+	Licenses      []License            `json:"licenses"`
+	// ManagerKeyIDs are the manager keys the instance trusts (pinned or
+	// configured); empty before the first registration.
+	ManagerKeyIDs []string `json:"manager_key_ids"`
+	LastAttempt   *Attempt `json:"last_attempt,omitempty"`
+}
+
+// EvaluationStatus is the 90-day evaluation clock.
+type EvaluationStatus struct {
+	// InUse: the instance is unregistered and has used a license, so the
+	// clock is running.
+	InUse     bool       `json:"in_use"`
+	StartedAt *time.Time `json:"started_at,omitempty"` // first use while unregistered
+	// RemainingSeconds and DaysRemaining (rounded up, so the last day shows
+	// as 1) are what is left of the period; 0 once expired.
+	RemainingSeconds int64 `json:"remaining_seconds"`
+	DaysRemaining    int   `json:"days_remaining"`
+	// ExpiresAt is when the period runs out if the clock keeps running.
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	Expired   bool       `json:"expired"`
+}
+
+// RegistrationStatus describes the ID certificate.
+type RegistrationStatus struct {
+	InstanceID       string    `json:"instance_id"`
+	SmartAccount     string    `json:"smart_account"` // domain
+	SmartAccountName string    `json:"smart_account_name"`
+	VirtualAccount   string    `json:"virtual_account"`
+	RegisteredAt     time.Time `json:"registered_at"`
+	IDCertSerial     string    `json:"id_cert_serial"`
+	IDCertIssuedAt   time.Time `json:"id_cert_issued_at"`
+	IDCertRenewAfter time.Time `json:"id_cert_renew_after"`
+	IDCertExpiresAt  time.Time `json:"id_cert_expires_at"`
+	// RenewalDue: renew_after (180 days) has passed.
+	RenewalDue bool `json:"renewal_due"`
+	// Expired: the ID certificate (365 days) ran out without renewal.
+	Expired     bool     `json:"expired"`
+	LastRenewal *Attempt `json:"last_renewal,omitempty"`
+}
+
+// AuthorizationStatus describes the last authorization.
+type AuthorizationStatus struct {
+	// Status is pending until the first authorization, then authorized,
+	// out_of_compliance (some license not authorized) or
+	// authorization_expired (90 days without contact).
+	Status     smartlic.AuthorizationState `json:"status"`
+	IssuedAt   *time.Time                  `json:"issued_at,omitempty"`
+	RenewAfter *time.Time                  `json:"renew_after,omitempty"`
+	ExpiresAt  *time.Time                  `json:"expires_at,omitempty"`
+	// UsageChanged: the usage differs from what was last authorized.
+	UsageChanged bool `json:"usage_changed"`
+	// RenewalDue: an authorization request is due — never authorized,
+	// renew_after (30 days) passed, or the usage changed.
+	RenewalDue  bool     `json:"renewal_due"`
+	Expired     bool     `json:"expired"`
+	LastAttempt *Attempt `json:"last_attempt,omitempty"`
+}
+
+// License is one license the instance uses and its standing.
+type License struct {
+	Tag    string       `json:"tag"`
+	Count  int64        `json:"count"`
+	Status LicenseState `json:"status"`
+}
+
+// StatusAt computes the instance's standing at now. It reads only the
+// state, so every 30/90/180/365-day timer can be checked for any moment.
+func (s State) StatusAt(now time.Time) Status {
+	st := Status{
+		At: now, UDI: s.UDI, Hostname: s.Hostname,
+		Evaluation:    s.Evaluation.statusAt(now, s.Registration == nil),
+		Licenses:      []License{},
+		ManagerKeyIDs: keyIDs(s.ManagerKeys),
+		LastAttempt:   copyAttempt(s.LastAttempt),
+	}
+	switch {
+	case s.Registration != nil:
+		st.Mode = ModeRegistered
+	case st.Evaluation.Expired && st.Evaluation.StartedAt != nil:
+		st.Mode = ModeEvaluationExpired
+	default:
+		st.Mode = ModeEvaluation
+	}
+
+	var auth *AuthorizationStatus
+	if r := s.Registration; r != nil {
+		c := r.IDCert
+		st.Registration = &RegistrationStatus{
+			InstanceID: c.InstanceID, SmartAccount: c.SmartAccount, SmartAccountName: c.SmartAccountName,
+			VirtualAccount: c.VirtualAccount, RegisteredAt: r.RegisteredAt, IDCertSerial: c.Serial,
+			IDCertIssuedAt: c.IssuedAt, IDCertRenewAfter: c.RenewAfter, IDCertExpiresAt: c.ExpiresAt,
+			RenewalDue: !now.Before(c.RenewAfter), Expired: !now.Before(c.ExpiresAt),
+			LastRenewal: copyAttempt(r.LastRenewal),
+		}
+		auth = r.authorizationStatusAt(now, s.Usage)
+		st.Authorization = auth
+	}
+
+	for _, u := range s.Usage {
+		l := License{Tag: u.LicenseTag, Count: u.Count}
+		switch {
+		case s.Registration == nil && st.Evaluation.Expired:
+			l.Status = LicenseEvaluationExpired
+		case s.Registration == nil:
+			l.Status = LicenseEvaluation
+		case auth.Expired:
+			l.Status = LicenseAuthorizationExpired
+		default:
+			l.Status = LicensePending
+			if a := s.Registration.Authorization; a != nil {
+				for _, e := range a.Entitlements {
+					if e.LicenseTag == u.LicenseTag && e.Count == u.Count {
+						l.Status = LicenseState(e.Status)
+					}
+				}
+			}
+		}
+		st.Licenses = append(st.Licenses, l)
+	}
+	return st
+}
+
+func (e Evaluation) statusAt(now time.Time, running bool) EvaluationStatus {
+	left := e.remainingAt(now)
+	es := EvaluationStatus{
+		InUse:     running && e.StartedAt != nil,
+		StartedAt: copyTime(e.StartedAt),
+	}
+	if left <= 0 {
+		es.Expired = true
+	} else {
+		es.RemainingSeconds = int64(left / time.Second)
+		es.DaysRemaining = int((left + smartlic.Day - 1) / smartlic.Day)
+	}
+	if es.InUse && e.RunningSince != nil {
+		exp := e.RunningSince.Add(smartlic.EvaluationPeriod - e.used())
+		es.ExpiresAt = &exp
+	}
+	return es
+}
+
+func (e Evaluation) used() time.Duration { return time.Duration(e.UsedSeconds) * time.Second }
+
+// remainingAt is what is left of the evaluation period at now.
+func (e Evaluation) remainingAt(now time.Time) time.Duration {
+	used := e.used()
+	if e.RunningSince != nil && now.After(*e.RunningSince) {
+		used += now.Sub(*e.RunningSince)
+	}
+	return smartlic.EvaluationPeriod - used
+}
+
+func (r *Registration) authorizationStatusAt(now time.Time, usage []smartlic.Usage) *AuthorizationStatus {
+	as := &AuthorizationStatus{Status: smartlic.AuthPending, RenewalDue: true, LastAttempt: copyAttempt(r.LastAuthorization)}
+	a := r.Authorization
+	if a == nil {
+		as.UsageChanged = len(usage) > 0
+		return as
+	}
+	// The instance's standing follows the manager's own rule.
+	exp := a.ExpiresAt
+	as.Status = smartlic.Instance{AuthExpiresAt: &exp, Usage: a.Entitlements}.AuthorizationAt(now)
+	as.IssuedAt, as.RenewAfter, as.ExpiresAt = copyTime(&a.IssuedAt), copyTime(&a.RenewAfter), copyTime(&a.ExpiresAt)
+	as.Expired = !now.Before(a.ExpiresAt)
+	as.UsageChanged = !sameUsage(usage, a.Entitlements)
+	as.RenewalDue = as.UsageChanged || !now.Before(a.RenewAfter)
+	return as
+}
+
+// sameUsage reports whether the requested lines are exactly those the
+// authorization answered, tag for tag and count for count.
+func sameUsage(requested, authorized []smartlic.Usage) bool {
+	if len(requested) != len(authorized) {
+		return false
+	}
+	counts := make(map[string]int64, len(authorized))
+	for _, u := range authorized {
+		counts[u.LicenseTag] = u.Count
+	}
+	for _, u := range requested {
+		if c, ok := counts[u.LicenseTag]; !ok || c != u.Count {
+			return false
+		}
+	}
+	return true
+}
+
+func copyTime(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	c := *t
+	return &c
+}
+
+func copyAttempt(a *Attempt) *Attempt {
+	if a == nil {
+		return nil
+	}
+	c := *a
+	return &c
+}

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/smartlic/smartlic"
+)
+
+// maxRequests bounds --n. Requests are signed before the run with sent_at
+// of that moment, and the manager refuses requests more than
+// smartlic.DeviceClockSkew (10 minutes) old; this many finish well within
+// that at any rate worth measuring.
+const maxRequests = 200_000
+
+// registrationScenario is a server with an active Smart Account, deposits
+// of every license type and one token with no limit on uses in its DEFAULT VA.
+type registrationScenario struct {
+	srv   *server
+	sa    smartlic.SmartAccount
+	token string
+}
+
+func setupRegistrations(srv *server) (*registrationScenario, error) {
+	if err := srv.seedCatalogue(); err != nil {
+		return nil, err
+	}
+	sa, err := srv.seedAccount("register.bench.example")
+	if err != nil {
+		return nil, err
+	}
+	for _, lt := range licenseTypes {
+		if err := srv.deposit(sa.Domain, smartlic.DefaultVAName, lt.Tag, 1_000_000); err != nil {
+			return nil, err
+		}
+	}
+	tok, err := srv.token(sa.Domain, smartlic.DefaultVAName)
+	if err != nil {
+		return nil, err
+	}
+	return &registrationScenario{srv: srv, sa: sa, token: tok}, nil
+}
+
+// prepare makes n devices and their signed register requests, encoded.
+func (sc *registrationScenario) prepare(ctx context.Context, n int) ([]*device, [][]byte, error) {
+	devs, err := newDevices(ctx, n)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := time.Now().UTC()
+	bodies, err := encodeAll(ctx, devs, func(d *device) (smartlic.Envelope, error) { return d.registerRequest(sc.token, now) })
+	return devs, bodies, err
+}
+
+// postLoad is one POST of bodies[i] to path per request.
+func (s *server) postLoad(path string, bodies [][]byte, concurrency int) load {
+	return load{client: s.client, concurrency: concurrency, n: len(bodies),
+		request: func(ctx context.Context, i int) (*http.Request, error) {
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url+path, bytes.NewReader(bodies[i]))
+			if err != nil {
+				return nil, err
+			}
+			req.Header.Set("Content-Type", "application/json")
+			return req, nil
+		}}
+}
+
+// check holds every answer against what was asked: 200, an ID certificate
+// that verifies against GET /device/v1/keys, about that device and its
+// key, every instance id distinct, and the token's use count equal to the
+// number of registrations.
+func (sc *registrationScenario) check(devs []*device, res loadResult) *failures {
+	f := &failures{}
+	seen := make(map[string]bool, len(devs))
+	for i, d := range devs {
+		switch {
+		case res.errs[i] != nil:
+			f.add("register %s: %v", d.udi, res.errs[i])
+		case res.status[i] != http.StatusOK:
+			f.add("register %s: status %d: %s", d.udi, res.status[i], clip(res.bodies[i]))
+		default:
+			if err := d.checkIDCert(res.bodies[i], sc.srv.keys); err != nil {
+				f.add("register %s: %v", d.udi, err)
+			} else if seen[d.id] {
+				f.add("register %s: instance id %s was issued twice", d.udi, d.id)
+			} else {
+				seen[d.id] = true
+			}
+		}
+	}
+	return f
+}
+
+// tokenUses reads the token's use count through the manager.
+func (sc *registrationScenario) tokenUses() (int64, error) {
+	toks, _, err := sc.srv.mgr.ListTokens(sc.srv.op, sc.sa.Domain, smartlic.DefaultVAName, smartlic.Page{})
+	if err != nil {
+		return 0, err
+	}
+	if len(toks) != 1 {
+		return 0, fmt.Errorf("the DEFAULT VA has %d tokens, want 1", len(toks))
+	}
+	return toks[0].Uses, nil
+}
+
+type loadFlags struct {
+	commonFlags
+	n           int
+	concurrency int
+}
+
+func parseLoadFlags(name string, args []string, stderr io.Writer) (*loadFlags, error) {
+	fl := &loadFlags{}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fl.register(fs)
+	fs.IntVar(&fl.n, "n", 20000, "number of requests (1-200000), each from a distinct instance")
+	fs.IntVar(&fl.concurrency, "concurrency", 32, "requests in flight (1-1024)")
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return nil, err
+	}
+	if err := checkRange("n", fl.n, 1, maxRequests); err != nil {
+		return nil, err
+	}
+	if err := checkRange("concurrency", fl.concurrency, 1, 1024); err != nil {
+		return nil, err
+	}
+	return fl, nil
+}
+
+func runRegistrations(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fl, err := parseLoadFlags("registrations", args, stderr)
+	if err != nil {
+		return err
+	}
+	stores, err := fl.stores()
+	if err != nil {
+		return err
+	}
+	var rows []row
+	failed := false
+	for _, st := range stores {
+		r, f, err := registrationsOn(ctx, st, fl, len(stores) > 1, stderr)
+		if err != nil {
+			return fmt.Errorf("%s: %w", st, err)
+		}
+		rows = append(rows, r)
+		f.report(stdout, "registrations", st, fl.n)
+		failed = failed || f.count > 0
+	}
+	fmt.Fprintln(stdout)
+	printTable(stdout, rows)
+	if failed {
+		return errFailures
+	}
+	return nil
+}
+
+func registrationsOn(ctx context.Context, st string, fl *loadFlags, multiple bool, log io.Writer) (r row, f *failures, err error) {
+	srv, err := startServer(ctx, st, postgresURL(), fl.concurrency)
+	if err != nil {
+		return r, nil, err
+	}
+	defer func() { err = joinClose(err, srv) }()
+	sc, err := setupRegistrations(srv)
+	if err != nil {
+		return r, nil, err
+	}
+	t0 := time.Now()
+	devs, bodies, err := sc.prepare(ctx, fl.n)
+	if err != nil {
+		return r, nil, err
+	}
+	fmt.Fprintf(log, "%s: prepared %d signed register requests in %.1fs (not measured)\n", st, fl.n, time.Since(t0).Seconds())
+	if err := srv.warmUp(ctx, fl.concurrency); err != nil {
+		return r, nil, err
+	}
+	var res loadResult
+	err = profiled(fl.profilePath(st, multiple), log, func() error {
+		res, err = srv.postLoad("/device/v1/register", bodies, fl.concurrency).run(ctx)
+		return err
+	})
+	if err != nil {
+		return r, nil, err
+	}
+	f = sc.check(devs, res)
+	ok := int64(fl.n - f.count)
+	if uses, err := sc.tokenUses(); err != nil {
+		f.add("reading the token: %v", err)
+	} else if uses != ok {
+		f.add("the token was used %d times, but %d registrations succeeded", uses, ok)
+	}
+	return summarize("register", st, fl.concurrency, res, f.count), f, nil
+}
+
+// joinClose closes the server and adds its error, if any, to err.
+func joinClose(err error, srv *server) error {
+	if cerr := srv.close(); cerr != nil {
+		if err == nil {
+			return cerr
+		}
+		return fmt.Errorf("%w (and closing: %v)", err, cerr)
+	}
+	return err
+}
