@@ -32,6 +32,13 @@ const (
 	ESchemaTooNew   = "schema_too_new" // database written by a newer smartlic
 	ELimitedUse     = "limited_use"    // feature not available to a limited-use Smart Account
 	EExportControl  = "export_controlled"
+
+	// EAlreadyConverted refuses converting classic PAK units a second time.
+	EAlreadyConverted = "already_converted"
+
+	// EInsufficient refuses a transfer of more than the source pool has
+	// available (purchased and active, minus in use).
+	EInsufficient = "insufficient_licenses"
 )
 
 // Error is the error every layer returns. Stores turn driver errors into it

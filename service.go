@@ -141,9 +141,13 @@ type AuthService interface {
 
 // Actor is who is making a request.
 type Actor struct {
-	KeyID string `json:"key_id"`
-	Email string `json:"email"`
-	Role  string `json:"role"`
+	KeyID  string   `json:"key_id"` // the key, token or session that authenticated
+	Email  string   `json:"email"`
+	Role   string   `json:"role"`              // RoleOperator for the vendor; "user" or a client's role otherwise
+	UserID string   `json:"user_id,omitempty"` // set for user keys and sessions
+	Kind   string   `json:"kind,omitempty"`    // ActorOperatorKey, ActorUserKey, ActorSession, ActorOAuthClient
+	Client string   `json:"client,omitempty"`  // OAuthClient.ID for OAuth tokens
+	Scopes []string `json:"scopes,omitempty"`  // OAuth token scopes
 }
 
 type actorKey struct{}
@@ -157,4 +161,18 @@ func WithActor(ctx context.Context, a Actor) context.Context {
 func ActorFrom(ctx context.Context) (Actor, bool) {
 	a, ok := ctx.Value(actorKey{}).(Actor)
 	return a, ok
+}
+
+type requestIDKey struct{}
+
+// WithRequestID returns ctx carrying the id of the request it serves, so
+// the event log can tie a change to the request that made it.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestIDFrom returns the request id in ctx, "" outside a request.
+func RequestIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
 }

@@ -68,6 +68,13 @@ type Store interface {
 // Methods return *Error with ENotFound for a missing row and EConflict for
 // a unique violation (Field names the column's input).
 type Tx interface {
+	EventTx
+	UserTx
+	TransferTx
+	ReportTx
+	AlertTx
+	ConversionTx
+
 	// Signing keys.
 	InsertSigningKey(ctx context.Context, k SigningKey) error
 	ListSigningKeys(ctx context.Context) ([]SigningKey, error)
@@ -122,7 +129,9 @@ type Tx interface {
 	DepositsOf(ctx context.Context, vaIDs []string) ([]Deposit, error)
 
 	// Pools: maintained in-use counters.
-	AddInUse(ctx context.Context, vaID, licenseTypeID string, delta int64) error
+	// AddInUse moves a pool's in-use counter by delta and records the
+	// count after the change in the pool's history, dated at.
+	AddInUse(ctx context.Context, vaID, licenseTypeID string, delta int64, at time.Time) error
 	PoolCountersOf(ctx context.Context, vaIDs []string) ([]PoolCounter, error)
 
 	// Tokens.

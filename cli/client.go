@@ -29,16 +29,9 @@ const (
 	requestTimeout = time.Minute
 )
 
-// api is what the client nouns call. *client.Client implements it over the
-// REST API; naming the services here keeps the commands independent of how
-// they are reached.
-type api interface {
-	smartlic.CatalogService
-	smartlic.AccountService
-	smartlic.LicenseService
-	smartlic.TokenService
-	smartlic.InstanceService
-}
+// api is what the client nouns call: the REST API client, which grows a
+// method with every route, so every noun can reach every route.
+type api = *client.Client
 
 // addClientCommands adds the nouns that talk to a smartlic server.
 func addClientCommands(root *cobra.Command, e *env) {

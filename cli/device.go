@@ -61,6 +61,7 @@ The simulator uses the system clock and has no background timer: run
 		f.useCmd(),
 		f.renewCmd(),
 		f.deregisterCmd(),
+		f.convertCmd(),
 		group("show", "Show licensing information", f.showLicenseCmd()),
 	)
 	return cmd

@@ -44,6 +44,12 @@ func run(ctx context.Context, args []string, e *env) error {
 		newDeviceCmd(e),
 	)
 	addClientCommands(root, e)
+	addEventCommands(root, e)
+	addUserCommands(root, e)
+	addTransferCommands(root, e)
+	addReportCommands(root, e)
+	addAlertCommands(root, e)
+	addConversionCommands(root, e)
 	return root.ExecuteContext(ctx)
 }
 

@@ -23,6 +23,7 @@ var Version = "dev"
 func newServeCmd(e *env) *cobra.Command {
 	var addr, dsn string
 	var demo bool
+	var jf jobFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the license manager: REST API and device protocol",
@@ -33,17 +34,22 @@ Smart Account, Virtual Accounts, deposits, a token and registered instances,
 and an operator API key is printed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return serve(cmd.Context(), e, addr, dsn, demo)
+			return serve(cmd.Context(), e, addr, dsn, demo, &jf)
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "host:port to listen on (port 0 picks a free port)")
 	cmd.Flags().StringVar(&dsn, "db", "smartlic.db", "SQLite file path or postgres:// URL")
 	cmd.Flags().BoolVar(&demo, "demo", false, "seed demo data and print an operator API key")
+	jf.register(cmd)
 	return cmd
 }
 
-func serve(ctx context.Context, e *env, addr, dsn string, demo bool) error {
+func serve(ctx context.Context, e *env, addr, dsn string, demo bool, jf *jobFlags) error {
 	log := slog.New(slog.NewTextHandler(e.stderr, nil))
+	mailer, err := jf.mailer()
+	if err != nil {
+		return err
+	}
 	st, err := store.Open(ctx, dsn)
 	if err != nil {
 		return err
@@ -75,6 +81,10 @@ func serve(ctx context.Context, e *env, addr, dsn string, demo bool) error {
 			return fmt.Errorf("seed demo data: %w", err)
 		}
 	}
+	jobsCtx, stopJobs := context.WithCancel(ctx)
+	waitJobs := jf.start(jobsCtx, log, st, mgr, mailer)
+	defer waitJobs()
+	defer stopJobs()
 	if e.ready != nil {
 		e.ready(url)
 	}

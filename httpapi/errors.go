@@ -42,6 +42,7 @@ var statusOf = map[string]int{
 	smartlic.ENotFound:       http.StatusNotFound,
 	CodeMethodNotAllowed:     http.StatusMethodNotAllowed,
 	CodeRequestTimeout:       http.StatusRequestTimeout,
+	CodeRateLimited:          http.StatusTooManyRequests,
 	smartlic.EConflict:       http.StatusConflict,
 	smartlic.ENotEmpty:       http.StatusConflict,
 	smartlic.ETooLarge:       http.StatusRequestEntityTooLarge,
@@ -50,6 +51,9 @@ var statusOf = map[string]int{
 	smartlic.ECycle:          http.StatusUnprocessableEntity,
 	smartlic.EInternal:       http.StatusInternalServerError,
 	smartlic.ESchemaTooNew:   http.StatusInternalServerError,
+
+	smartlic.EAlreadyConverted: http.StatusConflict,
+	smartlic.EInsufficient:     http.StatusConflict,
 }
 
 // StatusOf returns the HTTP status of an error code; unknown codes are
@@ -65,12 +69,14 @@ func StatusOf(code string) int {
 // error: a service, huma's request validation, the router, a panic. It is
 // a huma.StatusError, so handlers return it and huma writes it.
 type ErrorResponse struct {
-	Detail wire.ErrorBody `json:"error"`
-	status int
+	Detail  wire.ErrorBody `json:"error"`
+	status  int
+	headers http.Header // e.g. Retry-After; huma writes them with the answer
 }
 
-func (e *ErrorResponse) Error() string  { return e.Detail.Code + ": " + e.Detail.Message }
-func (e *ErrorResponse) GetStatus() int { return e.status }
+func (e *ErrorResponse) Error() string           { return e.Detail.Code + ": " + e.Detail.Message }
+func (e *ErrorResponse) GetStatus() int          { return e.status }
+func (e *ErrorResponse) GetHeaders() http.Header { return e.headers }
 
 func newErrorResponse(code, field, message string) *ErrorResponse {
 	return &ErrorResponse{status: StatusOf(code), Detail: wire.ErrorBody{Code: code, Field: field, Message: message}}
@@ -89,7 +95,12 @@ func errorResponse(ctx context.Context, log *slog.Logger, err error) *ErrorRespo
 		}
 		return newErrorResponse(smartlic.EInternal, "", msg)
 	}
-	return newErrorResponse(e.Code, e.Field, e.Message)
+	resp := newErrorResponse(e.Code, e.Field, e.Message)
+	var limited *retryAfterError
+	if errors.As(err, &limited) {
+		resp.headers = http.Header{"Retry-After": {limited.seconds()}}
+	}
+	return resp
 }
 
 // writeError writes e outside huma (router fallbacks, panics, auth).

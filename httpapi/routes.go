@@ -294,4 +294,11 @@ func (s *Server) registerRoutes() {
 	device("authorize", "device-authorize", "Ask for authorization of usage; answers a signed authorization", svc.Authorize)
 	device("renew", "device-renew", "Renew the ID certificate", svc.RenewID)
 	device("deregister", "device-deregister", "Deregister the instance and release its licenses", svc.Deregister)
+
+	s.registerEventRoutes()
+	s.registerUserRoutes()
+	s.registerTransferRoutes()
+	s.registerReportRoutes()
+	s.registerAlertRoutes()
+	s.registerConversionRoutes()
 }

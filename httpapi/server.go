@@ -13,6 +13,7 @@ package httpapi
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -41,6 +42,12 @@ type Services interface {
 	smartlic.InstanceService
 	smartlic.DeviceService
 	smartlic.AuthService
+	smartlic.EventService
+	smartlic.UserService
+	smartlic.TransferService
+	smartlic.ReportService
+	smartlic.AlertService
+	smartlic.ConversionService
 }
 
 // Options configure the server.
@@ -67,6 +74,7 @@ type Server struct {
 	mux    *http.ServeMux
 	api    huma.API
 	routes []string
+	limits *rateLimiter // sign-in and token attempts
 }
 
 // New returns the API over svc.
@@ -80,7 +88,7 @@ func New(svc Services, opts Options) *Server {
 	if version == "" {
 		version = "dev"
 	}
-	s := &Server{svc: svc, log: log, mux: http.NewServeMux()}
+	s := &Server{svc: svc, log: log, mux: http.NewServeMux(), limits: newRateLimiter(time.Now)}
 
 	cfg := huma.DefaultConfig("smartlic", version)
 	cfg.Info.Description = "Smart software licensing: catalogue, Smart and Virtual Accounts, " +
@@ -99,7 +107,8 @@ func New(svc Services, opts Options) *Server {
 	cfg.Formats = map[string]huma.Format{"application/json": huma.DefaultJSONFormat}
 	cfg.RejectUnknownQueryParameters = true
 	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
-		"apiKey": {Type: "http", Scheme: "bearer", Description: "An operator API key (smartlic admin create-operator)"},
+		"apiKey":  {Type: "http", Scheme: "bearer", Description: "An operator API key (smartlic admin create-operator), a personal API key (slu_…) or an OAuth access token (slo_…, from /api/v1/oauth/token)"},
+		"session": {Type: "apiKey", In: "cookie", Name: SessionCookie, Description: "A portal session from /api/v1/auth/login; unsafe methods also need the X-CSRF-Token header"},
 	}
 	s.api = humago.New(recordingMux{s}, cfg)
 	s.api.UseMiddleware(s.authenticate)
@@ -137,7 +146,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		id = uuid.NewString()
 	}
 	w.Header().Set("X-Request-Id", id)
-	ctx := context.WithValue(r.Context(), requestIDKey{}, id)
+	ctx := smartlic.WithRequestID(r.Context(), id)
 	r = r.WithContext(ctx)
 	_, pattern := s.mux.Handler(r)
 	rec := &recorder{ResponseWriter: w, req: r, routed: pattern != ""}
@@ -212,13 +221,8 @@ func (w *recorder) Write(b []byte) (int, error) {
 // reach the connection.
 func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-type requestIDKey struct{}
-
 // RequestID returns the id of the request ctx belongs to, "" outside one.
-func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
-}
+func RequestID(ctx context.Context) string { return smartlic.RequestIDFrom(ctx) }
 
 // validRequestID accepts a caller's request id only if it is short and
 // plain, since it is echoed in a header and written to logs.
@@ -234,22 +238,45 @@ func validRequestID(id string) bool {
 	return true
 }
 
-// authenticate runs before every operation that declares the API key
-// security requirement, so the document and the enforcement are one fact.
-// It comes before huma reads the body: an anonymous caller learns nothing
-// about validation.
+// authenticate runs before every operation that declares a security
+// requirement, so the document and the enforcement are one fact. It comes
+// before huma reads the body: an anonymous caller learns nothing about
+// validation. A bearer credential (operator key, personal API key, OAuth
+// token) wins over a session cookie; a session must also send its CSRF
+// token on every method that changes something, since a browser attaches
+// the cookie to requests other sites make.
 func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
+	ctx = huma.WithContext(ctx, withClientIP(ctx.Context(), ctx.RemoteAddr()))
 	if len(ctx.Operation().Security) == 0 {
 		next(ctx)
 		return
 	}
-	key, ok := bearerToken(ctx.Header("Authorization"))
-	if !ok {
-		ctx.SetHeader("WWW-Authenticate", `Bearer realm="smartlic"`)
-		writeHumaError(ctx, newErrorResponse(smartlic.EUnauthorized, "", "an API key is required: Authorization: Bearer <key>"))
+	var (
+		actor smartlic.Actor
+		err   error
+	)
+	if h := ctx.Header("Authorization"); h != "" {
+		key, ok := bearerToken(h)
+		if !ok {
+			s.unauthorized(ctx, "an API key is required: Authorization: Bearer <key>")
+			return
+		}
+		actor, err = s.svc.Authenticate(ctx.Context(), key)
+	} else if cookie := sessionCookie(ctx.Header("Cookie")); cookie != "" {
+		var sess smartlic.Session
+		actor, sess, err = s.svc.AuthenticateSession(ctx.Context(), cookie)
+		if err == nil && !safeMethod(ctx.Method()) {
+			got := ctx.Header(CSRFHeader)
+			if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(sess.CSRFToken)) != 1 {
+				writeHumaError(ctx, newErrorResponse(smartlic.EForbidden, CSRFHeader,
+					"a signed-in session must send its CSRF token in the "+CSRFHeader+" header"))
+				return
+			}
+		}
+	} else {
+		s.unauthorized(ctx, "an API key is required: Authorization: Bearer <key>")
 		return
 	}
-	actor, err := s.svc.Authenticate(ctx.Context(), key)
 	if err != nil {
 		e := errorResponse(ctx.Context(), s.log, err)
 		if e.status == http.StatusUnauthorized {
@@ -259,6 +286,38 @@ func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
 		return
 	}
 	next(huma.WithContext(ctx, smartlic.WithActor(ctx.Context(), actor)))
+}
+
+func (s *Server) unauthorized(ctx huma.Context, msg string) {
+	ctx.SetHeader("WWW-Authenticate", `Bearer realm="smartlic"`)
+	writeHumaError(ctx, newErrorResponse(smartlic.EUnauthorized, "", msg))
+}
+
+// SessionCookie is the portal session's cookie; CSRFHeader carries the
+// session's CSRF token.
+const (
+	SessionCookie = "smartlic_session"
+	CSRFHeader    = "X-CSRF-Token"
+)
+
+func sessionCookie(header string) string {
+	if header == "" {
+		return ""
+	}
+	cookies, err := http.ParseCookie(header)
+	if err != nil {
+		return ""
+	}
+	for _, c := range cookies {
+		if c.Name == SessionCookie {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
 // bearerToken extracts the credentials of "Authorization: Bearer <key>".
@@ -311,7 +370,7 @@ func handle[I, O any](s *Server, r route, h func(context.Context, *I) (*O, error
 		Errors:       documentedErrors[I](r),
 	}
 	if !r.public {
-		op.Security = []map[string][]string{{"apiKey": {}}}
+		op.Security = []map[string][]string{{"apiKey": {}}, {"session": {}}}
 	}
 	huma.Register(s.api, op, func(ctx context.Context, in *I) (*O, error) {
 		out, err := h(ctx, in)

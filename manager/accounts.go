@@ -31,7 +31,11 @@ func (m *Manager) CreateSmartAccount(ctx context.Context, sa smartlic.SmartAccou
 		if err := tx.InsertSmartAccount(ctx, sa); err != nil {
 			return err
 		}
-		return tx.InsertVirtualAccount(ctx, def)
+		if err := tx.InsertVirtualAccount(ctx, def); err != nil {
+			return err
+		}
+		return m.record(ctx, tx, smartlic.Event{Type: "account.created", SmartAccountID: sa.ID, Subject: sa.ID,
+			Message: fmt.Sprintf("Smart Account %s (%s) created, %s", sa.Name, sa.Domain, sa.Status), After: eventData(sa)})
 	})
 	return sa, err
 }
@@ -69,6 +73,7 @@ func (m *Manager) UpdateSmartAccount(ctx context.Context, key string, u smartlic
 		if sa, err = getSA(ctx, tx, key); err != nil {
 			return err
 		}
+		before := sa
 		if u.Name != nil {
 			sa.Name = *u.Name
 		}
@@ -89,7 +94,11 @@ func (m *Manager) UpdateSmartAccount(ctx context.Context, key string, u smartlic
 		if err := sa.Validate(); err != nil {
 			return err
 		}
-		return tx.UpdateSmartAccount(ctx, sa)
+		if err := tx.UpdateSmartAccount(ctx, sa); err != nil {
+			return err
+		}
+		return m.record(ctx, tx, smartlic.Event{Type: "account.updated", SmartAccountID: sa.ID, Subject: sa.ID,
+			Message: fmt.Sprintf("Smart Account %s updated", sa.Domain), Before: eventData(before), After: eventData(sa)})
 	})
 	return sa, err
 }
@@ -106,8 +115,13 @@ func (m *Manager) ApproveSmartAccount(ctx context.Context, key string) (sa smart
 		if sa.Status == smartlic.SAActive {
 			return nil
 		}
+		before := sa
 		sa.Status = smartlic.SAActive
-		return tx.UpdateSmartAccount(ctx, sa)
+		if err := tx.UpdateSmartAccount(ctx, sa); err != nil {
+			return err
+		}
+		return m.record(ctx, tx, smartlic.Event{Type: "account.approved", SmartAccountID: sa.ID, Subject: sa.ID,
+			Message: fmt.Sprintf("Smart Account %s approved", sa.Domain), Before: eventData(before), After: eventData(sa)})
 	})
 	return sa, err
 }
@@ -145,7 +159,11 @@ func (m *Manager) CreateVirtualAccount(ctx context.Context, saKey string, in sma
 				return smartlic.Errorf(smartlic.EDepthExceeded, "parent", "Virtual Accounts nest at most %d levels; %q is already at level %d", smartlic.MaxVADepth, parent.Name, parent.Depth)
 			}
 		}
-		return tx.InsertVirtualAccount(ctx, va)
+		if err := tx.InsertVirtualAccount(ctx, va); err != nil {
+			return err
+		}
+		return m.record(ctx, tx, smartlic.Event{Type: "va.created", SmartAccountID: sa.ID, VirtualAccountID: va.ID, Subject: va.ID,
+			Message: fmt.Sprintf("Virtual Account %q created", va.Name), After: eventData(va)})
 	})
 	return va, err
 }
@@ -202,6 +220,7 @@ func (m *Manager) UpdateVirtualAccount(ctx context.Context, saKey, vaKey string,
 		if va, err = getVAIn(ctx, tx, sa, vaKey, "va"); err != nil {
 			return err
 		}
+		before := va
 		isDefault := va.Name == smartlic.DefaultVAName && va.ParentID == ""
 		if u.Name != nil && *u.Name != va.Name {
 			if isDefault {
@@ -220,7 +239,15 @@ func (m *Manager) UpdateVirtualAccount(ctx context.Context, saKey, vaKey string,
 				return err
 			}
 		}
-		return tx.UpdateVirtualAccount(ctx, va)
+		if err := tx.UpdateVirtualAccount(ctx, va); err != nil {
+			return err
+		}
+		typ := "va.updated"
+		if va.ParentID != before.ParentID {
+			typ = "va.moved"
+		}
+		return m.record(ctx, tx, smartlic.Event{Type: typ, SmartAccountID: sa.ID, VirtualAccountID: va.ID, Subject: va.ID,
+			Message: fmt.Sprintf("Virtual Account %q updated", va.Name), Before: eventData(before), After: eventData(va)})
 	})
 	return va, err
 }
@@ -301,7 +328,11 @@ func (m *Manager) DeleteVirtualAccount(ctx context.Context, saKey, vaKey string)
 			}
 			return smartlic.Errorf(smartlic.ENotEmpty, "va", "Virtual Account %q still holds %s; move, transfer or revoke them first", va.Name, strings.Join(what, ", "))
 		}
-		return tx.DeleteVirtualAccount(ctx, va.ID)
+		if err := tx.DeleteVirtualAccount(ctx, va.ID); err != nil {
+			return err
+		}
+		return m.record(ctx, tx, smartlic.Event{Type: "va.deleted", SmartAccountID: sa.ID, VirtualAccountID: va.ID, Subject: va.ID,
+			Message: fmt.Sprintf("Virtual Account %q deleted", va.Name), Before: eventData(va)})
 	})
 }
 

@@ -17,8 +17,19 @@ const apiKeyPrefix = "slk_"
 const lastUsedGranularity = time.Minute
 
 // Authenticate resolves an API key to its actor.
+// Operator keys (slk_), personal API keys (slu_) and OAuth access tokens
+// (slo_) are all looked up by their SHA-256.
 func (m *Manager) Authenticate(ctx context.Context, apiKey string) (smartlic.Actor, error) {
-	if !strings.HasPrefix(apiKey, apiKeyPrefix) || len(apiKey) > 200 {
+	if len(apiKey) > maxCredentialBytes {
+		return smartlic.Actor{}, smartlic.Errorf(smartlic.EUnauthorized, "", "invalid API key")
+	}
+	switch {
+	case strings.HasPrefix(apiKey, userKeyPrefix):
+		return m.authenticateUserKey(ctx, apiKey)
+	case strings.HasPrefix(apiKey, oauthTokenPrefix):
+		return m.authenticateOAuthToken(ctx, apiKey)
+	}
+	if !strings.HasPrefix(apiKey, apiKeyPrefix) {
 		return smartlic.Actor{}, smartlic.Errorf(smartlic.EUnauthorized, "", "invalid API key")
 	}
 	var k smartlic.APIKey
@@ -40,7 +51,7 @@ func (m *Manager) Authenticate(ctx context.Context, apiKey string) (smartlic.Act
 			return smartlic.Actor{}, err
 		}
 	}
-	return smartlic.Actor{KeyID: k.ID, Email: k.Email, Role: k.Role}, nil
+	return smartlic.Actor{KeyID: k.ID, Email: k.Email, Role: k.Role, Kind: smartlic.ActorOperatorKey}, nil
 }
 
 // CreateOperator makes an operator API key. The secret is returned once and
@@ -55,7 +66,13 @@ func (m *Manager) CreateOperator(ctx context.Context, email string) (smartlic.AP
 		return smartlic.APIKey{}, "", err
 	}
 	k := smartlic.APIKey{ID: newID(), Email: email, Role: smartlic.RoleOperator, Hash: hashSecret(secret), CreatedAt: m.clock.Now()}
-	if err := m.st.Write(ctx, func(tx smartlic.Tx) error { return tx.InsertAPIKey(ctx, k) }); err != nil {
+	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
+		if err := tx.InsertAPIKey(ctx, k); err != nil {
+			return err
+		}
+		return m.record(ctx, tx, smartlic.Event{Type: "operator_key.created", Subject: k.ID, Message: "operator API key created for " + k.Email, After: eventData(k)})
+	})
+	if err != nil {
 		return smartlic.APIKey{}, "", err
 	}
 	return k, secret, nil

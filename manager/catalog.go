@@ -2,6 +2,7 @@ package manager
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/smartlic/smartlic"
 )
@@ -18,7 +19,12 @@ func (m *Manager) CreateLicenseType(ctx context.Context, lt smartlic.LicenseType
 		return lt, err
 	}
 	lt.ID, lt.CreatedAt = newID(), m.clock.Now()
-	return lt, m.st.Write(ctx, func(tx smartlic.Tx) error { return tx.InsertLicenseType(ctx, lt) })
+	return lt, m.st.Write(ctx, func(tx smartlic.Tx) error {
+		if err := tx.InsertLicenseType(ctx, lt); err != nil {
+			return err
+		}
+		return m.record(ctx, tx, smartlic.Event{Type: "license_type.created", Subject: lt.ID, Message: fmt.Sprintf("license type %s (%s) created", lt.Tag, lt.Name), After: eventData(lt)})
+	})
 }
 
 // GetLicenseType finds a license type by id or tag.
@@ -62,7 +68,10 @@ func (m *Manager) DeleteLicenseType(ctx context.Context, idOrTag string) error {
 		if used {
 			return smartlic.Errorf(smartlic.EConflict, "license_type", "license type %q is used by products, deposits or instances", lt.Tag)
 		}
-		return tx.DeleteLicenseType(ctx, lt.ID)
+		if err := tx.DeleteLicenseType(ctx, lt.ID); err != nil {
+			return err
+		}
+		return m.record(ctx, tx, smartlic.Event{Type: "license_type.deleted", Subject: lt.ID, Message: fmt.Sprintf("license type %s deleted", lt.Tag), Before: eventData(lt)})
 	})
 }
 
@@ -83,8 +92,10 @@ func (m *Manager) CreateProduct(ctx context.Context, p smartlic.Product) (smartl
 			return err
 		}
 		var err error
-		p, err = tx.GetProduct(ctx, p.ID)
-		return err
+		if p, err = tx.GetProduct(ctx, p.ID); err != nil {
+			return err
+		}
+		return m.record(ctx, tx, smartlic.Event{Type: "product.created", Subject: p.ID, Message: fmt.Sprintf("product %s (%s) created", p.PID, p.Name), After: eventData(p)})
 	})
 	return p, err
 }
@@ -122,6 +133,7 @@ func (m *Manager) UpdateProduct(ctx context.Context, idOrPID string, u smartlic.
 		if p, err = tx.GetProduct(ctx, idOrPID); err != nil {
 			return err
 		}
+		before := p
 		if u.Name != nil {
 			p.Name = *u.Name
 		}
@@ -137,8 +149,10 @@ func (m *Manager) UpdateProduct(ctx context.Context, idOrPID string, u smartlic.
 		if err := tx.UpdateProduct(ctx, p); err != nil {
 			return err
 		}
-		p, err = tx.GetProduct(ctx, p.ID)
-		return err
+		if p, err = tx.GetProduct(ctx, p.ID); err != nil {
+			return err
+		}
+		return m.record(ctx, tx, smartlic.Event{Type: "product.updated", Subject: p.ID, Message: fmt.Sprintf("product %s updated", p.PID), Before: eventData(before), After: eventData(p)})
 	})
 	return p, err
 }
@@ -160,6 +174,9 @@ func (m *Manager) DeleteProduct(ctx context.Context, idOrPID string) error {
 		if used {
 			return smartlic.Errorf(smartlic.EConflict, "product", "product %q has registered instances", p.PID)
 		}
-		return tx.DeleteProduct(ctx, p.ID)
+		if err := tx.DeleteProduct(ctx, p.ID); err != nil {
+			return err
+		}
+		return m.record(ctx, tx, smartlic.Event{Type: "product.deleted", Subject: p.ID, Message: fmt.Sprintf("product %s deleted", p.PID), Before: eventData(p)})
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
+	"fmt"
 	"strings"
 	"time"
 
@@ -81,7 +82,7 @@ func (m *Manager) Register(ctx context.Context, env smartlic.Envelope) (smartlic
 		case err == nil && !req.Force:
 			return smartlic.Errorf(smartlic.EConflict, "udi", "%s is already registered; deregister it first or register with force", req.UDI)
 		case err == nil:
-			if err := m.removeInstance(ctx, tx, old); err != nil {
+			if err := m.removeInstance(ctx, tx, old, "instance.replaced", "re-registered with force"); err != nil {
 				return err
 			}
 		case smartlic.ErrorCode(err) != smartlic.ENotFound:
@@ -97,7 +98,8 @@ func (m *Manager) Register(ctx context.Context, env smartlic.Envelope) (smartlic
 			return err
 		}
 		cert = idCert(inst, sa, va, now)
-		return nil
+		return m.record(deviceActor(ctx, inst), tx, smartlic.Event{Type: "instance.registered", SmartAccountID: sa.ID, VirtualAccountID: va.ID, Subject: inst.ID,
+			Message: fmt.Sprintf("%s (%s) registered with token %q", inst.UDI, inst.Hostname, tok.Description), After: eventData(inst)})
 	})
 	if err != nil {
 		return smartlic.Envelope{}, err
@@ -130,6 +132,12 @@ func (m *Manager) Authorize(ctx context.Context, env smartlic.Envelope) (smartli
 		usage, err := m.applyUsage(ctx, tx, inst, req.Usage)
 		if err != nil {
 			return err
+		}
+		if !sameUsage(inst.Usage, usage) {
+			if err := m.record(deviceActor(ctx, inst), tx, smartlic.Event{Type: "instance.usage_changed", SmartAccountID: inst.SmartAccountID, VirtualAccountID: inst.VirtualAccountID, Subject: inst.ID,
+				Message: fmt.Sprintf("%s now uses %s", inst.UDI, usageSummary(usage)), Before: eventData(inst.Usage), After: eventData(usage)}); err != nil {
+				return err
+			}
 		}
 		inst.LastContactAt = now
 		inst.AuthorizedAt = &now
@@ -168,7 +176,8 @@ func (m *Manager) RenewID(ctx context.Context, env smartlic.Envelope) (smartlic.
 			return err
 		}
 		cert = idCert(inst, sa, va, now)
-		return nil
+		return m.record(deviceActor(ctx, inst), tx, smartlic.Event{Type: "instance.id_renewed", SmartAccountID: sa.ID, VirtualAccountID: va.ID, Subject: inst.ID,
+			Message: fmt.Sprintf("%s renewed its ID certificate until %s", inst.UDI, inst.IDCertExpiresAt.Format(time.DateOnly))})
 	})
 	if err != nil {
 		return smartlic.Envelope{}, err
@@ -181,7 +190,7 @@ func (m *Manager) Deregister(ctx context.Context, env smartlic.Envelope) (smartl
 	var done smartlic.Deregistered
 	err := m.deviceCall(ctx, env, smartlic.TypeDeregisterRequest, func(tx smartlic.Tx, inst smartlic.Instance, _ smartlic.DeviceRequest, now time.Time) error {
 		done = smartlic.Deregistered{InstanceID: inst.ID, UDI: inst.UDI, At: now}
-		return m.removeInstance(ctx, tx, inst)
+		return m.removeInstance(deviceActor(ctx, inst), tx, inst, "instance.deregistered", "deregistered itself")
 	})
 	if err != nil {
 		return smartlic.Envelope{}, err
@@ -197,7 +206,13 @@ func (m *Manager) deviceCall(ctx context.Context, env smartlic.Envelope, typ str
 	}
 	now := m.clock.Now()
 	return m.st.Write(ctx, func(tx smartlic.Tx) error {
-		inst, err := tx.GetInstance(ctx, env.KeyID)
+		// Locked first, so that a transfer of this instance or another
+		// request from it waits instead of writing back a stale copy.
+		err := tx.LockInstance(ctx, env.KeyID)
+		var inst smartlic.Instance
+		if err == nil {
+			inst, err = tx.GetInstance(ctx, env.KeyID)
+		}
 		if smartlic.ErrorCode(err) == smartlic.ENotFound {
 			return smartlic.Errorf(smartlic.ENotRegistered, "kid", "no registered instance %q; register again", env.KeyID)
 		}
@@ -219,6 +234,11 @@ func (m *Manager) deviceCall(ctx context.Context, env smartlic.Envelope, typ str
 		}
 		if err := checkFresh(req.SentAt, now); err != nil {
 			return err
+		}
+		if !now.Before(inst.IDCertExpiresAt) && typ != smartlic.TypeDeregisterRequest {
+			// A year without renewal: the identity is gone, as on a
+			// device whose ID certificate lapsed. Leaving is still allowed.
+			return smartlic.Errorf(smartlic.ENotRegistered, "kid", "the ID certificate of %s expired at %s; register again", inst.UDI, inst.IDCertExpiresAt.Format(time.RFC3339))
 		}
 		return fn(tx, inst, req, now)
 	})

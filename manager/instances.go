@@ -2,6 +2,7 @@ package manager
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 
@@ -25,6 +26,7 @@ func (m *Manager) applyUsage(ctx context.Context, tx smartlic.Tx, inst smartlic.
 	if err != nil {
 		return nil, err
 	}
+	now := m.clock.Now()
 	type line struct {
 		lt      smartlic.LicenseType
 		count   int64
@@ -71,7 +73,7 @@ func (m *Manager) applyUsage(ctx context.Context, tx smartlic.Tx, inst smartlic.
 	sort.Strings(ids)
 	for _, id := range ids {
 		if l := byType[id]; l.counted != l.old {
-			if err := tx.AddInUse(ctx, inst.VirtualAccountID, id, l.counted-l.old); err != nil {
+			if err := tx.AddInUse(ctx, inst.VirtualAccountID, id, l.counted-l.old, now); err != nil {
 				return nil, err
 			}
 		}
@@ -97,7 +99,7 @@ func (m *Manager) applyUsage(ctx context.Context, tx smartlic.Tx, inst smartlic.
 			// Enforced and the pool cannot cover it: the instance gets none
 			// of this license and gives back what it just took.
 			u.Status = smartlic.NotAuthorized
-			if err := tx.AddInUse(ctx, inst.VirtualAccountID, id, -l.counted); err != nil {
+			if err := tx.AddInUse(ctx, inst.VirtualAccountID, id, -l.counted, now); err != nil {
 				return nil, err
 			}
 		}
@@ -142,18 +144,51 @@ func (m *Manager) poolState(ctx context.Context, tx smartlic.Tx, vaID string) (p
 	return purchased, inUse, nil
 }
 
-// removeInstance deletes inst and gives its usage back to the pool.
-func (m *Manager) removeInstance(ctx context.Context, tx smartlic.Tx, inst smartlic.Instance) error {
+// removeInstance deletes inst, gives its usage back to the pool and records
+// why (event type and a phrase for the message).
+func (m *Manager) removeInstance(ctx context.Context, tx smartlic.Tx, inst smartlic.Instance, typ, why string) error {
 	usage := append([]smartlic.Usage(nil), inst.Usage...)
 	sort.Slice(usage, func(i, j int) bool { return usage[i].LicenseTypeID < usage[j].LicenseTypeID })
 	for _, u := range usage {
 		if n := countedOf(u); n != 0 {
-			if err := tx.AddInUse(ctx, inst.VirtualAccountID, u.LicenseTypeID, -n); err != nil {
+			if err := tx.AddInUse(ctx, inst.VirtualAccountID, u.LicenseTypeID, -n, m.clock.Now()); err != nil {
 				return err
 			}
 		}
 	}
-	return tx.DeleteInstance(ctx, inst.ID)
+	if err := tx.DeleteInstance(ctx, inst.ID); err != nil {
+		return err
+	}
+	return m.record(ctx, tx, smartlic.Event{Type: typ, SmartAccountID: inst.SmartAccountID, VirtualAccountID: inst.VirtualAccountID, Subject: inst.ID,
+		Message: fmt.Sprintf("%s (%s) %s; its licenses returned to the pool", inst.UDI, inst.Hostname, why), Before: eventData(inst)})
+}
+
+// sameUsage reports whether two usage lists say the same (order aside).
+func sameUsage(a, b []smartlic.Usage) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	byTag := map[string]smartlic.Usage{}
+	for _, u := range a {
+		byTag[u.LicenseTag] = u
+	}
+	for _, u := range b {
+		if o, ok := byTag[u.LicenseTag]; !ok || o.Count != u.Count || o.Status != u.Status {
+			return false
+		}
+	}
+	return true
+}
+
+func usageSummary(usage []smartlic.Usage) string {
+	if len(usage) == 0 {
+		return "no licenses"
+	}
+	parts := make([]string, len(usage))
+	for i, u := range usage {
+		parts[i] = fmt.Sprintf("%d × %s (%s)", u.Count, u.LicenseTag, u.Status)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // ListInstances lists the instances registered in a VA.
@@ -200,7 +235,7 @@ func (m *Manager) RemoveInstance(ctx context.Context, saKey, vaKey, key string) 
 		if err != nil {
 			return err
 		}
-		return m.removeInstance(ctx, tx, inst)
+		return m.removeInstance(ctx, tx, inst, "instance.removed", "removed from the portal")
 	})
 }
 

@@ -2,6 +2,7 @@ package manager
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/smartlic/smartlic"
 )
@@ -13,7 +14,7 @@ func (m *Manager) CreateDeposit(ctx context.Context, saKey, vaKey string, in sma
 	}
 	now := m.clock.Now()
 	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
-		_, va, err := getVA(ctx, tx, saKey, vaKey)
+		sa, va, err := getVA(ctx, tx, saKey, vaKey)
 		if err != nil {
 			return err
 		}
@@ -41,7 +42,11 @@ func (m *Manager) CreateDeposit(ctx context.Context, saKey, vaKey string, in sma
 		if err := d.Validate(); err != nil {
 			return err
 		}
-		return tx.InsertDeposit(ctx, d)
+		if err := tx.InsertDeposit(ctx, d); err != nil {
+			return err
+		}
+		return m.record(ctx, tx, smartlic.Event{Type: "deposit.created", SmartAccountID: sa.ID, VirtualAccountID: va.ID, Subject: d.ID,
+			Message: fmt.Sprintf("%d × %s deposited into %q (order %s)", d.Quantity, d.LicenseTag, va.Name, d.OrderNumber), After: eventData(d)})
 	})
 	return d, err
 }

@@ -410,4 +410,14 @@ func TestAuthorizationTimers(t *testing.T) {
 	if !cert.ExpiresAt.Equal(f.clock.Now().Add(365 * smartlic.Day)) {
 		t.Fatalf("renewed cert expires %v", cert.ExpiresAt)
 	}
+	// A year without renewal ends the registration: authorization and
+	// renewal are refused, deregistration still works.
+	f.clock.Advance(365 * smartlic.Day)
+	_, err = f.authorize(d, use("network-essentials", 1))
+	wantCode(t, err, smartlic.ENotRegistered)
+	_, err = f.mgr.RenewID(context.Background(), d.request(t, smartlic.TypeRenewRequest, f.clock.Now(), nil))
+	wantCode(t, err, smartlic.ENotRegistered)
+	if _, err := f.mgr.Deregister(context.Background(), d.request(t, smartlic.TypeDeregisterRequest, f.clock.Now(), nil)); err != nil {
+		t.Fatalf("deregister with an expired ID certificate: %v", err)
+	}
 }

@@ -2,6 +2,7 @@ package manager
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/smartlic/smartlic"
@@ -44,7 +45,11 @@ func (m *Manager) CreateToken(ctx context.Context, saKey, vaKey string, in smart
 			MaxUses:   in.MaxUses, AllowExportControlled: in.AllowExportControlled,
 			CreatedAt: now, Hash: hashSecret(secret),
 		}
-		return tx.InsertToken(ctx, t)
+		if err := tx.InsertToken(ctx, t); err != nil {
+			return err
+		}
+		return m.record(ctx, tx, smartlic.Event{Type: "token.created", SmartAccountID: sa.ID, VirtualAccountID: va.ID, Subject: t.ID,
+			Message: fmt.Sprintf("registration token %q created for %q, expires %s", t.Description, va.Name, t.ExpiresAt.Format(time.DateOnly)), After: eventData(t)})
 	})
 	t.Secret = secret
 	if err != nil {
@@ -98,8 +103,14 @@ func (m *Manager) RevokeToken(ctx context.Context, saKey, vaKey, id string) (t s
 		if err := tx.RevokeToken(ctx, t.ID, now); err != nil {
 			return err
 		}
+		before := t
 		t.RevokedAt = &now
-		return nil
+		va, err := tx.GetVirtualAccountByID(ctx, t.VirtualAccountID)
+		if err != nil {
+			return err
+		}
+		return m.record(ctx, tx, smartlic.Event{Type: "token.revoked", SmartAccountID: va.SmartAccountID, VirtualAccountID: va.ID, Subject: t.ID,
+			Message: fmt.Sprintf("registration token %q revoked", t.Description), Before: eventData(before), After: eventData(t)})
 	})
 	return t, err
 }

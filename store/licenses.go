@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"slices"
+	"time"
 
 	"github.com/smartlic/smartlic"
 )
@@ -59,10 +60,21 @@ func scanDeposit(r scanner) (smartlic.Deposit, error) {
 
 // AddInUse moves the in-use counter of one pool by delta, creating the
 // counter on first use. It is one statement, so concurrent changes to the
-// same pool add up instead of overwriting each other.
-func (t *tx) AddInUse(ctx context.Context, vaID, licenseTypeID string, delta int64) error {
-	if _, err := t.exec(ctx, stAddInUse, vaID, licenseTypeID, delta); err != nil {
+// same pool add up instead of overwriting each other. The count after the
+// change is appended to the pool's history in the same transaction, dated
+// at (the manager's clock); the counter's row lock, held to the end of the
+// transaction, orders the history entries of one pool as the changes
+// commit.
+func (t *tx) AddInUse(ctx context.Context, vaID, licenseTypeID string, delta int64, at time.Time) error {
+	var inUse int64
+	if err := t.queryRow(ctx, stAddInUse, vaID, licenseTypeID, delta).Scan(&inUse); err != nil {
 		return t.writeErr(err, about{what: "counting licenses in use", noun: "pool", refs: "a Virtual Account or license type"})
+	}
+	if delta == 0 {
+		return nil
+	}
+	if _, err := t.exec(ctx, stInsertPoolHistory, vaID, licenseTypeID, micros(at), inUse); err != nil {
+		return t.writeErr(err, about{what: "recording pool history", noun: "pool history", refs: "a Virtual Account or license type"})
 	}
 	return nil
 }

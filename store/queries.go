@@ -65,6 +65,12 @@ const (
 	stDeleteUsage
 	stInsertUsage
 
+	stInsertPoolHistory
+
+	stLockEventChain
+	stAppendEvent
+	stMoveEventHead
+
 	numStmts
 )
 
@@ -158,7 +164,8 @@ func statements(d *dialect) *[numStmts]string {
 		stListDeposits: `SELECT ` + depositCols + ` FROM ` + depositFrom + ` WHERE d.va_id = ? AND d.id > ? ORDER BY d.id LIMIT ?`,
 
 		stAddInUse: `INSERT INTO pools (va_id, license_type_id, in_use) VALUES (?, ?, ?)
-			ON CONFLICT (va_id, license_type_id) DO UPDATE SET in_use = pools.in_use + excluded.in_use`,
+			ON CONFLICT (va_id, license_type_id) DO UPDATE SET in_use = pools.in_use + excluded.in_use
+			RETURNING in_use`,
 
 		stInsertToken:    `INSERT INTO tokens (` + tokenCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		stGetToken:       `SELECT ` + tokenCols + ` FROM tokens WHERE id = ?`,
@@ -190,6 +197,18 @@ func statements(d *dialect) *[numStmts]string {
 		stDeleteUsage:    `DELETE FROM instance_usage WHERE instance_id = ?`,
 		stInsertUsage: `INSERT INTO instance_usage (instance_id, license_type_id, tag, count, status)
 			VALUES (?, ?, ?, ?, ?)`,
+
+		// Every usage change writes a history entry: fixed and prepared.
+		stInsertPoolHistory: `INSERT INTO pool_history (va_id, license_type_id, at, in_use) VALUES (?, ?, ?, ?)`,
+
+		// The event log is appended to by nearly every write, registrations
+		// included, so its statements are fixed and prepared. The upsert
+		// takes the head row's lock on PostgreSQL even when the row exists.
+		stLockEventChain: `INSERT INTO event_chains (chain, seq, hash) VALUES (?, 0, '')
+			ON CONFLICT (chain) DO UPDATE SET seq = event_chains.seq
+			RETURNING seq, hash`,
+		stAppendEvent:   `INSERT INTO events (` + eventCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		stMoveEventHead: `UPDATE event_chains SET seq = ?, hash = ? WHERE chain = ? AND seq = ?`,
 	}
 	for i := range s {
 		s[i] = d.rebind(s[i])

@@ -49,6 +49,18 @@ func (t *tx) queryBuilt(ctx context.Context, q string, args ...any) (*sql.Rows, 
 	return t.sql.QueryContext(ctx, t.db.d.rebind(q), args...)
 }
 
+// queryRowBuilt is queryBuilt for one row. Statements of features off the
+// hot paths are written this way, in their own files, rather than added to
+// the fixed set.
+func (t *tx) queryRowBuilt(ctx context.Context, q string, args ...any) *sql.Row {
+	return t.sql.QueryRowContext(ctx, t.db.d.rebind(q), args...)
+}
+
+// execBuilt runs a statement written with '?' placeholders.
+func (t *tx) execBuilt(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return t.sql.ExecContext(ctx, t.db.d.rebind(q), args...)
+}
+
 // execOne runs an UPDATE or DELETE of one row and reports whether the row
 // was there.
 func (t *tx) execOne(ctx context.Context, s stmt, args ...any) (bool, error) {

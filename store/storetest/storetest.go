@@ -383,11 +383,15 @@ func testLicenseTypeInUse(t *testing.T, f *fixture) {
 
 	// A counter back at zero is not a use, and goes with the license type.
 	byCounter := f.licenseType("by-counter")
-	f.write(func(ctx context.Context, tx smartlic.Tx) error { return tx.AddInUse(ctx, va.ID, byCounter.ID, 2) })
+	f.write(func(ctx context.Context, tx smartlic.Tx) error {
+		return tx.AddInUse(ctx, va.ID, byCounter.ID, 2, f.now)
+	})
 	if !inUse(byCounter) {
 		t.Error("license type with licenses in use not reported in use")
 	}
-	f.write(func(ctx context.Context, tx smartlic.Tx) error { return tx.AddInUse(ctx, va.ID, byCounter.ID, -2) })
+	f.write(func(ctx context.Context, tx smartlic.Tx) error {
+		return tx.AddInUse(ctx, va.ID, byCounter.ID, -2, f.now)
+	})
 	if inUse(byCounter) {
 		t.Error("license type whose counter is back at zero reported in use")
 	}
@@ -748,10 +752,10 @@ func testDeleteVirtualAccount(t *testing.T, f *fixture) {
 	lt := f.licenseType("lt")
 	tok := f.token(va.ID, nil, f.now.Add(time.Hour))
 	f.write(func(ctx context.Context, tx smartlic.Tx) error {
-		if err := tx.AddInUse(ctx, va.ID, lt.ID, 0); err != nil {
+		if err := tx.AddInUse(ctx, va.ID, lt.ID, 0, f.now); err != nil {
 			return err
 		}
-		return tx.AddInUse(ctx, def.ID, lt.ID, 3)
+		return tx.AddInUse(ctx, def.ID, lt.ID, 3, f.now)
 	})
 
 	f.write(func(ctx context.Context, tx smartlic.Tx) error { return tx.DeleteVirtualAccount(ctx, va.ID) })
@@ -829,7 +833,7 @@ func testPools(t *testing.T, f *fixture) {
 			va, lt string
 			delta  int64
 		}{{va.ID, a.ID, 3}, {va.ID, a.ID, 4}, {va.ID, b.ID, 1}, {other.ID, a.ID, 5}, {other.ID, a.ID, -2}, {unrelated.ID, a.ID, 9}} {
-			if err := tx.AddInUse(ctx, c.va, c.lt, c.delta); err != nil {
+			if err := tx.AddInUse(ctx, c.va, c.lt, c.delta, f.now); err != nil {
 				return err
 			}
 		}
@@ -853,7 +857,7 @@ func testPools(t *testing.T, f *fixture) {
 		}
 		return err
 	})
-	err := f.writeErr(func(ctx context.Context, tx smartlic.Tx) error { return tx.AddInUse(ctx, va.ID, "missing", 1) })
+	err := f.writeErr(func(ctx context.Context, tx smartlic.Tx) error { return tx.AddInUse(ctx, va.ID, "missing", 1, f.now) })
 	wantCode(t, err, smartlic.ENotFound, "")
 }
 
@@ -1504,7 +1508,7 @@ func testConcurrentAddInUse(t *testing.T, f *fixture) {
 		go func() {
 			defer wg.Done()
 			<-start
-			if err := f.st.Write(f.ctx(), func(tx smartlic.Tx) error { return tx.AddInUse(f.ctx(), va.ID, lt.ID, delta) }); err != nil {
+			if err := f.st.Write(f.ctx(), func(tx smartlic.Tx) error { return tx.AddInUse(f.ctx(), va.ID, lt.ID, delta, f.now) }); err != nil {
 				errs <- err
 			}
 		}()

@@ -1,0 +1,139 @@
+package manager
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/smartlic/smartlic"
+)
+
+// CreateAgreement deposits an Enterprise Agreement's suite into a VA: one
+// deposit per license type, valid for the agreement's term, tied to the
+// agreement. Consumption above those counts is soft (as for every
+// unenforced license) and measured by TrueForward.
+func (m *Manager) CreateAgreement(ctx context.Context, saKey, vaKey string, in smartlic.AgreementInput) (a smartlic.Agreement, err error) {
+	now := m.clock.Now()
+	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
+		sa, va, err := getVA(ctx, tx, saKey, vaKey)
+		if err != nil {
+			return err
+		}
+		if err := m.authorize(ctx, tx, PermDeposit, &sa, &va); err != nil {
+			return err
+		}
+		a = smartlic.Agreement{ID: newID(), SmartAccountID: sa.ID, VirtualAccountID: va.ID, Number: in.Number,
+			StartsAt: now, EndsAt: in.EndsAt.UTC(), CreatedAt: now}
+		if in.StartsAt != nil {
+			a.StartsAt = in.StartsAt.UTC()
+		}
+		if len(in.Lines) > smartlic.MaxAgreementLines {
+			return smartlic.Invalid("lines", "at most %d license types (got %d)", smartlic.MaxAgreementLines, len(in.Lines))
+		}
+		seen := map[string]bool{}
+		for _, l := range in.Lines {
+			lt, err := getLicenseType(ctx, tx, l.LicenseTag, "lines.license")
+			if err != nil {
+				return err
+			}
+			if seen[lt.ID] {
+				return smartlic.Invalid("lines.license", "license %q is listed twice", lt.Tag)
+			}
+			seen[lt.ID] = true
+			a.Lines = append(a.Lines, smartlic.AgreementLine{LicenseTypeID: lt.ID, LicenseTag: lt.Tag, Quantity: l.Quantity})
+		}
+		if err := a.Validate(); err != nil {
+			return err
+		}
+		deposits := make([]smartlic.Deposit, len(a.Lines))
+		for i, l := range a.Lines {
+			end := a.EndsAt
+			deposits[i] = smartlic.Deposit{ID: newID(), VirtualAccountID: va.ID, OrderNumber: "EA " + a.Number,
+				LicenseTypeID: l.LicenseTypeID, LicenseTag: l.LicenseTag, Quantity: l.Quantity, StartsAt: a.StartsAt, EndsAt: &end, CreatedAt: now}
+		}
+		if err := tx.InsertAgreement(ctx, a, deposits); err != nil {
+			return err
+		}
+		return m.record(ctx, tx, smartlic.Event{Type: "agreement.created", SmartAccountID: sa.ID, VirtualAccountID: va.ID, Subject: a.ID,
+			Message: fmt.Sprintf("Enterprise Agreement %q deposited into %q: %d license types until %s", a.Number, va.Name, len(a.Lines), a.EndsAt.Format("2006-01-02")),
+			After:   eventData(a)})
+	})
+	if err != nil {
+		return smartlic.Agreement{}, err
+	}
+	return a, nil
+}
+
+// ListAgreements lists the agreements deposited into a VA.
+func (m *Manager) ListAgreements(ctx context.Context, saKey, vaKey string, p smartlic.Page) ([]smartlic.Agreement, string, error) {
+	p, err := fetchPage(p)
+	if err != nil {
+		return nil, "", err
+	}
+	var out []smartlic.Agreement
+	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
+		sa, va, err := getVA(ctx, tx, saKey, vaKey)
+		if err != nil {
+			return err
+		}
+		if err := m.authorize(ctx, tx, PermLicenseView, &sa, &va); err != nil {
+			return err
+		}
+		out, err = tx.ListAgreements(ctx, va.ID, p)
+		return err
+	})
+	out, next := cutPage(p, out, func(a smartlic.Agreement) string { return a.ID })
+	return out, next, err
+}
+
+// TrueForward measures an agreement's term so far: per license type of the
+// suite, the peak in use in the agreement's VA and the peak above what the
+// pool had purchased at that moment (the agreement's licenses plus any
+// other deposit there).
+func (m *Manager) TrueForward(ctx context.Context, saKey, id string) (r smartlic.TrueForward, err error) {
+	now := m.clock.Now()
+	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
+		sa, err := getSA(ctx, tx, saKey)
+		if err != nil {
+			return err
+		}
+		a, err := tx.GetAgreement(ctx, id)
+		if err != nil || a.SmartAccountID != sa.ID {
+			if err == nil || smartlic.ErrorCode(err) == smartlic.ENotFound {
+				return smartlic.NotFound("agreement %q not found in Smart Account %q", id, sa.Domain)
+			}
+			return err
+		}
+		va, err := tx.GetVirtualAccountByID(ctx, a.VirtualAccountID)
+		if err != nil {
+			return err
+		}
+		if err := m.authorize(ctx, tx, PermLicenseView, &sa, &va); err != nil {
+			return err
+		}
+		from, to := a.StartsAt, minTime(a.EndsAt, now)
+		r = smartlic.TrueForward{Agreement: a, From: from, To: to, Lines: []smartlic.TrueUpLine{}}
+		only := map[string]bool{}
+		for _, l := range a.Lines {
+			only[l.LicenseTypeID] = true
+		}
+		if to.After(from) {
+			if r.Lines, err = m.measure(ctx, tx, []smartlic.VirtualAccount{va}, from, to, only); err != nil {
+				return err
+			}
+		}
+		// Every line of the suite appears, measured or not yet.
+		have := map[string]bool{}
+		for _, l := range r.Lines {
+			have[l.LicenseTypeID] = true
+		}
+		for _, l := range a.Lines {
+			if !have[l.LicenseTypeID] {
+				r.Lines = append(r.Lines, smartlic.TrueUpLine{VirtualAccountID: va.ID, VirtualAccount: va.Name,
+					LicenseTypeID: l.LicenseTypeID, LicenseTag: l.LicenseTag, Purchased: l.Quantity, PurchasedAtPeak: l.Quantity})
+			}
+		}
+		sortRows(r.Lines, func(l smartlic.TrueUpLine) (string, string) { return l.VirtualAccount, l.LicenseTag })
+		return nil
+	})
+	return r, err
+}

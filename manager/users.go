@@ -1,0 +1,993 @@
+package manager
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/smartlic/smartlic"
+)
+
+var _ smartlic.UserService = (*Manager)(nil)
+
+// Credential prefixes, so that a leaked secret says what it is.
+const (
+	userKeyPrefix      = "slu_"  // personal API key
+	oauthTokenPrefix   = "slo_"  // OAuth bearer token
+	oauthClientPrefix  = "slc_"  // OAuth client id (public)
+	oauthSecretPrefix  = "slcs_" // OAuth client secret
+	sessionPrefix      = "sls_"  // portal session cookie
+	maxCredentialBytes = 200
+)
+
+// Lifetimes of credentials.
+const (
+	OAuthTokenTTL     = time.Hour
+	SessionIdle       = 30 * time.Minute // a session unused this long is over
+	SessionMaxAge     = 12 * time.Hour   // and every session ends after this
+	MaxAPIKeyDays     = 365
+	sessionTouchEvery = time.Minute // last-seen granularity: reads should not all write
+)
+
+// errLogin is the one answer to a failed sign-in: it does not say whether
+// the e-mail, the password or the account's state was wrong.
+func errLogin() error {
+	return smartlic.Errorf(smartlic.EUnauthorized, "", "wrong e-mail or password")
+}
+
+// actorUser returns the calling user's id, refusing callers that are not
+// users (operator keys, OAuth clients).
+func actorUser(ctx context.Context) (smartlic.Actor, error) {
+	a, ok := smartlic.ActorFrom(ctx)
+	if !ok {
+		return a, smartlic.Errorf(smartlic.EUnauthorized, "", "no credentials")
+	}
+	if a.UserID == "" {
+		return a, smartlic.Errorf(smartlic.EForbidden, "", "only a user can do this; sign in or use a personal API key")
+	}
+	return a, nil
+}
+
+// CreateUser adds a user. The vendor operator may, and so may anyone who
+// administers a Smart Account or a Virtual Account: they invite the people
+// they then grant roles to.
+func (m *Manager) CreateUser(ctx context.Context, in smartlic.UserInput) (smartlic.User, error) {
+	email, err := smartlic.NormalizeEmail("email", in.Email)
+	if err != nil {
+		return smartlic.User{}, err
+	}
+	if err := smartlic.ValidateName("name", in.Name, 200); err != nil {
+		return smartlic.User{}, err
+	}
+	if err := smartlic.ValidatePassword("password", in.Password); err != nil {
+		return smartlic.User{}, err
+	}
+	hash, err := hashPassword(in.Password)
+	if err != nil {
+		return smartlic.User{}, err
+	}
+	u := smartlic.User{ID: newID(), Email: email, Name: in.Name, PasswordHash: hash, CreatedAt: m.clock.Now()}
+	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
+		if err := m.requireAdminSomewhere(ctx, tx); err != nil {
+			return err
+		}
+		if err := tx.InsertUser(ctx, u); err != nil {
+			return err
+		}
+		return m.record(ctx, tx, smartlic.Event{Type: "user.created", Subject: u.ID, Message: "user " + u.Email + " created", After: eventData(u)})
+	})
+	return u, err
+}
+
+// requireAdminSomewhere lets the operator and any SA or VA administrator through.
+func (m *Manager) requireAdminSomewhere(ctx context.Context, tx smartlic.Tx) error {
+	a, ok := smartlic.ActorFrom(ctx)
+	if !ok {
+		return smartlic.Errorf(smartlic.EUnauthorized, "", "no credentials")
+	}
+	if a.Role == smartlic.RoleOperator && scopeAllows(orAll(a), PermUsersManage) {
+		return nil
+	}
+	if a.UserID != "" {
+		roles, err := tx.RolesOfUser(ctx, a.UserID)
+		if err != nil {
+			return err
+		}
+		for _, r := range roles {
+			if !RoleAllows(r.Role, PermUsersManage) {
+				continue
+			}
+			// The requester of an account not approved yet administers nothing.
+			sa, err := tx.GetSmartAccount(ctx, r.SmartAccountID)
+			if err != nil {
+				return err
+			}
+			if sa.Status == smartlic.SAActive {
+				return nil
+			}
+		}
+	}
+	return smartlic.Errorf(smartlic.EForbidden, "", "creating users needs the operator or an administrator role")
+}
+
+// orAll gives non-OAuth actors every scope.
+func orAll(a smartlic.Actor) []string {
+	if a.Kind == smartlic.ActorOAuthClient {
+		return a.Scopes
+	}
+	return []string{smartlic.ScopeWrite}
+}
+
+// GetUser shows a user to the operator, to the user, and to whoever may
+// view the users of a Smart Account the user has a role in. Callers who may
+// view no account's users are refused before the lookup, so they cannot
+// probe who has an account.
+func (m *Manager) GetUser(ctx context.Context, key string) (u smartlic.User, err error) {
+	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
+		a, ok := smartlic.ActorFrom(ctx)
+		if !ok {
+			return smartlic.Errorf(smartlic.EUnauthorized, "", "no credentials")
+		}
+		self := a.UserID != "" && (strings.EqualFold(key, a.Email) || key == a.UserID)
+		if !self && !isOperator(ctx) {
+			if err := m.viewsUsersSomewhere(ctx, tx, a); err != nil {
+				return err
+			}
+		}
+		if u, err = getUser(ctx, tx, key); err != nil || self || isOperator(ctx) {
+			return err
+		}
+		sas, err := tx.UserSmartAccounts(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		for _, id := range sas {
+			sa, err := tx.GetSmartAccount(ctx, id)
+			if err != nil {
+				return err
+			}
+			if m.allowedAnywhere(ctx, tx, PermUsersView, sa) == nil {
+				return nil
+			}
+		}
+		return smartlic.Errorf(smartlic.EForbidden, "", "user %s has no role in a Smart Account whose users you may view", u.Email)
+	})
+	return u, err
+}
+
+// viewsUsersSomewhere refuses callers who may view the users of no account.
+func (m *Manager) viewsUsersSomewhere(ctx context.Context, tx smartlic.Tx, a smartlic.Actor) error {
+	if a.UserID != "" {
+		roles, err := tx.RolesOfUser(ctx, a.UserID)
+		if err != nil {
+			return err
+		}
+		for _, r := range roles {
+			if RoleAllows(r.Role, PermUsersView) {
+				return nil
+			}
+		}
+	}
+	if a.Kind == smartlic.ActorOAuthClient && RoleAllows(a.Role, PermUsersView) && scopeAllows(a.Scopes, PermUsersView) {
+		return nil
+	}
+	return smartlic.Errorf(smartlic.EForbidden, "", "your roles do not allow viewing users")
+}
+
+func getUser(ctx context.Context, tx smartlic.Tx, key string) (smartlic.User, error) {
+	if strings.TrimSpace(key) == "" {
+		return smartlic.User{}, smartlic.Invalid("user", "a user id or e-mail is required")
+	}
+	u, err := tx.GetUser(ctx, strings.ToLower(strings.TrimSpace(key)))
+	if smartlic.ErrorCode(err) == smartlic.ENotFound {
+		return u, smartlic.Errorf(smartlic.ENotFound, "user", "user %q not found", key)
+	}
+	return u, err
+}
+
+// ListUsers lists every user: the vendor operator's view.
+func (m *Manager) ListUsers(ctx context.Context, p smartlic.Page) ([]smartlic.User, string, error) {
+	p, err := fetchPage(p)
+	if err != nil {
+		return nil, "", err
+	}
+	var out []smartlic.User
+	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
+		if err := m.authorize(ctx, tx, PermOperatorManage, nil, nil); err != nil {
+			return err
+		}
+		out, err = tx.ListUsers(ctx, p)
+		return err
+	})
+	out, next := cutPage(p, out, func(u smartlic.User) string { return u.ID })
+	return out, next, err
+}
+
+// DisableUser stops a user from signing in or using keys. Users span Smart
+// Accounts, so only the vendor operator may.
+func (m *Manager) DisableUser(ctx context.Context, key string) (u smartlic.User, err error) {
+	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
+		if err := m.authorize(ctx, tx, PermOperatorManage, nil, nil); err != nil {
+			return err
+		}
+		if u, err = getUser(ctx, tx, key); err != nil {
+			return err
+		}
+		if u.Disabled {
+			return nil
+		}
+		before := u
+		now := m.clock.Now()
+		u.Disabled, u.DisabledAt = true, &now
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		return m.record(ctx, tx, smartlic.Event{Type: "user.disabled", Subject: u.ID, Message: "user " + u.Email + " disabled", Before: eventData(before), After: eventData(u)})
+	})
+	return u, err
+}
+
+// WhoAmI describes the caller and its roles.
+func (m *Manager) WhoAmI(ctx context.Context) (smartlic.Identity, error) {
+	a, ok := smartlic.ActorFrom(ctx)
+	if !ok {
+		return smartlic.Identity{}, smartlic.Errorf(smartlic.EUnauthorized, "", "no credentials")
+	}
+	id := smartlic.Identity{Actor: a, Roles: []smartlic.RoleAssignment{}}
+	if a.UserID == "" {
+		return id, nil
+	}
+	err := m.st.Read(ctx, func(tx smartlic.Tx) error {
+		u, err := tx.GetUser(ctx, a.UserID)
+		if err != nil {
+			return err
+		}
+		id.User = &u
+		id.Roles, err = tx.RolesOfUser(ctx, u.ID)
+		return err
+	})
+	return id, err
+}
+
+// ListRoles lists the role assignments of a Smart Account, or of one VA.
+func (m *Manager) ListRoles(ctx context.Context, saKey, vaKey string, p smartlic.Page) ([]smartlic.RoleAssignment, string, error) {
+	p, err := fetchPage(p)
+	if err != nil {
+		return nil, "", err
+	}
+	var out []smartlic.RoleAssignment
+	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
+		sa, err := getSA(ctx, tx, saKey)
+		if err != nil {
+			return err
+		}
+		vaID := ""
+		if vaKey != "" {
+			va, err := getVAIn(ctx, tx, sa, vaKey, "va")
+			if err != nil {
+				return err
+			}
+			if err := m.authorize(ctx, tx, PermUsersView, &sa, &va); err != nil {
+				return err
+			}
+			vaID = va.ID
+		} else if err := m.authorize(ctx, tx, PermUsersView, &sa, nil); err != nil {
+			return err
+		}
+		out, err = tx.ListRoles(ctx, sa.ID, vaID, p)
+		return err
+	})
+	out, next := cutPage(p, out, func(r smartlic.RoleAssignment) string { return r.ID })
+	return out, next, err
+}
+
+// GrantRole gives a user a role. The caller must hold the power to manage
+// users where the role applies: the whole Smart Account for SA roles, the
+// VA (or one above it) for VA roles. So a VA administrator can grant VA
+// roles below its VA and nothing else.
+func (m *Manager) GrantRole(ctx context.Context, saKey string, in smartlic.RoleInput) (r smartlic.RoleAssignment, err error) {
+	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
+		sa, err := getSA(ctx, tx, saKey)
+		if err != nil {
+			return err
+		}
+		u, err := getUser(ctx, tx, in.User)
+		if err != nil {
+			return err
+		}
+		r, err = m.grant(ctx, tx, sa, u, in)
+		return err
+	})
+	return r, err
+}
+
+// grant checks and stores one role assignment inside tx.
+func (m *Manager) grant(ctx context.Context, tx smartlic.Tx, sa smartlic.SmartAccount, u smartlic.User, in smartlic.RoleInput) (smartlic.RoleAssignment, error) {
+	r := smartlic.RoleAssignment{ID: newID(), UserID: u.ID, UserEmail: u.Email, Role: in.Role, SmartAccountID: sa.ID, CreatedAt: m.clock.Now()}
+	if !smartlic.ValidRole(in.Role) {
+		return r, smartlic.Invalid("role", "must be one of %s (got %q)", strings.Join(smartlic.Roles, ", "), in.Role)
+	}
+	var va *smartlic.VirtualAccount
+	if smartlic.IsVARole(in.Role) {
+		v, err := getVAIn(ctx, tx, sa, in.VA, "va")
+		if err != nil {
+			return r, err
+		}
+		va, r.VirtualAccountID = &v, v.ID
+	} else if in.VA != "" {
+		return r, smartlic.Invalid("va", "%s is a Smart Account role; it takes no Virtual Account", in.Role)
+	}
+	if err := m.authorize(ctx, tx, PermUsersManage, &sa, va); err != nil {
+		return r, err
+	}
+	if u.Disabled {
+		return r, smartlic.Errorf(smartlic.EConflict, "user", "user %s is disabled", u.Email)
+	}
+	if err := tx.InsertRole(ctx, r); err != nil {
+		if smartlic.ErrorCode(err) == smartlic.EConflict {
+			return r, smartlic.Errorf(smartlic.EConflict, "role", "%s already holds %s there", u.Email, in.Role)
+		}
+		return r, err
+	}
+	return r, m.record(ctx, tx, smartlic.Event{Type: "role.granted", SmartAccountID: sa.ID, VirtualAccountID: r.VirtualAccountID,
+		Subject: r.ID, Message: u.Email + " granted " + r.Role, After: eventData(r)})
+}
+
+// RevokeRole removes a role assignment; the caller needs the same power
+// that granting it needed.
+func (m *Manager) RevokeRole(ctx context.Context, saKey, id string) error {
+	return m.st.Write(ctx, func(tx smartlic.Tx) error {
+		sa, err := getSA(ctx, tx, saKey)
+		if err != nil {
+			return err
+		}
+		r, err := tx.GetRole(ctx, id)
+		if err != nil || r.SmartAccountID != sa.ID {
+			if err == nil || smartlic.ErrorCode(err) == smartlic.ENotFound {
+				return smartlic.NotFound("role assignment %q not found in Smart Account %s", id, sa.Domain)
+			}
+			return err
+		}
+		var va *smartlic.VirtualAccount
+		if r.VirtualAccountID != "" {
+			v, err := tx.GetVirtualAccountByID(ctx, r.VirtualAccountID)
+			if err != nil {
+				return err
+			}
+			va = &v
+		}
+		if err := m.authorize(ctx, tx, PermUsersManage, &sa, va); err != nil {
+			return err
+		}
+		if err := tx.DeleteRole(ctx, r.ID); err != nil {
+			return err
+		}
+		return m.record(ctx, tx, smartlic.Event{Type: "role.revoked", SmartAccountID: sa.ID, VirtualAccountID: r.VirtualAccountID,
+			Subject: r.ID, Message: r.UserEmail + " no longer holds " + r.Role, Before: eventData(r)})
+	})
+}
+
+// RequestAccess records a user's wish to join a Smart Account.
+func (m *Manager) RequestAccess(ctx context.Context, saKey, message string) (r smartlic.AccessRequest, err error) {
+	a, err := actorUser(ctx)
+	if err != nil {
+		return r, err
+	}
+	if len(message) > 2000 {
+		return r, smartlic.Invalid("message", "must be at most 2000 characters")
+	}
+	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
+		sa, err := getSA(ctx, tx, saKey)
+		if err != nil {
+			return err
+		}
+		u, err := tx.GetUser(ctx, a.UserID)
+		if err != nil {
+			return err
+		}
+		r = smartlic.AccessRequest{ID: newID(), UserID: u.ID, UserEmail: u.Email, SmartAccountID: sa.ID, Message: message,
+			Status: smartlic.AccessPending, CreatedAt: m.clock.Now()}
+		if err := tx.InsertAccessRequest(ctx, r); err != nil {
+			return err
+		}
+		return m.record(ctx, tx, smartlic.Event{Type: "access.requested", SmartAccountID: sa.ID, Subject: r.ID,
+			Message: u.Email + " asked for access", After: eventData(r)})
+	})
+	return r, err
+}
+
+// ListAccessRequests lists a Smart Account's access requests to those who
+// may see its users (a VA administrator included).
+func (m *Manager) ListAccessRequests(ctx context.Context, saKey string, p smartlic.Page) ([]smartlic.AccessRequest, string, error) {
+	p, err := fetchPage(p)
+	if err != nil {
+		return nil, "", err
+	}
+	var out []smartlic.AccessRequest
+	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
+		sa, err := getSA(ctx, tx, saKey)
+		if err != nil {
+			return err
+		}
+		if err := m.allowedAnywhere(ctx, tx, PermUsersView, sa); err != nil {
+			return err
+		}
+		out, err = tx.ListAccessRequests(ctx, sa.ID, p)
+		return err
+	})
+	out, next := cutPage(p, out, func(r smartlic.AccessRequest) string { return r.ID })
+	return out, next, err
+}
+
+func (m *Manager) pendingRequest(ctx context.Context, tx smartlic.Tx, sa smartlic.SmartAccount, id string) (smartlic.AccessRequest, error) {
+	r, err := tx.GetAccessRequest(ctx, id)
+	if (err == nil && r.SmartAccountID != sa.ID) || smartlic.ErrorCode(err) == smartlic.ENotFound {
+		return r, smartlic.NotFound("access request %q not found in Smart Account %s", id, sa.Domain)
+	}
+	if err != nil {
+		return r, err
+	}
+	if r.Status != smartlic.AccessPending {
+		return r, smartlic.Errorf(smartlic.EConflict, "", "access request %s was already %s", r.ID, r.Status)
+	}
+	return r, nil
+}
+
+// ApproveAccessRequest grants the requested user the role in in; the
+// caller needs the power to grant that role.
+func (m *Manager) ApproveAccessRequest(ctx context.Context, saKey, id string, in smartlic.RoleInput) (r smartlic.AccessRequest, err error) {
+	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
+		sa, err := getSA(ctx, tx, saKey)
+		if err != nil {
+			return err
+		}
+		if r, err = m.pendingRequest(ctx, tx, sa, id); err != nil {
+			return err
+		}
+		u, err := tx.GetUser(ctx, r.UserID)
+		if err != nil {
+			return err
+		}
+		in.User = u.ID
+		if _, err := m.grant(ctx, tx, sa, u, in); err != nil {
+			return err
+		}
+		return m.decide(ctx, tx, &r, smartlic.AccessApproved)
+	})
+	return r, err
+}
+
+// DenyAccessRequest closes a request without granting anything.
+func (m *Manager) DenyAccessRequest(ctx context.Context, saKey, id string) (r smartlic.AccessRequest, err error) {
+	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
+		sa, err := getSA(ctx, tx, saKey)
+		if err != nil {
+			return err
+		}
+		if err := m.allowedAnywhere(ctx, tx, PermUsersManage, sa); err != nil {
+			return err
+		}
+		if r, err = m.pendingRequest(ctx, tx, sa, id); err != nil {
+			return err
+		}
+		return m.decide(ctx, tx, &r, smartlic.AccessDenied)
+	})
+	return r, err
+}
+
+func (m *Manager) decide(ctx context.Context, tx smartlic.Tx, r *smartlic.AccessRequest, status string) error {
+	before := *r
+	a, _ := smartlic.ActorFrom(ctx)
+	now := m.clock.Now()
+	r.Status, r.DecidedBy, r.DecidedAt = status, a.Email, &now
+	if err := tx.UpdateAccessRequest(ctx, *r); err != nil {
+		return err
+	}
+	return m.record(ctx, tx, smartlic.Event{Type: "access." + status, SmartAccountID: r.SmartAccountID, Subject: r.ID,
+		Message: "access request of " + r.UserEmail + " " + status, Before: eventData(before), After: eventData(*r)})
+}
+
+// CreateAPIKey makes a personal API key for the calling user. The secret
+// is in this answer only.
+func (m *Manager) CreateAPIKey(ctx context.Context, in smartlic.APIKeyInput) (k smartlic.UserAPIKey, err error) {
+	a, err := actorUser(ctx)
+	if err != nil {
+		return k, err
+	}
+	if err := smartlic.ValidateName("name", in.Name, 200); err != nil {
+		return k, err
+	}
+	if in.ExpiresInDays < 0 || in.ExpiresInDays > MaxAPIKeyDays {
+		return k, smartlic.Invalid("expires_in_days", "must be between 1 and %d, or 0 for no expiry (got %d)", MaxAPIKeyDays, in.ExpiresInDays)
+	}
+	secret, err := newSecret(userKeyPrefix)
+	if err != nil {
+		return k, err
+	}
+	now := m.clock.Now()
+	k = smartlic.UserAPIKey{ID: newID(), UserID: a.UserID, Name: in.Name, Hash: hashSecret(secret), CreatedAt: now}
+	if in.ExpiresInDays > 0 {
+		exp := now.Add(time.Duration(in.ExpiresInDays) * smartlic.Day)
+		k.ExpiresAt = &exp
+	}
+	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
+		if err := tx.InsertUserAPIKey(ctx, k); err != nil {
+			return err
+		}
+		return m.record(ctx, tx, smartlic.Event{Type: "apikey.created", Subject: k.ID, Message: "API key " + k.Name + " created for " + a.Email, After: eventData(k)})
+	})
+	k.Secret = secret
+	return k, err
+}
+
+// ListAPIKeys lists the calling user's keys.
+func (m *Manager) ListAPIKeys(ctx context.Context, p smartlic.Page) ([]smartlic.UserAPIKey, string, error) {
+	a, err := actorUser(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	p, err = fetchPage(p)
+	if err != nil {
+		return nil, "", err
+	}
+	var out []smartlic.UserAPIKey
+	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
+		out, err = tx.ListUserAPIKeys(ctx, a.UserID, p)
+		return err
+	})
+	out, next := cutPage(p, out, func(k smartlic.UserAPIKey) string { return k.ID })
+	return out, next, err
+}
+
+// RevokeAPIKey revokes one of the calling user's keys (the operator may
+// revoke anyone's).
+func (m *Manager) RevokeAPIKey(ctx context.Context, id string) (k smartlic.UserAPIKey, err error) {
+	a, _ := smartlic.ActorFrom(ctx)
+	if !isOperator(ctx) {
+		if a, err = actorUser(ctx); err != nil {
+			return k, err
+		}
+	}
+	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
+		k, err = tx.GetUserAPIKey(ctx, id)
+		if (err == nil && k.UserID != a.UserID && !isOperator(ctx)) || smartlic.ErrorCode(err) == smartlic.ENotFound {
+			return smartlic.NotFound("API key %q not found", id)
+		}
+		if err != nil {
+			return err
+		}
+		if k.RevokedAt != nil {
+			return nil
+		}
+		if err := tx.RevokeUserAPIKey(ctx, k.ID, m.clock.Now()); err != nil {
+			return err
+		}
+		before := k
+		if k, err = tx.GetUserAPIKey(ctx, k.ID); err != nil {
+			return err
+		}
+		return m.record(ctx, tx, smartlic.Event{Type: "apikey.revoked", Subject: k.ID, Message: "API key " + k.Name + " revoked", Before: eventData(before), After: eventData(k)})
+	})
+	return k, err
+}
+
+// saClientRoles are the roles an SA's OAuth client may carry: integrations
+// act for the whole account.
+var saClientRoles = []string{smartlic.RoleSAUser, smartlic.RoleSAAdmin, smartlic.RoleSAApprover}
+
+// CreateOAuthClient registers a client-credentials client. A Smart
+// Account's clients are managed by those who manage its users, and carry
+// an SA role; the vendor's (sa "") by the operator. The secret is in this
+// answer only.
+func (m *Manager) CreateOAuthClient(ctx context.Context, saKey string, in smartlic.OAuthClientInput) (c smartlic.OAuthClient, err error) {
+	if err := smartlic.ValidateName("name", in.Name, 200); err != nil {
+		return c, err
+	}
+	if len(in.Scopes) == 0 {
+		in.Scopes = []string{smartlic.ScopeRead}
+	}
+	for _, s := range in.Scopes {
+		if s != smartlic.ScopeRead && s != smartlic.ScopeWrite {
+			return c, smartlic.Invalid("scopes", "must be %q and/or %q (got %q)", smartlic.ScopeRead, smartlic.ScopeWrite, s)
+		}
+	}
+	slices.Sort(in.Scopes)
+	in.Scopes = slices.Compact(in.Scopes)
+	secret, err := newSecret(oauthSecretPrefix)
+	if err != nil {
+		return c, err
+	}
+	cid, err := newSecret(oauthClientPrefix)
+	if err != nil {
+		return c, err
+	}
+	a, _ := smartlic.ActorFrom(ctx)
+	c = smartlic.OAuthClient{ID: newID(), ClientID: cid[:len(oauthClientPrefix)+22], Name: in.Name, Role: in.Role, Scopes: in.Scopes,
+		SecretHash: hashSecret(secret), CreatedBy: a.Email, CreatedAt: m.clock.Now()}
+	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
+		if saKey == "" {
+			if c.Role == "" {
+				c.Role = smartlic.RoleOperator
+			}
+			if c.Role != smartlic.RoleOperator {
+				return smartlic.Invalid("role", "a vendor client acts as %q (got %q)", smartlic.RoleOperator, c.Role)
+			}
+			if err := m.authorize(ctx, tx, PermOperatorManage, nil, nil); err != nil {
+				return err
+			}
+		} else {
+			sa, err := getSA(ctx, tx, saKey)
+			if err != nil {
+				return err
+			}
+			if c.Role == "" {
+				c.Role = smartlic.RoleSAUser
+			}
+			if !slices.Contains(saClientRoles, c.Role) {
+				return smartlic.Invalid("role", "a Smart Account's client acts as one of %s (got %q)", strings.Join(saClientRoles, ", "), c.Role)
+			}
+			if err := m.authorize(ctx, tx, PermUsersManage, &sa, nil); err != nil {
+				return err
+			}
+			c.SmartAccountID = sa.ID
+		}
+		if err := tx.InsertOAuthClient(ctx, c); err != nil {
+			return err
+		}
+		return m.record(ctx, tx, smartlic.Event{Type: "oauth_client.created", SmartAccountID: c.SmartAccountID, Subject: c.ID,
+			Message: "OAuth client " + c.Name + " created", After: eventData(c)})
+	})
+	c.Secret = secret
+	return c, err
+}
+
+// oauthOwner resolves and authorizes the owner of OAuth clients.
+func (m *Manager) oauthOwner(ctx context.Context, tx smartlic.Tx, saKey string, perm Permission) (string, error) {
+	if saKey == "" {
+		return "", m.authorize(ctx, tx, PermOperatorManage, nil, nil)
+	}
+	sa, err := getSA(ctx, tx, saKey)
+	if err != nil {
+		return "", err
+	}
+	return sa.ID, m.authorize(ctx, tx, perm, &sa, nil)
+}
+
+// ListOAuthClients lists the clients of a Smart Account, or the vendor's.
+func (m *Manager) ListOAuthClients(ctx context.Context, saKey string, p smartlic.Page) ([]smartlic.OAuthClient, string, error) {
+	p, err := fetchPage(p)
+	if err != nil {
+		return nil, "", err
+	}
+	var out []smartlic.OAuthClient
+	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
+		saID, err := m.oauthOwner(ctx, tx, saKey, PermUsersView)
+		if err != nil {
+			return err
+		}
+		out, err = tx.ListOAuthClients(ctx, saID, p)
+		return err
+	})
+	out, next := cutPage(p, out, func(c smartlic.OAuthClient) string { return c.ID })
+	return out, next, err
+}
+
+// RevokeOAuthClient revokes a client; its tokens stop working at once.
+func (m *Manager) RevokeOAuthClient(ctx context.Context, saKey, id string) (c smartlic.OAuthClient, err error) {
+	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
+		saID, err := m.oauthOwner(ctx, tx, saKey, PermUsersManage)
+		if err != nil {
+			return err
+		}
+		c, err = tx.GetOAuthClient(ctx, id)
+		if (err == nil && c.SmartAccountID != saID) || smartlic.ErrorCode(err) == smartlic.ENotFound {
+			return smartlic.NotFound("OAuth client %q not found", id)
+		}
+		if err != nil || c.RevokedAt != nil {
+			return err
+		}
+		before := c
+		if err := tx.RevokeOAuthClient(ctx, c.ID, m.clock.Now()); err != nil {
+			return err
+		}
+		if c, err = tx.GetOAuthClient(ctx, c.ID); err != nil {
+			return err
+		}
+		return m.record(ctx, tx, smartlic.Event{Type: "oauth_client.revoked", SmartAccountID: c.SmartAccountID, Subject: c.ID,
+			Message: "OAuth client " + c.Name + " revoked", Before: eventData(before), After: eventData(c)})
+	})
+	return c, err
+}
+
+// errClient is the one answer to bad client credentials (RFC 6749's
+// invalid_client), whichever part was wrong.
+func errClient() error {
+	return smartlic.Errorf(smartlic.EUnauthorized, "client_secret", "unknown client or wrong secret")
+}
+
+// IssueToken is the client-credentials grant: it checks the client's
+// secret and returns a bearer token with the asked scopes (all the
+// client's when scope is empty), valid for OAuthTokenTTL.
+func (m *Manager) IssueToken(ctx context.Context, clientID, secret, scope string) (smartlic.TokenGrant, error) {
+	if clientID == "" || len(clientID) > maxCredentialBytes || !strings.HasPrefix(secret, oauthSecretPrefix) || len(secret) > maxCredentialBytes {
+		return smartlic.TokenGrant{}, errClient()
+	}
+	var c smartlic.OAuthClient
+	err := m.st.Read(ctx, func(tx smartlic.Tx) error {
+		var err error
+		c, err = tx.GetOAuthClient(ctx, clientID)
+		return err
+	})
+	if smartlic.ErrorCode(err) == smartlic.ENotFound {
+		return smartlic.TokenGrant{}, errClient()
+	}
+	if err != nil {
+		return smartlic.TokenGrant{}, err
+	}
+	if c.ClientID != clientID || subtle.ConstantTimeCompare([]byte(hashSecret(secret)), []byte(c.SecretHash)) != 1 || c.RevokedAt != nil {
+		return smartlic.TokenGrant{}, errClient()
+	}
+	scopes := c.Scopes
+	if asked := strings.Fields(scope); len(asked) > 0 {
+		for _, s := range asked {
+			if !slices.Contains(c.Scopes, s) {
+				return smartlic.TokenGrant{}, smartlic.Invalid("scope", "the client may not ask for %q (it has: %s)", s, strings.Join(c.Scopes, " "))
+			}
+		}
+		slices.Sort(asked)
+		scopes = slices.Compact(asked)
+	}
+	tokSecret, err := newSecret(oauthTokenPrefix)
+	if err != nil {
+		return smartlic.TokenGrant{}, err
+	}
+	now := m.clock.Now()
+	tok := smartlic.OAuthToken{ID: newID(), ClientID: c.ID, Hash: hashSecret(tokSecret), Scopes: scopes, CreatedAt: now, ExpiresAt: now.Add(OAuthTokenTTL)}
+	if err := m.st.Write(ctx, func(tx smartlic.Tx) error { return tx.InsertOAuthToken(ctx, tok) }); err != nil {
+		return smartlic.TokenGrant{}, err
+	}
+	return smartlic.TokenGrant{AccessToken: tokSecret, TokenType: "Bearer", ExpiresIn: int64(OAuthTokenTTL / time.Second), Scope: strings.Join(scopes, " ")}, nil
+}
+
+// Login checks an e-mail and password and opens a session. Every failure
+// gives the same error after the same argon2 work.
+func (m *Manager) Login(ctx context.Context, email, password string) (smartlic.Login, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	if len(email) > 254 || len(password) > smartlic.MaxPasswordLength {
+		checkPassword(dummyHash(), password)
+		return smartlic.Login{}, errLogin()
+	}
+	var u smartlic.User
+	err := m.st.Read(ctx, func(tx smartlic.Tx) error {
+		var err error
+		u, err = tx.GetUser(ctx, email)
+		return err
+	})
+	if err != nil && smartlic.ErrorCode(err) != smartlic.ENotFound {
+		return smartlic.Login{}, err
+	}
+	if err != nil || u.Email != email {
+		checkPassword(dummyHash(), password)
+		return smartlic.Login{}, errLogin()
+	}
+	if !checkPassword(u.PasswordHash, password) || u.Disabled {
+		return smartlic.Login{}, errLogin()
+	}
+	secret, err := newSecret(sessionPrefix)
+	if err != nil {
+		return smartlic.Login{}, err
+	}
+	csrf, err := randomToken()
+	if err != nil {
+		return smartlic.Login{}, err
+	}
+	now := m.clock.Now()
+	s := smartlic.Session{ID: newID(), Hash: hashSecret(secret), UserID: u.ID, CSRFToken: csrf, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(SessionMaxAge)}
+	ctx = smartlic.WithActor(ctx, smartlic.Actor{KeyID: s.ID, Email: u.Email, Role: "user", UserID: u.ID, Kind: smartlic.ActorSession})
+	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
+		if err := tx.InsertSession(ctx, s); err != nil {
+			return err
+		}
+		return m.record(ctx, tx, smartlic.Event{Type: "user.login", Subject: u.ID, Message: u.Email + " signed in"})
+	})
+	if err != nil {
+		return smartlic.Login{}, err
+	}
+	return smartlic.Login{Secret: secret, CSRFToken: csrf, User: u, ExpiresAt: s.ExpiresAt}, nil
+}
+
+func randomToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", smartlic.Internal(err, "generating a token")
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// Logout ends a session. Ending one that is already over is not an error.
+func (m *Manager) Logout(ctx context.Context, secret string) error {
+	if !strings.HasPrefix(secret, sessionPrefix) || len(secret) > maxCredentialBytes {
+		return nil
+	}
+	return m.st.Write(ctx, func(tx smartlic.Tx) error {
+		s, err := tx.GetSessionByHash(ctx, hashSecret(secret))
+		if smartlic.ErrorCode(err) == smartlic.ENotFound {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return tx.DeleteSession(ctx, s.ID)
+	})
+}
+
+// AuthenticateSession resolves a session cookie to its user.
+func (m *Manager) AuthenticateSession(ctx context.Context, secret string) (smartlic.Actor, smartlic.Session, error) {
+	bad := func(why string) (smartlic.Actor, smartlic.Session, error) {
+		return smartlic.Actor{}, smartlic.Session{}, smartlic.Errorf(smartlic.EUnauthorized, "", "%s; sign in again", why)
+	}
+	if !strings.HasPrefix(secret, sessionPrefix) || len(secret) > maxCredentialBytes {
+		return bad("invalid session")
+	}
+	var (
+		s smartlic.Session
+		u smartlic.User
+	)
+	err := m.st.Read(ctx, func(tx smartlic.Tx) error {
+		var err error
+		if s, err = tx.GetSessionByHash(ctx, hashSecret(secret)); err != nil {
+			return err
+		}
+		u, err = tx.GetUser(ctx, s.UserID)
+		return err
+	})
+	if smartlic.ErrorCode(err) == smartlic.ENotFound {
+		return bad("invalid session")
+	}
+	if err != nil {
+		return smartlic.Actor{}, s, err
+	}
+	now := m.clock.Now()
+	switch {
+	case !now.Before(s.ExpiresAt):
+		return bad("session expired")
+	case now.Sub(s.LastSeenAt) >= SessionIdle:
+		return bad("session expired after inactivity")
+	case u.Disabled:
+		return bad("user disabled")
+	}
+	if now.Sub(s.LastSeenAt) >= sessionTouchEvery {
+		if err := m.st.Write(ctx, func(tx smartlic.Tx) error { return tx.TouchSession(ctx, s.ID, now) }); err != nil {
+			return smartlic.Actor{}, s, err
+		}
+		s.LastSeenAt = now
+	}
+	return smartlic.Actor{KeyID: s.ID, Email: u.Email, Role: "user", UserID: u.ID, Kind: smartlic.ActorSession}, s, nil
+}
+
+// authenticateUserKey resolves a personal API key.
+func (m *Manager) authenticateUserKey(ctx context.Context, key string) (smartlic.Actor, error) {
+	var (
+		k smartlic.UserAPIKey
+		u smartlic.User
+	)
+	err := m.st.Read(ctx, func(tx smartlic.Tx) error {
+		var err error
+		if k, err = tx.GetUserAPIKeyByHash(ctx, hashSecret(key)); err != nil {
+			return err
+		}
+		u, err = tx.GetUser(ctx, k.UserID)
+		return err
+	})
+	if smartlic.ErrorCode(err) == smartlic.ENotFound {
+		return smartlic.Actor{}, smartlic.Errorf(smartlic.EUnauthorized, "", "invalid API key")
+	}
+	if err != nil {
+		return smartlic.Actor{}, err
+	}
+	now := m.clock.Now()
+	switch {
+	case k.RevokedAt != nil:
+		return smartlic.Actor{}, smartlic.Errorf(smartlic.EUnauthorized, "", "API key revoked")
+	case k.ExpiresAt != nil && !now.Before(*k.ExpiresAt):
+		return smartlic.Actor{}, smartlic.Errorf(smartlic.EUnauthorized, "", "API key expired")
+	case u.Disabled:
+		return smartlic.Actor{}, smartlic.Errorf(smartlic.EUnauthorized, "", "user disabled")
+	}
+	if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) >= lastUsedGranularity {
+		if err := m.st.Write(ctx, func(tx smartlic.Tx) error { return tx.TouchUserAPIKey(ctx, k.ID, now) }); err != nil {
+			return smartlic.Actor{}, err
+		}
+	}
+	return smartlic.Actor{KeyID: k.ID, Email: u.Email, Role: "user", UserID: u.ID, Kind: smartlic.ActorUserKey}, nil
+}
+
+// authenticateOAuthToken resolves an OAuth bearer token.
+func (m *Manager) authenticateOAuthToken(ctx context.Context, token string) (smartlic.Actor, error) {
+	var (
+		tok smartlic.OAuthToken
+		c   smartlic.OAuthClient
+	)
+	err := m.st.Read(ctx, func(tx smartlic.Tx) error {
+		var err error
+		if tok, err = tx.GetOAuthTokenByHash(ctx, hashSecret(token)); err != nil {
+			return err
+		}
+		c, err = tx.GetOAuthClient(ctx, tok.ClientID)
+		return err
+	})
+	if smartlic.ErrorCode(err) == smartlic.ENotFound {
+		return smartlic.Actor{}, smartlic.Errorf(smartlic.EUnauthorized, "", "invalid access token")
+	}
+	if err != nil {
+		return smartlic.Actor{}, err
+	}
+	switch {
+	case !m.clock.Now().Before(tok.ExpiresAt):
+		return smartlic.Actor{}, smartlic.Errorf(smartlic.EUnauthorized, "", "access token expired; ask the token endpoint for a new one")
+	case c.RevokedAt != nil:
+		return smartlic.Actor{}, smartlic.Errorf(smartlic.EUnauthorized, "", "OAuth client revoked")
+	}
+	return smartlic.Actor{KeyID: tok.ID, Email: c.ClientID, Role: c.Role, Kind: smartlic.ActorOAuthClient, Client: c.ID, Scopes: tok.Scopes}, nil
+}
+
+// visibleSmartAccounts is ListSmartAccounts for a caller who is not the
+// operator: the accounts it holds a role in (an OAuth client: its own),
+// one page of them in id order.
+func (m *Manager) visibleSmartAccounts(ctx context.Context, tx smartlic.Tx, p smartlic.Page) ([]smartlic.SmartAccount, error) {
+	a, ok := smartlic.ActorFrom(ctx)
+	if !ok {
+		return nil, smartlic.Errorf(smartlic.EUnauthorized, "", "no credentials")
+	}
+	var ids []string
+	switch {
+	case a.Kind == smartlic.ActorOAuthClient:
+		c, err := tx.GetOAuthClient(ctx, a.Client)
+		if err != nil {
+			return nil, err
+		}
+		if c.SmartAccountID != "" {
+			ids = []string{c.SmartAccountID}
+		}
+	case a.UserID != "":
+		var err error
+		if ids, err = tx.UserSmartAccounts(ctx, a.UserID); err != nil {
+			return nil, err
+		}
+	}
+	slices.Sort(ids)
+	out := []smartlic.SmartAccount{}
+	for _, id := range ids {
+		if id <= p.After {
+			continue
+		}
+		if len(out) == p.Limit {
+			break
+		}
+		sa, err := tx.GetSmartAccount(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sa)
+	}
+	return out, nil
+}
+
+// grantCreator makes the user who asked for a Smart Account its
+// administrator, so that once the vendor approves it someone can run it.
+func (m *Manager) grantCreator(ctx context.Context, tx smartlic.Tx, sa smartlic.SmartAccount) error {
+	a, ok := smartlic.ActorFrom(ctx)
+	if !ok || a.UserID == "" {
+		return nil
+	}
+	r := smartlic.RoleAssignment{ID: newID(), UserID: a.UserID, UserEmail: a.Email, Role: smartlic.RoleSAAdmin, SmartAccountID: sa.ID, CreatedAt: m.clock.Now()}
+	if err := tx.InsertRole(ctx, r); err != nil {
+		return err
+	}
+	return m.record(ctx, tx, smartlic.Event{Type: "role.granted", SmartAccountID: sa.ID, Subject: r.ID,
+		Message: a.Email + " granted " + r.Role + " as the account's requester", After: eventData(r)})
+}

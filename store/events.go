@@ -1,0 +1,126 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/smartlic/smartlic"
+)
+
+const eventCols = `id, chain, seq, at, sa_id, va_id, type, subject, message, actor_id, actor_email, actor_role,
+	request_id, before_json, after_json, prev_hash, hash`
+
+// LockEventChain creates the chain's head row on first use and locks it,
+// so two appenders can never read the same head.
+func (t *tx) LockEventChain(ctx context.Context, chain string) (smartlic.ChainHead, error) {
+	h := smartlic.ChainHead{Chain: chain}
+	err := t.queryRow(ctx, stLockEventChain, chain).Scan(&h.Seq, &h.Hash)
+	if err != nil {
+		return h, smartlic.Internal(err, "locking the event log")
+	}
+	return h, nil
+}
+
+// AppendEvent stores a sealed event and moves the head to it. The head
+// only moves forward by one, so an append that raced past the lock (a bug)
+// fails instead of forking the chain.
+func (t *tx) AppendEvent(ctx context.Context, e smartlic.Event) error {
+	_, err := t.exec(ctx, stAppendEvent,
+		e.ID, e.Chain, e.Seq, micros(e.At), nullString(e.SmartAccountID), nullString(e.VirtualAccountID), e.Type, e.Subject, e.Message,
+		e.ActorID, e.ActorEmail, e.ActorRole, e.RequestID, nullJSON(e.Before), nullJSON(e.After), e.PrevHash, e.Hash)
+	if err != nil {
+		return smartlic.Internal(err, "appending to the event log")
+	}
+	res, err := t.exec(ctx, stMoveEventHead, e.Seq, e.Hash, e.Chain, e.Seq-1)
+	if err != nil {
+		return smartlic.Internal(err, "moving the event log head")
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return smartlic.Internal(errors.New("event chain head moved concurrently"), "appending to the event log")
+	}
+	return nil
+}
+
+func (t *tx) ListEvents(ctx context.Context, chain string, f smartlic.EventFilter, p smartlic.Page) ([]smartlic.Event, error) {
+	after := int64(0)
+	if p.After != "" {
+		n, err := strconv.ParseInt(p.After, 10, 64)
+		if err != nil || n < 0 {
+			return nil, smartlic.Invalid("after", "is not a cursor this server issued")
+		}
+		after = n
+	}
+	q := strings.Builder{}
+	q.WriteString(`SELECT ` + eventCols + ` FROM events WHERE chain = ? AND seq > ?`)
+	args := []any{chain, after}
+	if f.VirtualAccountID != "" {
+		q.WriteString(` AND va_id = ?`)
+		args = append(args, f.VirtualAccountID)
+	}
+	if f.Actor != "" {
+		q.WriteString(` AND (actor_email = ? OR actor_id = ?)`)
+		args = append(args, f.Actor, f.Actor)
+	}
+	if f.Type != "" {
+		if strings.HasSuffix(f.Type, ".") {
+			// A prefix: "token." matches token.created, token.revoked.
+			q.WriteString(` AND substr(type, 1, ?) = ?`)
+			args = append(args, len(f.Type), f.Type)
+		} else {
+			q.WriteString(` AND type = ?`)
+			args = append(args, f.Type)
+		}
+	}
+	if !f.From.IsZero() {
+		q.WriteString(` AND at >= ?`)
+		args = append(args, micros(f.From))
+	}
+	if !f.To.IsZero() {
+		q.WriteString(` AND at < ?`)
+		args = append(args, micros(f.To))
+	}
+	q.WriteString(` ORDER BY seq LIMIT ?`)
+	args = append(args, limit(p))
+	rows, err := t.queryBuilt(ctx, q.String(), args...)
+	return collect(rows, err, scanEvent, "listing events")
+}
+
+func (t *tx) ChainEvents(ctx context.Context, chain string, after int64, n int) ([]smartlic.Event, error) {
+	rows, err := t.queryBuilt(ctx, `SELECT `+eventCols+` FROM events WHERE chain = ? AND seq > ? ORDER BY seq LIMIT ?`, chain, after, n)
+	return collect(rows, err, scanEvent, "reading the event log")
+}
+
+func (t *tx) EventChains(ctx context.Context) ([]smartlic.ChainHead, error) {
+	rows, err := t.queryBuilt(ctx, `SELECT chain, seq, hash FROM event_chains ORDER BY chain`)
+	return collect(rows, err, func(r scanner) (smartlic.ChainHead, error) {
+		var h smartlic.ChainHead
+		return h, r.Scan(&h.Chain, &h.Seq, &h.Hash)
+	}, "listing event chains")
+}
+
+func scanEvent(r scanner) (smartlic.Event, error) {
+	var e smartlic.Event
+	var at int64
+	var sa, va, before, after sql.NullString
+	err := r.Scan(&e.ID, &e.Chain, &e.Seq, &at, &sa, &va, &e.Type, &e.Subject, &e.Message, &e.ActorID, &e.ActorEmail,
+		&e.ActorRole, &e.RequestID, &before, &after, &e.PrevHash, &e.Hash)
+	e.At, e.SmartAccountID, e.VirtualAccountID = fromMicros(at), sa.String, va.String
+	if before.Valid {
+		e.Before = json.RawMessage(before.String)
+	}
+	if after.Valid {
+		e.After = json.RawMessage(after.String)
+	}
+	return e, err
+}
+
+func nullJSON(b json.RawMessage) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return string(b)
+}

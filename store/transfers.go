@@ -1,0 +1,135 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/smartlic/smartlic"
+)
+
+// LockPool creates the counter if needed and locks its row: on PostgreSQL
+// with FOR UPDATE until the transaction ends, on SQLite by the single
+// writer. Transfers lock both pools before reading what is available, so
+// two transfers out of one pool take turns instead of both spending the
+// same licenses.
+func (t *tx) LockPool(ctx context.Context, vaID, licenseTypeID string) (int64, error) {
+	const what = "locking a pool"
+	if _, err := t.execBuilt(ctx, `INSERT INTO pools (va_id, license_type_id, in_use) VALUES (?, ?, 0)
+		ON CONFLICT (va_id, license_type_id) DO NOTHING`, vaID, licenseTypeID); err != nil {
+		return 0, t.writeErr(err, about{what: what, noun: "pool", refs: "a Virtual Account or license type"})
+	}
+	var inUse int64
+	err := t.queryRowBuilt(ctx, `SELECT in_use FROM pools WHERE va_id = ? AND license_type_id = ?`+t.db.d.forUpdate,
+		vaID, licenseTypeID).Scan(&inUse)
+	if err != nil {
+		return 0, smartlic.Internal(err, what)
+	}
+	return inUse, nil
+}
+
+// LicenseLots returns the pool's deposits active at now, each with its
+// quantity less what transfers have drawn from it.
+func (t *tx) LicenseLots(ctx context.Context, vaID, licenseTypeID string, now time.Time) ([]smartlic.LicenseLot, error) {
+	rows, err := t.queryBuilt(ctx, `SELECT d.id,
+			CAST(d.quantity + COALESCE((SELECT SUM(x.quantity) FROM deposits x WHERE x.transfer_lot = d.id), 0) AS BIGINT),
+			d.starts_at, d.ends_at
+		FROM deposits d
+		WHERE d.va_id = ? AND d.license_type_id = ? AND d.quantity > 0
+			AND d.starts_at <= ? AND (d.ends_at IS NULL OR d.ends_at > ?)
+		ORDER BY d.id`, vaID, licenseTypeID, micros(now), micros(now))
+	lots, err := collect(rows, err, func(r scanner) (smartlic.LicenseLot, error) {
+		var l smartlic.LicenseLot
+		var starts int64
+		var ends sql.NullInt64
+		err := r.Scan(&l.DepositID, &l.Remaining, &starts, &ends)
+		l.StartsAt, l.EndsAt = fromMicros(starts), fromNullMicros(ends)
+		return l, err
+	}, "reading license lots")
+	if err != nil {
+		return nil, err
+	}
+	out := lots[:0]
+	for _, l := range lots {
+		if l.Remaining > 0 {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+// transferDetail is what a transfer row keeps as JSON: lists that are read
+// only with the transfer.
+type transferDetail struct {
+	Lots      []smartlic.TransferLot     `json:"lots,omitempty"`
+	Instances []smartlic.TransferredInst `json:"instances,omitempty"`
+}
+
+const transferCols = `id, smart_account_id, kind, from_va_id, from_va_name, to_va_id, to_va_name, license_type_id,
+	license_tag, quantity, detail_json, actor_email, created_at`
+
+func (t *tx) InsertTransfer(ctx context.Context, tr smartlic.Transfer) error {
+	detail, err := json.Marshal(transferDetail{Lots: tr.Lots, Instances: tr.Instances})
+	if err != nil {
+		return smartlic.Internal(err, "encoding a transfer")
+	}
+	_, err = t.execBuilt(ctx, `INSERT INTO transfers (`+transferCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		tr.ID, tr.SmartAccountID, tr.Kind, tr.FromID, tr.FromName, tr.ToID, tr.ToName, nullString(tr.LicenseTypeID),
+		tr.LicenseTag, tr.Quantity, string(detail), tr.ActorEmail, micros(tr.CreatedAt))
+	if err != nil {
+		return t.writeErr(err, about{what: "storing a transfer", noun: "transfer", id: tr.ID, refs: "a Smart Account"})
+	}
+	return nil
+}
+
+func (t *tx) InsertTransferDeposit(ctx context.Context, d smartlic.Deposit, transferID, fromLot string) error {
+	_, err := t.execBuilt(ctx, `INSERT INTO deposits (id, va_id, order_number, license_type_id, quantity, starts_at, ends_at,
+			created_at, transfer_id, transfer_lot)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		d.ID, d.VirtualAccountID, d.OrderNumber, d.LicenseTypeID, d.Quantity, micros(d.StartsAt), nullMicros(d.EndsAt),
+		micros(d.CreatedAt), transferID, nullString(fromLot))
+	if err != nil {
+		return t.writeErr(err, about{what: "storing a transfer's deposit", noun: "deposit", id: d.ID, refs: "a Virtual Account, license type, transfer or lot"})
+	}
+	return nil
+}
+
+func (t *tx) ListTransfers(ctx context.Context, saID string, p smartlic.Page) ([]smartlic.Transfer, error) {
+	rows, err := t.queryBuilt(ctx, `SELECT `+transferCols+` FROM transfers WHERE smart_account_id = ? AND id > ? ORDER BY id LIMIT ?`,
+		saID, p.After, limit(p))
+	return collect(rows, err, scanTransfer, "listing transfers")
+}
+
+func scanTransfer(r scanner) (smartlic.Transfer, error) {
+	var tr smartlic.Transfer
+	var lt sql.NullString
+	var detail string
+	var created int64
+	if err := r.Scan(&tr.ID, &tr.SmartAccountID, &tr.Kind, &tr.FromID, &tr.FromName, &tr.ToID, &tr.ToName, &lt,
+		&tr.LicenseTag, &tr.Quantity, &detail, &tr.ActorEmail, &created); err != nil {
+		return tr, err
+	}
+	tr.LicenseTypeID, tr.CreatedAt = lt.String, fromMicros(created)
+	var d transferDetail
+	if err := json.Unmarshal([]byte(detail), &d); err != nil {
+		return tr, err
+	}
+	tr.Lots, tr.Instances = d.Lots, d.Instances
+	return tr, nil
+}
+
+// LockInstance locks the instance's row: FOR UPDATE on PostgreSQL, the
+// single writer on SQLite.
+func (t *tx) LockInstance(ctx context.Context, id string) error {
+	var got string
+	err := t.queryRowBuilt(ctx, `SELECT id FROM instances WHERE id = ?`+t.db.d.forUpdate, id).Scan(&got)
+	if errors.Is(err, sql.ErrNoRows) {
+		return smartlic.NotFound("instance %q not found", id)
+	}
+	if err != nil {
+		return smartlic.Internal(err, "locking an instance")
+	}
+	return nil
+}
