@@ -18,6 +18,8 @@ import (
 	"github.com/smartlic/smartlic"
 	"github.com/smartlic/smartlic/httpapi"
 	"github.com/smartlic/smartlic/sign"
+	"github.com/smartlic/smartlic/store"
+	"github.com/smartlic/smartlic/store/storetest"
 )
 
 // The roles of the matrix. Each non-operator role is a user holding one
@@ -315,8 +317,10 @@ func (m *matrix) signIn(email string) context.Context {
 	return smartlic.WithActor(context.Background(), a)
 }
 
-func newMatrix(t *testing.T) *matrix {
-	e := newEnv(t)
+func newMatrix(t *testing.T) *matrix { return newMatrixOn(t, storetest.OpenSQLite) }
+
+func newMatrixOn(t *testing.T, open func(*testing.T) *store.DB) *matrix {
+	e := newEnvOn(t, open)
 	m := &matrix{t: t, e: e, keys: map[string]string{rOperator: e.key}}
 	m.op = smartlic.WithActor(context.Background(), ok[smartlic.Actor](t)(e.mgr.Authenticate(context.Background(), e.key)))
 	mgr, op := e.mgr, m.op
@@ -493,9 +497,16 @@ func (m *matrix) snapshot() string {
 
 // TestRoleMatrix calls every operation of the API as each role and checks
 // that the allowed ones succeed and the others are refused with 403
-// forbidden, having changed nothing.
+// forbidden, having changed nothing. It runs on both stores: the role
+// checks read roles and VA ancestry through the store.
 func TestRoleMatrix(t *testing.T) {
-	m := newMatrix(t)
+	storetest.Each(t, func(t *testing.T, open func(*testing.T) *store.DB) {
+		t.Parallel()
+		testRoleMatrix(t, newMatrixOn(t, open))
+	})
+}
+
+func testRoleMatrix(t *testing.T, m *matrix) {
 	doc, err := m.e.srv.OpenAPI()
 	if err != nil {
 		t.Fatal(err)

@@ -11,9 +11,6 @@ import (
 // CreateSmartAccount creates a Smart Account with its DEFAULT Virtual
 // Account. It starts as requested unless the operator creates it active.
 func (m *Manager) CreateSmartAccount(ctx context.Context, sa smartlic.SmartAccount) (smartlic.SmartAccount, error) {
-	if err := requireOperator(ctx); err != nil {
-		return sa, err
-	}
 	if sa.Status == "" {
 		sa.Status = smartlic.SARequested
 	}
@@ -28,10 +25,21 @@ func (m *Manager) CreateSmartAccount(ctx context.Context, sa smartlic.SmartAccou
 		Description: "Default Virtual Account", Depth: 1, CreatedAt: now,
 	}
 	err := m.st.Write(ctx, func(tx smartlic.Tx) error {
+		if err := m.authorize(ctx, tx, PermAccountCreate, nil, nil); err != nil {
+			return err
+		}
+		if sa.Status == smartlic.SAActive {
+			if err := m.authorize(ctx, tx, PermAccountApprove, nil, nil); err != nil {
+				return err
+			}
+		}
 		if err := tx.InsertSmartAccount(ctx, sa); err != nil {
 			return err
 		}
 		if err := tx.InsertVirtualAccount(ctx, def); err != nil {
+			return err
+		}
+		if err := m.grantCreator(ctx, tx, sa); err != nil {
 			return err
 		}
 		return m.record(ctx, tx, smartlic.Event{Type: "account.created", SmartAccountID: sa.ID, Subject: sa.ID,
@@ -43,7 +51,7 @@ func (m *Manager) CreateSmartAccount(ctx context.Context, sa smartlic.SmartAccou
 // GetSmartAccount finds a Smart Account by id or domain.
 func (m *Manager) GetSmartAccount(ctx context.Context, key string) (sa smartlic.SmartAccount, err error) {
 	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
-		sa, err = getSA(ctx, tx, key)
+		sa, err = m.getSAAs(ctx, tx, PermAccountView, key)
 		return err
 	})
 	return sa, err
@@ -57,6 +65,10 @@ func (m *Manager) ListSmartAccounts(ctx context.Context, p smartlic.Page) ([]sma
 	}
 	var out []smartlic.SmartAccount
 	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
+		if !isOperator(ctx) {
+			out, err = m.visibleSmartAccounts(ctx, tx, p)
+			return err
+		}
 		out, err = tx.ListSmartAccounts(ctx, p)
 		return err
 	})
@@ -66,11 +78,8 @@ func (m *Manager) ListSmartAccounts(ctx context.Context, p smartlic.Page) ([]sma
 
 // UpdateSmartAccount renames a Smart Account or changes its limited-use flag.
 func (m *Manager) UpdateSmartAccount(ctx context.Context, key string, u smartlic.SmartAccountUpdate) (sa smartlic.SmartAccount, err error) {
-	if err := requireOperator(ctx); err != nil {
-		return sa, err
-	}
 	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
-		if sa, err = getSA(ctx, tx, key); err != nil {
+		if sa, err = m.getSAAs(ctx, tx, PermAccountEdit, key); err != nil {
 			return err
 		}
 		before := sa
@@ -78,6 +87,10 @@ func (m *Manager) UpdateSmartAccount(ctx context.Context, key string, u smartlic
 			sa.Name = *u.Name
 		}
 		if u.LimitedUse != nil && *u.LimitedUse != sa.LimitedUse {
+			// Limited use is the vendor's call (public e-mail domains).
+			if err := m.authorize(ctx, tx, PermAccountApprove, nil, nil); err != nil {
+				return err
+			}
 			if *u.LimitedUse {
 				// Limited use means a single VA; an account that already
 				// outgrew that cannot shrink back silently.
@@ -105,11 +118,8 @@ func (m *Manager) UpdateSmartAccount(ctx context.Context, key string, u smartlic
 
 // ApproveSmartAccount activates a requested Smart Account.
 func (m *Manager) ApproveSmartAccount(ctx context.Context, key string) (sa smartlic.SmartAccount, err error) {
-	if err := requireOperator(ctx); err != nil {
-		return sa, err
-	}
 	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
-		if sa, err = getSA(ctx, tx, key); err != nil {
+		if sa, err = m.getSAAs(ctx, tx, PermAccountApprove, key); err != nil {
 			return err
 		}
 		if sa.Status == smartlic.SAActive {
@@ -128,9 +138,6 @@ func (m *Manager) ApproveSmartAccount(ctx context.Context, key string) (sa smart
 
 // CreateVirtualAccount adds a VA under in.Parent (or at the top level).
 func (m *Manager) CreateVirtualAccount(ctx context.Context, saKey string, in smartlic.VirtualAccountInput) (va smartlic.VirtualAccount, err error) {
-	if err := requireOperator(ctx); err != nil {
-		return va, err
-	}
 	if err := smartlic.ValidateVAName("name", in.Name); err != nil {
 		return va, err
 	}
@@ -149,9 +156,16 @@ func (m *Manager) CreateVirtualAccount(ctx context.Context, saKey string, in sma
 			return err
 		}
 		va = smartlic.VirtualAccount{ID: newID(), SmartAccountID: sa.ID, Name: in.Name, Description: in.Description, Depth: 1, CreatedAt: m.clock.Now()}
-		if in.Parent != "" {
+		if in.Parent == "" {
+			if err := m.authorize(ctx, tx, PermVAManage, &sa, nil); err != nil {
+				return err
+			}
+		} else {
 			parent, err := getVAIn(ctx, tx, sa, in.Parent, "parent")
 			if err != nil {
+				return err
+			}
+			if err := m.authorize(ctx, tx, PermVAManage, &sa, &parent); err != nil {
 				return err
 			}
 			va.ParentID, va.Depth = parent.ID, parent.Depth+1
@@ -171,7 +185,7 @@ func (m *Manager) CreateVirtualAccount(ctx context.Context, saKey string, in sma
 // GetVirtualAccount finds a VA by id or name.
 func (m *Manager) GetVirtualAccount(ctx context.Context, saKey, vaKey string) (va smartlic.VirtualAccount, err error) {
 	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
-		_, va, err = getVA(ctx, tx, saKey, vaKey)
+		_, va, err = m.getVAAs(ctx, tx, PermAccountView, saKey, vaKey)
 		return err
 	})
 	return va, err
@@ -185,7 +199,7 @@ func (m *Manager) ListVirtualAccounts(ctx context.Context, saKey string, p smart
 	}
 	var out []smartlic.VirtualAccount
 	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
-		sa, err := getSA(ctx, tx, saKey)
+		sa, err := m.getSAAs(ctx, tx, PermAccountView, saKey)
 		if err != nil {
 			return err
 		}
@@ -198,9 +212,6 @@ func (m *Manager) ListVirtualAccounts(ctx context.Context, saKey string, p smart
 
 // UpdateVirtualAccount renames, re-describes and/or moves a VA.
 func (m *Manager) UpdateVirtualAccount(ctx context.Context, saKey, vaKey string, u smartlic.VirtualAccountUpdate) (va smartlic.VirtualAccount, err error) {
-	if err := requireOperator(ctx); err != nil {
-		return va, err
-	}
 	if u.Name != nil {
 		if err := smartlic.ValidateVAName("name", *u.Name); err != nil {
 			return va, err
@@ -218,6 +229,9 @@ func (m *Manager) UpdateVirtualAccount(ctx context.Context, saKey, vaKey string,
 			return err
 		}
 		if va, err = getVAIn(ctx, tx, sa, vaKey, "va"); err != nil {
+			return err
+		}
+		if err := m.authorize(ctx, tx, PermVAManage, &sa, &va); err != nil {
 			return err
 		}
 		before := va
@@ -261,9 +275,17 @@ func (m *Manager) move(ctx context.Context, tx smartlic.Tx, sa smartlic.SmartAcc
 	}
 	tree := newVATree(all)
 	newParentID, newDepth := "", 1
+	if parentKey == "" && va.ParentID != "" {
+		if err := m.authorize(ctx, tx, PermVAManage, &sa, nil); err != nil {
+			return err
+		}
+	}
 	if parentKey != "" {
 		parent, err := getVAIn(ctx, tx, sa, parentKey, "parent")
 		if err != nil {
+			return err
+		}
+		if err := m.authorize(ctx, tx, PermVAManage, &sa, &parent); err != nil {
 			return err
 		}
 		if parent.ID == va.ID || tree.isDescendant(parent.ID, va.ID) {
@@ -294,9 +316,6 @@ func (m *Manager) move(ctx context.Context, tx smartlic.Tx, sa smartlic.SmartAcc
 
 // DeleteVirtualAccount deletes an empty VA.
 func (m *Manager) DeleteVirtualAccount(ctx context.Context, saKey, vaKey string) error {
-	if err := requireOperator(ctx); err != nil {
-		return err
-	}
 	return m.st.Write(ctx, func(tx smartlic.Tx) error {
 		sa, err := getSA(ctx, tx, saKey)
 		if err != nil {
@@ -307,6 +326,9 @@ func (m *Manager) DeleteVirtualAccount(ctx context.Context, saKey, vaKey string)
 		}
 		va, err := getVAIn(ctx, tx, sa, vaKey, "va")
 		if err != nil {
+			return err
+		}
+		if err := m.authorize(ctx, tx, PermVAManage, &sa, &va); err != nil {
 			return err
 		}
 		if va.Name == smartlic.DefaultVAName && va.ParentID == "" {

@@ -77,13 +77,3 @@ func (m *Manager) CreateOperator(ctx context.Context, email string) (smartlic.AP
 	}
 	return k, secret, nil
 }
-
-// requireOperator refuses callers that are not the vendor operator. Today
-// every API key is an operator key; customer roles arrive with users.
-func requireOperator(ctx context.Context) error {
-	a, ok := smartlic.ActorFrom(ctx)
-	if !ok || a.Role != smartlic.RoleOperator {
-		return smartlic.Errorf(smartlic.EForbidden, "", "this action needs the vendor operator role")
-	}
-	return nil
-}

@@ -9,9 +9,6 @@ import (
 
 // CreateLicenseType adds a license type to the catalogue.
 func (m *Manager) CreateLicenseType(ctx context.Context, lt smartlic.LicenseType) (smartlic.LicenseType, error) {
-	if err := requireOperator(ctx); err != nil {
-		return lt, err
-	}
 	if lt.Enforcement == "" {
 		lt.Enforcement = smartlic.Unenforced
 	}
@@ -20,6 +17,9 @@ func (m *Manager) CreateLicenseType(ctx context.Context, lt smartlic.LicenseType
 	}
 	lt.ID, lt.CreatedAt = newID(), m.clock.Now()
 	return lt, m.st.Write(ctx, func(tx smartlic.Tx) error {
+		if err := m.authorize(ctx, tx, PermCatalogManage, nil, nil); err != nil {
+			return err
+		}
 		if err := tx.InsertLicenseType(ctx, lt); err != nil {
 			return err
 		}
@@ -53,10 +53,10 @@ func (m *Manager) ListLicenseTypes(ctx context.Context, p smartlic.Page) ([]smar
 
 // DeleteLicenseType removes a license type nothing refers to.
 func (m *Manager) DeleteLicenseType(ctx context.Context, idOrTag string) error {
-	if err := requireOperator(ctx); err != nil {
-		return err
-	}
 	return m.st.Write(ctx, func(tx smartlic.Tx) error {
+		if err := m.authorize(ctx, tx, PermCatalogManage, nil, nil); err != nil {
+			return err
+		}
 		lt, err := tx.GetLicenseType(ctx, idOrTag)
 		if err != nil {
 			return err
@@ -77,9 +77,6 @@ func (m *Manager) DeleteLicenseType(ctx context.Context, idOrTag string) error {
 
 // CreateProduct adds a product that may consume the listed license types.
 func (m *Manager) CreateProduct(ctx context.Context, p smartlic.Product) (smartlic.Product, error) {
-	if err := requireOperator(ctx); err != nil {
-		return p, err
-	}
 	if p.LicenseTypes == nil {
 		p.LicenseTypes = []string{}
 	}
@@ -88,6 +85,9 @@ func (m *Manager) CreateProduct(ctx context.Context, p smartlic.Product) (smartl
 	}
 	p.ID, p.CreatedAt = newID(), m.clock.Now()
 	err := m.st.Write(ctx, func(tx smartlic.Tx) error {
+		if err := m.authorize(ctx, tx, PermCatalogManage, nil, nil); err != nil {
+			return err
+		}
 		if err := tx.InsertProduct(ctx, p); err != nil {
 			return err
 		}
@@ -126,10 +126,10 @@ func (m *Manager) ListProducts(ctx context.Context, p smartlic.Page) ([]smartlic
 
 // UpdateProduct changes a product's name, description or license types.
 func (m *Manager) UpdateProduct(ctx context.Context, idOrPID string, u smartlic.ProductUpdate) (p smartlic.Product, err error) {
-	if err := requireOperator(ctx); err != nil {
-		return p, err
-	}
 	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
+		if err := m.authorize(ctx, tx, PermCatalogManage, nil, nil); err != nil {
+			return err
+		}
 		if p, err = tx.GetProduct(ctx, idOrPID); err != nil {
 			return err
 		}
@@ -159,10 +159,10 @@ func (m *Manager) UpdateProduct(ctx context.Context, idOrPID string, u smartlic.
 
 // DeleteProduct removes a product no instance is registered as.
 func (m *Manager) DeleteProduct(ctx context.Context, idOrPID string) error {
-	if err := requireOperator(ctx); err != nil {
-		return err
-	}
 	return m.st.Write(ctx, func(tx smartlic.Tx) error {
+		if err := m.authorize(ctx, tx, PermCatalogManage, nil, nil); err != nil {
+			return err
+		}
 		p, err := tx.GetProduct(ctx, idOrPID)
 		if err != nil {
 			return err

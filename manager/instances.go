@@ -199,7 +199,7 @@ func (m *Manager) ListInstances(ctx context.Context, saKey, vaKey string, p smar
 	}
 	var out []smartlic.Instance
 	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
-		_, va, err := getVA(ctx, tx, saKey, vaKey)
+		_, va, err := m.getVAAs(ctx, tx, PermLicenseView, saKey, vaKey)
 		if err != nil {
 			return err
 		}
@@ -217,7 +217,7 @@ func (m *Manager) ListInstances(ctx context.Context, saKey, vaKey string, p smar
 // GetInstance finds an instance of a VA by id or UDI.
 func (m *Manager) GetInstance(ctx context.Context, saKey, vaKey, key string) (inst smartlic.Instance, err error) {
 	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
-		inst, err = getInstanceIn(ctx, tx, saKey, vaKey, key)
+		inst, err = m.getInstanceIn(ctx, tx, PermLicenseView, saKey, vaKey, key)
 		return err
 	})
 	inst.Authorization = inst.AuthorizationAt(m.clock.Now())
@@ -227,11 +227,8 @@ func (m *Manager) GetInstance(ctx context.Context, saKey, vaKey, key string) (in
 // RemoveInstance deletes an instance from the portal side (the device is
 // gone or replaced) and returns its usage to the pool.
 func (m *Manager) RemoveInstance(ctx context.Context, saKey, vaKey, key string) error {
-	if err := requireOperator(ctx); err != nil {
-		return err
-	}
 	return m.st.Write(ctx, func(tx smartlic.Tx) error {
-		inst, err := getInstanceIn(ctx, tx, saKey, vaKey, key)
+		inst, err := m.getInstanceIn(ctx, tx, PermLicenseManage, saKey, vaKey, key)
 		if err != nil {
 			return err
 		}
@@ -239,8 +236,8 @@ func (m *Manager) RemoveInstance(ctx context.Context, saKey, vaKey, key string) 
 	})
 }
 
-func getInstanceIn(ctx context.Context, tx smartlic.Tx, saKey, vaKey, key string) (smartlic.Instance, error) {
-	_, va, err := getVA(ctx, tx, saKey, vaKey)
+func (m *Manager) getInstanceIn(ctx context.Context, tx smartlic.Tx, perm Permission, saKey, vaKey, key string) (smartlic.Instance, error) {
+	_, va, err := m.getVAAs(ctx, tx, perm, saKey, vaKey)
 	if err != nil {
 		return smartlic.Instance{}, err
 	}

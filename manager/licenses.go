@@ -9,12 +9,9 @@ import (
 
 // CreateDeposit puts licenses of one type into a VA.
 func (m *Manager) CreateDeposit(ctx context.Context, saKey, vaKey string, in smartlic.DepositInput) (d smartlic.Deposit, err error) {
-	if err := requireOperator(ctx); err != nil {
-		return d, err
-	}
 	now := m.clock.Now()
 	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
-		sa, va, err := getVA(ctx, tx, saKey, vaKey)
+		sa, va, err := m.getVAAs(ctx, tx, PermDeposit, saKey, vaKey)
 		if err != nil {
 			return err
 		}
@@ -59,7 +56,7 @@ func (m *Manager) ListDeposits(ctx context.Context, saKey, vaKey string, p smart
 	}
 	var out []smartlic.Deposit
 	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
-		_, va, err := getVA(ctx, tx, saKey, vaKey)
+		_, va, err := m.getVAAs(ctx, tx, PermLicenseView, saKey, vaKey)
 		if err != nil {
 			return err
 		}
@@ -75,7 +72,7 @@ func (m *Manager) ListDeposits(ctx context.Context, saKey, vaKey string, p smart
 // with ten instances or a hundred thousand.
 func (m *Manager) ListPools(ctx context.Context, saKey, vaKey string, rollup bool) (pools []smartlic.Pool, err error) {
 	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
-		sa, va, err := getVA(ctx, tx, saKey, vaKey)
+		sa, va, err := m.getVAAs(ctx, tx, PermLicenseView, saKey, vaKey)
 		if err != nil {
 			return err
 		}
@@ -96,7 +93,7 @@ func (m *Manager) ListPools(ctx context.Context, saKey, vaKey string, rollup boo
 // ListAccountPools shows the whole Smart Account, one row per license type.
 func (m *Manager) ListAccountPools(ctx context.Context, saKey string) (pools []smartlic.Pool, err error) {
 	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
-		sa, err := getSA(ctx, tx, saKey)
+		sa, err := m.getSAAs(ctx, tx, PermLicenseView, saKey)
 		if err != nil {
 			return err
 		}

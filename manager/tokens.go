@@ -14,9 +14,6 @@ const tokenPrefix = "slt_"
 // CreateToken makes a registration token for a VA. The secret is in the
 // answer and nowhere else: only its hash is stored.
 func (m *Manager) CreateToken(ctx context.Context, saKey, vaKey string, in smartlic.TokenInput) (t smartlic.Token, err error) {
-	if err := requireOperator(ctx); err != nil {
-		return t, err
-	}
 	if in.ExpiresInDays < smartlic.MinTokenDays || in.ExpiresInDays > smartlic.MaxTokenDays {
 		return t, smartlic.Invalid("expires_in_days", "must be between %d and %d (got %d)", smartlic.MinTokenDays, smartlic.MaxTokenDays, in.ExpiresInDays)
 	}
@@ -32,7 +29,7 @@ func (m *Manager) CreateToken(ctx context.Context, saKey, vaKey string, in smart
 	}
 	now := m.clock.Now()
 	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
-		sa, va, err := getVA(ctx, tx, saKey, vaKey)
+		sa, va, err := m.getVAAs(ctx, tx, PermLicenseManage, saKey, vaKey)
 		if err != nil {
 			return err
 		}
@@ -61,7 +58,7 @@ func (m *Manager) CreateToken(ctx context.Context, saKey, vaKey string, in smart
 // GetToken shows a token of a VA (never its secret).
 func (m *Manager) GetToken(ctx context.Context, saKey, vaKey, id string) (t smartlic.Token, err error) {
 	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
-		t, err = getTokenIn(ctx, tx, saKey, vaKey, id)
+		t, err = m.getTokenIn(ctx, tx, PermLicenseView, saKey, vaKey, id)
 		return err
 	})
 	return t, err
@@ -75,7 +72,7 @@ func (m *Manager) ListTokens(ctx context.Context, saKey, vaKey string, p smartli
 	}
 	var out []smartlic.Token
 	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
-		_, va, err := getVA(ctx, tx, saKey, vaKey)
+		_, va, err := m.getVAAs(ctx, tx, PermLicenseView, saKey, vaKey)
 		if err != nil {
 			return err
 		}
@@ -89,12 +86,9 @@ func (m *Manager) ListTokens(ctx context.Context, saKey, vaKey string, p smartli
 // RevokeToken stops a token from registering anything more. Instances it
 // already registered stay registered. Revoking twice is harmless.
 func (m *Manager) RevokeToken(ctx context.Context, saKey, vaKey, id string) (t smartlic.Token, err error) {
-	if err := requireOperator(ctx); err != nil {
-		return t, err
-	}
 	now := m.clock.Now()
 	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
-		if t, err = getTokenIn(ctx, tx, saKey, vaKey, id); err != nil {
+		if t, err = m.getTokenIn(ctx, tx, PermLicenseManage, saKey, vaKey, id); err != nil {
 			return err
 		}
 		if t.RevokedAt != nil {
@@ -115,8 +109,8 @@ func (m *Manager) RevokeToken(ctx context.Context, saKey, vaKey, id string) (t s
 	return t, err
 }
 
-func getTokenIn(ctx context.Context, tx smartlic.Tx, saKey, vaKey, id string) (smartlic.Token, error) {
-	_, va, err := getVA(ctx, tx, saKey, vaKey)
+func (m *Manager) getTokenIn(ctx context.Context, tx smartlic.Tx, perm Permission, saKey, vaKey, id string) (smartlic.Token, error) {
+	_, va, err := m.getVAAs(ctx, tx, perm, saKey, vaKey)
 	if err != nil {
 		return smartlic.Token{}, err
 	}
