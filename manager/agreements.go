@@ -14,11 +14,8 @@ import (
 func (m *Manager) CreateAgreement(ctx context.Context, saKey, vaKey string, in smartlic.AgreementInput) (a smartlic.Agreement, err error) {
 	now := m.clock.Now()
 	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
-		sa, va, err := getVA(ctx, tx, saKey, vaKey)
+		sa, va, err := m.getVAAs(ctx, tx, PermDeposit, saKey, vaKey)
 		if err != nil {
-			return err
-		}
-		if err := m.authorize(ctx, tx, PermDeposit, &sa, &va); err != nil {
 			return err
 		}
 		a = smartlic.Agreement{ID: newID(), SmartAccountID: sa.ID, VirtualAccountID: va.ID, Number: in.Number,
@@ -71,11 +68,8 @@ func (m *Manager) ListAgreements(ctx context.Context, saKey, vaKey string, p sma
 	}
 	var out []smartlic.Agreement
 	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
-		sa, va, err := getVA(ctx, tx, saKey, vaKey)
+		_, va, err := m.getVAAs(ctx, tx, PermLicenseView, saKey, vaKey)
 		if err != nil {
-			return err
-		}
-		if err := m.authorize(ctx, tx, PermLicenseView, &sa, &va); err != nil {
 			return err
 		}
 		out, err = tx.ListAgreements(ctx, va.ID, p)

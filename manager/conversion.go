@@ -123,11 +123,8 @@ func (m *Manager) DepositPAK(ctx context.Context, saKey string, in smartlic.PAKI
 	}
 	now := m.clock.Now()
 	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
-		sa, err := getSA(ctx, tx, saKey)
+		sa, err := m.getSAAs(ctx, tx, PermDeposit, saKey)
 		if err != nil {
-			return err
-		}
-		if err := m.authorize(ctx, tx, PermDeposit, &sa, nil); err != nil {
 			return err
 		}
 		p = smartlic.PAK{ID: newID(), SmartAccountID: sa.ID, Number: in.Number, OrderNumber: in.OrderNumber, CreatedAt: now}
@@ -155,11 +152,8 @@ func (m *Manager) DepositPAK(ctx context.Context, saKey string, in smartlic.PAKI
 // GetPAK finds a PAK of the Smart Account by id or number.
 func (m *Manager) GetPAK(ctx context.Context, saKey, pakKey string) (p smartlic.PAK, err error) {
 	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
-		sa, err := getSA(ctx, tx, saKey)
+		sa, err := m.getSAAs(ctx, tx, PermLicenseView, saKey)
 		if err != nil {
-			return err
-		}
-		if err := m.authorize(ctx, tx, PermLicenseView, &sa, nil); err != nil {
 			return err
 		}
 		p, err = getPAK(ctx, tx, sa, pakKey)
@@ -176,11 +170,8 @@ func (m *Manager) ListPAKs(ctx context.Context, saKey string, p smartlic.Page) (
 	}
 	var out []smartlic.PAK
 	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
-		sa, err := getSA(ctx, tx, saKey)
+		sa, err := m.getSAAs(ctx, tx, PermLicenseView, saKey)
 		if err != nil {
-			return err
-		}
-		if err := m.authorize(ctx, tx, PermLicenseView, &sa, nil); err != nil {
 			return err
 		}
 		out, err = tx.ListPAKs(ctx, sa.ID, p)
@@ -193,11 +184,8 @@ func (m *Manager) ListPAKs(ctx context.Context, saKey string, p smartlic.Page) (
 // ListConversions lists what was converted of a PAK, oldest first.
 func (m *Manager) ListConversions(ctx context.Context, saKey, pakKey string) (out []smartlic.Conversion, err error) {
 	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
-		sa, err := getSA(ctx, tx, saKey)
+		sa, err := m.getSAAs(ctx, tx, PermLicenseView, saKey)
 		if err != nil {
-			return err
-		}
-		if err := m.authorize(ctx, tx, PermLicenseView, &sa, nil); err != nil {
 			return err
 		}
 		p, err := getPAK(ctx, tx, sa, pakKey)

@@ -22,11 +22,8 @@ func (m *Manager) SetNotificationPreference(ctx context.Context, saKey string, i
 		return p, err
 	}
 	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
-		sa, err := getSA(ctx, tx, saKey)
+		sa, err := m.getSAAs(ctx, tx, PermNotifyManage, saKey)
 		if err != nil {
-			return err
-		}
-		if err := m.authorize(ctx, tx, PermNotifyManage, &sa, nil); err != nil {
 			return err
 		}
 		existing, err := tx.ListNotificationPreferences(ctx, sa.ID)
@@ -63,11 +60,8 @@ func (m *Manager) SetNotificationPreference(ctx context.Context, saKey string, i
 // ListNotificationPreferences lists a Smart Account's recipients.
 func (m *Manager) ListNotificationPreferences(ctx context.Context, saKey string) (out []smartlic.NotificationPreference, err error) {
 	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
-		sa, err := getSA(ctx, tx, saKey)
+		sa, err := m.getSAAs(ctx, tx, PermNotifyManage, saKey)
 		if err != nil {
-			return err
-		}
-		if err := m.authorize(ctx, tx, PermNotifyManage, &sa, nil); err != nil {
 			return err
 		}
 		out, err = tx.ListNotificationPreferences(ctx, sa.ID)
@@ -83,11 +77,8 @@ func (m *Manager) DeleteNotificationPreference(ctx context.Context, saKey, email
 		return err
 	}
 	return m.st.Write(ctx, func(tx smartlic.Tx) error {
-		sa, err := getSA(ctx, tx, saKey)
+		sa, err := m.getSAAs(ctx, tx, PermNotifyManage, saKey)
 		if err != nil {
-			return err
-		}
-		if err := m.authorize(ctx, tx, PermNotifyManage, &sa, nil); err != nil {
 			return err
 		}
 		if err := tx.DeleteNotificationPreference(ctx, sa.ID, addr); err != nil {

@@ -317,11 +317,8 @@ func (m *Manager) ListTransfers(ctx context.Context, saKey string, p smartlic.Pa
 	}
 	var out []smartlic.Transfer
 	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
-		sa, err := getSA(ctx, tx, saKey)
+		sa, err := m.getSAAs(ctx, tx, PermLicenseView, saKey)
 		if err != nil {
-			return err
-		}
-		if err := m.authorize(ctx, tx, PermLicenseView, &sa, nil); err != nil {
 			return err
 		}
 		out, err = tx.ListTransfers(ctx, sa.ID, p)

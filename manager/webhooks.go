@@ -28,11 +28,8 @@ func (m *Manager) CreateWebhook(ctx context.Context, saKey string, in smartlic.W
 		return w, err
 	}
 	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
-		sa, err := getSA(ctx, tx, saKey)
+		sa, err := m.getSAAs(ctx, tx, PermNotifyManage, saKey)
 		if err != nil {
-			return err
-		}
-		if err := m.authorize(ctx, tx, PermNotifyManage, &sa, nil); err != nil {
 			return err
 		}
 		existing, err := tx.ListWebhooks(ctx, sa.ID)
@@ -60,11 +57,8 @@ func (m *Manager) CreateWebhook(ctx context.Context, saKey string, in smartlic.W
 // ListWebhooks lists a Smart Account's webhooks, without their secrets.
 func (m *Manager) ListWebhooks(ctx context.Context, saKey string) (out []smartlic.Webhook, err error) {
 	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
-		sa, err := getSA(ctx, tx, saKey)
+		sa, err := m.getSAAs(ctx, tx, PermNotifyManage, saKey)
 		if err != nil {
-			return err
-		}
-		if err := m.authorize(ctx, tx, PermNotifyManage, &sa, nil); err != nil {
 			return err
 		}
 		out, err = tx.ListWebhooks(ctx, sa.ID)
@@ -114,11 +108,8 @@ func (m *Manager) ListWebhookDeliveries(ctx context.Context, saKey, id string, p
 // webhookOf resolves a webhook of a Smart Account and authorises managing
 // it. A webhook of another account is not found, not forbidden.
 func (m *Manager) webhookOf(ctx context.Context, tx smartlic.Tx, saKey, id string) (smartlic.SmartAccount, smartlic.Webhook, error) {
-	sa, err := getSA(ctx, tx, saKey)
+	sa, err := m.getSAAs(ctx, tx, PermNotifyManage, saKey)
 	if err != nil {
-		return sa, smartlic.Webhook{}, err
-	}
-	if err := m.authorize(ctx, tx, PermNotifyManage, &sa, nil); err != nil {
 		return sa, smartlic.Webhook{}, err
 	}
 	w, err := tx.GetWebhook(ctx, id)
