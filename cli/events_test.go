@@ -41,6 +41,11 @@ func TestEventsCommands(t *testing.T) {
 	if len(rows) != 3 || rows[0][0] != "seq" || rows[1][2] != "va.created" || rows[2][2] != "va.created" {
 		t.Fatalf("CSV export = %v", rows)
 	}
+	// Each entry names the request that made the change, and two requests
+	// are two ids.
+	if rows[0][9] != "request_id" || rows[1][9] == "" || rows[1][9] == rows[2][9] {
+		t.Fatalf("request ids in the export: %q, %q", rows[1][9], rows[2][9])
+	}
 	runWith(t, vars, "events", "verify")
 	runWith(t, nil, "events", "verify", "--db", db)
 
