@@ -29,6 +29,9 @@ type DB struct {
 	// on PostgreSQL, where pgx caches prepared statements per connection
 	// itself.
 	wstmts, rstmts *[numStmts]*sql.Stmt
+	// commits is SQLite's group commit (see committer); nil on
+	// PostgreSQL, whose writers run side by side.
+	commits *committer
 }
 
 var _ smartlic.Store = (*DB)(nil)
@@ -69,6 +72,9 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	if db.d.groupCommit {
+		db.commits = startCommitter(db)
+	}
 	return db, nil
 }
 
@@ -76,8 +82,11 @@ func isPostgresDSN(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
-// Close closes the connection pools.
+// Close waits for the writes in progress and closes the connection pools.
 func (db *DB) Close() error {
+	if db.commits != nil {
+		db.commits.close()
+	}
 	var errs []error
 	for _, stmts := range []*[numStmts]*sql.Stmt{db.wstmts, db.rstmts} {
 		if stmts == nil {
@@ -98,8 +107,13 @@ func (db *DB) Close() error {
 
 // Write runs fn in a read-write transaction and commits when fn returns
 // nil. On an error or a panic it rolls back, so a rejected request leaves
-// nothing behind.
+// nothing behind. On SQLite, concurrent writes share a commit (see
+// committer); each still commits or rolls back as a whole, and Write
+// returns only once its outcome is final.
 func (db *DB) Write(ctx context.Context, fn func(smartlic.Tx) error) error {
+	if db.commits != nil {
+		return db.commits.write(ctx, fn)
+	}
 	return db.run(ctx, db.write, db.d.writeTx, db.wstmts, fn)
 }
 

@@ -18,11 +18,25 @@ type tx struct {
 	// stmts are the fixed statements prepared on this transaction's pool,
 	// nil when the driver caches statements itself.
 	stmts *[numStmts]*sql.Stmt
+	// detached says the transaction is a group commit's, shared with other
+	// writers: a caller's cancelled context must not interrupt a statement,
+	// since SQLite answers an interrupted write by rolling back the whole
+	// transaction, everyone's work with it.
+	detached bool
 }
 
 var _ smartlic.Tx = (*tx)(nil)
 
+// c is the context a statement runs under.
+func (t *tx) c(ctx context.Context) context.Context {
+	if t.detached {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
+}
+
 func (t *tx) query(ctx context.Context, s stmt, args ...any) (*sql.Rows, error) {
+	ctx = t.c(ctx)
 	if t.stmts != nil {
 		return t.sql.StmtContext(ctx, t.stmts[s]).QueryContext(ctx, args...)
 	}
@@ -30,6 +44,7 @@ func (t *tx) query(ctx context.Context, s stmt, args ...any) (*sql.Rows, error) 
 }
 
 func (t *tx) queryRow(ctx context.Context, s stmt, args ...any) *sql.Row {
+	ctx = t.c(ctx)
 	if t.stmts != nil {
 		return t.sql.StmtContext(ctx, t.stmts[s]).QueryRowContext(ctx, args...)
 	}
@@ -37,6 +52,7 @@ func (t *tx) queryRow(ctx context.Context, s stmt, args ...any) *sql.Row {
 }
 
 func (t *tx) exec(ctx context.Context, s stmt, args ...any) (sql.Result, error) {
+	ctx = t.c(ctx)
 	if t.stmts != nil {
 		return t.sql.StmtContext(ctx, t.stmts[s]).ExecContext(ctx, args...)
 	}
@@ -46,6 +62,7 @@ func (t *tx) exec(ctx context.Context, s stmt, args ...any) (sql.Result, error) 
 // queryBuilt runs a statement whose shape depends on the input, written
 // with '?' placeholders.
 func (t *tx) queryBuilt(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	ctx = t.c(ctx)
 	return t.sql.QueryContext(ctx, t.db.d.rebind(q), args...)
 }
 
@@ -53,11 +70,13 @@ func (t *tx) queryBuilt(ctx context.Context, q string, args ...any) (*sql.Rows, 
 // hot paths are written this way, in their own files, rather than added to
 // the fixed set.
 func (t *tx) queryRowBuilt(ctx context.Context, q string, args ...any) *sql.Row {
+	ctx = t.c(ctx)
 	return t.sql.QueryRowContext(ctx, t.db.d.rebind(q), args...)
 }
 
 // execBuilt runs a statement written with '?' placeholders.
 func (t *tx) execBuilt(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	ctx = t.c(ctx)
 	return t.sql.ExecContext(ctx, t.db.d.rebind(q), args...)
 }
 

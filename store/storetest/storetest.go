@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) smartlic.Store) {
 		{"Times", testTimes},
 		{"WriteRollsBack", testWriteRollsBack},
 		{"WriteRollsBackOnPanic", testWriteRollsBackOnPanic},
+		{"ConcurrentWritesStayApart", testConcurrentWritesStayApart},
 		{"ReadIsReadOnly", testReadIsReadOnly},
 		{"ReadDuringWrite", testReadDuringWrite},
 		{"LockSmartAccount", testLockSmartAccount},
@@ -1347,6 +1348,81 @@ func testWriteRollsBackOnPanic(t *testing.T, f *fixture) {
 	})
 	// The connection went back to the pool usable.
 	f.licenseType("after")
+}
+
+// testConcurrentWritesStayApart runs many writes at once, some of which
+// fail or panic after inserting: however the store schedules them (SQLite
+// commits concurrent writes together), each one keeps all of its changes
+// or none, and a failing one takes nobody else's with it.
+func testConcurrentWritesStayApart(t *testing.T, f *fixture) {
+	const writers = 60
+	boom := errors.New("boom")
+	var wg sync.WaitGroup
+	results := make([]error, writers)
+	panics := make([]any, writers)
+	start := make(chan struct{})
+	for i := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { panics[i] = recover() }()
+			<-start
+			results[i] = f.st.Write(f.ctx(), func(tx smartlic.Tx) error {
+				for j := range 2 {
+					lt := smartlic.LicenseType{ID: newID(t), Tag: fmt.Sprintf("w%02d-%d", i, j), Name: "W", Term: smartlic.TermPerpetual, Enforcement: smartlic.Unenforced, CreatedAt: f.now}
+					if err := tx.InsertLicenseType(f.ctx(), lt); err != nil {
+						return err
+					}
+				}
+				switch i % 3 {
+				case 1:
+					return boom
+				case 2:
+					if i%2 == 0 {
+						panic(fmt.Sprintf("panic %d", i))
+					}
+					// A failed statement: the tag is this write's own.
+					return tx.InsertLicenseType(f.ctx(), smartlic.LicenseType{ID: newID(t), Tag: fmt.Sprintf("w%02d-0", i), Name: "W", Term: smartlic.TermPerpetual, Enforcement: smartlic.Unenforced, CreatedAt: f.now})
+				}
+				return nil
+			})
+		}()
+	}
+	close(start)
+	wg.Wait()
+
+	for i := range writers {
+		wantPanic := i%3 == 2 && i%2 == 0
+		switch {
+		case wantPanic:
+			if panics[i] != fmt.Sprintf("panic %d", i) {
+				t.Errorf("writer %d: recovered %v, want its own panic", i, panics[i])
+			}
+		case panics[i] != nil:
+			t.Errorf("writer %d panicked: %v", i, panics[i])
+		case i%3 == 0 && results[i] != nil:
+			t.Errorf("writer %d: %v, want success", i, results[i])
+		case i%3 == 1 && !errors.Is(results[i], boom):
+			t.Errorf("writer %d: %v, want its own error", i, results[i])
+		case i%3 == 2:
+			wantCode(t, results[i], smartlic.EConflict, "tag")
+		}
+	}
+	f.read(func(ctx context.Context, tx smartlic.Tx) error {
+		for i := range writers {
+			for j := range 2 {
+				tag := fmt.Sprintf("w%02d-%d", i, j)
+				_, err := tx.GetLicenseType(ctx, tag)
+				switch {
+				case i%3 == 0 && err != nil:
+					t.Errorf("%s of a successful write: %v", tag, err)
+				case i%3 != 0 && smartlic.ErrorCode(err) != smartlic.ENotFound:
+					t.Errorf("%s of a failed write: err = %v, want not found", tag, err)
+				}
+			}
+		}
+		return nil
+	})
 }
 
 func testReadIsReadOnly(t *testing.T, f *fixture) {

@@ -1,0 +1,175 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/smartlic/smartlic"
+)
+
+// These tests drive the SQLite committer's batch by hand: the requests
+// are queued before the batch starts, so they are certain to share one
+// transaction, which the concurrent conformance test only makes likely.
+
+func openBatchTestDB(t *testing.T) *DB {
+	t.Helper()
+	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "batch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if db.commits == nil {
+		t.Fatal("SQLite store has no group commit")
+	}
+	return db
+}
+
+// queued returns a committer over db whose queue already holds reqs. Its
+// loop is not running: the test calls batch itself.
+func queued(db *DB, reqs ...*writeReq) *committer {
+	c := &committer{db: db, reqs: make(chan *writeReq, len(reqs))}
+	for _, r := range reqs {
+		c.reqs <- r
+	}
+	return c
+}
+
+func newReq(ctx context.Context, fn func(smartlic.Tx) error) *writeReq {
+	return &writeReq{ctx: ctx, fn: fn, out: make(chan writeResult, 1)}
+}
+
+func insertType(tag string) func(smartlic.Tx) error {
+	return func(tx smartlic.Tx) error {
+		return tx.InsertLicenseType(context.Background(), smartlic.LicenseType{ID: "id-" + tag, Tag: tag, Name: tag, Term: smartlic.TermPerpetual, Enforcement: smartlic.Unenforced, CreatedAt: time.Unix(0, 0)})
+	}
+}
+
+func exists(t *testing.T, db *DB, tag string) bool {
+	t.Helper()
+	var found bool
+	err := db.Read(t.Context(), func(tx smartlic.Tx) error {
+		_, err := tx.GetLicenseType(t.Context(), tag)
+		if smartlic.ErrorCode(err) == smartlic.ENotFound {
+			return nil
+		}
+		found = err == nil
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return found
+}
+
+func TestBatchKeepsWritesApart(t *testing.T) {
+	db := openBatchTestDB(t)
+	boom := errors.New("boom")
+	cancelled, cancel := context.WithCancel(t.Context())
+	cancel()
+	ranCancelled := false
+
+	first := newReq(t.Context(), insertType("first"))
+	failing := newReq(t.Context(), func(tx smartlic.Tx) error {
+		if err := insertType("failing")(tx); err != nil {
+			return err
+		}
+		return boom
+	})
+	panicking := newReq(t.Context(), func(tx smartlic.Tx) error {
+		if err := insertType("panicking")(tx); err != nil {
+			return err
+		}
+		panic("oops")
+	})
+	gaveUp := newReq(cancelled, func(tx smartlic.Tx) error {
+		ranCancelled = true
+		return insertType("gave-up")(tx)
+	})
+	// It sees what the writes before it in the batch did, as it would
+	// have after their commits.
+	var sawFirst, sawFailing bool
+	last := newReq(t.Context(), func(tx smartlic.Tx) error {
+		_, err := tx.GetLicenseType(context.Background(), "first")
+		sawFirst = err == nil
+		_, err = tx.GetLicenseType(context.Background(), "failing")
+		sawFailing = err == nil
+		return insertType("last")(tx)
+	})
+
+	queued(db, failing, panicking, gaveUp, last).batch(first)
+
+	if res := <-first.out; res.err != nil || res.panicked {
+		t.Errorf("first: %+v, want success", res)
+	}
+	if res := <-failing.out; !errors.Is(res.err, boom) {
+		t.Errorf("failing: %+v, want its own error", res)
+	}
+	if res := <-panicking.out; !res.panicked || res.panicVal != "oops" {
+		t.Errorf("panicking: %+v, want its panic carried back", res)
+	}
+	if res := <-gaveUp.out; !errors.Is(res.err, context.Canceled) {
+		t.Errorf("cancelled caller: %+v, want context.Canceled", res)
+	}
+	if ranCancelled {
+		t.Error("the fn of a caller that had given up ran")
+	}
+	if res := <-last.out; res.err != nil || res.panicked {
+		t.Errorf("last: %+v, want success", res)
+	}
+	if !sawFirst || sawFailing {
+		t.Errorf("inside the batch, last saw first = %v (want true), failing = %v (want false)", sawFirst, sawFailing)
+	}
+	for tag, want := range map[string]bool{"first": true, "failing": false, "panicking": false, "gave-up": false, "last": true} {
+		if got := exists(t, db, tag); got != want {
+			t.Errorf("after the batch, %q stored = %v, want %v", tag, got, want)
+		}
+	}
+}
+
+// TestBatchFailedCommitFailsEveryWrite makes the COMMIT itself fail (a
+// deferred foreign key that is still broken): every write of the batch
+// must hear so, and none of them may be stored.
+func TestBatchFailedCommitFailsEveryWrite(t *testing.T) {
+	db := openBatchTestDB(t)
+	good := newReq(t.Context(), insertType("good"))
+	breaksCommit := newReq(t.Context(), func(stx smartlic.Tx) error {
+		tx := stx.(*tx)
+		if _, err := tx.execBuilt(context.Background(), "PRAGMA defer_foreign_keys = ON"); err != nil {
+			return err
+		}
+		_, err := tx.execBuilt(context.Background(), "INSERT INTO virtual_accounts (id, smart_account_id, parent_id, name, description, depth, created_at) VALUES ('va', 'no-such-account', NULL, 'X', '', 1, 0)")
+		return err
+	})
+
+	queued(db, breaksCommit).batch(good)
+
+	for name, r := range map[string]*writeReq{"good": good, "breaksCommit": breaksCommit} {
+		if res := <-r.out; res.err == nil || smartlic.ErrorCode(res.err) != smartlic.EInternal {
+			t.Errorf("%s: %+v, want an internal error from the failed commit", name, res)
+		}
+	}
+	if exists(t, db, "good") {
+		t.Error("a write of a batch whose commit failed was stored")
+	}
+	// The writer connection is usable again.
+	if err := db.Write(t.Context(), insertType("after")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestWriteAfterClose(t *testing.T) {
+	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "closed.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	err = db.Write(t.Context(), insertType("late"))
+	if !errors.Is(err, errClosed) {
+		t.Errorf("Write after Close: %v, want errClosed", err)
+	}
+}
