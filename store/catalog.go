@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/smartlic/smartlic"
@@ -161,36 +162,14 @@ func (t *tx) linkLicenseTypes(ctx context.Context, productID string, tags []stri
 }
 
 func (t *tx) GetProduct(ctx context.Context, idOrPID string) (smartlic.Product, error) {
-	const what = "reading a product"
-	rows, err := t.query(ctx, stGetProduct, idOrPID, idOrPID, idOrPID)
-	if err != nil {
-		return smartlic.Product{}, smartlic.Internal(err, what)
-	}
-	defer rows.Close()
-	var p smartlic.Product
-	found := false
-	for rows.Next() {
-		var tag sql.NullString
-		row, err := scanProduct(rows, &tag)
-		if err != nil {
-			return p, smartlic.Internal(err, what)
+	return one(t.queryRow(ctx, stGetProduct, idOrPID, idOrPID), func(r scanner) (smartlic.Product, error) {
+		var tags sql.NullString
+		p, err := scanProduct(r, &tags)
+		if tags.Valid {
+			p.LicenseTypes = strings.Split(tags.String, ",")
 		}
-		if !found {
-			p, found = row, true
-		} else if row.ID != p.ID {
-			break // a second product whose PID is the id asked for
-		}
-		if tag.Valid {
-			p.LicenseTypes = append(p.LicenseTypes, tag.String)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return p, smartlic.Internal(err, what)
-	}
-	if !found {
-		return p, smartlic.NotFound("product %q not found", idOrPID)
-	}
-	return p, nil
+		return p, err
+	}, "reading a product", func() error { return smartlic.NotFound("product %q not found", idOrPID) })
 }
 
 func (t *tx) ListProducts(ctx context.Context, page smartlic.Page) ([]smartlic.Product, error) {

@@ -120,11 +120,13 @@ func statements(d *dialect) *[numStmts]string {
 		stInsertProduct: `INSERT INTO products (id, pid, name, description, created_at) VALUES (?, ?, ?, ?, ?)`,
 		// One row per license type (one row with a NULL tag when there is
 		// none), the chosen product's rows first.
-		stGetProduct: `SELECT ` + productCols + `, lt.tag FROM products p
-			LEFT JOIN product_license_types plt ON plt.product_id = p.id
-			LEFT JOIN license_types lt ON lt.id = plt.license_type_id
-			WHERE p.id = ? OR p.pid = ?
-			ORDER BY CASE WHEN p.id = ? THEN 0 ELSE 1 END, p.id, lt.tag`,
+		// Tags are joined with ',' (never part of a tag), so that the
+		// product is one row, not one per license type.
+		stGetProduct: `SELECT ` + productCols + `, (SELECT string_agg(lt.tag, ',' ORDER BY lt.tag)
+				FROM product_license_types plt JOIN license_types lt ON lt.id = plt.license_type_id
+				WHERE plt.product_id = p.id)
+			FROM products p
+			WHERE p.id = COALESCE((SELECT id FROM products WHERE id = ?), (SELECT id FROM products WHERE pid = ?))`,
 		stListProducts:              `SELECT ` + productCols + ` FROM products p WHERE p.id > ? ORDER BY p.id LIMIT ?`,
 		stUpdateProduct:             `UPDATE products SET pid = ?, name = ?, description = ? WHERE id = ?`,
 		stDeleteProduct:             `DELETE FROM products WHERE id = ?`,
