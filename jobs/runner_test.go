@@ -347,8 +347,10 @@ func TestLeaderLosesLock(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer admin.Close()
+	// The timeout makes pg_terminate_backend wait until the session has
+	// ended and its lock is gone, rather than only signal it.
 	var killed int
-	err = admin.QueryRowContext(t.Context(), `SELECT count(pg_terminate_backend(pid)) FROM pg_locks
+	err = admin.QueryRowContext(t.Context(), `SELECT count(pg_terminate_backend(pid, 30000)) FROM pg_locks
 		WHERE locktype = 'advisory' AND granted AND objsubid = 2
 		AND classid::bigint = (hashtext('smartlic.jobs')::bigint + 4294967296) % 4294967296
 		AND objid::bigint = (hashtext($1)::bigint + 4294967296) % 4294967296`, schema).Scan(&killed)

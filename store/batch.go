@@ -37,6 +37,10 @@ type committer struct {
 	stop chan struct{}
 	done chan struct{}
 	once sync.Once
+	// ckpt runs the WAL checkpoints in the background; commits counts
+	// the commits since it last ran.
+	ckpt    *checkpointer
+	commits int
 }
 
 // writeReq is one Write waiting for the committer.
@@ -56,7 +60,7 @@ type writeResult struct {
 }
 
 func startCommitter(db *DB) *committer {
-	c := &committer{db: db, reqs: make(chan *writeReq), stop: make(chan struct{}), done: make(chan struct{})}
+	c := &committer{db: db, reqs: make(chan *writeReq), stop: make(chan struct{}), done: make(chan struct{}), ckpt: startCheckpointer(db)}
 	go c.loop()
 	return c
 }
@@ -64,8 +68,11 @@ func startCommitter(db *DB) *committer {
 // close stops the committer after the batch in progress, if any. Writes
 // arriving later get errClosed. Closing twice is harmless.
 func (c *committer) close() {
-	c.once.Do(func() { close(c.stop) })
-	<-c.done
+	c.once.Do(func() {
+		close(c.stop)
+		<-c.done
+		c.ckpt.close()
+	})
 }
 
 // write hands fn to the committer and waits for its outcome. Once taken,
@@ -153,6 +160,11 @@ func (c *committer) batch(first *writeReq) {
 	}
 	for _, r := range applied {
 		r.out <- writeResult{}
+	}
+	if c.ckpt.committed(&c.commits) {
+		// Its error changes nothing: the WAL keeps the pages until a
+		// later checkpoint copies them.
+		_, _ = checkpoint(ctx, c.db.write)
 	}
 }
 

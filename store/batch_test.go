@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -30,7 +32,7 @@ func openBatchTestDB(t *testing.T) *DB {
 // queued returns a committer over db whose queue already holds reqs. Its
 // loop is not running: the test calls batch itself.
 func queued(db *DB, reqs ...*writeReq) *committer {
-	c := &committer{db: db, reqs: make(chan *writeReq, len(reqs))}
+	c := &committer{db: db, reqs: make(chan *writeReq, len(reqs)), ckpt: db.commits.ckpt}
 	for _, r := range reqs {
 		c.reqs <- r
 	}
@@ -171,5 +173,35 @@ func TestWriteAfterClose(t *testing.T) {
 	err = db.Write(t.Context(), insertType("late"))
 	if !errors.Is(err, errClosed) {
 		t.Errorf("Write after Close: %v, want errClosed", err)
+	}
+}
+
+// TestWALStaysBounded writes one small transaction after another, far
+// more WAL pages than walRestartFrames, with SQLite's own checkpoint off:
+// the store's checkpoints must keep the WAL file from growing with them.
+func TestWALStaysBounded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "wal.db")
+	db, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const writes = 6000 // each dirties at least the table's and the index's leaf
+	for i := range writes {
+		if err := db.Write(t.Context(), insertType(fmt.Sprintf("t%05d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	info, err := os.Stat(path + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Without checkpoints the WAL would hold at least 2 pages per write.
+	const pageSize = 4096
+	if limit := int64(2 * walRestartFrames * pageSize); info.Size() > limit {
+		t.Errorf("WAL is %d bytes after %d writes, want at most %d: checkpoints are not keeping up", info.Size(), writes, limit)
+	}
+	if got := exists(t, db, "t05999"); !got {
+		t.Error("the last write is not readable")
 	}
 }

@@ -169,8 +169,9 @@ func openSQLite(ctx context.Context, dsn string) (*DB, error) {
 	// it does so before any reader connects. temp_store(MEMORY) keeps the
 	// savepoint journal of group commit (see committer) in memory: on
 	// disk, every page a write touches first would cost two more system
-	// calls.
-	w, err := sql.Open("sqlite", with("immediate", "journal_mode(WAL)", "synchronous(NORMAL)", "temp_store(MEMORY)"))
+	// calls. The automatic checkpoint is off: the store runs its own (see
+	// checkpointer).
+	w, err := sql.Open("sqlite", with("immediate", "journal_mode(WAL)", "synchronous(NORMAL)", "temp_store(MEMORY)", "wal_autocheckpoint(0)"))
 	if err != nil {
 		return nil, fmt.Errorf("store: opening SQLite: %w", err)
 	}

@@ -1,0 +1,97 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"sync/atomic"
+)
+
+// SQLite's WAL grows with every commit until a checkpoint copies its pages
+// back into the database file, fsyncing both files. Left to SQLite, the
+// committing writer does that itself every 1,000 pages, and every writer
+// queued behind it waits for two fsyncs. So the store turns the automatic
+// checkpoint off and runs checkpoints on a reader connection in the
+// background, where they overlap with the writer's work.
+//
+// A checkpoint that runs beside the writer never quite catches up with it
+// under sustained load (the writer keeps appending), and SQLite can only
+// start the WAL over from its beginning once it has been copied entirely.
+// When the WAL has grown past walRestartFrames, the writer therefore runs
+// one checkpoint itself between two batches; most of the WAL is copied
+// already, so that one is short, and the next write starts the WAL over.
+const (
+	// checkpointEvery is how many commits pass between two background
+	// checkpoints.
+	checkpointEvery = 64
+	// walRestartFrames is the WAL size (in pages) from which the writer
+	// checkpoints itself; 16 MiB at SQLite's default page size.
+	walRestartFrames = 4096
+)
+
+// checkpointer runs the background checkpoints of one SQLite store.
+type checkpointer struct {
+	db *DB
+	// kick wakes the checkpointer; a kick while it is busy is kept, and
+	// further ones fold into it.
+	kick chan struct{}
+	stop chan struct{}
+	done chan struct{}
+	// walFull asks the writer for a checkpoint of its own (see above).
+	walFull atomic.Bool
+}
+
+func startCheckpointer(db *DB) *checkpointer {
+	c := &checkpointer{db: db, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	go c.loop()
+	return c
+}
+
+// committed is told of every commit by the writer, and answers whether
+// the writer should now checkpoint itself.
+func (c *checkpointer) committed(n *int) (writerShouldCheckpoint bool) {
+	*n++
+	if *n >= checkpointEvery {
+		*n = 0
+		select {
+		case c.kick <- struct{}{}:
+		default:
+		}
+	}
+	return c.walFull.CompareAndSwap(true, false)
+}
+
+func (c *checkpointer) loop() {
+	defer close(c.done)
+	for {
+		select {
+		case <-c.kick:
+		case <-c.stop:
+			return
+		}
+		// A failed checkpoint loses nothing: the pages stay in the WAL,
+		// where readers find them, and the writer's own checkpoint
+		// copies them instead, as SQLite's automatic one would have.
+		frames, err := checkpoint(context.Background(), c.db.read)
+		if err != nil || frames >= walRestartFrames {
+			c.walFull.Store(true)
+		}
+	}
+}
+
+func (c *checkpointer) close() {
+	close(c.stop)
+	<-c.done
+}
+
+// rowQuerier is a *sql.DB or *sql.Conn.
+type rowQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// checkpoint runs a passive checkpoint (one that never waits for readers
+// or the writer) through pool and returns the WAL's size in pages.
+func checkpoint(ctx context.Context, pool rowQuerier) (walFrames int, err error) {
+	var busy, logFrames, copied int
+	err = pool.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logFrames, &copied)
+	return logFrames, err
+}
