@@ -77,16 +77,16 @@ func (m *Manager) Register(ctx context.Context, env smartlic.Envelope) (smartlic
 		if err != nil {
 			return err
 		}
-		old, err := tx.GetInstanceByUDI(ctx, req.UDI)
-		switch {
-		case err == nil && !req.Force:
-			return smartlic.Errorf(smartlic.EConflict, "udi", "%s is already registered; deregister it first or register with force", req.UDI)
-		case err == nil:
-			if err := m.removeInstance(ctx, tx, old, "instance.replaced", "re-registered with force"); err != nil {
+		if req.Force {
+			old, err := tx.GetInstanceByUDI(ctx, req.UDI)
+			switch {
+			case err == nil:
+				if err := m.removeInstance(ctx, tx, old, "instance.replaced", "re-registered with force"); err != nil {
+					return err
+				}
+			case smartlic.ErrorCode(err) != smartlic.ENotFound:
 				return err
 			}
-		case smartlic.ErrorCode(err) != smartlic.ENotFound:
-			return err
 		}
 		inst := smartlic.Instance{
 			ID: newID(), SmartAccountID: sa.ID, VirtualAccountID: va.ID, UDI: req.UDI,
@@ -94,7 +94,13 @@ func (m *Manager) Register(ctx context.Context, env smartlic.Envelope) (smartlic
 			AllowExportControlled: tok.AllowExportControlled, PublicKey: req.PublicKey,
 			RegisteredAt: now, LastContactAt: now, IDCertExpiresAt: now.Add(smartlic.IDCertValidity),
 		}
+		// Without force, the UDI's uniqueness in the store is the check:
+		// registration is the hottest write, and looking first would cost
+		// a query that almost always finds nothing.
 		if err := tx.InsertInstance(ctx, inst); err != nil {
+			if smartlic.ErrorCode(err) == smartlic.EConflict && smartlic.ErrorField(err) == "udi" {
+				return smartlic.Errorf(smartlic.EConflict, "udi", "%s is already registered; deregister it first or register with force", req.UDI)
+			}
 			return err
 		}
 		cert = idCert(inst, sa, va, now)

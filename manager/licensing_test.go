@@ -3,6 +3,7 @@ package manager_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -182,8 +183,12 @@ func TestTokenRefusals(t *testing.T) {
 
 		// A refused registration leaves no instance and uses nothing.
 		dup := newDevice(t, "X3")
-		_, err = f.register(dup, f.token(sa.ID, smartlic.DefaultVAName, smartlic.TokenInput{MaxUses: ptr[int64](1)}))
+		single := f.token(sa.ID, smartlic.DefaultVAName, smartlic.TokenInput{MaxUses: ptr[int64](1)})
+		_, err = f.register(dup, single)
 		wantCode(t, err, smartlic.EConflict)
+		if smartlic.ErrorField(err) != "udi" || !strings.Contains(smartlic.ErrorMessage(err), "already registered") {
+			t.Fatalf("duplicate UDI: field %q, message %q", smartlic.ErrorField(err), smartlic.ErrorMessage(err))
+		}
 
 		f.clock.Advance(smartlic.Day)
 		_, err = f.register(newDevice(t, "X5"), expiring)
@@ -193,6 +198,8 @@ func TestTokenRefusals(t *testing.T) {
 		if err != nil || len(insts) != 1 {
 			t.Fatalf("instances after refusals = %d (%v), want 1", len(insts), err)
 		}
+		// The duplicate did not use up its single-use token.
+		must[smartlic.IDCert](t)(f.register(newDevice(t, "X7"), single))
 		// Unknown product and malformed UDI.
 		tok := f.token(sa.ID, smartlic.DefaultVAName, smartlic.TokenInput{})
 		d := newDevice(t, "X6")
