@@ -442,6 +442,14 @@ func TestDeviceProtocol(t *testing.T) {
 		a := e.do(request{method: "POST", path: "/device/v1/register", auth: "-", body: `{"type":"smartlic.register-request/v1","kid":"k","payload":"e30=","sig":"AA==","extra":1}`})
 		wantError(t, a, http.StatusBadRequest, smartlic.EInvalid, "extra")
 	})
+	t.Run("payload not base64", func(t *testing.T) {
+		a := e.do(request{method: "POST", path: "/device/v1/register", auth: "-", body: `{"type":"smartlic.register-request/v1","kid":"k","payload":"not base64!","sig":"AA=="}`})
+		wantError(t, a, http.StatusBadRequest, smartlic.EInvalid, "payload")
+	})
+	t.Run("missing signature", func(t *testing.T) {
+		a := e.do(request{method: "POST", path: "/device/v1/register", auth: "-", body: `{"type":"smartlic.register-request/v1","kid":"k","payload":"e30="}`})
+		wantError(t, a, http.StatusBadRequest, smartlic.EInvalid, "sig")
+	})
 	t.Run("unknown instance", func(t *testing.T) {
 		env, err := sign.Seal(smartlic.TypeAuthRequest, "no-such-instance", d.priv, smartlic.DeviceRequest{InstanceID: "no-such-instance", UDI: d.udi, SentAt: now})
 		if err != nil {
