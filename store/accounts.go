@@ -20,7 +20,7 @@ func (t *tx) InsertSmartAccount(ctx context.Context, sa smartlic.SmartAccount) e
 }
 
 func (t *tx) GetSmartAccount(ctx context.Context, idOrDomain string) (smartlic.SmartAccount, error) {
-	return one(t.queryRow(ctx, stGetSmartAccount, idOrDomain, idOrDomain, idOrDomain), scanSmartAccount, "reading a Smart Account", func() error {
+	return one(t.queryRow(ctx, stGetSmartAccount, idOrDomain, idOrDomain), scanSmartAccount, "reading a Smart Account", func() error {
 		return smartlic.NotFound("Smart Account %q not found", idOrDomain)
 	})
 }

@@ -118,10 +118,9 @@ func statements(d *dialect) *[numStmts]string {
 			OR EXISTS (SELECT 1 FROM pools WHERE license_type_id = ? AND in_use <> 0)`,
 
 		stInsertProduct: `INSERT INTO products (id, pid, name, description, created_at) VALUES (?, ?, ?, ?, ?)`,
-		// One row per license type (one row with a NULL tag when there is
-		// none), the chosen product's rows first.
-		// Tags are joined with ',' (never part of a tag), so that the
-		// product is one row, not one per license type.
+		// By id, else by PID. The tags are joined with ',' (never part of
+		// a tag), so that the product is one row, not one per license
+		// type; NULL when it has none.
 		stGetProduct: `SELECT ` + productCols + `, (SELECT string_agg(lt.tag, ',' ORDER BY lt.tag)
 				FROM product_license_types plt JOIN license_types lt ON lt.id = plt.license_type_id
 				WHERE plt.product_id = p.id)
@@ -138,8 +137,11 @@ func statements(d *dialect) *[numStmts]string {
 		stProductInUse: `SELECT EXISTS (SELECT 1 FROM instances WHERE product_id = ?)`,
 
 		stInsertSmartAccount: `INSERT INTO smart_accounts (` + smartAccountCols + `) VALUES (?, ?, ?, ?, ?, ?)`,
-		stGetSmartAccount: `SELECT ` + smartAccountCols + ` FROM smart_accounts WHERE id = ? OR domain = ?
-			ORDER BY CASE WHEN id = ? THEN 0 ELSE 1 END LIMIT 1`,
+		// An id wins over a domain that happens to equal it; each
+		// subquery is one unique-index lookup, where "id = ? OR domain = ?"
+		// would need a sort to prefer the id.
+		stGetSmartAccount: `SELECT ` + smartAccountCols + ` FROM smart_accounts
+			WHERE id = COALESCE((SELECT id FROM smart_accounts WHERE id = ?), (SELECT id FROM smart_accounts WHERE domain = ?))`,
 		stListSmartAccounts:  `SELECT ` + smartAccountCols + ` FROM smart_accounts WHERE id > ? ORDER BY id LIMIT ?`,
 		stUpdateSmartAccount: `UPDATE smart_accounts SET name = ?, domain = ?, limited_use = ?, status = ? WHERE id = ?`,
 		stLockSmartAccount:   `SELECT id FROM smart_accounts WHERE id = ?` + d.forUpdate,

@@ -574,6 +574,19 @@ func testSmartAccounts(t *testing.T, f *fixture) {
 	})
 	wantNotFound(t, err, "nope.example")
 
+	// An id wins over a domain that happens to spell another account's id.
+	spoof := f.smartAccount(sa.ID)
+	f.read(func(ctx context.Context, tx smartlic.Tx) error {
+		got, err := tx.GetSmartAccount(ctx, sa.ID)
+		wantEqual(t, "id that is also a domain", got, sa)
+		if err != nil {
+			return err
+		}
+		got, err = tx.GetSmartAccount(ctx, spoof.ID)
+		wantEqual(t, "the other account by its id", got, spoof)
+		return err
+	})
+
 	dup := sa
 	dup.ID = newID(t)
 	err = f.writeErr(func(ctx context.Context, tx smartlic.Tx) error { return tx.InsertSmartAccount(ctx, dup) })
