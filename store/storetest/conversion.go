@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,27 +12,14 @@ import (
 // RunConversion runs the conformance tests of classic SKUs, PAKs and
 // conversions as subtests; open returns a new, empty store for each.
 func RunConversion(t *testing.T, open func(*testing.T) smartlic.Store) {
-	runConversion(t, open)
-}
-
-func runConversion(t *testing.T, open func(*testing.T) smartlic.Store) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, f *fixture)
-	}{
+	runCases(t, open, []testCase{
 		{"ClassicSKUs", testClassicSKUs},
 		{"PAKs", testPAKs},
 		{"ClaimPAKUnits", testClaimPAKUnits},
 		{"FulfillmentsOn", testFulfillmentsOn},
 		{"Conversions", testConversions},
 		{"ConcurrentClaimPAKUnits", testConcurrentClaimPAKUnits},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			tc.fn(t, &fixture{t: t, st: open(t), now: time.Date(2030, 3, 4, 5, 6, 7, 891011000, time.UTC)})
-		})
-	}
+	})
 }
 
 func (f *fixture) classicSKU(sku string, lt *smartlic.LicenseType, ratio int64) smartlic.ClassicSKU {
@@ -308,32 +294,13 @@ func testConcurrentClaimPAKUnits(t *testing.T, f *fixture) {
 	p := f.pak(sa, "PAK-1", smartlic.PAKLine{SKU: "L-A", Quantity: quantity})
 
 	var won atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, racers)
-	start := make(chan struct{})
-	for range racers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			err := f.st.Write(f.ctx(), func(tx smartlic.Tx) error {
-				ok, err := tx.ClaimPAKUnits(f.ctx(), p.Lines[0].ID, 1)
-				if ok {
-					won.Add(1)
-				}
-				return err
-			})
-			if err != nil {
-				errs <- err
-			}
-		}()
-	}
-	close(start)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Errorf("Write: %v", err)
-	}
+	f.writeAtOnce(racers, func(_ int, tx smartlic.Tx) error {
+		ok, err := tx.ClaimPAKUnits(f.ctx(), p.Lines[0].ID, 1)
+		if ok {
+			won.Add(1)
+		}
+		return err
+	})
 	if got := won.Load(); got != quantity {
 		t.Errorf("%d claims of one unit succeeded on a line of %d", got, quantity)
 	}

@@ -15,14 +15,7 @@ import (
 // preferences, webhooks and job bookkeeping; open returns a new, empty
 // store for each subtest.
 func RunNotify(t *testing.T, open func(*testing.T) smartlic.Store) {
-	runNotify(t, open)
-}
-
-func runNotify(t *testing.T, open func(*testing.T) smartlic.Store) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, f *fixture)
-	}{
+	runCases(t, open, []testCase{
 		{"InstancesNeedingAttention", testInstancesNeedingAttention},
 		{"AlertStates", testAlertStates},
 		{"NotificationPreferences", testNotificationPreferences},
@@ -30,13 +23,7 @@ func runNotify(t *testing.T, open func(*testing.T) smartlic.Store) {
 		{"ClaimDueDeliveries", testClaimDueDeliveries},
 		{"ClaimJob", testClaimJob},
 		{"ConcurrentClaimJob", testConcurrentClaimJob},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			tc.fn(t, &fixture{t: t, st: open(t), now: time.Date(2030, 3, 4, 5, 6, 7, 891011000, time.UTC)})
-		})
-	}
+	})
 }
 
 func testInstancesNeedingAttention(t *testing.T, f *fixture) {

@@ -21,10 +21,7 @@ import (
 // returns a new, empty store for each subtest; the subtests run in
 // parallel.
 func Run(t *testing.T, open func(t *testing.T) smartlic.Store) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, f *fixture)
-	}{
+	runCases(t, open, []testCase{
 		{"SigningKeys", testSigningKeys},
 		{"APIKeys", testAPIKeys},
 		{"LicenseTypes", testLicenseTypes},
@@ -50,8 +47,18 @@ func Run(t *testing.T, open func(t *testing.T) smartlic.Store) {
 		{"LockSmartAccount", testLockSmartAccount},
 		{"ConcurrentConsumeToken", testConcurrentConsumeToken},
 		{"ConcurrentAddInUse", testConcurrentAddInUse},
-	}
-	for _, tc := range tests {
+	})
+}
+
+// testCase is one conformance test.
+type testCase struct {
+	name string
+	fn   func(t *testing.T, f *fixture)
+}
+
+// runCases runs each case as a parallel subtest on a new, empty store.
+func runCases(t *testing.T, open func(*testing.T) smartlic.Store, cases []testCase) {
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			tc.fn(t, &fixture{t: t, st: open(t), now: time.Date(2030, 3, 4, 5, 6, 7, 891011000, time.UTC)})
@@ -1542,32 +1549,13 @@ func testConcurrentConsumeToken(t *testing.T, f *fixture) {
 	tok := f.token(va.ID, ptr(int64(uses)), f.now.Add(time.Hour))
 
 	var won atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, racers)
-	start := make(chan struct{})
-	for range racers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			err := f.st.Write(f.ctx(), func(tx smartlic.Tx) error {
-				_, ok, err := tx.ConsumeToken(f.ctx(), tok.Hash, f.now)
-				if ok {
-					won.Add(1)
-				}
-				return err
-			})
-			if err != nil {
-				errs <- err
-			}
-		}()
-	}
-	close(start)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Errorf("Write: %v", err)
-	}
+	f.writeAtOnce(racers, func(_ int, tx smartlic.Tx) error {
+		_, ok, err := tx.ConsumeToken(f.ctx(), tok.Hash, f.now)
+		if ok {
+			won.Add(1)
+		}
+		return err
+	})
 	if got := won.Load(); got != uses {
 		t.Errorf("%d registrations used a token with %d uses", got, uses)
 	}
@@ -1586,33 +1574,35 @@ func testConcurrentAddInUse(t *testing.T, f *fixture) {
 	const writers = 50
 	_, va := f.account("example.com")
 	lt := f.licenseType("lt")
-	var wg sync.WaitGroup
-	errs := make(chan error, writers)
-	start := make(chan struct{})
 	want := int64(0)
 	for i := range writers {
-		delta := int64(i + 1)
-		want += delta
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			if err := f.st.Write(f.ctx(), func(tx smartlic.Tx) error { return tx.AddInUse(f.ctx(), va.ID, lt.ID, delta, f.now) }); err != nil {
-				errs <- err
-			}
-		}()
+		want += int64(i + 1)
 	}
-	close(start)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Errorf("Write: %v", err)
-	}
+	f.writeAtOnce(writers, func(i int, tx smartlic.Tx) error {
+		return tx.AddInUse(f.ctx(), va.ID, lt.ID, int64(i+1), f.now)
+	})
 	f.read(func(ctx context.Context, tx smartlic.Tx) error {
 		got, err := tx.PoolCountersOf(ctx, []string{va.ID})
 		wantEqual(t, "counter", got, []smartlic.PoolCounter{{VirtualAccountID: va.ID, LicenseTypeID: lt.ID, InUse: want}})
 		return err
 	})
+}
+
+// writeAtOnce starts n Writes at the same moment, the i-th doing fn(i,
+// tx), and fails the test for every Write that returns an error.
+func (f *fixture) writeAtOnce(n int, fn func(i int, tx smartlic.Tx) error) {
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			if err := f.st.Write(f.ctx(), func(tx smartlic.Tx) error { return fn(i, tx) }); err != nil {
+				f.t.Errorf("Write %d: %v", i, err)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
 }
 
 func ltID(lt smartlic.LicenseType) string    { return lt.ID }

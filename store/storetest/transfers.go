@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,27 +12,14 @@ import (
 // RunTransfers runs the conformance tests of transfers, agreements and the
 // pool history as subtests; open returns a new, empty store for each.
 func RunTransfers(t *testing.T, open func(*testing.T) smartlic.Store) {
-	runTransfers(t, open)
-}
-
-func runTransfers(t *testing.T, open func(*testing.T) smartlic.Store) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, f *fixture)
-	}{
+	runCases(t, open, []testCase{
 		{"PoolHistory", testPoolHistory},
 		{"LockPool", testLockPool},
 		{"LicenseLots", testLicenseLots},
 		{"TransferRecords", testTransferRecords},
 		{"Agreements", testAgreements},
 		{"ConcurrentTransfers", testConcurrentTransfers},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			tc.fn(t, &fixture{t: t, st: open(t), now: time.Date(2030, 3, 4, 5, 6, 7, 891011000, time.UTC)})
-		})
-	}
+	})
 }
 
 // AddInUse appends the count after each change to the pool's history,
@@ -309,43 +295,34 @@ func testConcurrentTransfers(t *testing.T, f *fixture) {
 	f.deposit(va.ID, lt, 10, nil)
 	const n = 40
 	var moved atomic.Int64
-	var wg sync.WaitGroup
-	for range n {
-		wg.Go(func() {
-			err := f.st.Write(f.ctx(), func(tx smartlic.Tx) error {
-				ctx := f.ctx()
-				for _, id := range []string{min(va.ID, b.ID), max(va.ID, b.ID)} {
-					if _, err := tx.LockPool(ctx, id, lt.ID); err != nil {
-						return err
-					}
-				}
-				lots, err := tx.LicenseLots(ctx, va.ID, lt.ID, f.now)
-				if err != nil || len(lots) == 0 {
-					return err
-				}
-				id := newID(t)
-				tr := smartlic.Transfer{ID: id, SmartAccountID: sa.ID, Kind: smartlic.TransferLicenses, FromID: va.ID, ToID: b.ID, LicenseTypeID: lt.ID, Quantity: 1, CreatedAt: f.now}
-				if err := tx.InsertTransfer(ctx, tr); err != nil {
-					return err
-				}
-				out := smartlic.Deposit{ID: newID(t), VirtualAccountID: va.ID, OrderNumber: "t", LicenseTypeID: lt.ID, Quantity: -1, StartsAt: f.now, CreatedAt: f.now}
-				in := out
-				in.ID, in.VirtualAccountID, in.Quantity = newID(t), b.ID, 1
-				if err := tx.InsertTransferDeposit(ctx, out, id, lots[0].DepositID); err != nil {
-					return err
-				}
-				if err := tx.InsertTransferDeposit(ctx, in, id, ""); err != nil {
-					return err
-				}
-				moved.Add(1)
-				return nil
-			})
-			if err != nil {
-				t.Errorf("transfer: %v", err)
+	f.writeAtOnce(n, func(_ int, tx smartlic.Tx) error {
+		ctx := f.ctx()
+		for _, id := range []string{min(va.ID, b.ID), max(va.ID, b.ID)} {
+			if _, err := tx.LockPool(ctx, id, lt.ID); err != nil {
+				return err
 			}
-		})
-	}
-	wg.Wait()
+		}
+		lots, err := tx.LicenseLots(ctx, va.ID, lt.ID, f.now)
+		if err != nil || len(lots) == 0 {
+			return err
+		}
+		id := newID(t)
+		tr := smartlic.Transfer{ID: id, SmartAccountID: sa.ID, Kind: smartlic.TransferLicenses, FromID: va.ID, ToID: b.ID, LicenseTypeID: lt.ID, Quantity: 1, CreatedAt: f.now}
+		if err := tx.InsertTransfer(ctx, tr); err != nil {
+			return err
+		}
+		out := smartlic.Deposit{ID: newID(t), VirtualAccountID: va.ID, OrderNumber: "t", LicenseTypeID: lt.ID, Quantity: -1, StartsAt: f.now, CreatedAt: f.now}
+		in := out
+		in.ID, in.VirtualAccountID, in.Quantity = newID(t), b.ID, 1
+		if err := tx.InsertTransferDeposit(ctx, out, id, lots[0].DepositID); err != nil {
+			return err
+		}
+		if err := tx.InsertTransferDeposit(ctx, in, id, ""); err != nil {
+			return err
+		}
+		moved.Add(1)
+		return nil
+	})
 	if moved.Load() != 10 {
 		t.Fatalf("%d transfers of 1 out of a pool of 10", moved.Load())
 	}

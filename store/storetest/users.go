@@ -12,27 +12,14 @@ import (
 // RunUsers runs the conformance tests of users, roles, access requests and
 // credentials as subtests; open returns a new, empty store for each.
 func RunUsers(t *testing.T, open func(*testing.T) smartlic.Store) {
-	runUsers(t, open)
-}
-
-func runUsers(t *testing.T, open func(*testing.T) smartlic.Store) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, f *fixture)
-	}{
+	runCases(t, open, []testCase{
 		{"Users", testUsers},
 		{"Roles", testRoles},
 		{"AccessRequests", testAccessRequests},
 		{"UserAPIKeys", testUserAPIKeys},
 		{"OAuthClients", testOAuthClients},
 		{"Sessions", testSessions},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			tc.fn(t, &fixture{t: t, st: open(t), now: time.Date(2030, 3, 4, 5, 6, 7, 891011000, time.UTC)})
-		})
-	}
+	})
 }
 
 func (f *fixture) user(email string) smartlic.User {
