@@ -90,6 +90,19 @@ func ParseAlertType(field, s string) (AlertType, error) {
 	return t, nil
 }
 
+// ParseAlertTypes checks a list of alert type names; none gives nil.
+func ParseAlertTypes[S ~string](field string, names []S) ([]AlertType, error) {
+	var out []AlertType
+	for _, s := range names {
+		t, err := ParseAlertType(field, string(s))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
 // PoolAlerts returns the alerts one per-VA pool raises at now. expiry
 // windows: within 30 days is critical, 60 a warning, 90 informational.
 func PoolAlerts(now time.Time, saID string, va VirtualAccount, p Pool) []Alert {
@@ -208,10 +221,8 @@ func (in NotificationPreferenceInput) Validate() error {
 	default:
 		return Invalid("frequency", "must be immediate, daily or weekly (got %q)", in.Frequency)
 	}
-	for _, t := range in.AlertTypes {
-		if _, err := ParseAlertType("alert_types", string(t)); err != nil {
-			return err
-		}
+	if _, err := ParseAlertTypes("alert_types", in.AlertTypes); err != nil {
+		return err
 	}
 	if len(in.AlertTypes) > len(AlertTypes) {
 		return Invalid("alert_types", "lists a type twice")
@@ -257,10 +268,8 @@ func (in WebhookInput) Validate() error {
 	if len(in.Description) > 500 {
 		return Invalid("description", "at most 500 characters")
 	}
-	for _, t := range in.AlertTypes {
-		if _, err := ParseAlertType("alert_types", string(t)); err != nil {
-			return err
-		}
+	if _, err := ParseAlertTypes("alert_types", in.AlertTypes); err != nil {
+		return err
 	}
 	return nil
 }

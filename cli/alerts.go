@@ -121,12 +121,9 @@ func newNotifyCmd(f *clientFlags) *cobra.Command {
 		Args:  args("EMAIL"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			in := smartlic.NotificationPreferenceInput{Email: argv[0], Frequency: smartlic.Frequency(freq), VirtualAccounts: vas}
-			for _, t := range types {
-				at, err := smartlic.ParseAlertType("--type", t)
-				if err != nil {
-					return err
-				}
-				in.AlertTypes = append(in.AlertTypes, at)
+			var err error
+			if in.AlertTypes, err = smartlic.ParseAlertTypes("--type", types); err != nil {
+				return err
 			}
 			return f.alerts(cmd, &s, func(ctx context.Context, a smartlic.AlertService, sa string, p printer) error {
 				got, err := a.SetNotificationPreference(ctx, sa, in)
@@ -178,12 +175,9 @@ func newWebhookCmd(f *clientFlags) *cobra.Command {
 		Short: "Create a webhook; its signing secret is shown only once",
 		Args:  args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			for _, t := range types {
-				at, err := smartlic.ParseAlertType("--type", t)
-				if err != nil {
-					return err
-				}
-				in.AlertTypes = append(in.AlertTypes, at)
+			var err error
+			if in.AlertTypes, err = smartlic.ParseAlertTypes("--type", types); err != nil {
+				return err
 			}
 			return f.alerts(cmd, &s, func(ctx context.Context, a smartlic.AlertService, sa string, p printer) error {
 				got, err := a.CreateWebhook(ctx, sa, in)

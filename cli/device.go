@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -384,7 +385,7 @@ func (f *deviceFlags) showLicenseCmd() *cobra.Command {
 		Short:     "Show the instance's licensing, as IOS-XE's show license does",
 		ValidArgs: showKinds,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 || !contains(showKinds, args[0]) {
+			if len(args) != 1 || !slices.Contains(showKinds, args[0]) {
 				return smartlic.Invalid("", "usage: %s", cmd.UseLine())
 			}
 			return nil
@@ -412,15 +413,6 @@ func (f *deviceFlags) showLicenseCmd() *cobra.Command {
 			return nil
 		},
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // The show output follows IOS-XE's layout and words, so people and
