@@ -185,8 +185,8 @@ func newRoleCmd(f *clientFlags) *cobra.Command {
 		Short: "Grant a user a role in the Smart Account (VA roles need --va)",
 		Args:  args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !smartlic.ValidRole(in.Role) {
-				return smartlic.Invalid("--role", "must be one of %s (got %q)", strings.Join(smartlic.Roles, ", "), in.Role)
+			if err := checkRoleFlag(in.Role); err != nil {
+				return err
 			}
 			return f.withUsers(cmd, func(ctx context.Context, us smartlic.UserService, p printer) error {
 				sa, err := f.account(s.account)
@@ -268,8 +268,8 @@ func newAccessCmd(f *clientFlags) *cobra.Command {
 		Short: "Approve an access request, granting a role",
 		Args:  args("ID"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			if !smartlic.ValidRole(in.Role) {
-				return smartlic.Invalid("--role", "must be one of %s (got %q)", strings.Join(smartlic.Roles, ", "), in.Role)
+			if err := checkRoleFlag(in.Role); err != nil {
+				return err
 			}
 			return f.withUsers(cmd, func(ctx context.Context, us smartlic.UserService, p printer) error {
 				sa, err := f.account(s.account)
@@ -406,4 +406,12 @@ func newOAuthClientCmd(f *clientFlags) *cobra.Command {
 	s.registerAccount(cmd)
 	cmd.PersistentFlags().BoolVar(&vendor, "vendor", false, "the vendor's clients instead of a Smart Account's (operator)")
 	return cmd
+}
+
+// checkRoleFlag refuses an unknown --role before anything is sent.
+func checkRoleFlag(role string) error {
+	if !smartlic.ValidRole(role) {
+		return smartlic.Invalid("--role", "must be one of %s (got %q)", strings.Join(smartlic.Roles, ", "), role)
+	}
+	return nil
 }
