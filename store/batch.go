@@ -37,10 +37,10 @@ type committer struct {
 	stop chan struct{}
 	done chan struct{}
 	once sync.Once
-	// ckpt runs the WAL checkpoints in the background; commits counts
-	// the commits since it last ran.
-	ckpt    *checkpointer
-	commits int
+	// ckpt runs the WAL checkpoints in the background; sinceCheckpoint
+	// counts the commits since it was last asked to.
+	ckpt            *checkpointer
+	sinceCheckpoint int
 }
 
 // writeReq is one Write waiting for the committer.
@@ -161,7 +161,7 @@ func (c *committer) batch(first *writeReq) {
 	for _, r := range applied {
 		r.out <- writeResult{}
 	}
-	if c.ckpt.committed(&c.commits) {
+	if c.ckpt.committed(&c.sinceCheckpoint) {
 		// Its error changes nothing: the WAL keeps the pages until a
 		// later checkpoint copies them.
 		_, _ = checkpoint(ctx, c.db.write)
