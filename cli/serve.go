@@ -50,12 +50,16 @@ func serve(ctx context.Context, e *env, addr, dsn string, demo bool, jf *jobFlag
 	if err != nil {
 		return err
 	}
+	webhooks, err := jf.webhookPolicy()
+	if err != nil {
+		return err
+	}
 	st, err := store.Open(ctx, dsn)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	mgr, err := manager.New(ctx, st, smartlic.SystemClock{})
+	mgr, err := manager.New(ctx, st, smartlic.SystemClock{}, manager.WithWebhookPolicy(webhooks))
 	if err != nil {
 		return err
 	}

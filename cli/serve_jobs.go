@@ -27,6 +27,9 @@ type jobFlags struct {
 	smtpPassFile string
 	smtpFrom     string
 	smtpHTML     bool
+	webhookAllow []string
+	// webhooks is webhookAllow parsed, set by webhookPolicy.
+	webhooks notify.DestinationPolicy
 }
 
 func (j *jobFlags) register(cmd *cobra.Command) {
@@ -39,6 +42,15 @@ func (j *jobFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&j.smtpPassFile, "smtp-password-file", "", "file holding the AUTH PLAIN password")
 	fl.StringVar(&j.smtpFrom, "smtp-from", "", "sender address of notification e-mails")
 	fl.BoolVar(&j.smtpHTML, "smtp-html", true, "add an HTML alternative to summary e-mails")
+	fl.StringArrayVar(&j.webhookAllow, "webhook-allow-cidr", nil, "let webhooks reach this non-public address range, e.g. 10.1.0.0/16 (repeatable; default: public addresses only)")
+}
+
+// webhookPolicy parses --webhook-allow-cidr into the policy that both the
+// manager (when a webhook is saved) and the sender (when it dials) apply.
+func (j *jobFlags) webhookPolicy() (notify.DestinationPolicy, error) {
+	p, err := notify.ParseAllowCIDRs("--webhook-allow-cidr", j.webhookAllow)
+	j.webhooks = p
+	return p, err
 }
 
 // mailer checks the SMTP flags and returns the mailer, nil when e-mail is
@@ -85,7 +97,8 @@ func (j *jobFlags) start(ctx context.Context, log *slog.Logger, st *store.DB, mg
 	if !j.enabled {
 		return func() {}
 	}
-	opts := jobs.Options{Manager: mgr, Store: st, Leader: st, Clock: mgr.Clock(), HTML: j.smtpHTML, Logger: log}
+	opts := jobs.Options{Manager: mgr, Store: st, Leader: st, Clock: mgr.Clock(), HTML: j.smtpHTML, Logger: log,
+		Webhooks: notify.NewWebhookSender(j.webhooks)}
 	if mailer != nil {
 		opts.Mailer = mailer
 		log.Info("notification e-mail on", "relay", j.smtpHost, "port", j.smtpPort, "starttls", j.smtpStartTLS, "from", j.smtpFrom, "auth", j.smtpUser != "")

@@ -55,7 +55,8 @@ type Options struct {
 	Mailer Mailer
 	// HTML adds an HTML alternative to summary e-mails.
 	HTML bool
-	// Webhooks posts deliveries; nil uses notify.NewWebhookSender().
+	// Webhooks posts deliveries; nil uses a notify.WebhookSender that
+	// reaches public addresses only.
 	Webhooks WebhookSender
 	Logger   *slog.Logger
 
@@ -98,7 +99,7 @@ func New(opts Options) *Runner {
 		opts.Clock = smartlic.SystemClock{}
 	}
 	if opts.Webhooks == nil {
-		opts.Webhooks = notify.NewWebhookSender()
+		opts.Webhooks = notify.NewWebhookSender(notify.DestinationPolicy{})
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"os"
 	"slices"
@@ -61,6 +62,10 @@ func scene(t *testing.T, mgr *manager.Manager, now time.Time) smartlic.SmartAcco
 	return sa
 }
 
+// loopbackAllowed lets the test receivers on 127.0.0.1 be reached, as an
+// operator's serve --webhook-allow-cidr 127.0.0.1/32 would.
+var loopbackAllowed = notify.DestinationPolicy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}
+
 // hook is a webhook endpoint that verifies every delivery's signature and
 // records the signed time of each attempt.
 type hook struct {
@@ -106,7 +111,7 @@ func TestRunnerDeliversAlerts(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, open func(*testing.T) *store.DB) {
 		db := open(t)
 		clock := smartlic.NewFakeClock(epoch)
-		mgr := must[*manager.Manager](t)(manager.New(t.Context(), db, clock))
+		mgr := must[*manager.Manager](t)(manager.New(t.Context(), db, clock, manager.WithWebhookPolicy(loopbackAllowed)))
 		sa := scene(t, mgr, epoch)
 
 		srv, err := smtptest.Start(smtptest.Options{})
@@ -125,7 +130,7 @@ func TestRunnerDeliversAlerts(t *testing.T) {
 		wDown := must[smartlic.Webhook](t)(mgr.CreateWebhook(operator, sa.Domain, smartlic.WebhookInput{URL: down.URL, AlertTypes: []smartlic.AlertType{smartlic.AlertExpired}}))
 		good.secret, down.secret = wGood.Secret, wDown.Secret
 
-		r := jobs.New(jobs.Options{Manager: mgr, Store: db, Leader: db, Clock: clock, Mailer: mailer})
+		r := jobs.New(jobs.Options{Manager: mgr, Store: db, Leader: db, Clock: clock, Mailer: mailer, Webhooks: notify.NewWebhookSender(loopbackAllowed)})
 		defer r.Close()
 		tick := func() []string {
 			t.Helper()
@@ -214,6 +219,43 @@ func TestRunnerDeliversAlerts(t *testing.T) {
 		}
 		if n := len(good.attempts()); n != 1 {
 			t.Fatalf("good endpoint got %d deliveries, want 1", n)
+		}
+	})
+}
+
+// TestRunnerRefusesInternalDestination: a webhook whose address turns
+// out to be internal when it is dialled (a name rebound after it was
+// saved; here the save-time policy is looser than the sender's) gets no
+// delivery, and its log says only that the destination is not allowed,
+// nothing of what listens there.
+func TestRunnerRefusesInternalDestination(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, open func(*testing.T) *store.DB) {
+		db := open(t)
+		clock := smartlic.NewFakeClock(epoch)
+		mgr := must[*manager.Manager](t)(manager.New(t.Context(), db, clock, manager.WithWebhookPolicy(loopbackAllowed)))
+		sa := scene(t, mgr, epoch)
+		internal := newHook(t, false)
+		w := must[smartlic.Webhook](t)(mgr.CreateWebhook(operator, sa.Domain, smartlic.WebhookInput{URL: internal.URL + "/admin"}))
+
+		r := jobs.New(jobs.Options{Manager: mgr, Store: db, Leader: db, Clock: clock}) // the default sender
+		defer r.Close()
+		if _, err := r.Tick(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(internal.attempts()); n != 0 {
+			t.Fatalf("the internal endpoint got %d deliveries", n)
+		}
+		ds, _, err := mgr.ListWebhookDeliveries(operator, sa.Domain, w.ID, smartlic.Page{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ds) != 2 {
+			t.Fatalf("delivery log %+v, want the two alerts", ds)
+		}
+		for _, d := range ds {
+			if d.Attempts != 1 || d.LastStatus != 0 || d.LastError != notify.DestinationNotAllowed || d.Status != smartlic.DeliveryPending {
+				t.Errorf("delivery log entry %+v", d)
+			}
 		}
 	})
 }

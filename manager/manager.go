@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/smartlic/smartlic"
+	"github.com/smartlic/smartlic/notify"
 	"github.com/smartlic/smartlic/sign"
 )
 
@@ -27,6 +28,19 @@ type Manager struct {
 	key   smartlic.SigningKey // newest key; signs everything
 	keys  sign.KeySet
 	pub   smartlic.PublicKeySet
+	// webhooks decides which webhook URLs may be saved; the sender
+	// enforces the same policy again when it dials.
+	webhooks notify.DestinationPolicy
+}
+
+// Option configures a Manager.
+type Option func(*Manager)
+
+// WithWebhookPolicy sets which destinations webhooks may be saved with
+// (default: public addresses only). Pass the policy the webhook sender
+// dials with, so that what is saved can also be delivered.
+func WithWebhookPolicy(p notify.DestinationPolicy) Option {
+	return func(m *Manager) { m.webhooks = p }
 }
 
 var (
@@ -42,11 +56,14 @@ var (
 // New returns a Manager over st. On first start it generates the signing
 // key and persists it; every later start (and every replica) uses the
 // stored keys.
-func New(ctx context.Context, st smartlic.Store, clock smartlic.Clock) (*Manager, error) {
+func New(ctx context.Context, st smartlic.Store, clock smartlic.Clock, opts ...Option) (*Manager, error) {
 	if clock == nil {
 		clock = smartlic.SystemClock{}
 	}
 	m := &Manager{st: st, clock: clock}
+	for _, o := range opts {
+		o(m)
+	}
 	keys, err := m.loadKeys(ctx)
 	if err != nil {
 		return nil, err

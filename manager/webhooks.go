@@ -23,6 +23,11 @@ func (m *Manager) CreateWebhook(ctx context.Context, saKey string, in smartlic.W
 	if err := in.Validate(); err != nil {
 		return w, err
 	}
+	// A name is checked again at every dial (it may resolve elsewhere
+	// by then); a literal address or localhost is refused here already.
+	if err := m.webhooks.CheckURL(in.URL); err != nil {
+		return w, err
+	}
 	secret, err := newSecret("whsec_")
 	if err != nil {
 		return w, err

@@ -236,7 +236,7 @@ func TestWebhookSignature(t *testing.T) {
 		received <- err
 	}))
 	defer ts.Close()
-	s := notify.NewWebhookSender()
+	s := notify.NewWebhookSender(loopbackAllowed)
 	a := s.Send(t.Context(), smartlic.DueDelivery{URL: ts.URL, Secret: secret,
 		Delivery: smartlic.WebhookDelivery{ID: "d1", Event: "alert.raised", Payload: `{"event":"alert.raised"}`}}, now)
 	if !a.OK() || a.StatusCode != 200 {

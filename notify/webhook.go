@@ -78,9 +78,16 @@ type WebhookSender struct {
 }
 
 // NewWebhookSender returns a sender with a 15-second timeout that does not
-// follow redirects: a delivery goes to the URL its owner registered.
-func NewWebhookSender() *WebhookSender {
+// follow redirects (a delivery goes to the URL its owner registered) and
+// connects only to addresses policy permits. It ignores HTTP_PROXY and
+// friends: through a proxy, the policy would check the proxy's address
+// instead of the destination's.
+func NewWebhookSender(policy DestinationPolicy) *WebhookSender {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = nil
+	tr.DialContext = policy.dialer().DialContext
 	return &WebhookSender{Client: &http.Client{
+		Transport:     tr,
 		Timeout:       15 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
@@ -100,6 +107,9 @@ func (s *WebhookSender) Send(ctx context.Context, d smartlic.DueDelivery, now ti
 	req.Header.Set("Smartlic-Delivery", d.Delivery.ID)
 	req.Header.Set(SignatureHeader, Sign(d.Secret, now, body))
 	resp, err := s.Client.Do(req)
+	if errors.Is(err, ErrDestinationNotAllowed) {
+		return smartlic.DeliveryAttempt{Error: DestinationNotAllowed}
+	}
 	if err != nil {
 		return smartlic.DeliveryAttempt{Error: err.Error()}
 	}
