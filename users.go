@@ -258,7 +258,10 @@ type UserService interface {
 	IssueToken(ctx context.Context, clientID, secret, scope string) (TokenGrant, error)
 
 	Login(ctx context.Context, email, password string) (Login, error)
-	Logout(ctx context.Context, sessionSecret string) error
+	// Logout ends a session; csrfToken must be the session's, since
+	// whoever can make the browser send the cookie could otherwise sign
+	// its user out. Ending a session that is already over is not an error.
+	Logout(ctx context.Context, sessionSecret, csrfToken string) error
 	// AuthenticateSession resolves a session cookie; it fails once the
 	// session is idle too long, past its absolute expiry, or logged out.
 	AuthenticateSession(ctx context.Context, sessionSecret string) (Actor, Session, error)

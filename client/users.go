@@ -158,8 +158,9 @@ func (c *Client) Login(ctx context.Context, email, password string) (smartlic.Lo
 	return l, nil
 }
 
-func (c *Client) Logout(ctx context.Context, secret string) error {
-	resp, err := c.raw(ctx, http.MethodPost, "/api/v1/auth/logout", "", nil, &http.Cookie{Name: sessionCookie, Value: secret})
+// Logout ends the session; csrfToken is the one its login answered.
+func (c *Client) Logout(ctx context.Context, secret, csrfToken string) error {
+	resp, err := c.raw(ctx, http.MethodPost, "/api/v1/auth/logout", "", nil, &http.Cookie{Name: sessionCookie, Value: secret}, csrfToken)
 	if err != nil {
 		return err
 	}
@@ -184,7 +185,7 @@ func (c *Client) AuthenticateSession(ctx context.Context, secret string) (smartl
 
 // raw sends a request without the client's API key and returns a 2xx
 // answer for the caller to read, or the error of any other.
-func (c *Client) raw(ctx context.Context, method, path, contentType string, body io.Reader, cookie *http.Cookie) (*http.Response, error) {
+func (c *Client) raw(ctx context.Context, method, path, contentType string, body io.Reader, cookie *http.Cookie, csrf ...string) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
 	if err != nil {
 		return nil, fmt.Errorf("smartlic client: %w", err)
@@ -195,6 +196,9 @@ func (c *Client) raw(ctx context.Context, method, path, contentType string, body
 	}
 	if cookie != nil {
 		req.AddCookie(cookie)
+	}
+	for _, t := range csrf {
+		req.Header.Set("X-CSRF-Token", t)
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {

@@ -46,7 +46,7 @@ func newEnvOn(t *testing.T, open func(*testing.T) *store.DB) *env {
 		t.Fatal(err)
 	}
 	logs := &logSink{}
-	api := httpapi.New(mgr, httpapi.Options{Logger: slog.New(slog.NewJSONHandler(logs, nil)), Version: "test"})
+	api := httpapi.New(mgr, httpapi.Options{Logger: slog.New(slog.NewJSONHandler(logs, nil)), Version: "test", Clock: clock})
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	return &env{t: t, srv: api, url: srv.URL, key: key, mgr: mgr, clock: clock, logs: logs}

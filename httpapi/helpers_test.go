@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -61,6 +62,14 @@ type request struct {
 	contentType  string // "application/json" when empty and body is set; "-" for none
 	auth         string // Authorization header; the operator key when empty; "-" for none
 	header       http.Header
+	from         string // the connection's source address (127.0.0.x); the default when empty
+}
+
+// clientFrom is an HTTP client whose connections come from the loopback
+// address ip, so that a test can be two callers at two addresses.
+func clientFrom(ip string) *http.Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	return &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
 }
 
 func doRequest(t *testing.T, base, key string, r request) answer {
@@ -90,7 +99,12 @@ func doRequest(t *testing.T, base, key string, r request) answer {
 	default:
 		req.Header.Set("Authorization", r.auth)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	hc := http.DefaultClient
+	if r.from != "" {
+		hc = clientFrom(r.from)
+		defer hc.CloseIdleConnections()
+	}
+	resp, err := hc.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

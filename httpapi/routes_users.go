@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"mime"
 	"net/http"
@@ -76,6 +77,17 @@ type loginOutput struct {
 
 type logoutInput struct {
 	Session http.Cookie `cookie:"smartlic_session"`
+	CSRF    string      `header:"X-CSRF-Token" doc:"The session's CSRF token, from the login answer"`
+}
+
+// errCSRF refuses a change made with a session cookie but without the
+// session's CSRF token.
+func errCSRF() *smartlic.Error {
+	return smartlic.Errorf(smartlic.EForbidden, CSRFHeader, "a signed-in session must send its CSRF token in the "+CSRFHeader+" header")
+}
+
+func csrfMatches(got, want string) bool {
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }
 
 type logoutOutput struct {
@@ -190,10 +202,12 @@ func (s *Server) registerUserRoutes() {
 			if err != nil {
 				return nil, err
 			}
-			if err := s.limit(ctx, "token", req.clientID); err != nil {
+			done, err := s.limit(ctx, "token", req.clientID)
+			if err != nil {
 				return nil, err
 			}
 			grant, err := svc.IssueToken(ctx, req.clientID, req.secret, req.scope)
+			done(err == nil)
 			if err != nil {
 				return nil, err
 			}
@@ -204,20 +218,28 @@ func (s *Server) registerUserRoutes() {
 	handle(s, route{method: post, path: "/api/v1/auth/login", id: "login", tag: "auth", public: true,
 		summary: "Sign in: sets the session cookie and answers the CSRF token", errors: []int{http.StatusUnauthorized, http.StatusTooManyRequests}},
 		func(ctx context.Context, in *struct{ Body wire.LoginRequest }) (*loginOutput, error) {
-			if err := s.limit(ctx, "login", strings.ToLower(strings.TrimSpace(in.Body.Email))); err != nil {
+			done, err := s.limit(ctx, "login", strings.ToLower(strings.TrimSpace(in.Body.Email)))
+			if err != nil {
 				return nil, err
 			}
 			l, err := svc.Login(ctx, in.Body.Email, in.Body.Password)
+			done(err == nil)
 			if err != nil {
 				return nil, err
 			}
 			return &loginOutput{SetCookie: http.Cookie{Name: SessionCookie, Value: l.Secret, Path: "/", Expires: l.ExpiresAt,
 				Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode}, CacheControl: "no-store", Body: l}, nil
 		})
+	// Logout is public so that a session already over can still clear its
+	// cookie, but ending a live session needs its CSRF token like any other
+	// change: otherwise any site could sign the user out.
 	handle(s, route{method: post, path: "/api/v1/auth/logout", id: "logout", tag: "auth", public: true, status: http.StatusNoContent,
-		summary: "Sign out: ends the session of the cookie and clears it"},
+		summary: "Sign out: ends the session of the cookie (X-CSRF-Token required) and clears it", errors: []int{http.StatusForbidden}},
 		func(ctx context.Context, in *logoutInput) (*logoutOutput, error) {
-			if err := svc.Logout(ctx, in.Session.Value); err != nil {
+			if err := svc.Logout(ctx, in.Session.Value, in.CSRF); err != nil {
+				if smartlic.ErrorCode(err) == smartlic.EForbidden {
+					return nil, errCSRF()
+				}
 				return nil, err
 			}
 			return &logoutOutput{SetCookie: http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, Expires: time.Unix(0, 0),

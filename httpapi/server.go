@@ -13,8 +13,8 @@ package httpapi
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -57,6 +57,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Version is the server's version, shown in the OpenAPI document.
 	Version string
+	// Clock times the sign-in rate limits; the system clock when nil.
+	Clock smartlic.Clock
 }
 
 // Request body limits. The device protocol carries one signed envelope,
@@ -88,7 +90,11 @@ func New(svc Services, opts Options) *Server {
 	if version == "" {
 		version = "dev"
 	}
-	s := &Server{svc: svc, log: log, mux: http.NewServeMux(), limits: newRateLimiter(time.Now)}
+	clock := opts.Clock
+	if clock == nil {
+		clock = smartlic.SystemClock{}
+	}
+	s := &Server{svc: svc, log: log, mux: http.NewServeMux(), limits: newRateLimiter(clock.Now)}
 
 	cfg := huma.DefaultConfig("smartlic", version)
 	cfg.Info.Description = "Smart software licensing: catalogue, Smart and Virtual Accounts, " +
@@ -266,10 +272,8 @@ func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
 		var sess smartlic.Session
 		actor, sess, err = s.svc.AuthenticateSession(ctx.Context(), cookie)
 		if err == nil && !safeMethod(ctx.Method()) {
-			got := ctx.Header(CSRFHeader)
-			if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(sess.CSRFToken)) != 1 {
-				writeHumaError(ctx, newErrorResponse(smartlic.EForbidden, CSRFHeader,
-					"a signed-in session must send its CSRF token in the "+CSRFHeader+" header"))
+			if !csrfMatches(ctx.Header(CSRFHeader), sess.CSRFToken) {
+				writeHumaError(ctx, errorResponse(ctx.Context(), s.log, errCSRF()))
 				return
 			}
 		}
@@ -280,6 +284,8 @@ func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
 	if err != nil {
 		e := errorResponse(ctx.Context(), s.log, err)
 		if e.status == http.StatusUnauthorized {
+			// The caller hears only "invalid credentials"; why is for the log.
+			s.log.InfoContext(ctx.Context(), "authentication refused", "request_id", RequestID(ctx.Context()), "reason", errors.Unwrap(err))
 			ctx.SetHeader("WWW-Authenticate", `Bearer realm="smartlic", error="invalid_token"`)
 		}
 		writeHumaError(ctx, e)

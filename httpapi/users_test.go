@@ -659,8 +659,9 @@ func TestLoginSessionAndCSRF(t *testing.T) {
 			cookie = c
 		}
 	}
+	a.decode(t, &l)
 	wantStatus(t, withSession(request{method: "GET", path: "/api/v1/me"}, ""), http.StatusOK)
-	out := withSession(request{method: "POST", path: "/api/v1/auth/logout"}, "")
+	out := withSession(request{method: "POST", path: "/api/v1/auth/logout"}, l.CSRFToken)
 	wantStatus(t, out, http.StatusNoContent)
 	wantError(t, withSession(request{method: "GET", path: "/api/v1/me"}, ""), http.StatusUnauthorized, smartlic.EUnauthorized, "")
 }

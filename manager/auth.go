@@ -2,6 +2,7 @@ package manager
 
 import (
 	"context"
+	"errors"
 	"net/mail"
 	"strings"
 	"time"
@@ -21,7 +22,7 @@ const lastUsedGranularity = time.Minute
 // (slo_) are all looked up by their SHA-256.
 func (m *Manager) Authenticate(ctx context.Context, apiKey string) (smartlic.Actor, error) {
 	if len(apiKey) > maxCredentialBytes {
-		return smartlic.Actor{}, smartlic.Errorf(smartlic.EUnauthorized, "", "invalid API key")
+		return smartlic.Actor{}, errCredentials("API key too long")
 	}
 	switch {
 	case strings.HasPrefix(apiKey, userKeyPrefix):
@@ -30,7 +31,7 @@ func (m *Manager) Authenticate(ctx context.Context, apiKey string) (smartlic.Act
 		return m.authenticateOAuthToken(ctx, apiKey)
 	}
 	if !strings.HasPrefix(apiKey, apiKeyPrefix) {
-		return smartlic.Actor{}, smartlic.Errorf(smartlic.EUnauthorized, "", "invalid API key")
+		return smartlic.Actor{}, errCredentials("unknown API key prefix")
 	}
 	var k smartlic.APIKey
 	err := m.st.Read(ctx, func(tx smartlic.Tx) error {
@@ -39,7 +40,7 @@ func (m *Manager) Authenticate(ctx context.Context, apiKey string) (smartlic.Act
 		return err
 	})
 	if smartlic.ErrorCode(err) == smartlic.ENotFound {
-		return smartlic.Actor{}, smartlic.Errorf(smartlic.EUnauthorized, "", "invalid API key")
+		return smartlic.Actor{}, errCredentials("unknown operator key")
 	}
 	if err != nil {
 		return smartlic.Actor{}, err
@@ -52,6 +53,14 @@ func (m *Manager) Authenticate(ctx context.Context, apiKey string) (smartlic.Act
 		}
 	}
 	return smartlic.Actor{KeyID: k.ID, Email: k.Email, Role: k.Role, Kind: smartlic.ActorOperatorKey}, nil
+}
+
+// errCredentials refuses a credential without telling the caller why:
+// whether a key exists, was revoked or expired, or belongs to a disabled
+// user would tell a thief which stolen keys are worth keeping. The reason
+// is the error's cause, which the HTTP layer logs and never answers.
+func errCredentials(reason string) error {
+	return &smartlic.Error{Code: smartlic.EUnauthorized, Message: "invalid credentials", Err: errors.New(reason)}
 }
 
 // CreateOperator makes an operator API key. The secret is returned once and

@@ -808,8 +808,9 @@ func randomToken() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// Logout ends a session. Ending one that is already over is not an error.
-func (m *Manager) Logout(ctx context.Context, secret string) error {
+// Logout ends a session when csrf is its CSRF token. Ending one that is
+// already over is not an error.
+func (m *Manager) Logout(ctx context.Context, secret, csrf string) error {
 	if !strings.HasPrefix(secret, sessionPrefix) || len(secret) > maxCredentialBytes {
 		return nil
 	}
@@ -821,6 +822,9 @@ func (m *Manager) Logout(ctx context.Context, secret string) error {
 		if err != nil {
 			return err
 		}
+		if csrf == "" || subtle.ConstantTimeCompare([]byte(csrf), []byte(s.CSRFToken)) != 1 {
+			return smartlic.Errorf(smartlic.EForbidden, "csrf_token", "signing out needs the session's CSRF token")
+		}
 		return tx.DeleteSession(ctx, s.ID)
 	})
 }
@@ -828,7 +832,7 @@ func (m *Manager) Logout(ctx context.Context, secret string) error {
 // AuthenticateSession resolves a session cookie to its user.
 func (m *Manager) AuthenticateSession(ctx context.Context, secret string) (smartlic.Actor, smartlic.Session, error) {
 	bad := func(why string) (smartlic.Actor, smartlic.Session, error) {
-		return smartlic.Actor{}, smartlic.Session{}, smartlic.Errorf(smartlic.EUnauthorized, "", "%s; sign in again", why)
+		return smartlic.Actor{}, smartlic.Session{}, errCredentials(why)
 	}
 	if !strings.HasPrefix(secret, sessionPrefix) || len(secret) > maxCredentialBytes {
 		return bad("invalid session")
@@ -884,7 +888,7 @@ func (m *Manager) authenticateUserKey(ctx context.Context, key string) (smartlic
 		return err
 	})
 	if smartlic.ErrorCode(err) == smartlic.ENotFound {
-		return smartlic.Actor{}, smartlic.Errorf(smartlic.EUnauthorized, "", "invalid API key")
+		return smartlic.Actor{}, errCredentials("unknown personal API key")
 	}
 	if err != nil {
 		return smartlic.Actor{}, err
@@ -892,11 +896,11 @@ func (m *Manager) authenticateUserKey(ctx context.Context, key string) (smartlic
 	now := m.clock.Now()
 	switch {
 	case k.RevokedAt != nil:
-		return smartlic.Actor{}, smartlic.Errorf(smartlic.EUnauthorized, "", "API key revoked")
+		return smartlic.Actor{}, errCredentials("personal API key revoked")
 	case k.ExpiresAt != nil && !now.Before(*k.ExpiresAt):
-		return smartlic.Actor{}, smartlic.Errorf(smartlic.EUnauthorized, "", "API key expired")
+		return smartlic.Actor{}, errCredentials("personal API key expired")
 	case u.Disabled:
-		return smartlic.Actor{}, smartlic.Errorf(smartlic.EUnauthorized, "", "user disabled")
+		return smartlic.Actor{}, errCredentials("user disabled")
 	}
 	if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) >= lastUsedGranularity {
 		if err := m.st.Write(ctx, func(tx smartlic.Tx) error { return tx.TouchUserAPIKey(ctx, k.ID, now) }); err != nil {
@@ -921,16 +925,16 @@ func (m *Manager) authenticateOAuthToken(ctx context.Context, token string) (sma
 		return err
 	})
 	if smartlic.ErrorCode(err) == smartlic.ENotFound {
-		return smartlic.Actor{}, smartlic.Errorf(smartlic.EUnauthorized, "", "invalid access token")
+		return smartlic.Actor{}, errCredentials("unknown OAuth access token")
 	}
 	if err != nil {
 		return smartlic.Actor{}, err
 	}
 	switch {
 	case !m.clock.Now().Before(tok.ExpiresAt):
-		return smartlic.Actor{}, smartlic.Errorf(smartlic.EUnauthorized, "", "access token expired; ask the token endpoint for a new one")
+		return smartlic.Actor{}, errCredentials("OAuth access token expired")
 	case c.RevokedAt != nil:
-		return smartlic.Actor{}, smartlic.Errorf(smartlic.EUnauthorized, "", "OAuth client revoked")
+		return smartlic.Actor{}, errCredentials("OAuth client revoked")
 	}
 	return smartlic.Actor{KeyID: tok.ID, Email: c.ClientID, Role: c.Role, Kind: smartlic.ActorOAuthClient, Client: c.ID, Scopes: tok.Scopes}, nil
 }

@@ -133,9 +133,15 @@ func TestSessionExpiry(t *testing.T) {
 		f.clock.Advance(manager.SessionIdle)
 		wantCode(t, auth(s), smartlic.EUnauthorized)
 
-		// Logout ends a session at once.
-		s = login()
-		if err := f.mgr.Logout(context.Background(), s); err != nil {
+		// Logout ends a session at once, given its CSRF token.
+		l := must[smartlic.Login](t)(f.mgr.Login(context.Background(), "jane@example.com", testPassword))
+		s = l.Secret
+		wantCode(t, f.mgr.Logout(context.Background(), s, ""), smartlic.EForbidden)
+		wantCode(t, f.mgr.Logout(context.Background(), s, l.CSRFToken+"x"), smartlic.EForbidden)
+		if err := auth(s); err != nil {
+			t.Fatalf("a refused logout ended the session: %v", err)
+		}
+		if err := f.mgr.Logout(context.Background(), s, l.CSRFToken); err != nil {
 			t.Fatal(err)
 		}
 		wantCode(t, auth(s), smartlic.EUnauthorized)
