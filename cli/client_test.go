@@ -428,6 +428,8 @@ func TestClientBadInput(t *testing.T) {
 		{"--expires-days", []string{"token", "create", "--description", "d", "--expires-days", "366"}},
 		{"--expires-days", []string{"token", "create", "--description", "d", "--expires-days", "soon"}},
 		{"--max-uses", []string{"token", "create", "--description", "d", "--max-uses", "0"}},
+		{"--description", []string{"token", "create"}},
+		{"--description", []string{"token", "create", "--description", " "}},
 		{"--limited-use", []string{"account", "update", "acme.com", "--limited-use=maybe"}},
 		{"--rollup", []string{"license", "list", "--rollup"}},
 		{"--parent", []string{"va", "move", "Lab"}},

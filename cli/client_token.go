@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -79,6 +80,11 @@ func newTokenCreateCmd(f *clientFlags, s *scope) *cobra.Command {
 		Short: "Create a registration token; its secret is shown only once",
 		Args:  args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if strings.TrimSpace(in.Description) == "" {
+				// A token is a live secret: without a description nobody
+				// can tell later what it was for, or whether to revoke it.
+				return smartlic.Invalid("--description", "is required: say what the token is for, e.g. --description \"lab switches\"")
+			}
 			if in.ExpiresInDays < smartlic.MinTokenDays || in.ExpiresInDays > smartlic.MaxTokenDays {
 				return smartlic.Invalid("--expires-days", "must be between %d and %d (got %d)", smartlic.MinTokenDays, smartlic.MaxTokenDays, in.ExpiresInDays)
 			}

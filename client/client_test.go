@@ -297,8 +297,8 @@ func testLicensesAndTokens(t *testing.T, f *fixture) {
 	if tok.Secret == "" || !tok.ExpiresAt.Equal(epoch.Add(30*smartlic.Day)) || *tok.MaxUses != 2 || !tok.AllowExportControlled {
 		t.Errorf("token %+v", tok)
 	}
-	tok2 := must[smartlic.Token](t)(c.CreateToken(ctx, acme.Domain, "DACH Team", smartlic.TokenInput{ExpiresInDays: 1}))
-	_, err = c.CreateToken(ctx, acme.Domain, "DACH Team", smartlic.TokenInput{ExpiresInDays: 0})
+	tok2 := must[smartlic.Token](t)(c.CreateToken(ctx, acme.Domain, "DACH Team", smartlic.TokenInput{Description: "one day", ExpiresInDays: 1}))
+	_, err = c.CreateToken(ctx, acme.Domain, "DACH Team", smartlic.TokenInput{Description: "none", ExpiresInDays: 0})
 	wantErr(t, err, smartlic.EInvalid, "expires_in_days")
 	got := must[smartlic.Token](t)(c.GetToken(ctx, acme.Domain, "DACH Team", tok.ID))
 	if got.Secret != "" || got.ID != tok.ID || got.Description != "lab" {

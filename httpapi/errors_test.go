@@ -168,7 +168,7 @@ func TestHumaValidationErrors(t *testing.T) {
 		{"server-set field", "/api/v1/accounts", `{"name":"A","domain":"a.example.com","id":"x"}`, "id"},
 		{"server-set status", "/api/v1/accounts", `{"name":"A","domain":"a.example.com","status":"active"}`, "status"},
 		{"bounds", "/api/v1/accounts/a.example.com/virtual-accounts/DEFAULT/deposits", `{"order_number":"o1","license":"x","quantity":0}`, "quantity"},
-		{"token days", "/api/v1/accounts/a.example.com/virtual-accounts/DEFAULT/tokens", `{"expires_in_days":366}`, "expires_in_days"},
+		{"token days", "/api/v1/accounts/a.example.com/virtual-accounts/DEFAULT/tokens", `{"description":"d","expires_in_days":366}`, "expires_in_days"},
 		{"not json", "/api/v1/accounts", `{"name":`, "body"},
 		{"empty body", "/api/v1/accounts", ``, ""},
 	} {

@@ -411,7 +411,7 @@ func TestDeviceProtocol(t *testing.T) {
 	// A PID with '/' makes the UDI need escaping in a path.
 	wantStatus(t, e.do(request{method: "POST", path: "/api/v1/catalog/products", body: `{"pid":"ISR4K/X","name":"ISR 4000","license_types":["network-advantage"]}`}), http.StatusCreated)
 	var tok smartlic.Token
-	a := e.do(request{method: "POST", path: "/api/v1/accounts/acme.example.com/virtual-accounts/DEFAULT/tokens", body: `{"expires_in_days":30,"max_uses":1}`})
+	a := e.do(request{method: "POST", path: "/api/v1/accounts/acme.example.com/virtual-accounts/DEFAULT/tokens", body: `{"description":"protocol","expires_in_days":30,"max_uses":1}`})
 	wantStatus(t, a, http.StatusCreated)
 	a.decode(t, &tok)
 	if tok.Secret == "" {

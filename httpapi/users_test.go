@@ -684,7 +684,7 @@ func TestOAuthTokenEndpoint(t *testing.T) {
 	bearer := "Bearer " + g.AccessToken
 	wantStatus(t, e.do(request{method: "GET", path: "/api/v1/accounts/acme.example/licenses", auth: bearer}), http.StatusOK)
 	// Read scope: no changes.
-	wantError(t, e.do(request{method: "POST", path: vaPath("Engineering") + "/tokens", auth: bearer, body: `{"expires_in_days":1}`}), http.StatusForbidden, smartlic.EForbidden, "")
+	wantError(t, e.do(request{method: "POST", path: vaPath("Engineering") + "/tokens", auth: bearer, body: `{"description":"x","expires_in_days":1}`}), http.StatusForbidden, smartlic.EForbidden, "")
 	wantError(t, e.do(request{method: "GET", path: "/api/v1/accounts/other.example", auth: bearer}), http.StatusForbidden, smartlic.EForbidden, "")
 
 	// JSON and HTTP Basic work too.

@@ -86,7 +86,7 @@ func TestDeleteVirtualAccountWithContents(t *testing.T) {
 		f.catalog()
 		sa := f.account("contents.example")
 		must[smartlic.VirtualAccount](t)(f.mgr.CreateVirtualAccount(f.ctx, sa.ID, smartlic.VirtualAccountInput{Name: "Lab"}))
-		tok := must[smartlic.Token](t)(f.mgr.CreateToken(f.ctx, sa.ID, "Lab", smartlic.TokenInput{ExpiresInDays: 1}))
+		tok := must[smartlic.Token](t)(f.mgr.CreateToken(f.ctx, sa.ID, "Lab", smartlic.TokenInput{Description: "lab", ExpiresInDays: 1}))
 		err := f.mgr.DeleteVirtualAccount(f.ctx, sa.ID, "Lab")
 		wantCode(t, err, smartlic.ENotEmpty)
 		// An expired token no longer keeps the VA alive.
@@ -116,13 +116,13 @@ func TestSmartAccountRules(t *testing.T) {
 		wantCode(t, err, smartlic.EInvalid)
 		_, err = f.mgr.CreateVirtualAccount(f.ctx, sa.ID, smartlic.VirtualAccountInput{Name: "More"})
 		wantCode(t, err, smartlic.ELimitedUse)
-		_, err = f.mgr.CreateToken(f.ctx, sa.ID, smartlic.DefaultVAName, smartlic.TokenInput{ExpiresInDays: 30})
+		_, err = f.mgr.CreateToken(f.ctx, sa.ID, smartlic.DefaultVAName, smartlic.TokenInput{Description: "t", ExpiresInDays: 30})
 		wantCode(t, err, smartlic.EConflict) // awaiting approval
 		sa = must[smartlic.SmartAccount](t)(f.mgr.ApproveSmartAccount(f.ctx, sa.Domain))
 		if sa.Status != smartlic.SAActive {
 			t.Fatalf("approve: %+v", sa)
 		}
-		must[smartlic.Token](t)(f.mgr.CreateToken(f.ctx, sa.ID, smartlic.DefaultVAName, smartlic.TokenInput{ExpiresInDays: 30}))
+		must[smartlic.Token](t)(f.mgr.CreateToken(f.ctx, sa.ID, smartlic.DefaultVAName, smartlic.TokenInput{Description: "t", ExpiresInDays: 30}))
 	})
 }
 
@@ -133,9 +133,11 @@ func TestTokenInputRules(t *testing.T) {
 		in    smartlic.TokenInput
 		field string
 	}{
-		{smartlic.TokenInput{ExpiresInDays: 0}, "expires_in_days"},
-		{smartlic.TokenInput{ExpiresInDays: 366}, "expires_in_days"},
-		{smartlic.TokenInput{ExpiresInDays: 30, MaxUses: ptr[int64](0)}, "max_uses"},
+		{smartlic.TokenInput{Description: "t", ExpiresInDays: 0}, "expires_in_days"},
+		{smartlic.TokenInput{Description: "t", ExpiresInDays: 366}, "expires_in_days"},
+		{smartlic.TokenInput{Description: "t", ExpiresInDays: 30, MaxUses: ptr[int64](0)}, "max_uses"},
+		{smartlic.TokenInput{ExpiresInDays: 30}, "description"},
+		{smartlic.TokenInput{Description: "  ", ExpiresInDays: 30}, "description"},
 	} {
 		_, err := f.mgr.CreateToken(f.ctx, sa.ID, smartlic.DefaultVAName, tc.in)
 		wantCode(t, err, smartlic.EInvalid)

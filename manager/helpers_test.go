@@ -78,6 +78,9 @@ func (f *fixture) token(sa, va string, in smartlic.TokenInput) string {
 	if in.ExpiresInDays == 0 {
 		in.ExpiresInDays = 30
 	}
+	if in.Description == "" {
+		in.Description = "test"
+	}
 	return must[smartlic.Token](f.t)(f.mgr.CreateToken(f.ctx, sa, va, in)).Secret
 }
 

@@ -171,7 +171,7 @@ func TestTokenRefusals(t *testing.T) {
 		wantCode(t, err, smartlic.ETokenUnknown)
 
 		expiring := f.token(sa.ID, smartlic.DefaultVAName, smartlic.TokenInput{ExpiresInDays: 1})
-		revoked := must[smartlic.Token](t)(f.mgr.CreateToken(f.ctx, sa.ID, smartlic.DefaultVAName, smartlic.TokenInput{ExpiresInDays: 30}))
+		revoked := must[smartlic.Token](t)(f.mgr.CreateToken(f.ctx, sa.ID, smartlic.DefaultVAName, smartlic.TokenInput{Description: "revoked", ExpiresInDays: 30}))
 		must[smartlic.Token](t)(f.mgr.RevokeToken(f.ctx, sa.ID, smartlic.DefaultVAName, revoked.ID))
 		_, err = f.register(newDevice(t, "X2"), revoked.Secret)
 		wantCode(t, err, smartlic.ETokenRevoked)

@@ -20,8 +20,10 @@ func (m *Manager) CreateToken(ctx context.Context, saKey, vaKey string, in smart
 	if in.MaxUses != nil && (*in.MaxUses < 1 || *in.MaxUses > 1_000_000) {
 		return t, smartlic.Invalid("max_uses", "must be between 1 and 1000000 when set (got %d)", *in.MaxUses)
 	}
-	if len([]rune(in.Description)) > 200 {
-		return t, smartlic.Invalid("description", "must be at most 200 characters")
+	// A token without a description is a live secret nobody can later
+	// recognise in a list, to revoke or to trust.
+	if err := smartlic.ValidateName("description", in.Description, 200); err != nil {
+		return t, err
 	}
 	secret, err := newSecret(tokenPrefix)
 	if err != nil {
