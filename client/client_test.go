@@ -324,7 +324,7 @@ func testInstances(t *testing.T, f *fixture) {
 	must[smartlic.Product](t)(c.CreateProduct(ctx, smartlic.Product{PID: "ISR4K/X+1", Name: "ISR", LicenseTypes: []string{"base"}}))
 	acme := must[smartlic.SmartAccount](t)(c.CreateSmartAccount(ctx, smartlic.SmartAccount{Name: "Acme", Domain: "acme.example.com", Status: smartlic.SAActive}))
 	must[smartlic.VirtualAccount](t)(c.CreateVirtualAccount(ctx, acme.Domain, smartlic.VirtualAccountInput{Name: "Branch Offices"}))
-	tok := must[smartlic.Token](t)(c.CreateToken(ctx, acme.Domain, "Branch Offices", smartlic.TokenInput{ExpiresInDays: 30}))
+	tok := must[smartlic.Token](t)(c.CreateToken(ctx, acme.Domain, "Branch Offices", smartlic.TokenInput{Description: "branches", ExpiresInDays: 30}))
 	keys := must[smartlic.PublicKeySet](t)(c.PublicKeys(ctx))
 
 	var certs []smartlic.IDCert

@@ -112,7 +112,7 @@ type DepositRequest struct {
 
 // TokenRequest creates a registration token.
 type TokenRequest struct {
-	Description           string `json:"description" minLength:"1" maxLength:"200" doc:"What the token is for, so that it can be recognised in a list"`
+	Description           string `json:"description" maxLength:"200" doc:"What the token is for, so that it can be recognised in a list"`
 	ExpiresInDays         int    `json:"expires_in_days" minimum:"1" maximum:"365"`
 	MaxUses               *int64 `json:"max_uses,omitempty" minimum:"1" maximum:"1000000" doc:"Unlimited when absent"`
 	AllowExportControlled bool   `json:"allow_export_controlled,omitempty"`
