@@ -79,27 +79,94 @@ type EventFilter struct {
 	To               time.Time `json:"to,omitempty"`    // exclusive
 }
 
+// ChainState is what the store holds of one chain that should exist: one
+// with a head row, with entries, or with an owner (a Smart Account, or the
+// vendor once any catalogue entry or operator key exists). Verification
+// walks every one of them, so deleting a head row or a whole chain cannot
+// take a chain out of the check.
+type ChainState struct {
+	Chain   string
+	Account string     // the owning Smart Account's domain; "" for the vendor chain or an account that is gone
+	Head    *ChainHead // nil when the chain has no head row
+}
+
+// Name is how a person reads the chain: the Smart Account's domain when it
+// is known, otherwise the chain id.
+func (s ChainState) Name() string {
+	if s.Account != "" {
+		return s.Account
+	}
+	return s.Chain
+}
+
 // ChainVerdict is the outcome of checking one chain.
 type ChainVerdict struct {
 	Chain   string `json:"chain"`
+	Account string `json:"account,omitempty"` // the Smart Account's domain, for people
 	Entries int64  `json:"entries"`
 	OK      bool   `json:"ok"`
 	BadSeq  int64  `json:"bad_seq,omitempty"` // first entry found altered, missing or out of place
 	BadID   string `json:"bad_id,omitempty"`
 	Problem string `json:"problem,omitempty"`
+	// Anchored is the seq of the entry an external anchor (see
+	// EventHeads) vouched for, when the check ran against one.
+	Anchored int64 `json:"anchored,omitempty"`
+}
+
+// Name is how a person reads the chain: the Smart Account's domain when it
+// is known, otherwise the chain id.
+func (v ChainVerdict) Name() string {
+	if v.Account != "" {
+		return v.Account
+	}
+	return v.Chain
+}
+
+// TypeEventHeads is the signed document that anchors the event log
+// outside the database.
+const TypeEventHeads = "smartlic.event-heads/v1"
+
+// EventHeads is the payload of a TypeEventHeads document: the head of each
+// chain at IssuedAt, signed by the manager. Kept where whoever can write the
+// database cannot, it turns "the chain links up" into "the chain still
+// holds what it held then": a tail rewritten with consistent hashes, or cut
+// short, no longer matches the anchored head.
+type EventHeads struct {
+	IssuedAt time.Time      `json:"issued_at"`
+	Heads    []AnchoredHead `json:"heads"`
+}
+
+// AnchoredHead is one chain's head in an EventHeads document.
+type AnchoredHead struct {
+	Chain   string    `json:"chain"`
+	Account string    `json:"account,omitempty"` // the Smart Account's domain, for people
+	Seq     int64     `json:"seq"`
+	Hash    string    `json:"hash"`
+	At      time.Time `json:"at"` // when the head entry was written
 }
 
 // ChainChecker walks one chain's entries in stored order and reports the
 // first that does not fit. Feed it with Next, then call Finish with the head.
 type ChainChecker struct {
 	chain   string
+	account string
 	n       int64
 	last    Event
+	anchor  *AnchoredHead
 	verdict *ChainVerdict
 }
 
-// NewChainChecker starts checking chain.
-func NewChainChecker(chain string) *ChainChecker { return &ChainChecker{chain: chain} }
+// NewChainChecker starts checking the chain s names.
+func NewChainChecker(s ChainState) *ChainChecker {
+	return &ChainChecker{chain: s.Chain, account: s.Account}
+}
+
+// Chain is the id of the chain being checked.
+func (c *ChainChecker) Chain() string { return c.chain }
+
+// Anchor makes the check also require that the entry at a.Seq still
+// carries a.Hash, as it did when a was signed.
+func (c *ChainChecker) Anchor(a AnchoredHead) { c.anchor = &a }
 
 // Next checks the next stored entry. It returns false once a problem is
 // found; further entries are then ignored.
@@ -120,6 +187,9 @@ func (c *ChainChecker) Next(e Event) bool {
 		c.fail(e, "does not link to the entry before it (prev_hash mismatch): an entry was removed, inserted or reordered")
 	case e.ComputeHash() != e.Hash:
 		c.fail(e, "was altered after it was written (hash mismatch)")
+	case c.anchor != nil && e.Seq == c.anchor.Seq && e.Hash != c.anchor.Hash:
+		c.fail(e, "no longer has the hash anchored at %s: the chain was rewritten at or before this entry and its hashes recomputed",
+			c.anchor.At.UTC().Format(time.RFC3339))
 	}
 	if c.verdict != nil {
 		return false
@@ -129,20 +199,56 @@ func (c *ChainChecker) Next(e Event) bool {
 }
 
 func (c *ChainChecker) fail(e Event, format string, args ...any) {
-	c.verdict = &ChainVerdict{Chain: c.chain, Entries: c.n, BadSeq: e.Seq, BadID: e.ID, Problem: fmt.Sprintf("entry %d (%s) ", e.Seq, e.ID) + fmt.Sprintf(format, args...)}
+	c.verdict = c.broken(e.Seq, fmt.Sprintf("entry %d (%s) ", e.Seq, e.ID)+fmt.Sprintf(format, args...))
+	c.verdict.BadID = e.ID
 }
 
-// Finish compares the last entry with the recorded head and returns the
-// verdict.
-func (c *ChainChecker) Finish(head ChainHead) ChainVerdict {
-	if c.verdict != nil {
+func (c *ChainChecker) broken(seq int64, problem string) *ChainVerdict {
+	v := c.result()
+	v.BadSeq, v.Problem = seq, problem
+	return &v
+}
+
+func (c *ChainChecker) result() ChainVerdict {
+	v := ChainVerdict{Chain: c.chain, Account: c.account, Entries: c.n}
+	if c.anchor != nil {
+		v.Anchored = c.anchor.Seq
+	}
+	return v
+}
+
+// Finish compares the last entry with the recorded head (nil when the
+// chain has no head row) and with the anchor, and returns the verdict.
+// Only a chain that the caller knows must exist reaches Finish, so a
+// missing head or an empty chain is tampering, never a fresh chain.
+func (c *ChainChecker) Finish(head *ChainHead) ChainVerdict {
+	switch {
+	case c.verdict != nil:
 		return *c.verdict
+	case c.n == 0 && c.anchor != nil:
+		return *c.broken(1, fmt.Sprintf("the chain has no entries, though the anchor of %s records %d: the chain was deleted",
+			c.anchor.At.UTC().Format(time.RFC3339), c.anchor.Seq))
+	case c.n == 0:
+		// A head row exists only once an entry does, and an owner only
+		// with its first entry.
+		return *c.broken(1, "the chain has no entries, yet it has a head or an owner (every Smart Account has at least its account.created entry; "+
+			"the vendor chain at least those of the catalogue and operator keys): the chain was deleted")
+	case head == nil:
+		return *c.broken(c.last.Seq+1, fmt.Sprintf("the chain has %d entries but no head row: the head was deleted, which would hide entries cut off the end", c.n))
+	case head.Seq != c.last.Seq || head.Hash != c.last.Hash:
+		return *c.broken(c.last.Seq+1, fmt.Sprintf("the chain ends at entry %d but its head records entry %d: entries were removed from the end or the head was altered", c.last.Seq, head.Seq))
+	case c.anchor != nil && c.last.Seq < c.anchor.Seq:
+		return *c.broken(c.last.Seq+1, fmt.Sprintf("the chain ends at entry %d but the anchor of %s records entry %d: entries were removed from the end and the head moved back",
+			c.last.Seq, c.anchor.At.UTC().Format(time.RFC3339), c.anchor.Seq))
 	}
-	if head.Seq != c.last.Seq || head.Hash != c.last.Hash {
-		return ChainVerdict{Chain: c.chain, Entries: c.n, BadSeq: c.last.Seq + 1,
-			Problem: fmt.Sprintf("the chain ends at entry %d but its head records entry %d: entries were removed from the end or the head was altered", c.last.Seq, head.Seq)}
-	}
-	return ChainVerdict{Chain: c.chain, Entries: c.n, OK: true}
+	v := c.result()
+	v.OK = true
+	return v
+}
+
+// Head is the last entry checked, as an anchor records it.
+func (c *ChainChecker) Head() AnchoredHead {
+	return AnchoredHead{Chain: c.chain, Account: c.account, Seq: c.last.Seq, Hash: c.last.Hash, At: c.last.At}
 }
 
 // EventService reads and checks the event log.
@@ -153,6 +259,14 @@ type EventService interface {
 	// VerifyEvents checks the hash chain of a Smart Account, or of every
 	// chain when sa is empty.
 	VerifyEvents(ctx context.Context, sa string) ([]ChainVerdict, error)
+	// EventHeads returns a signed TypeEventHeads document with the head of
+	// a Smart Account's chain, or of every chain when sa is empty, for the
+	// caller to keep outside the database. It refuses while a chain it
+	// would vouch for does not verify.
+	EventHeads(ctx context.Context, sa string) (Envelope, error)
+	// VerifyEventsAgainst is VerifyEvents that also checks each chain
+	// against a TypeEventHeads document this manager signed earlier.
+	VerifyEventsAgainst(ctx context.Context, sa string, anchor Envelope) ([]ChainVerdict, error)
 }
 
 // EventTx is the storage of the event log.
@@ -168,6 +282,8 @@ type EventTx interface {
 	// ChainEvents returns up to limit entries of a chain with seq > after,
 	// in stored seq order, for verification.
 	ChainEvents(ctx context.Context, chain string, after int64, limit int) ([]Event, error)
-	// EventChains returns every chain's recorded head.
-	EventChains(ctx context.Context) ([]ChainHead, error)
+	// EventChains returns every chain that has a head row, entries or an
+	// owner (see ChainState), or only the one named when chain is not
+	// empty, ordered by chain.
+	EventChains(ctx context.Context, chain string) ([]ChainState, error)
 }

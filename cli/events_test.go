@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -49,11 +50,46 @@ func TestEventsCommands(t *testing.T) {
 	runWith(t, vars, "events", "verify")
 	runWith(t, nil, "events", "verify", "--db", db)
 
+	// The anchor: signed heads to a file, shown by domain, and a log that
+	// still holds them.
+	heads := filepath.Join(t.TempDir(), "heads.json")
+	out = runWith(t, vars, "events", "head", "--out", heads)
+	if !strings.Contains(out, "acme.example") || !strings.Contains(out, "HASH") {
+		t.Fatalf("events head shows:\n%s", out)
+	}
+	if doc := runWith(t, vars, "events", "head"); !strings.Contains(doc, `"smartlic.event-heads/v1"`) {
+		t.Fatalf("events head prints %s, want the signed document", doc)
+	}
+	runWith(t, vars, "events", "verify", "--against", heads)
+	runWith(t, nil, "events", "verify", "--db", db, "--against", heads)
+
 	raw, err := sql.Open("sqlite", db)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer raw.Close()
+
+	// Cut the last entry and move the head back to the one before it: the
+	// chain links up, so only the anchor shows it.
+	var seq int64
+	var hash string
+	if err := raw.QueryRow(`SELECT e.seq, e.hash FROM events e JOIN event_chains c ON c.chain = e.chain AND e.seq = c.seq - 1
+		JOIN smart_accounts sa ON sa.id = c.chain WHERE sa.domain = 'acme.example'`).Scan(&seq, &hash); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`DELETE FROM events WHERE seq = ? + 1 AND chain = (SELECT id FROM smart_accounts WHERE domain = 'acme.example')`, seq); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`UPDATE event_chains SET seq = ?, hash = ? WHERE chain = (SELECT id FROM smart_accounts WHERE domain = 'acme.example')`, seq, hash); err != nil {
+		t.Fatal(err)
+	}
+	runWith(t, vars, "events", "verify")
+	for _, args := range [][]string{{"events", "verify", "--against", heads}, {"events", "verify", "--db", db, "--against", heads}} {
+		err := run(context.Background(), args, &env{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, getenv: func(k string) string { return vars[k] }})
+		if ExitCode(err) == 0 || !strings.Contains(fmt.Sprint(err), "acme.example") || !strings.Contains(fmt.Sprint(err), "removed from the end") {
+			t.Fatalf("%v after the tail was cut: %v", args, err)
+		}
+	}
 	if _, err := raw.Exec(`UPDATE events SET message = 'Lab was never created' WHERE type = 'va.created' AND seq = 2`); err != nil {
 		t.Fatal(err)
 	}

@@ -52,11 +52,31 @@ func (c *Client) ExportEvents(ctx context.Context, saKey string, f smartlic.Even
 // is empty.
 func (c *Client) VerifyEvents(ctx context.Context, saKey string) ([]smartlic.ChainVerdict, error) {
 	var v wire.Items[smartlic.ChainVerdict]
-	var err error
-	if saKey == "" {
-		err = c.call(ctx, http.MethodGet, request{out: &v}, "api/v1/events/verify")
-	} else {
-		err = c.call(ctx, http.MethodGet, request{out: &v}, accounts, sa(saKey), "events", "verify")
-	}
+	err := c.call(ctx, http.MethodGet, request{out: &v}, eventsPath(saKey, "verify")...)
 	return v.Items, err
+}
+
+// EventHeads returns the manager's signed heads of a Smart Account's chain,
+// or of every chain when saKey is empty, to be kept outside the database.
+func (c *Client) EventHeads(ctx context.Context, saKey string) (smartlic.Envelope, error) {
+	var env smartlic.Envelope
+	err := c.call(ctx, http.MethodGet, request{out: &env}, eventsPath(saKey, "head")...)
+	return env, err
+}
+
+// VerifyEventsAgainst verifies like VerifyEvents and also holds each chain
+// to the heads anchored in a document EventHeads returned earlier.
+func (c *Client) VerifyEventsAgainst(ctx context.Context, saKey string, anchor smartlic.Envelope) ([]smartlic.ChainVerdict, error) {
+	var v wire.Items[smartlic.ChainVerdict]
+	err := c.call(ctx, http.MethodPost, request{in: anchor, out: &v}, eventsPath(saKey, "verify")...)
+	return v.Items, err
+}
+
+// eventsPath is the path of an event-log operation on one Smart Account's
+// chain, or on every chain when saKey is empty.
+func eventsPath(saKey, op string) []any {
+	if saKey == "" {
+		return []any{"api/v1/events", op}
+	}
+	return []any{accounts, sa(saKey), "events", op}
 }

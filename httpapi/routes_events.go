@@ -67,6 +67,10 @@ type exportBody struct {
 	Body               []byte
 }
 
+// MaxAnchorBodyBytes bounds a signed heads document sent back for
+// verification: about 270 bytes a chain, so room for some 100,000 chains.
+const MaxAnchorBodyBytes = 32 << 20
+
 // maxExportEvents bounds one export; narrow a larger log with from/to.
 const maxExportEvents = 200_000
 
@@ -119,6 +123,25 @@ func (s *Server) registerEventRoutes() {
 	handle(s, route{method: get, path: "/api/v1/events/verify", id: "verify-all-events", summary: "Verify every event chain (vendor operator)", tag: "events"},
 		func(ctx context.Context, _ *struct{}) (*body[wire.Items[smartlic.ChainVerdict]], error) {
 			return all(svc.VerifyEvents(ctx, ""))
+		})
+
+	// The external anchor: signed heads to keep outside the database, and
+	// verification against them.
+	handle(s, route{method: get, path: events + "/head", id: "event-heads", summary: "The signed head of a Smart Account's event chain, to keep outside the database", tag: "events"},
+		func(ctx context.Context, in *saPath) (*body[smartlic.Envelope], error) {
+			return one(svc.EventHeads(ctx, in.SA))
+		})
+	handle(s, route{method: get, path: "/api/v1/events/head", id: "all-event-heads", summary: "The signed heads of every event chain (vendor operator)", tag: "events"},
+		func(ctx context.Context, _ *struct{}) (*body[smartlic.Envelope], error) {
+			return one(svc.EventHeads(ctx, ""))
+		})
+	handle(s, route{method: post, path: events + "/verify", id: "verify-events-against", summary: "Verify a Smart Account's event chain against signed heads taken earlier", tag: "events", maxBody: MaxAnchorBodyBytes},
+		func(ctx context.Context, in *saBody[smartlic.Envelope]) (*body[wire.Items[smartlic.ChainVerdict]], error) {
+			return all(svc.VerifyEventsAgainst(ctx, in.SA, in.Body))
+		})
+	handle(s, route{method: post, path: "/api/v1/events/verify", id: "verify-all-events-against", summary: "Verify every event chain against signed heads taken earlier (vendor operator)", tag: "events", maxBody: MaxAnchorBodyBytes},
+		func(ctx context.Context, in *struct{ Body smartlic.Envelope }) (*body[wire.Items[smartlic.ChainVerdict]], error) {
+			return all(svc.VerifyEventsAgainst(ctx, "", in.Body))
 		})
 }
 

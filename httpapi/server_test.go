@@ -221,6 +221,10 @@ var expectedRoutes = []string{
 	"GET /api/v1/accounts/{sa}/events/export",
 	"GET /api/v1/accounts/{sa}/events/verify",
 	"GET /api/v1/events/verify",
+	"GET /api/v1/accounts/{sa}/events/head",
+	"GET /api/v1/events/head",
+	"POST /api/v1/accounts/{sa}/events/verify",
+	"POST /api/v1/events/verify",
 	// Users, roles, credentials (users_test.go covers them).
 	"POST /api/v1/users",
 	"GET /api/v1/users",

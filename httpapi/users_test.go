@@ -203,6 +203,14 @@ var roleMatrix = map[string]matrixCase{
 	"export-events":     {allow: saEditors, req: fixed("GET", "/api/v1/accounts/acme.example/events/export", "")},
 	"verify-events":     {allow: saEditors, req: fixed("GET", "/api/v1/accounts/acme.example/events/verify", "")},
 	"verify-all-events": {allow: operatorOnly, req: fixed("GET", "/api/v1/events/verify", "")},
+	"event-heads":       {allow: saEditors, req: fixed("GET", "/api/v1/accounts/acme.example/events/head", "")},
+	"all-event-heads":   {allow: operatorOnly, req: fixed("GET", "/api/v1/events/head", "")},
+	"verify-events-against": {allow: saEditors, req: func(m *matrix, _ string) request {
+		return m.send("POST", "/api/v1/accounts/acme.example/events/verify", m.eventHeads("acme.example"))
+	}},
+	"verify-all-events-against": {allow: operatorOnly, req: func(m *matrix, _ string) request {
+		return m.send("POST", "/api/v1/events/verify", m.eventHeads(""))
+	}},
 
 	// Users and roles.
 	"create-user": {allow: userInviters, req: func(m *matrix, _ string) request {

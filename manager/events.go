@@ -3,8 +3,12 @@ package manager
 import (
 	"context"
 	"encoding/json"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/smartlic/smartlic"
+	"github.com/smartlic/smartlic/sign"
 )
 
 // record appends e to the event log inside the caller's transaction, so a
@@ -99,51 +103,134 @@ const verifyBatch = 1000
 func (m *Manager) VerifyEvents(ctx context.Context, saKey string) ([]smartlic.ChainVerdict, error) {
 	var verdicts []smartlic.ChainVerdict
 	err := m.st.Read(ctx, func(tx smartlic.Tx) error {
-		heads, err := tx.EventChains(ctx)
+		chain, err := m.verifyScope(ctx, tx, saKey)
 		if err != nil {
 			return err
 		}
-		want := ""
-		if saKey != "" {
-			if want, err = m.eventChain(ctx, tx, saKey); err != nil {
-				return err
-			}
-		} else if err := m.authorize(ctx, tx, PermOperatorManage, nil, nil); err != nil {
-			return err
-		}
-		found := false
-		for _, h := range heads {
-			if want != "" && h.Chain != want {
-				continue
-			}
-			found = true
-			v, err := VerifyChain(ctx, tx, h)
-			if err != nil {
-				return err
-			}
-			verdicts = append(verdicts, v)
-		}
-		if want != "" && !found {
-			// A chain with no head has no entries, or lost its head row.
-			v, err := VerifyChain(ctx, tx, smartlic.ChainHead{Chain: want})
-			if err != nil {
-				return err
-			}
-			verdicts = append(verdicts, v)
-		}
-		return nil
+		verdicts, err = VerifyChains(ctx, tx, chain, nil)
+		return err
 	})
 	return verdicts, err
 }
 
-// VerifyChain walks one chain in batches and checks it against its head.
-// It needs only a Tx, so `smartlic events verify --db` can run it on a
+// VerifyEventsAgainst is VerifyEvents that also holds each chain to the
+// heads of a TypeEventHeads document this manager signed: only an anchor
+// kept outside the database shows a tail rewritten with recomputed hashes.
+func (m *Manager) VerifyEventsAgainst(ctx context.Context, saKey string, anchor smartlic.Envelope) ([]smartlic.ChainVerdict, error) {
+	var verdicts []smartlic.ChainVerdict
+	err := m.st.Read(ctx, func(tx smartlic.Tx) error {
+		chain, err := m.verifyScope(ctx, tx, saKey)
+		if err != nil {
+			return err
+		}
+		var heads smartlic.EventHeads
+		if err := sign.Open(anchor, smartlic.TypeEventHeads, m.keys, &heads); err != nil {
+			return err
+		}
+		verdicts, err = VerifyChains(ctx, tx, chain, &heads)
+		return err
+	})
+	return verdicts, err
+}
+
+// EventHeads signs the heads of the chains in scope, after verifying them:
+// the manager vouches only for chains that are intact.
+func (m *Manager) EventHeads(ctx context.Context, saKey string) (smartlic.Envelope, error) {
+	doc := smartlic.EventHeads{IssuedAt: m.clock.Now().UTC(), Heads: []smartlic.AnchoredHead{}}
+	err := m.st.Read(ctx, func(tx smartlic.Tx) error {
+		chain, err := m.verifyScope(ctx, tx, saKey)
+		if err != nil {
+			return err
+		}
+		states, err := tx.EventChains(ctx, chain)
+		if err != nil {
+			return err
+		}
+		for _, s := range states {
+			c := smartlic.NewChainChecker(s)
+			v, err := checkChain(ctx, tx, c, s.Head)
+			if err != nil {
+				return err
+			}
+			if !v.OK {
+				return smartlic.Errorf(smartlic.EConflict, "", "the event log of %s does not verify, so its head is not signed: %s", v.Name(), v.Problem)
+			}
+			doc.Heads = append(doc.Heads, c.Head())
+		}
+		return nil
+	})
+	if err != nil {
+		return smartlic.Envelope{}, err
+	}
+	return m.seal(smartlic.TypeEventHeads, doc)
+}
+
+// verifyScope authorises a verification and resolves its chain: one Smart
+// Account's (or the vendor's), or every chain ("") for the operator.
+func (m *Manager) verifyScope(ctx context.Context, tx smartlic.Tx, saKey string) (string, error) {
+	if saKey == "" {
+		return "", m.authorize(ctx, tx, PermOperatorManage, nil, nil)
+	}
+	return m.eventChain(ctx, tx, saKey)
+}
+
+// VerifyChains checks every chain, or the one named, and, given an anchor
+// whose signature the caller has checked, holds each chain to its anchored
+// head. It needs only a Tx, so `smartlic events verify --db` runs it on a
 // database directly, without a server.
-func VerifyChain(ctx context.Context, tx smartlic.Tx, head smartlic.ChainHead) (smartlic.ChainVerdict, error) {
-	c := smartlic.NewChainChecker(head.Chain)
+//
+// The chains come from EventChains, which knows a chain by its head row,
+// its entries or its owner: deleting a head row or a whole chain is
+// reported, not skipped. A chain the anchor names but the store no longer
+// knows at all is reported as deleted.
+func VerifyChains(ctx context.Context, tx smartlic.Tx, chain string, anchor *smartlic.EventHeads) ([]smartlic.ChainVerdict, error) {
+	states, err := tx.EventChains(ctx, chain)
+	if err != nil {
+		return nil, err
+	}
+	anchored := map[string]smartlic.AnchoredHead{}
+	if anchor != nil {
+		for _, a := range anchor.Heads {
+			if chain == "" || a.Chain == chain {
+				anchored[a.Chain] = a
+			}
+		}
+		if chain != "" && len(anchored) == 0 {
+			return nil, smartlic.Invalid("anchor", "the signed heads of %s hold no head of this chain; take them with `smartlic events head` for this account or for every chain",
+				anchor.IssuedAt.Format(time.RFC3339))
+		}
+		known := map[string]bool{}
+		for _, s := range states {
+			known[s.Chain] = true
+		}
+		for _, a := range anchored {
+			if !known[a.Chain] {
+				states = append(states, smartlic.ChainState{Chain: a.Chain, Account: a.Account})
+			}
+		}
+		slices.SortFunc(states, func(a, b smartlic.ChainState) int { return strings.Compare(a.Chain, b.Chain) })
+	}
+	verdicts := make([]smartlic.ChainVerdict, 0, len(states))
+	for _, s := range states {
+		c := smartlic.NewChainChecker(s)
+		if a, ok := anchored[s.Chain]; ok {
+			c.Anchor(a)
+		}
+		v, err := checkChain(ctx, tx, c, s.Head)
+		if err != nil {
+			return nil, err
+		}
+		verdicts = append(verdicts, v)
+	}
+	return verdicts, nil
+}
+
+// checkChain walks one chain in batches through c and checks it against
+// its head (nil when the head row is missing).
+func checkChain(ctx context.Context, tx smartlic.Tx, c *smartlic.ChainChecker, head *smartlic.ChainHead) (smartlic.ChainVerdict, error) {
 	var after int64
 	for {
-		batch, err := tx.ChainEvents(ctx, head.Chain, after, verifyBatch)
+		batch, err := tx.ChainEvents(ctx, c.Chain(), after, verifyBatch)
 		if err != nil {
 			return smartlic.ChainVerdict{}, err
 		}

@@ -94,11 +94,40 @@ func (t *tx) ChainEvents(ctx context.Context, chain string, after int64, n int) 
 	return collect(rows, err, scanEvent, "reading the event log")
 }
 
-func (t *tx) EventChains(ctx context.Context) ([]smartlic.ChainHead, error) {
-	rows, err := t.queryBuilt(ctx, `SELECT chain, seq, hash FROM event_chains ORDER BY chain`)
-	return collect(rows, err, func(r scanner) (smartlic.ChainHead, error) {
-		var h smartlic.ChainHead
-		return h, r.Scan(&h.Chain, &h.Seq, &h.Hash)
+// EventChains lists the chains that should exist. A chain is known by its
+// head row, by its entries, or by its owner, so that deleting the head or
+// every row of a chain cannot hide it from verification: every Smart
+// Account has its account.created entry, and the vendor chain holds the
+// entries of the catalogue and of operator keys.
+func (t *tx) EventChains(ctx context.Context, chain string) ([]smartlic.ChainState, error) {
+	arms := []string{
+		`SELECT chain FROM event_chains`,
+		`SELECT DISTINCT chain FROM events`,
+		`SELECT id AS chain FROM smart_accounts`,
+		`SELECT '` + smartlic.VendorChain + `' AS chain WHERE (EXISTS (SELECT 1 FROM api_keys) OR EXISTS (SELECT 1 FROM license_types) OR EXISTS (SELECT 1 FROM products))`,
+	}
+	var args []any
+	if chain != "" {
+		for i, col := range []string{" WHERE chain = ?", " WHERE chain = ?", " WHERE id = ?", " AND CAST(? AS TEXT) = '" + smartlic.VendorChain + "'"} {
+			arms[i] += col
+			args = append(args, chain)
+		}
+	}
+	q := `SELECT c.chain, h.seq, h.hash, sa.domain FROM (` + strings.Join(arms, " UNION ") + `) c
+		LEFT JOIN event_chains h ON h.chain = c.chain
+		LEFT JOIN smart_accounts sa ON sa.id = c.chain
+		ORDER BY c.chain`
+	rows, err := t.queryBuilt(ctx, q, args...)
+	return collect(rows, err, func(r scanner) (smartlic.ChainState, error) {
+		var s smartlic.ChainState
+		var seq sql.NullInt64
+		var hash, domain sql.NullString
+		err := r.Scan(&s.Chain, &seq, &hash, &domain)
+		if seq.Valid {
+			s.Head = &smartlic.ChainHead{Chain: s.Chain, Seq: seq.Int64, Hash: hash.String}
+		}
+		s.Account = domain.String
+		return s, err
 	}, "listing event chains")
 }
 
