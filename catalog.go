@@ -85,8 +85,12 @@ func ValidatePID(field, pid string) error {
 	return nil
 }
 
-// ValidateName checks a human name: present, trimmed, at most max runes.
+// ValidateName checks a human name: present, trimmed, at most max runes,
+// and nothing invisible (see ValidateIdentifier).
 func ValidateName(field, name string, max int) error {
+	if err := ValidateText(field, name); err != nil {
+		return err
+	}
 	if strings.TrimSpace(name) == "" {
 		return Invalid(field, "is required")
 	}
@@ -96,12 +100,7 @@ func ValidateName(field, name string, max int) error {
 	if n := len([]rune(name)); n > max {
 		return Invalid(field, "must be at most %d characters (got %d)", max, n)
 	}
-	for _, r := range name {
-		if r < 0x20 || r == 0x7f {
-			return Invalid(field, "must not contain control characters")
-		}
-	}
-	return nil
+	return checkVisible(field, name)
 }
 
 // Validate checks a license type before it is stored.

@@ -2,6 +2,7 @@ package smartlic
 
 import (
 	"context"
+	"strconv"
 	"time"
 )
 
@@ -17,18 +18,58 @@ const (
 	MaxPageLimit     = 1000
 )
 
-// Normalize applies the default limit and checks the bounds.
+// Normalize applies the default limit and checks the bounds, for a list
+// ordered by id: After must be an id as this server issues them. A cursor
+// of another shape would still compare with the ids (a page that starts
+// anywhere, often at the beginning), so it is refused instead.
 func (p Page) Normalize() (Page, error) {
+	return p.normalize(ValidCursorID)
+}
+
+// NormalizeSeq is Normalize for a list ordered by sequence number (the
+// event log): After must be a non-negative decimal number.
+func (p Page) NormalizeSeq() (Page, error) {
+	return p.normalize(func(s string) bool {
+		n, err := strconv.ParseInt(s, 10, 64)
+		return err == nil && n >= 0 && strconv.FormatInt(n, 10) == s
+	})
+}
+
+func (p Page) normalize(valid func(string) bool) (Page, error) {
 	if p.Limit == 0 {
 		p.Limit = DefaultPageLimit
 	}
 	if p.Limit < 1 || p.Limit > MaxPageLimit {
 		return p, Invalid("limit", "must be between 1 and %d (got %d)", MaxPageLimit, p.Limit)
 	}
-	if len(p.After) > 100 {
-		return p, Invalid("after", "is not a cursor this server issued")
+	if p.After != "" && !valid(p.After) {
+		return p, Invalid("after", "is not a cursor this server issued: pass the next value of the previous page")
 	}
 	return p, nil
+}
+
+// ValidCursorID reports whether s has the shape of the ids this server
+// issues: a UUID in its canonical lower-case form. Ids are compared as
+// strings, so an upper-case or braced spelling of the same UUID would
+// compare differently and is refused too.
+func ValidCursorID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // APIKey is an operator's key to the REST API. Only its hash is stored.

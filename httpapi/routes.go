@@ -287,6 +287,9 @@ func (s *Server) registerRoutes() {
 		handle(s, route{method: post, path: "/device/v1/" + verb, id: id, summary: summary, tag: "device", public: true,
 			maxBody: MaxDeviceBodyBytes, errors: []int{http.StatusForbidden}},
 			func(ctx context.Context, in *struct{ Body smartlic.Envelope }) (*body[smartlic.Envelope], error) {
+				if err := checkPayload(in.Body); err != nil {
+					return nil, err
+				}
 				return one(call(ctx, in.Body))
 			})
 	}

@@ -117,7 +117,7 @@ func New(svc Services, opts Options) *Server {
 		"session": {Type: "apiKey", In: "cookie", Name: SessionCookie, Description: "A portal session from /api/v1/auth/login; unsafe methods also need the X-CSRF-Token header"},
 	}
 	s.api = humago.New(recordingMux{s}, cfg)
-	s.api.UseMiddleware(s.authenticate)
+	s.api.UseMiddleware(s.authenticate, s.checkInput)
 	s.registerRoutes()
 	return s
 }
@@ -180,6 +180,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			slog.Duration("duration", time.Since(start)),
 			slog.String("request_id", id))
 	}()
+	if e := uncleanPath(r); e != nil {
+		writeError(rec, e)
+		return
+	}
 	s.mux.ServeHTTP(rec, r)
 }
 

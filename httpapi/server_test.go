@@ -72,8 +72,8 @@ func TestRejectedRequestsChangeNothing(t *testing.T) {
 		{"server-set id", "/api/v1/accounts", `{"id":"0000","name":"Beta","domain":"beta.example.com"}`, "", 400, smartlic.EInvalid, "id"},
 		{"missing domain", "/api/v1/accounts", `{"name":"Beta"}`, "", 400, smartlic.EInvalid, "domain"},
 		{"domain rule (manager)", "/api/v1/accounts", `{"name":"Beta","domain":"not a domain"}`, "", 400, smartlic.EInvalid, "domain"},
-		{"wrong content type", "/api/v1/accounts", `{"name":"Beta","domain":"beta.example.com"}`, "text/plain", 415, smartlic.EUnsupportedMT, ""},
-		{"form content type", "/api/v1/accounts", `name=Beta&domain=beta.example.com`, "application/x-www-form-urlencoded", 415, smartlic.EUnsupportedMT, ""},
+		{"wrong content type", "/api/v1/accounts", `{"name":"Beta","domain":"beta.example.com"}`, "text/plain", 415, smartlic.EUnsupportedMT, "Content-Type"},
+		{"form content type", "/api/v1/accounts", `name=Beta&domain=beta.example.com`, "application/x-www-form-urlencoded", 415, smartlic.EUnsupportedMT, "Content-Type"},
 		{"quantity 0", deposits, `{"order_number":"SO-1","license":"nope","quantity":0}`, "", 400, smartlic.EInvalid, "quantity"},
 		{"unknown license (manager)", deposits, `{"order_number":"SO-1","license":"nope","quantity":5}`, "", 400, smartlic.EInvalid, "license"},
 		{"unknown nested VA", "/api/v1/accounts/acme.example.com/virtual-accounts", `{"name":"EMEA","parent":"nope"}`, "", 404, smartlic.ENotFound, "parent"},
@@ -97,14 +97,6 @@ func TestRejectedRequestsChangeNothing(t *testing.T) {
 	e.do(request{method: "GET", path: "/api/v1/accounts/acme.example.com/virtual-accounts"}).decode(t, &vas)
 	if len(vas.Items) != 1 {
 		t.Errorf("Virtual Accounts after rejected requests: %+v, want DEFAULT only", vas.Items)
-	}
-}
-
-func TestContentType(t *testing.T) {
-	e := newEnv(t)
-	for i, ct := range []string{"application/json", "application/json; charset=utf-8", "-"} {
-		body := `{"name":"Acme","domain":"a` + string(rune('a'+i)) + `.example.com"}`
-		wantStatus(t, e.do(request{method: "POST", path: "/api/v1/accounts", body: body, contentType: ct}), http.StatusCreated)
 	}
 }
 

@@ -51,7 +51,7 @@ func deviceActor(ctx context.Context, inst smartlic.Instance) context.Context {
 
 // ListEvents lists a Smart Account's events (or the vendor's), oldest first.
 func (m *Manager) ListEvents(ctx context.Context, saKey string, f smartlic.EventFilter, p smartlic.Page) ([]smartlic.Event, string, error) {
-	p, err := fetchPage(p)
+	p, err := fetchSeqPage(p)
 	if err != nil {
 		return nil, "", err
 	}

@@ -148,7 +148,15 @@ func hashSecret(secret string) string {
 // fetchPage asks the store for one row more than the caller wants, so that
 // the answer knows whether a next page exists without a second query.
 func fetchPage(p smartlic.Page) (smartlic.Page, error) {
-	p, err := p.Normalize()
+	return fetchOneMore(p.Normalize())
+}
+
+// fetchSeqPage is fetchPage for a list whose cursor is a sequence number.
+func fetchSeqPage(p smartlic.Page) (smartlic.Page, error) {
+	return fetchOneMore(p.NormalizeSeq())
+}
+
+func fetchOneMore(p smartlic.Page, err error) (smartlic.Page, error) {
 	if err != nil {
 		return p, err
 	}

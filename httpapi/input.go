@@ -1,0 +1,300 @@
+package httpapi
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/smartlic/smartlic"
+)
+
+// The edge check. Every operation (the API under /api and the device
+// protocol under /device) passes checkInput before huma decodes anything,
+// so no handler, manager or store sees a string that is not valid UTF-8 or
+// holds NUL, and no path or query parameter holds control or invisible
+// formatting characters. PostgreSQL refuses such bytes with an error where
+// SQLite stores them; checked once here, both stores see the same input and
+// the caller gets a coded 400 naming the field.
+
+// checkInput is huma middleware, registered after authenticate: an
+// anonymous caller learns nothing about validation.
+func (s *Server) checkInput(ctx huma.Context, next func(huma.Context)) {
+	op := ctx.Operation()
+	r, _ := humago.Unwrap(ctx)
+	err := CheckURL(r, op)
+	if err == nil {
+		err = checkBasicAuth(r)
+	}
+	if err == nil && op.RequestBody != nil {
+		err = checkBody(ctx, r, op)
+	}
+	if err != nil {
+		writeHumaError(ctx, errorResponse(ctx.Context(), s.log, err))
+		return
+	}
+	next(ctx)
+}
+
+// CheckURL checks a request's path parameters and query against the edge
+// rules (smartlic.ValidateIdentifier), naming the parameter in the error.
+// op, when not nil, names the path parameters; without it only the query
+// is checked. The portal calls it for its own pages.
+func CheckURL(r *http.Request, op *huma.Operation) error {
+	if op != nil {
+		for _, p := range op.Parameters {
+			if p.In != "path" {
+				continue
+			}
+			if err := smartlic.ValidateIdentifier(p.Name, r.PathValue(p.Name)); err != nil {
+				return err
+			}
+		}
+	}
+	// An unparsable query is huma's to report; what parsed is checked.
+	q, _ := url.ParseQuery(r.URL.RawQuery)
+	return CheckValues(q, smartlic.ValidateIdentifier)
+}
+
+// CheckValues checks the names and values of a query or form: names by
+// the identifier rules, values by check (smartlic.ValidateIdentifier for
+// queries, smartlic.ValidateText for forms that carry free text or
+// secrets). The portal calls it for its form posts.
+func CheckValues(v url.Values, check func(field, s string) error) error {
+	names := make([]string, 0, len(v))
+	for name := range v {
+		names = append(names, name)
+	}
+	slices.Sort(names) // the same input always names the same field
+	for _, name := range names {
+		if err := smartlic.ValidateIdentifier("", name); err != nil {
+			return smartlic.Invalid("", "a parameter name %s", smartlic.ErrorMessage(err))
+		}
+		for _, s := range v[name] {
+			if err := check(name, s); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkBasicAuth checks the credentials of "Authorization: Basic", which
+// the OAuth token endpoint looks up by client_id.
+func checkBasicAuth(r *http.Request) error {
+	id, secret, ok := r.BasicAuth()
+	if !ok {
+		return nil
+	}
+	if err := smartlic.ValidateText("Authorization", id); err != nil {
+		return err
+	}
+	return smartlic.ValidateText("Authorization", secret)
+}
+
+// checkBody reads the request body (within the operation's limit and read
+// timeout), checks its media type and its strings, and hands huma the same
+// bytes to decode. A body huma would refuse anyway (too large, not
+// arriving) is passed on untouched for huma to answer as it always does.
+func checkBody(ctx huma.Context, r *http.Request, op *huma.Operation) error {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	if op.BodyReadTimeout > 0 {
+		_ = ctx.SetReadDeadline(time.Now().Add(op.BodyReadTimeout))
+	}
+	limit := op.MaxBodyBytes
+	if limit <= 0 {
+		limit = MaxBodyBytes + 1
+	}
+	orig := r.Body
+	buf, err := io.ReadAll(io.LimitReader(orig, limit))
+	switch {
+	case err != nil:
+		r.Body = readCloser{io.MultiReader(bytes.NewReader(buf), errorReader{err}), orig}
+		return nil
+	case int64(len(buf)) == limit:
+		r.Body = readCloser{io.MultiReader(bytes.NewReader(buf), orig), orig}
+		return nil
+	}
+	r.Body = readCloser{bytes.NewReader(buf), orig}
+	if len(buf) == 0 {
+		return nil
+	}
+	mt, err := bodyMediaType(r.Header.Get("Content-Type"), op)
+	if err != nil {
+		return err
+	}
+	if mt == "application/x-www-form-urlencoded" {
+		form, err := url.ParseQuery(string(buf))
+		if err != nil {
+			return nil // the operation reports a malformed form
+		}
+		return CheckValues(form, smartlic.ValidateText)
+	}
+	return CheckJSON(buf)
+}
+
+// bodyMediaType is the media type of a request body: application/json, or
+// one the operation declares (the OAuth token endpoint takes a form). A
+// body without a Content-Type is refused rather than guessed at: a
+// browser's cross-site form post arrives as text/plain or without one.
+func bodyMediaType(contentType string, op *huma.Operation) (string, error) {
+	want := "request body must be application/json"
+	if contentType == "" {
+		return "", smartlic.Errorf(smartlic.EUnsupportedMT, "Content-Type", "%s (no Content-Type header)", want)
+	}
+	mt, params, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return "", smartlic.Errorf(smartlic.EUnsupportedMT, "Content-Type", "%s (got %q)", want, contentType)
+	}
+	if _, declared := op.RequestBody.Content[mt]; mt != "application/json" && !declared {
+		return "", smartlic.Errorf(smartlic.EUnsupportedMT, "Content-Type", "%s (got %q)", want, mt)
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return "", smartlic.Errorf(smartlic.EUnsupportedMT, "Content-Type", "request body must be UTF-8 (got charset %q)", cs)
+	}
+	return mt, nil
+}
+
+// CheckJSON checks every string of a JSON document, names and values, by
+// smartlic.ValidateText: valid UTF-8 (no invalid bytes, no lone UTF-16
+// surrogate escapes, which encoding/json would silently replace with
+// U+FFFD) and no NUL. The error names the field as huma does
+// ("lines[0].name"). A document that is not JSON at all passes: the
+// decoder reports it.
+func CheckJSON(doc []byte) error {
+	dec := jsontext.NewDecoder(bytes.NewReader(doc), jsontext.AllowDuplicateNames(true))
+	for {
+		tok, err := dec.ReadToken()
+		if err == io.EOF {
+			return nil
+		}
+		var serr *jsontext.SyntacticError
+		if errors.As(err, &serr) {
+			if invalidUTF8At(doc, serr.ByteOffset) {
+				return smartlic.Invalid(jsonField(serr.JSONPointer), "must be valid UTF-8")
+			}
+			return nil
+		}
+		if err != nil {
+			return nil
+		}
+		if tok.Kind() != '"' {
+			continue
+		}
+		ptr := dec.StackPointer()
+		if kind, n := dec.StackIndex(dec.StackDepth()); kind == '{' && n%2 == 1 {
+			// An object name: name the object it belongs to.
+			if err := smartlic.ValidateText(jsonField(ptr.Parent()), tok.String()); err != nil {
+				return smartlic.Invalid(smartlic.ErrorField(err), "a property name %s", smartlic.ErrorMessage(err))
+			}
+			continue
+		}
+		if err := smartlic.ValidateText(jsonField(ptr), tok.String()); err != nil {
+			return err
+		}
+	}
+}
+
+// checkPayload applies CheckJSON to the payload of a device envelope,
+// which travels base64-encoded and so passes the body check unread. The
+// bytes are refused before the signature is checked: refusing is not
+// trusting, and a device can sign anything with its own key.
+func checkPayload(env smartlic.Envelope) error {
+	if err := CheckJSON(env.Payload); err != nil {
+		field := "payload"
+		if f := smartlic.ErrorField(err); f != "" && f != "body" {
+			field += "." + f
+		}
+		return smartlic.Invalid(field, "%s", smartlic.ErrorMessage(err))
+	}
+	return nil
+}
+
+// invalidUTF8At reports whether the strict decoder's syntax error at
+// offset was about UTF-8: a decoder that allows invalid UTF-8 gets past
+// that offset. (jsontext does not export its invalid UTF-8 error.)
+func invalidUTF8At(doc []byte, offset int64) bool {
+	dec := jsontext.NewDecoder(bytes.NewReader(doc), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+	for {
+		_, err := dec.ReadToken()
+		if err == io.EOF {
+			return true
+		}
+		if err != nil {
+			var serr *jsontext.SyntacticError
+			return errors.As(err, &serr) && serr.ByteOffset > offset
+		}
+	}
+}
+
+// jsonField turns a JSON pointer into the field name huma uses:
+// /lines/0/name is lines[0].name. Object names in this API are never all
+// digits, so a number is an array index.
+func jsonField(p jsontext.Pointer) string {
+	var b strings.Builder
+	for tok := range p.Tokens() {
+		if smartlic.ValidateIdentifier("", tok) != nil {
+			break // the bad name itself: the field is its parent
+		}
+		if _, err := strconv.ParseUint(tok, 10, 64); err == nil {
+			fmt.Fprintf(&b, "[%s]", tok)
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(tok)
+	}
+	if b.Len() == 0 {
+		return "body"
+	}
+	return b.String()
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+type errorReader struct{ err error }
+
+func (r errorReader) Read([]byte) (int, error) { return 0, r.err }
+
+// uncleanPath refuses an API or device path with '.', '..' or empty
+// segments. ServeMux would answer it with a redirect to the cleaned path
+// and an HTML body; no client of this API builds such paths, and
+// answering one in the error shape keeps "/a/b/../c" from quietly
+// addressing something else.
+func uncleanPath(r *http.Request) *ErrorResponse {
+	p := r.URL.Path
+	clean := path.Clean(p)
+	if clean == p || clean+"/" == p || !edgePath(p) && !edgePath(clean) {
+		return nil
+	}
+	return newErrorResponse(smartlic.EInvalid, "path", fmt.Sprintf("%q must not contain '.', '..' or empty segments", r.URL.EscapedPath()))
+}
+
+// edgePath reports whether p is under the API or the device protocol,
+// whose answers are always JSON (the portal's pages are HTML).
+func edgePath(p string) bool {
+	for _, prefix := range []string{"/api", "/device"} {
+		if rest, ok := strings.CutPrefix(p, prefix); ok && (rest == "" || rest[0] == '/') {
+			return true
+		}
+	}
+	return false
+}
