@@ -69,6 +69,21 @@ func (sa SmartAccount) Validate() error {
 	return nil
 }
 
+// VANameKey is what Virtual Account names are compared by: names that
+// differ only in the case of ASCII letters ("Lab", "lab", "LAB") are the
+// same name, so one of them cannot hide another in a lookup by name. Other
+// letters compare exactly, as both databases' lower() on a binary
+// collation fold only A-Z; the unique index on lower(name) is the
+// guarantee, this is the same rule in Go.
+func VANameKey(name string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + ('a' - 'A')
+		}
+		return r
+	}, name)
+}
+
 // ValidateVAName checks a Virtual Account name. Names are unique within a
 // Smart Account and may address a VA in URLs, so '/' is not allowed.
 func ValidateVAName(field, name string) error {

@@ -63,11 +63,15 @@ func scanSmartAccount(r scanner) (smartlic.SmartAccount, error) {
 
 // Virtual Accounts.
 
+// vaNamesCompare is how the unique index on virtual_accounts compares
+// names (see smartlic.VANameKey).
+const vaNamesCompare = "names are compared ignoring upper and lower case"
+
 func (t *tx) InsertVirtualAccount(ctx context.Context, va smartlic.VirtualAccount) error {
 	_, err := t.exec(ctx, stInsertVirtualAccount, va.ID, va.SmartAccountID, nullString(va.ParentID), va.Name, va.Description, va.Depth, micros(va.CreatedAt))
 	if err != nil {
 		return t.writeErr(err, about{
-			what: "storing a Virtual Account", noun: "Virtual Account", field: "name", value: va.Name, id: va.ID,
+			what: "storing a Virtual Account", noun: "Virtual Account", field: "name", value: va.Name, id: va.ID, compare: vaNamesCompare,
 			refs: "a Smart Account or parent Virtual Account",
 		})
 	}
@@ -75,7 +79,7 @@ func (t *tx) InsertVirtualAccount(ctx context.Context, va smartlic.VirtualAccoun
 }
 
 func (t *tx) GetVirtualAccount(ctx context.Context, saID, idOrName string) (smartlic.VirtualAccount, error) {
-	return one(t.queryRow(ctx, stGetVirtualAccount, saID, idOrName, idOrName, idOrName), scanVirtualAccount, "reading a Virtual Account", func() error {
+	return one(t.queryRow(ctx, stGetVirtualAccount, saID, idOrName, smartlic.VANameKey(idOrName), idOrName), scanVirtualAccount, "reading a Virtual Account", func() error {
 		return smartlic.NotFound("Virtual Account %q not found", idOrName)
 	})
 }
@@ -100,7 +104,7 @@ func (t *tx) UpdateVirtualAccount(ctx context.Context, va smartlic.VirtualAccoun
 	ok, err := t.execOne(ctx, stUpdateVirtualAccount, nullString(va.ParentID), va.Name, va.Description, va.Depth, va.ID)
 	if err != nil {
 		return t.writeErr(err, about{
-			what: "updating a Virtual Account", noun: "Virtual Account", field: "name", value: va.Name, id: va.ID,
+			what: "updating a Virtual Account", noun: "Virtual Account", field: "name", value: va.Name, id: va.ID, compare: vaNamesCompare,
 			refs: "a parent Virtual Account",
 		})
 	}

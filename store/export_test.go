@@ -4,11 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io/fs"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
 )
 
 // DialectName is "sqlite" or "postgres".
@@ -106,4 +108,35 @@ func postgresPlans(ctx context.Context, db *DB) ([]QueryPlan, error) {
 		return nil
 	})
 	return plans, err
+}
+
+// MigrateTo migrates the database at dsn up to version only, as an older
+// smartlic would have left it, runs statements on it, and closes it.
+func MigrateTo(ctx context.Context, dsn string, version int64, statements ...string) error {
+	open := openSQLite
+	if isPostgresDSN(dsn) {
+		open = openPostgres
+	}
+	db, err := open(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	fsys, err := fs.Sub(migrations, "migrations/"+db.d.name)
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(db.d.goose, db.write, fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return err
+	}
+	if _, err = p.UpTo(ctx, version); err != nil {
+		return err
+	}
+	for _, s := range statements {
+		if _, err := db.write.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("%s: %w", s, err)
+		}
+	}
+	return nil
 }

@@ -147,7 +147,7 @@ func statements(d *dialect) *[numStmts]string {
 		stLockSmartAccount:   `SELECT id FROM smart_accounts WHERE id = ?` + d.forUpdate,
 
 		stInsertVirtualAccount: `INSERT INTO virtual_accounts (` + vaCols + `) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		stGetVirtualAccount: `SELECT ` + vaCols + ` FROM virtual_accounts WHERE smart_account_id = ? AND (id = ? OR name = ?)
+		stGetVirtualAccount: `SELECT ` + vaCols + ` FROM virtual_accounts WHERE smart_account_id = ? AND (id = ? OR lower(name) = ?)
 			ORDER BY CASE WHEN id = ? THEN 0 ELSE 1 END LIMIT 1`,
 		stGetVirtualAccountByID: `SELECT ` + vaCols + ` FROM virtual_accounts WHERE id = ?`,
 		stListVirtualAccounts:   `SELECT ` + vaCols + ` FROM virtual_accounts WHERE smart_account_id = ? AND id > ? ORDER BY id LIMIT ?`,

@@ -100,6 +100,9 @@ type about struct {
 	value string // that input's value, when it may be shown
 	id    string
 	refs  string // what the row's foreign keys point at
+	// compare says how the unique constraint compares values when that is
+	// not exactly, so that "lab" refused beside "Lab" is understood.
+	compare string
 }
 
 // writeErr turns the error of an INSERT or UPDATE into the store's answer.
@@ -108,6 +111,9 @@ func (t *tx) writeErr(err error, a about) error {
 	case uniqueViolation:
 		if a.value == "" {
 			return smartlic.Errorf(smartlic.EConflict, a.field, "%s already exists", a.noun)
+		}
+		if a.compare != "" {
+			return smartlic.Errorf(smartlic.EConflict, a.field, "%s %q already exists (%s)", a.noun, a.value, a.compare)
 		}
 		return smartlic.Errorf(smartlic.EConflict, a.field, "%s %q already exists", a.noun, a.value)
 	case primaryKeyViolation:

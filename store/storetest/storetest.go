@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) smartlic.Store) {
 		{"Products", testProducts},
 		{"SmartAccounts", testSmartAccounts},
 		{"VirtualAccounts", testVirtualAccounts},
+		{"VirtualAccountNamesIgnoreCase", testVirtualAccountNamesIgnoreCase},
 		{"VirtualAccountContents", testVirtualAccountContents},
 		{"DeleteVirtualAccount", testDeleteVirtualAccount},
 		{"Deposits", testDeposits},
