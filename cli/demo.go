@@ -26,6 +26,7 @@ func seedDemo(ctx context.Context, e *env, mgr *manager.Manager, url string) err
 	op := smartlic.WithActor(ctx, smartlic.Actor{Email: "demo-operator@acme.example", Role: smartlic.RoleOperator})
 	if _, err := mgr.GetSmartAccount(op, demoDomain); err == nil {
 		fmt.Fprintf(e.stdout, "\nDemo data already present (Smart Account %s).\n", demoDomain)
+		printDemoUsers(e, url, key)
 		printDemoKey(e, url, key, "")
 		return nil
 	} else if smartlic.ErrorCode(err) != smartlic.ENotFound {
@@ -35,13 +36,58 @@ func seedDemo(ctx context.Context, e *env, mgr *manager.Manager, url string) err
 	if err != nil {
 		return err
 	}
+	if err := seedDemoUsers(op, mgr); err != nil {
+		return err
+	}
 	n, err := registerDemoInstances(ctx, url, token)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "\nSeeded demo data: Smart Account %s, 6 Virtual Accounts, %d registered instances.\n", demoDomain, n)
+	printDemoUsers(e, url, key)
 	printDemoKey(e, url, key, token)
 	return nil
+}
+
+// demoPassword is every demo user's password: the demo is for trying each
+// role on one's own machine, and the README's tour names it.
+const demoPassword = "smartlic-demo"
+
+// demoUsers hold one of each of the five roles in the demo Smart Account.
+var demoUsers = []struct {
+	email, name, role, va string
+}{
+	{"approver@acme.example", "Avery Approver", smartlic.RoleSAApprover, ""},
+	{"admin@acme.example", "Sam Admin", smartlic.RoleSAAdmin, ""},
+	{"user@acme.example", "Uma User", smartlic.RoleSAUser, ""},
+	{"campus-admin@acme.example", "Casey Campus", smartlic.RoleVAAdmin, "Campus"},
+	{"lab-user@acme.example", "Lee Lab", smartlic.RoleVAUser, "Lab"},
+}
+
+// seedDemoUsers creates the demo users and grants their roles.
+func seedDemoUsers(ctx context.Context, mgr *manager.Manager) error {
+	for _, u := range demoUsers {
+		if _, err := mgr.CreateUser(ctx, smartlic.UserInput{Email: u.email, Name: u.name, Password: demoPassword}); err != nil {
+			return fmt.Errorf("demo user %s: %w", u.email, err)
+		}
+		if _, err := mgr.GrantRole(ctx, demoDomain, smartlic.RoleInput{User: u.email, Role: u.role, VA: u.va}); err != nil {
+			return fmt.Errorf("demo role of %s: %w", u.email, err)
+		}
+	}
+	return nil
+}
+
+// printDemoUsers tells who can sign in to the portal.
+func printDemoUsers(e *env, url, key string) {
+	fmt.Fprintf(e.stdout, "\nPortal: open %s/ and sign in as one of (password %q):\n", url, demoPassword)
+	for _, u := range demoUsers {
+		where := "all of " + demoDomain
+		if u.va != "" {
+			where = "Virtual Account " + u.va + " and below"
+		}
+		fmt.Fprintf(e.stdout, "  %-28s %-12s %s\n", u.email, u.role, where)
+	}
+	fmt.Fprintf(e.stdout, "  %-28s %-12s password: the operator API key below\n", "demo-operator@acme.example", smartlic.RoleOperator)
 }
 
 func printDemoKey(e *env, url, key, token string) {

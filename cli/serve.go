@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,6 +16,7 @@ import (
 	"github.com/smartlic/smartlic/httpapi"
 	"github.com/smartlic/smartlic/manager"
 	"github.com/smartlic/smartlic/store"
+	"github.com/smartlic/smartlic/web"
 )
 
 // Version is stamped at build time with -ldflags.
@@ -26,7 +28,7 @@ func newServeCmd(e *env) *cobra.Command {
 	var jf jobFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the license manager: REST API and device protocol",
+		Short: "Run the license manager: web portal, REST API and device protocol",
 		Long: `Run the license manager. The database is an SQLite file by default
 (created if missing) or PostgreSQL when --db is a postgres:// URL. Migrations
 run at start-up. With --demo the database is seeded with a demo catalogue,
@@ -42,6 +44,17 @@ and an operator API key is printed.`,
 	cmd.Flags().BoolVar(&demo, "demo", false, "seed demo data and print an operator API key")
 	jf.register(cmd)
 	return cmd
+}
+
+// createOperatorHint is the command that makes the first operator of the
+// database dsn, for the banner and the sign-in page. A PostgreSQL URL may
+// hold a password, so it is not repeated.
+func createOperatorHint(dsn string) string {
+	db := dsn
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		db = "'postgres://…'"
+	}
+	return "smartlic admin create-operator --db " + db + " --email you@example.com"
 }
 
 func serve(ctx context.Context, e *env, addr, dsn string, demo bool, jf *jobFlags) error {
@@ -67,8 +80,11 @@ func serve(ctx context.Context, e *env, addr, dsn string, demo bool, jf *jobFlag
 	if err != nil {
 		return smartlic.Invalid("addr", "cannot listen on %s: %v", addr, err)
 	}
+	api := httpapi.New(mgr, httpapi.Options{Logger: log, Version: Version})
+	hint := createOperatorHint(dsn)
+	portal := web.New(mgr, web.Options{Logger: log, Limiter: api, SetupHint: hint})
 	srv := &http.Server{
-		Handler:           httpapi.New(mgr, httpapi.Options{Logger: log, Version: Version}),
+		Handler:           web.Mux(api, portal),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -78,7 +94,13 @@ func serve(ctx context.Context, e *env, addr, dsn string, demo bool, jf *jobFlag
 	go func() { served <- srv.Serve(ln) }()
 	url := "http://" + ln.Addr().String()
 	fmt.Fprintf(e.stdout, "smartlic %s listening on %s (database: %s)\n", Version, url, store.Describe(dsn))
-	fmt.Fprintf(e.stdout, "API: %s/api/v1   OpenAPI: %s/api/v1/openapi.json\n", url, url)
+	fmt.Fprintf(e.stdout, "Portal: %s/   API: %s/api/v1   OpenAPI: %s/api/v1/openapi.json\n", url, url, url)
+	if !demo {
+		if has, err := mgr.HasUsers(ctx); err == nil && !has {
+			fmt.Fprintf(e.stdout, "\nNo user can sign in yet. Create the vendor operator:\n  %s\n"+
+				"then sign in at %s/ with that e-mail and the printed key as the password.\n", hint, url)
+		}
+	}
 	if demo {
 		if err := seedDemo(ctx, e, mgr, url); err != nil {
 			srv.Close()

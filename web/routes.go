@@ -1,0 +1,113 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/smartlic/smartlic"
+)
+
+// routes registers every page. A page that needs a signed-in user goes
+// through h.page, a public one through h.public; both map a returned
+// error to its page in one place (errors.go).
+//
+// Inventory tabs not written yet (instances, events), the dashboard,
+// alerts, reports, transfers, conversions, agreements, administration,
+// vendor and search are in the navigation (nav.go) and answer the portal's
+// 404 page until their handlers are added here.
+func (h *Handler) routes() {
+	h.mux.Handle("GET /static/", staticHandler())
+
+	h.public("GET /login", h.loginPage)
+	h.public("POST /login", h.login)
+	h.page("POST /logout", h.logout)
+
+	h.page("GET /{$}", h.home)
+	h.page("GET /sa/{sa}", h.accountHome)
+
+	// Inventory of one Virtual Account.
+	h.page("GET /sa/{sa}/va/{va}", h.vaHome)
+	h.page("GET /sa/{sa}/va/{va}/general", h.generalPage)
+	h.page("POST /sa/{sa}/va/{va}/general", h.createToken)
+	h.page("POST /sa/{sa}/va/{va}/tokens/{token}/revoke", h.revokeToken)
+	h.page("GET /sa/{sa}/va/{va}/licenses", h.licensesPage)
+
+	// Anything else is the portal's 404 page, not the router's plain text.
+	h.public("/", func(w http.ResponseWriter, r *http.Request) error {
+		return h.notFound(w, r)
+	})
+}
+
+// pageFunc is a page handler: it writes the page or returns an error,
+// which the wrapper turns into the right page (errors.go).
+type pageFunc func(w http.ResponseWriter, r *http.Request, s *Session) error
+
+// page registers a handler for signed-in users. Without a session it
+// redirects to /login (and back afterwards); every method but GET and HEAD
+// must carry the session's CSRF token in the form field csrf_token.
+func (h *Handler) page(pattern string, fn pageFunc) {
+	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if err := cleanRequest(r); err != nil {
+			h.fail(w, r, nil, err)
+			return
+		}
+		s, err := h.session(w, r)
+		if err != nil {
+			h.fail(w, r, nil, err)
+			return
+		}
+		if s == nil {
+			h.toLogin(w, r)
+			return
+		}
+		if !safeMethod(r.Method) {
+			if err := parseForm(w, r); err != nil {
+				h.fail(w, r, s, err)
+				return
+			}
+			if err := checkCSRF(r, s.CSRF); err != nil {
+				h.fail(w, r, s, err)
+				return
+			}
+		}
+		if err := fn(w, r.WithContext(s.ctx(r.Context())), s); err != nil {
+			h.fail(w, r, s, err)
+		}
+	})
+}
+
+// public registers a handler that needs no session. The session is still
+// read when there is one, so the page shows who is signed in.
+func (h *Handler) public(pattern string, fn func(w http.ResponseWriter, r *http.Request) error) {
+	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if err := cleanRequest(r); err != nil {
+			h.fail(w, r, nil, err)
+			return
+		}
+		if err := fn(w, r); err != nil {
+			h.fail(w, r, nil, err)
+		}
+	})
+}
+
+func safeMethod(m string) bool { return m == http.MethodGet || m == http.MethodHead }
+
+// cleanRequest refuses a path or query that no store should see (see
+// parseForm), before any service is called with it.
+func cleanRequest(r *http.Request) error {
+	if err := cleanText("path", r.URL.Path); err != nil {
+		return err
+	}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return smartlic.Invalid("query", "is not a valid query string")
+	}
+	for name, vs := range q {
+		for _, v := range append(vs, name) {
+			if err := cleanText(name, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
