@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -106,6 +107,46 @@ func TestServeDemo(t *testing.T) {
 	}
 	if len(insts.Items) != len(demoInstances) {
 		t.Errorf("demo instances = %d, want %d", len(insts.Items), len(demoInstances))
+	}
+}
+
+// Every demo user can sign in to the portal with the password the banner
+// prints, and the portal answers at /.
+func TestServeDemoUsersSignIn(t *testing.T) {
+	url, banner := startServe(t, "--db", filepath.Join(t.TempDir(), "demo.db"), "--demo")
+	if !strings.Contains(banner.String(), "Portal: open "+url+"/") {
+		t.Fatalf("the banner does not show the portal:\n%s", banner)
+	}
+	for _, u := range demoUsers {
+		if !strings.Contains(banner.String(), u.email) {
+			t.Errorf("the banner does not list %s", u.email)
+		}
+		body := `{"email":"` + u.email + `","password":"` + demoPassword + `"}`
+		resp, err := http.Post(url+"/api/v1/auth/login", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("demo user %s cannot sign in: %s", u.email, resp.Status)
+		}
+	}
+	resp, err := http.Get(url + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("GET /login: %s %s", resp.Status, resp.Header.Get("Content-Type"))
+	}
+}
+
+// On an empty database the banner says how to create the first operator.
+func TestServeFirstRunHint(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "empty.db")
+	_, banner := startServe(t, "--db", db)
+	if want := "smartlic admin create-operator --db " + db + " --email"; !strings.Contains(banner.String(), want) {
+		t.Fatalf("banner of an empty database lacks %q:\n%s", want, banner)
 	}
 }
 
