@@ -6,9 +6,9 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/smartlic/smartlic"
+	"github.com/smartlic/smartlic/httpapi"
 )
 
 // maxFormBytes bounds a posted form; the portal's forms are a few fields.
@@ -84,10 +84,10 @@ func (f *Form) OptionalInt(name string) *int64 {
 // Bool reads a checkbox.
 func (f *Form) Bool(name string) bool { return f.Get(name) != "" }
 
-// parseForm reads a posted form, at most maxFormBytes, and refuses bytes
-// no store should see: invalid UTF-8, NUL and other control characters
-// except tab and line breaks. Names and descriptions have stricter rules
-// in the services.
+// parseForm reads a posted form, at most maxFormBytes, and applies the
+// API's edge check (httpapi.CheckValues): names are identifiers, values
+// valid UTF-8 text without NUL, so both stores see the same input. Names
+// and descriptions have stricter rules in the services.
 func parseForm(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
@@ -97,27 +97,5 @@ func parseForm(w http.ResponseWriter, r *http.Request) error {
 		}
 		return smartlic.Invalid("", "the form could not be read: %v", err)
 	}
-	for name, vs := range r.Form {
-		if err := cleanText(name, name); err != nil {
-			return err
-		}
-		for _, v := range vs {
-			if err := cleanText(name, v); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func cleanText(field, s string) error {
-	if !utf8.ValidString(s) {
-		return smartlic.Invalid(field, "is not valid UTF-8 text")
-	}
-	for _, c := range s {
-		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
-			return smartlic.Invalid(field, "must not contain control characters")
-		}
-	}
-	return nil
+	return httpapi.CheckValues(r.PostForm, smartlic.ValidateText)
 }

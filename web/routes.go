@@ -5,6 +5,7 @@ import (
 	"net/url"
 
 	"github.com/smartlic/smartlic"
+	"github.com/smartlic/smartlic/httpapi"
 )
 
 // routes registers every page. A page that needs a signed-in user goes
@@ -92,22 +93,15 @@ func (h *Handler) public(pattern string, fn func(w http.ResponseWriter, r *http.
 
 func safeMethod(m string) bool { return m == http.MethodGet || m == http.MethodHead }
 
-// cleanRequest refuses a path or query that no store should see (see
-// parseForm), before any service is called with it.
+// cleanRequest applies the API's edge check to a page's address before
+// any service sees it: the path (whose segments are the page's
+// parameters) and the query hold identifiers only.
 func cleanRequest(r *http.Request) error {
-	if err := cleanText("path", r.URL.Path); err != nil {
+	if err := smartlic.ValidateIdentifier("path", r.URL.Path); err != nil {
 		return err
 	}
-	q, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
+	if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
 		return smartlic.Invalid("query", "is not a valid query string")
 	}
-	for name, vs := range q {
-		for _, v := range append(vs, name) {
-			if err := cleanText(name, v); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return httpapi.CheckURL(r, nil)
 }

@@ -201,7 +201,7 @@ func takeFlash(w http.ResponseWriter, r *http.Request) string {
 	}
 	clearCookie(w, r, flashCookie)
 	b, err := base64.RawURLEncoding.DecodeString(c.Value)
-	if err != nil || cleanText("flash", string(b)) != nil {
+	if err != nil || smartlic.ValidateIdentifier("flash", string(b)) != nil {
 		return ""
 	}
 	return string(b)
