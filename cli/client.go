@@ -131,9 +131,14 @@ func (s *scope) registerVA(cmd *cobra.Command) {
 	cmd.PersistentFlags().StringVar(&s.va, "va", smartlic.DefaultVAName, "Virtual Account id or name")
 }
 
+// numberArg is the annotation naming a command's numeric positional
+// argument (COUNT), so that "use TAG -1" is refused as a bad COUNT instead
+// of as an unknown flag "-1".
+const numberArg = "smartlic/number-arg"
+
 // flagError turns pflag's parse errors into invalid errors naming the
 // flag, so they read and exit like every other input error.
-func flagError(_ *cobra.Command, err error) error {
+func flagError(cmd *cobra.Command, err error) error {
 	var (
 		bad      *pflag.InvalidValueError
 		missing  *pflag.ValueRequiredError
@@ -157,12 +162,24 @@ func flagError(_ *cobra.Command, err error) error {
 		return smartlic.Invalid("--"+missing.GetSpecifiedName(), "needs a value")
 	case errors.As(err, &unknown):
 		name := unknown.GetSpecifiedName()
+		if short := unknown.GetSpecifiedShortnames(); short != "" && isNumber(short) {
+			// A negative number, read as a cluster of short flags.
+			if arg := cmd.Annotations[numberArg]; arg != "" {
+				return smartlic.Invalid(arg, "must not be negative (got -%s)", short)
+			}
+			return smartlic.Invalid("", "-%s is not a flag, and negative numbers are not accepted here", short)
+		}
 		if unknown.GetSpecifiedShortnames() != "" {
 			return smartlic.Invalid("-"+name, "unknown flag")
 		}
 		return smartlic.Invalid("--"+name, "unknown flag")
 	}
 	return smartlic.Invalid("", "%v", err)
+}
+
+func isNumber(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil
 }
 
 // group is a noun or sub-noun: it shows its help, and refuses a verb it

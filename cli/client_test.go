@@ -18,6 +18,7 @@ import (
 	"github.com/smartlic/smartlic/httpapi"
 	"github.com/smartlic/smartlic/manager"
 	"github.com/smartlic/smartlic/sign"
+	"github.com/smartlic/smartlic/store"
 	"github.com/smartlic/smartlic/store/storetest"
 )
 
@@ -33,11 +34,17 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
+	return newHarnessOn(t, storetest.OpenSQLite)
+}
+
+// newHarnessOn is newHarness on the store open returns (for storetest.Each).
+func newHarnessOn(t *testing.T, open func(*testing.T) *store.DB) *harness {
+	t.Helper()
 	ctx := context.Background()
 	// The clock starts at the wall clock because token states are shown
 	// against the CLI's own clock, as they would be for a real user.
 	clock := smartlic.NewFakeClock(time.Now().UTC().Truncate(time.Second))
-	mgr, err := manager.New(ctx, storetest.OpenSQLite(t), clock)
+	mgr, err := manager.New(ctx, open(t), clock)
 	if err != nil {
 		t.Fatal(err)
 	}

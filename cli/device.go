@@ -254,7 +254,8 @@ func (f *deviceFlags) useCmd() *cobra.Command {
 stops using it. A registered instance asks for authorization at once; an
 unregistered one runs in evaluation mode, whose 90 days start at the first
 use.`,
-		Args: args("TAG", "COUNT"),
+		Args:        args("TAG", "COUNT"),
+		Annotations: map[string]string{numberArg: "COUNT"},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			count, err := strconv.ParseInt(args[1], 10, 64)
 			if err != nil {
@@ -264,12 +265,22 @@ use.`,
 			if err != nil {
 				return err
 			}
-			if err := a.SetUsage(args[0], count); err != nil {
+			tag := args[0]
+			before := a.Status()
+			if err := a.SetUsage(tag, count); err != nil {
 				return err
 			}
 			var authErr error
-			if a.Status().Mode == agent.ModeRegistered {
+			if before.Mode == agent.ModeRegistered {
 				authErr = a.Authorize(cmd.Context())
+				if refusedUsage(authErr) {
+					// Kept, the refused line would be sent again with every
+					// renewal and fail each one: put the previous count back.
+					if err := a.SetUsage(tag, usedCount(before, tag)); err != nil {
+						return err
+					}
+					return fmt.Errorf("usage of %s not changed: the server refused it: %w", tag, authErr)
+				}
 			}
 			st := a.Status()
 			if p.json {
@@ -285,6 +296,26 @@ use.`,
 			return nil
 		},
 	}
+}
+
+// refusedUsage reports whether the manager refused an authorization
+// request because of its usage lines (a license the product may not
+// consume, or one the catalogue does not have), rather than failing to
+// answer.
+func refusedUsage(err error) bool {
+	field := smartlic.ErrorField(err)
+	return err != nil && (field == "usage" || strings.HasPrefix(field, "usage.")) &&
+		(smartlic.ErrorCode(err) == smartlic.EInvalid || smartlic.ErrorCode(err) == smartlic.ENotFound)
+}
+
+// usedCount is how many licenses of tag the instance used in st.
+func usedCount(st agent.Status, tag string) int64 {
+	for _, l := range st.Licenses {
+		if l.Tag == tag {
+			return l.Count
+		}
+	}
+	return 0
 }
 
 func (f *deviceFlags) renewCmd() *cobra.Command {

@@ -28,8 +28,9 @@ func (f *deviceFlags) convertCmd() *cobra.Command {
 units its PAK records show fulfilled on this device into smart licenses in
 the instance's Virtual Account. Reporting them again converts nothing more
 (already converted). The instance must be registered.`,
-		Example: "  smartlic device convert L-C3850-24-S-E 1\n  smartlic device convert L-C3850-24-S-E 1 --pak 3300J7A1B2C",
-		Args:    args("SKU", "COUNT"),
+		Example:     "  smartlic device convert L-C3850-24-S-E 1\n  smartlic device convert L-C3850-24-S-E 1 --pak 3300J7A1B2C",
+		Args:        args("SKU", "COUNT"),
+		Annotations: map[string]string{numberArg: "COUNT"},
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			count, err := strconv.ParseInt(argv[1], 10, 64)
 			if err != nil {

@@ -1,0 +1,72 @@
+package cli
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/smartlic/smartlic"
+	"github.com/smartlic/smartlic/store"
+	"github.com/smartlic/smartlic/store/storetest"
+)
+
+// TestDeviceUseRefusedLicense: a license the product may not consume is
+// refused and not kept, so the instance does not sit in "authorization
+// pending" with every later renewal failing on it.
+func TestDeviceUseRefusedLicense(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, open func(*testing.T) *store.DB) {
+		t.Parallel()
+		h := newHarnessOn(t, open)
+		h.seedCatalog()
+		h.ok("catalog", "license-type", "create", "--tag", "ise-base", "--name", "ISE Base",
+			"--term", "perpetual", "--enforcement", "unenforced")
+		h.ok("account", "create", "--name", "Acme Corp", "--domain", "acme.com", "--approve")
+		h.env["SMARTLIC_ACCOUNT"] = "acme.com"
+		h.ok("deposit", "create", "--order", "O-1", "--license", "network-essentials", "--quantity", "5")
+		secret := tokenSecret(t, h.ok("token", "create", "--description", "switches"))
+		sw := filepath.Join(t.TempDir(), "sw1")
+		dev := func(args ...string) []string { return append([]string{"device", "--state-dir", sw}, args...) }
+		h.ok(dev("init", "--pid", "C9300-24T", "--sn", "FOC0001")...)
+		h.ok(dev("register", "--token", secret)...)
+		h.ok(dev("use", "network-essentials", "2")...)
+
+		// C9300-24T may not consume ise-base; nor a license nobody sells.
+		for _, tag := range []string{"ise-base", "no-such-license"} {
+			err := h.fails(smartlic.EInvalid, anyField, dev("use", tag, "1")...)
+			if !strings.Contains(err.Error(), tag) || !strings.Contains(err.Error(), "not changed") {
+				t.Errorf("refusal %q does not say %s was not changed", err, tag)
+			}
+		}
+		out := h.ok(dev("show", "license", "usage")...)
+		if strings.Contains(out, "ise-base") || strings.Contains(out, "no-such-license") {
+			t.Fatalf("refused licenses kept in the usage:\n%s", out)
+		}
+		wantLines(t, out, "network-essentials:", "  Count: 2")
+		// Later renewals are not stuck on the refused line.
+		wantLines(t, h.ok(dev("renew", "--auth")...), "AUTHORIZED")
+		wantLines(t, h.ok(dev("show", "license", "summary")...), "  Status: AUTHORIZED on ")
+		wantRow(t, h.ok("license", "list"), "network-essentials", "5", "2", "3", "in compliance")
+
+		// A refused change of a line already in use puts its count back.
+		h.ok("catalog", "product", "update", "C9300-24T", "--license-types", "network-advantage")
+		h.fails(smartlic.EInvalid, anyField, dev("use", "network-essentials", "3")...)
+		wantLines(t, h.ok(dev("show", "license", "usage")...), "network-essentials:", "  Count: 2")
+	})
+}
+
+// TestDeviceUseNegativeCount: "-1" is a bad COUNT, not an unknown flag.
+func TestDeviceUseNegativeCount(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	sw := filepath.Join(t.TempDir(), "sw1")
+	h.ok("device", "--state-dir", sw, "init", "--pid", "C9300-24T", "--sn", "FOC0001")
+	for _, n := range []string{"-1", "-10"} {
+		err := h.fails(smartlic.EInvalid, "COUNT", "device", "--state-dir", sw, "use", "ise-base", n)
+		if !strings.Contains(err.Error(), n) {
+			t.Errorf("error %q does not show %s", err, n)
+		}
+	}
+	h.fails(smartlic.EInvalid, "COUNT", "device", "--state-dir", sw, "convert", "L-SKU", "-1")
+	h.fails(smartlic.EInvalid, "-x", "device", "--state-dir", sw, "use", "ise-base", "-x")
+}
