@@ -26,7 +26,10 @@ var tokenTable = table[smartlic.Token]{
 
 func newTokenCmd(f *clientFlags) *cobra.Command {
 	var s scope
-	verb := func(use, short string, call func(ctx context.Context, a api, sa, id string) (smartlic.Token, error)) *cobra.Command {
+	// get and revoke find the token in any VA of the account unless --va
+	// is given: its id is unique, and "not found in DEFAULT" for a token
+	// that exists elsewhere only misleads.
+	verb := func(use, short string, call func(a api, ctx context.Context, sa, va, id string) (smartlic.Token, error)) *cobra.Command {
 		return &cobra.Command{
 			Use:   use + " ID",
 			Short: short,
@@ -37,7 +40,11 @@ func newTokenCmd(f *clientFlags) *cobra.Command {
 					if err != nil {
 						return err
 					}
-					got, err := call(ctx, a, sa, argv[0])
+					va := ""
+					if cmd.Flags().Changed("va") {
+						va = s.va
+					}
+					got, err := call(a, ctx, sa, va, argv[0])
 					if err != nil {
 						return err
 					}
@@ -46,12 +53,8 @@ func newTokenCmd(f *clientFlags) *cobra.Command {
 			},
 		}
 	}
-	get := verb("get", "Show a registration token", func(ctx context.Context, a api, sa, id string) (smartlic.Token, error) {
-		return a.GetToken(ctx, sa, s.va, id)
-	})
-	revoke := verb("revoke", "Revoke a registration token; instances registered with it stay registered", func(ctx context.Context, a api, sa, id string) (smartlic.Token, error) {
-		return a.RevokeToken(ctx, sa, s.va, id)
-	})
+	get := verb("get", "Show a registration token (of any Virtual Account unless --va is given)", api.GetToken)
+	revoke := verb("revoke", "Revoke a registration token (of any Virtual Account unless --va is given); instances registered with it stay registered", api.RevokeToken)
 	cmd := group("token", "Manage registration tokens, the right to register product instances into a Virtual Account",
 		newTokenCreateCmd(f, &s),
 		newListCmd(f, "List a Virtual Account's registration tokens", tokenTable,

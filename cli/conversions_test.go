@@ -2,9 +2,12 @@ package cli
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/smartlic/smartlic"
+	"github.com/smartlic/smartlic/store"
+	"github.com/smartlic/smartlic/store/storetest"
 )
 
 // TestConversionWalkthrough: the vendor maps classic SKUs and deposits a
@@ -56,4 +59,46 @@ func TestConversionWalkthrough(t *testing.T) {
 	if len(convs.Items) != 4 {
 		t.Fatalf("%d conversions, want 4: %+v", len(convs.Items), convs.Items)
 	}
+}
+
+// TestDeviceConvertUnmatched: a device reporting a classic license its PAK
+// does not record on it is told what is missing, and the command fails.
+func TestDeviceConvertUnmatched(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, open func(*testing.T) *store.DB) {
+		t.Parallel()
+		h := newHarnessOn(t, open)
+		h.seedCatalog()
+		h.ok("account", "create", "--name", "Acme Corp", "--domain", "acme.com", "--approve")
+		h.env["SMARTLIC_ACCOUNT"] = "acme.com"
+		h.ok("sku", "create", "--sku", "L-C3850-24-S-E", "--license", "network-essentials")
+		// The PAK exists, but its units are fulfilled on another switch.
+		h.ok("pak", "deposit", "--number", "3300J7A1B2C", "--order", "SO-1001",
+			"--line", "L-C3850-24-S-E,10", "--fulfilled", "L-C3850-24-S-E,C9300-24T:FOC0002,2")
+		secret := tokenSecret(t, h.ok("token", "create", "--description", "switches"))
+		sw1 := filepath.Join(t.TempDir(), "sw1")
+		dev := func(args ...string) []string { return append([]string{"device", "--state-dir", sw1}, args...) }
+		h.ok(dev("init", "--pid", "C9300-24T", "--sn", "FOC0001")...)
+		h.ok(dev("register", "--token", secret)...)
+
+		for _, args := range [][]string{
+			{"convert", "L-C3850-24-S-E", "2"},
+			{"convert", "L-C3850-24-S-E", "2", "--pak", "3300J7A1B2C"},
+		} {
+			err := h.fails(smartlic.ENotFound, "SKU", dev(args...)...)
+			for _, want := range []string{"L-C3850-24-S-E", "C9300-24T:FOC0001", "--fulfilled"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("%v: error %q does not name %s", args, err, want)
+				}
+			}
+			if ExitCode(err) == 0 {
+				t.Errorf("%v: exit code 0", args)
+			}
+		}
+		h.fails(smartlic.EInvalid, "SKU", dev("convert", "L-UNKNOWN", "1")...)
+		// Nothing was deposited.
+		if out := h.ok("license", "list"); strings.Contains(out, "network-essentials") {
+			t.Fatalf("licenses after refused conversions:\n%s", out)
+		}
+	})
 }

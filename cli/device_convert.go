@@ -45,12 +45,38 @@ the instance's Virtual Account. Reporting them again converts nothing more
 				return f.reach(err)
 			}
 			if p.json {
-				return writeJSON(p.w, ans)
+				err = writeJSON(p.w, ans)
+			} else {
+				fmt.Fprintf(p.w, "License conversion for %s into Virtual Account %q:\n", udiLine(ans.UDI), ans.VirtualAccount)
+				err = printList(p, ans.Lines, "", conversionLineTable)
 			}
-			fmt.Fprintf(p.w, "License conversion for %s into Virtual Account %q:\n", udiLine(ans.UDI), ans.VirtualAccount)
-			return printList(p, ans.Lines, "", conversionLineTable)
+			if err != nil {
+				return err
+			}
+			return unconverted(ans)
 		},
 	}
 	cmd.Flags().StringVar(&pak, "pak", "", "PAK number the license came from, when known")
 	return cmd
+}
+
+// unconverted explains the reported licenses the manager could not match,
+// so that a script sees a failure and a person sees what is missing: the
+// answer itself is a signed document with a status per line, not an error.
+func unconverted(ans smartlic.ConversionAnswer) error {
+	for _, l := range ans.Lines {
+		switch l.Status {
+		case smartlic.NoMatchingPAK:
+			from := "no PAK of the Smart Account"
+			if l.PAK != "" {
+				from = "PAK " + l.PAK
+			}
+			return smartlic.Errorf(smartlic.ENotFound, "SKU",
+				"%s has %s fulfilled on %s: the vendor records the device on the PAK's line (pak deposit … --fulfilled %s,%s,COUNT), or convert the PAK in the account with \"pak convert\"",
+				from, l.SKU, ans.UDI, l.SKU, ans.UDI)
+		case smartlic.NotMappable:
+			return smartlic.Invalid("SKU", "%s is not a classic SKU the manager can convert (unknown, or without a smart license equivalent; see \"sku list\")", l.SKU)
+		}
+	}
+	return nil
 }

@@ -131,7 +131,12 @@ func (c *Client) CreateToken(ctx context.Context, saKey, vaKey string, in smartl
 	return send[smartlic.Token](ctx, c, http.MethodPost, wire.FromTokenInput(in), accounts, sa(saKey), vas, va(vaKey), "tokens")
 }
 
+// GetToken reads a registration token of the VA vaKey; with an empty
+// vaKey, of whichever VA of the Smart Account holds it.
 func (c *Client) GetToken(ctx context.Context, saKey, vaKey, id string) (smartlic.Token, error) {
+	if vaKey == "" {
+		return get[smartlic.Token](ctx, c, accounts, sa(saKey), "tokens", segment{"token", id})
+	}
 	return get[smartlic.Token](ctx, c, accounts, sa(saKey), vas, va(vaKey), "tokens", segment{"token", id})
 }
 
@@ -139,7 +144,12 @@ func (c *Client) ListTokens(ctx context.Context, saKey, vaKey string, p smartlic
 	return list[smartlic.Token](ctx, c, p, accounts, sa(saKey), vas, va(vaKey), "tokens")
 }
 
+// RevokeToken revokes a registration token of the VA vaKey; with an empty
+// vaKey, of whichever VA of the Smart Account holds it.
 func (c *Client) RevokeToken(ctx context.Context, saKey, vaKey, id string) (smartlic.Token, error) {
+	if vaKey == "" {
+		return send[smartlic.Token](ctx, c, http.MethodPost, nil, accounts, sa(saKey), "tokens", segment{"token", id}, "revoke")
+	}
 	return send[smartlic.Token](ctx, c, http.MethodPost, nil, accounts, sa(saKey), vas, va(vaKey), "tokens", segment{"token", id}, "revoke")
 }
 

@@ -70,6 +70,11 @@ type tokenPath struct {
 	Token string `path:"token" doc:"Registration token id"`
 }
 
+type accountTokenPath struct {
+	SA    string `path:"sa" doc:"Smart Account id or domain"`
+	Token string `path:"token" doc:"Registration token id"`
+}
+
 type instancePath struct {
 	SA       string `path:"sa" doc:"Smart Account id or domain"`
 	VA       string `path:"va" doc:"Virtual Account id or name"`
@@ -260,6 +265,16 @@ func (s *Server) registerRoutes() {
 	handle(s, route{method: post, path: tokens + "/{token}/revoke", id: "revoke-token", summary: "Revoke a registration token", tag: "tokens"},
 		func(ctx context.Context, in *tokenPath) (*body[smartlic.Token], error) {
 			return one(svc.RevokeToken(ctx, in.SA, in.VA, in.Token))
+		})
+
+	// A token's id is unique, so it is also found without its VA.
+	handle(s, route{method: get, path: "/api/v1/accounts/{sa}/tokens/{token}", id: "get-account-token", summary: "Get a registration token of any Virtual Account of the Smart Account", tag: "tokens"},
+		func(ctx context.Context, in *accountTokenPath) (*body[smartlic.Token], error) {
+			return one(svc.GetToken(ctx, in.SA, "", in.Token))
+		})
+	handle(s, route{method: post, path: "/api/v1/accounts/{sa}/tokens/{token}/revoke", id: "revoke-account-token", summary: "Revoke a registration token of any Virtual Account of the Smart Account", tag: "tokens"},
+		func(ctx context.Context, in *accountTokenPath) (*body[smartlic.Token], error) {
+			return one(svc.RevokeToken(ctx, in.SA, "", in.Token))
 		})
 
 	// Product instances.

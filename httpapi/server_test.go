@@ -191,6 +191,8 @@ var expectedRoutes = []string{
 	"POST /api/v1/accounts/{sa}/virtual-accounts/{va}/tokens",
 	"GET /api/v1/accounts/{sa}/virtual-accounts/{va}/tokens/{token}",
 	"POST /api/v1/accounts/{sa}/virtual-accounts/{va}/tokens/{token}/revoke",
+	"GET /api/v1/accounts/{sa}/tokens/{token}",
+	"POST /api/v1/accounts/{sa}/tokens/{token}/revoke",
 	"GET /api/v1/accounts/{sa}/virtual-accounts/{va}/licenses",
 	"GET /api/v1/accounts/{sa}/virtual-accounts/{va}/instances",
 	"GET /api/v1/accounts/{sa}/virtual-accounts/{va}/instances/{instance}",

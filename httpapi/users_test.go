@@ -141,6 +141,12 @@ var roleMatrix = map[string]matrixCase{
 	"revoke-token": {allow: licensing, req: func(m *matrix, _ string) request {
 		return request{method: "POST", path: vaPath("Engineering") + "/tokens/" + m.freshToken() + "/revoke"}
 	}},
+	"get-account-token": {allow: licensing, req: func(m *matrix, _ string) request {
+		return request{method: "GET", path: "/api/v1/accounts/acme.example/tokens/" + m.token}
+	}},
+	"revoke-account-token": {allow: licensing, req: func(m *matrix, _ string) request {
+		return request{method: "POST", path: "/api/v1/accounts/acme.example/tokens/" + m.freshToken() + "/revoke"}
+	}},
 	"list-instances": {allow: licensing, req: fixed("GET", vaPath("Engineering")+"/instances", "")},
 	"get-instance": {allow: licensing, req: func(m *matrix, _ string) request {
 		return request{method: "GET", path: vaPath("Engineering") + "/instances/" + m.instance}

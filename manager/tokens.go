@@ -111,7 +111,13 @@ func (m *Manager) RevokeToken(ctx context.Context, saKey, vaKey, id string) (t s
 	return t, err
 }
 
+// getTokenIn finds a token of the VA vaKey, or with an empty vaKey of any
+// VA of the Smart Account (ids are unique, so the caller need not know
+// which), and checks perm on the token's VA.
 func (m *Manager) getTokenIn(ctx context.Context, tx smartlic.Tx, perm Permission, saKey, vaKey, id string) (smartlic.Token, error) {
+	if vaKey == "" {
+		return m.getTokenInAccount(ctx, tx, perm, saKey, id)
+	}
 	_, va, err := m.getVAAs(ctx, tx, perm, saKey, vaKey)
 	if err != nil {
 		return smartlic.Token{}, err
@@ -121,4 +127,27 @@ func (m *Manager) getTokenIn(ctx context.Context, tx smartlic.Tx, perm Permissio
 		err = smartlic.NotFound("token %q not found in Virtual Account %q", id, va.Name)
 	}
 	return t, err
+}
+
+func (m *Manager) getTokenInAccount(ctx context.Context, tx smartlic.Tx, perm Permission, saKey, id string) (smartlic.Token, error) {
+	sa, err := getSA(ctx, tx, saKey)
+	if err != nil {
+		return smartlic.Token{}, err
+	}
+	notFound := smartlic.NotFound("token %q not found in Smart Account %s", id, sa.Domain)
+	t, err := tx.GetToken(ctx, id)
+	if smartlic.ErrorCode(err) == smartlic.ENotFound {
+		return t, notFound
+	}
+	if err != nil {
+		return t, err
+	}
+	va, err := tx.GetVirtualAccountByID(ctx, t.VirtualAccountID)
+	if err != nil {
+		return t, err
+	}
+	if va.SmartAccountID != sa.ID {
+		return smartlic.Token{}, notFound
+	}
+	return t, m.authorize(ctx, tx, perm, &sa, &va)
 }
