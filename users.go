@@ -159,17 +159,26 @@ const (
 // client-credentials grant. It belongs to a Smart Account (with one of the
 // SA-wide roles) or to the vendor (SmartAccountID empty, role operator).
 type OAuthClient struct {
-	ID             string     `json:"id"`        // internal id
-	ClientID       string     `json:"client_id"` // what the client sends
-	Name           string     `json:"name"`
-	SmartAccountID string     `json:"smart_account_id,omitempty"`
-	Role           string     `json:"role"`
-	Scopes         []string   `json:"scopes"`
-	SecretHash     string     `json:"-"`
-	Secret         string     `json:"client_secret,omitempty"` // once, at creation
-	CreatedBy      string     `json:"created_by"`
-	CreatedAt      time.Time  `json:"created_at"`
-	RevokedAt      *time.Time `json:"revoked_at,omitempty"`
+	ID             string   `json:"id"`        // internal id
+	ClientID       string   `json:"client_id"` // what the client sends
+	Name           string   `json:"name"`
+	SmartAccountID string   `json:"smart_account_id,omitempty"`
+	Role           string   `json:"role"`
+	Scopes         []string `json:"scopes"`
+	SecretHash     string   `json:"-"`
+	Secret         string   `json:"client_secret,omitempty"` // once, at creation
+	CreatedBy      string   `json:"created_by"`
+	// CreatorUserID is the user the client acts for; empty for clients the
+	// operator made, which act for the vendor. The client can do only what
+	// its role, its scopes and its creator's current roles all allow.
+	CreatorUserID string     `json:"creator_user_id,omitempty"`
+	CreatedAt     time.Time  `json:"created_at"`
+	RevokedAt     *time.Time `json:"revoked_at,omitempty"`
+	// Suspended says, in listings, that the creator is disabled or no
+	// longer administers the account: the client gets no tokens and its
+	// tokens are refused until that changes. SuspendedBecause says which.
+	Suspended        bool   `json:"suspended,omitempty"`
+	SuspendedBecause string `json:"suspended_because,omitempty"`
 }
 
 // OAuthClientInput creates an OAuth client.

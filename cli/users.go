@@ -82,8 +82,11 @@ var oauthClientTable = table[smartlic.OAuthClient]{
 	header: []string{"NAME", "CLIENT ID", "ROLE", "SCOPES", "STATE", "CREATED", "ID"},
 	row: func(c smartlic.OAuthClient) []string {
 		state := "active"
-		if c.RevokedAt != nil {
+		switch {
+		case c.RevokedAt != nil:
 			state = "revoked"
+		case c.Suspended:
+			state = "suspended: " + c.SuspendedBecause
 		}
 		return []string{c.Name, c.ClientID, c.Role, strings.Join(c.Scopes, " "), state, fmtTime(c.CreatedAt), c.ID}
 	},

@@ -192,3 +192,81 @@ func TestUnauthorizedSaysOnlyInvalidCredentials(t *testing.T) {
 		}
 	})
 }
+
+// TestOAuthClientStopsWithItsCreator is finding 5 of issue 8: an SA
+// administrator makes an sa_admin client, then loses the role and is
+// disabled; the client must stop getting tokens and its tokens must stop
+// working, and the account's administrators see it suspended.
+func TestOAuthClientStopsWithItsCreator(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, open func(*testing.T) *store.DB) {
+		t.Parallel()
+		e := newEnvOn(t, open)
+		e.account("acme.example")
+		jane := e.member("jane@acme.example", "acme.example", smartlic.RoleInput{Role: smartlic.RoleSAAdmin})
+		janeKey := "Bearer " + ok[smartlic.UserAPIKey](t)(e.mgr.CreateAPIKey(jane, smartlic.APIKeyInput{Name: "jane"})).Secret
+		e.member("bob@acme.example", "acme.example", smartlic.RoleInput{Role: smartlic.RoleSAUser})
+
+		a := e.do(request{method: "POST", path: "/api/v1/accounts/acme.example/oauth-clients", auth: janeKey,
+			body: `{"name":"erp","role":"sa_admin","scopes":["read","write"]}`})
+		wantStatus(t, a, http.StatusCreated)
+		var c smartlic.OAuthClient
+		a.decode(t, &c)
+		token := func() answer {
+			form := url.Values{"grant_type": {"client_credentials"}, "client_id": {c.ClientID}, "client_secret": {c.Secret}}
+			return e.do(request{method: "POST", path: "/api/v1/oauth/token", auth: "-", contentType: "application/x-www-form-urlencoded", body: form.Encode()})
+		}
+		a = token()
+		wantStatus(t, a, http.StatusOK)
+		var g smartlic.TokenGrant
+		a.decode(t, &g)
+		bearer := "Bearer " + g.AccessToken
+		roles := "/api/v1/accounts/acme.example/roles"
+		grantBob := request{method: "POST", path: roles, auth: bearer, body: `{"user":"bob@acme.example","role":"sa_approver"}`}
+		wantStatus(t, e.do(grantBob), http.StatusCreated)
+
+		// The operator takes Jane's administrator role away.
+		a = e.do(request{method: "GET", path: roles})
+		wantStatus(t, a, http.StatusOK)
+		var list struct{ Items []smartlic.RoleAssignment }
+		a.decode(t, &list)
+		var janeRole string
+		for _, r := range list.Items {
+			if r.UserEmail == "jane@acme.example" && r.Role == smartlic.RoleSAAdmin {
+				janeRole = r.ID
+			}
+		}
+		wantStatus(t, e.do(request{method: "DELETE", path: roles + "/" + janeRole}), http.StatusNoContent)
+
+		// Her client's token stops, and it gets no new one.
+		wantError(t, e.do(request{method: "GET", path: roles, auth: bearer}), http.StatusUnauthorized, smartlic.EUnauthorized, "")
+		grantBob.body = `{"user":"bob@acme.example","role":"sa_admin"}`
+		wantError(t, e.do(grantBob), http.StatusUnauthorized, smartlic.EUnauthorized, "")
+		wantError(t, token(), http.StatusUnauthorized, smartlic.EUnauthorized, "client_secret")
+		clients := func() smartlic.OAuthClient {
+			a := e.do(request{method: "GET", path: "/api/v1/accounts/acme.example/oauth-clients"})
+			wantStatus(t, a, http.StatusOK)
+			var l struct{ Items []smartlic.OAuthClient }
+			a.decode(t, &l)
+			if len(l.Items) != 1 {
+				t.Fatalf("clients = %+v", l.Items)
+			}
+			return l.Items[0]
+		}
+		if got := clients(); !got.Suspended || !strings.Contains(got.SuspendedBecause, "jane@acme.example") {
+			t.Errorf("listed client = %+v, want suspended because of jane", got)
+		}
+
+		// With the role back it works again; once Jane is disabled it stops.
+		wantStatus(t, e.do(request{method: "POST", path: roles, body: `{"user":"jane@acme.example","role":"sa_admin"}`}), http.StatusCreated)
+		wantStatus(t, e.do(request{method: "GET", path: roles, auth: bearer}), http.StatusOK)
+		if got := clients(); got.Suspended {
+			t.Errorf("listed client = %+v, want active again", got)
+		}
+		wantStatus(t, e.do(request{method: "POST", path: "/api/v1/users/jane@acme.example/disable"}), http.StatusOK)
+		wantError(t, e.do(request{method: "GET", path: roles, auth: bearer}), http.StatusUnauthorized, smartlic.EUnauthorized, "")
+		wantError(t, token(), http.StatusUnauthorized, smartlic.EUnauthorized, "client_secret")
+		if got := clients(); !got.Suspended || !strings.Contains(got.SuspendedBecause, "disabled") {
+			t.Errorf("listed client = %+v, want suspended because jane is disabled", got)
+		}
+	})
+}

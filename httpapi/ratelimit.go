@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"math"
 	"net"
-	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -180,13 +178,4 @@ func withClientIP(ctx context.Context, remoteAddr string) context.Context {
 func clientIP(ctx context.Context) string {
 	ip, _ := ctx.Value(clientIPKey{}).(string)
 	return ip
-}
-
-// BeginSignIn reserves a sign-in attempt of the client that sent r for
-// email, from the same budget as POST /api/v1/auth/login: another sign-in
-// form (the portal's) is another door to the same passwords, and must not
-// give a guesser a second allowance. Call done with whether the password
-// was right; the error is coded rate_limited and says when to try again.
-func (s *Server) BeginSignIn(r *http.Request, email string) (done func(success bool), err error) {
-	return s.limit(withClientIP(r.Context(), r.RemoteAddr), "login", strings.ToLower(strings.TrimSpace(email)))
 }

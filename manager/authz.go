@@ -92,8 +92,15 @@ func forbidden(perm Permission, sa *smartlic.SmartAccount, va *smartlic.VirtualA
 
 // allowed is authorize's decision without the error.
 func (m *Manager) allowed(ctx context.Context, tx smartlic.Tx, a smartlic.Actor, perm Permission, sa *smartlic.SmartAccount, va *smartlic.VirtualAccount) (bool, error) {
-	if a.Kind == smartlic.ActorOAuthClient && !scopeAllows(a.Scopes, perm) {
-		return false, nil
+	if a.Kind == smartlic.ActorOAuthClient {
+		if !scopeAllows(a.Scopes, perm) {
+			return false, nil
+		}
+		if a.Role != smartlic.RoleOperator {
+			if ok, err := m.creatorAllows(ctx, tx, a, perm, sa, va); err != nil || !ok {
+				return false, err
+			}
+		}
 	}
 	if a.Role == smartlic.RoleOperator {
 		return true, nil

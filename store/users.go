@@ -20,7 +20,7 @@ const (
 	accessRequestCols = `a.id, a.user_id, u.email, a.smart_account_id, a.message, a.status, a.decided_by, a.decided_at, a.created_at`
 	accessRequestFrom = ` FROM access_requests a JOIN users u ON u.id = a.user_id`
 	userAPIKeyCols    = `id, user_id, name, hash, created_at, expires_at, last_used_at, revoked_at`
-	oauthClientCols   = `id, client_id, name, smart_account_id, role, scopes, secret_hash, created_by, created_at, revoked_at`
+	oauthClientCols   = `id, client_id, name, smart_account_id, role, scopes, secret_hash, created_by, created_at, revoked_at, creator_user_id`
 	oauthTokenCols    = `id, client_id, hash, scopes, created_at, expires_at`
 	sessionCols       = `id, hash, user_id, csrf_token, created_at, last_seen_at, expires_at`
 )
@@ -208,11 +208,11 @@ func scanUserAPIKey(r scanner) (smartlic.UserAPIKey, error) {
 }
 
 func (t *tx) InsertOAuthClient(ctx context.Context, c smartlic.OAuthClient) error {
-	_, err := t.execBuilt(ctx, `INSERT INTO oauth_clients (`+oauthClientCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := t.execBuilt(ctx, `INSERT INTO oauth_clients (`+oauthClientCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.ClientID, c.Name, nullString(c.SmartAccountID), c.Role, strings.Join(c.Scopes, " "), c.SecretHash, c.CreatedBy,
-		micros(c.CreatedAt), nullMicros(c.RevokedAt))
+		micros(c.CreatedAt), nullMicros(c.RevokedAt), nullString(c.CreatorUserID))
 	if err != nil {
-		return t.writeErr(err, about{what: "storing an OAuth client", noun: "OAuth client", field: "client_id", id: c.ID, refs: "a Smart Account"})
+		return t.writeErr(err, about{what: "storing an OAuth client", noun: "OAuth client", field: "client_id", id: c.ID, refs: "a Smart Account or user"})
 	}
 	return nil
 }
@@ -240,12 +240,13 @@ func (t *tx) RevokeOAuthClient(ctx context.Context, id string, at time.Time) err
 
 func scanOAuthClient(r scanner) (smartlic.OAuthClient, error) {
 	var c smartlic.OAuthClient
-	var sa sql.NullString
+	var sa, creator sql.NullString
 	var scopes string
 	var created int64
 	var revoked sql.NullInt64
-	err := r.Scan(&c.ID, &c.ClientID, &c.Name, &sa, &c.Role, &scopes, &c.SecretHash, &c.CreatedBy, &created, &revoked)
+	err := r.Scan(&c.ID, &c.ClientID, &c.Name, &sa, &c.Role, &scopes, &c.SecretHash, &c.CreatedBy, &created, &revoked, &creator)
 	c.SmartAccountID, c.Scopes, c.CreatedAt, c.RevokedAt = sa.String, strings.Fields(scopes), fromMicros(created), fromNullMicros(revoked)
+	c.CreatorUserID = creator.String
 	return c, err
 }
 

@@ -234,12 +234,18 @@ func testUserAPIKeys(t *testing.T, f *fixture) {
 
 func testOAuthClients(t *testing.T, f *fixture) {
 	sa, _ := f.account("acme.example")
+	creator := f.user("a@acme.example")
 	c := smartlic.OAuthClient{ID: newID(t), ClientID: "slc_one", Name: "erp", SmartAccountID: sa.ID, Role: smartlic.RoleSAUser,
-		Scopes: []string{"read", "write"}, SecretHash: "s1", CreatedBy: "a@acme.example", CreatedAt: f.now}
+		Scopes: []string{"read", "write"}, SecretHash: "s1", CreatedBy: creator.Email, CreatorUserID: creator.ID, CreatedAt: f.now}
 	vendor := smartlic.OAuthClient{ID: newID(t), ClientID: "slc_two", Name: "billing", Role: smartlic.RoleOperator,
 		Scopes: []string{"read"}, SecretHash: "s2", CreatedBy: "ops@vendor.example", CreatedAt: f.now}
 	for _, x := range []smartlic.OAuthClient{c, vendor} {
 		f.write(func(ctx context.Context, tx smartlic.Tx) error { return tx.InsertOAuthClient(ctx, x) })
+	}
+	orphan := c
+	orphan.ID, orphan.ClientID, orphan.CreatorUserID = newID(t), "slc_orphan", newID(t)
+	if err := f.writeErr(func(ctx context.Context, tx smartlic.Tx) error { return tx.InsertOAuthClient(ctx, orphan) }); smartlic.ErrorCode(err) == "" {
+		t.Error("a client whose creator is no user was stored")
 	}
 	tok := smartlic.OAuthToken{ID: newID(t), ClientID: c.ID, Hash: "t1", Scopes: []string{"read"}, CreatedAt: f.now, ExpiresAt: f.now.Add(time.Hour)}
 	f.write(func(ctx context.Context, tx smartlic.Tx) error {
@@ -254,7 +260,8 @@ func testOAuthClients(t *testing.T, f *fixture) {
 			if err != nil {
 				return err
 			}
-			if got.ID != c.ID || !slices.Equal(got.Scopes, c.Scopes) || got.RevokedAt == nil || got.SmartAccountID != sa.ID || got.SecretHash != "s1" {
+			if got.ID != c.ID || !slices.Equal(got.Scopes, c.Scopes) || got.RevokedAt == nil || got.SmartAccountID != sa.ID || got.SecretHash != "s1" ||
+				got.CreatorUserID != creator.ID {
 				t.Errorf("GetOAuthClient(%q) = %+v", key, got)
 			}
 		}
@@ -269,7 +276,7 @@ func testOAuthClients(t *testing.T, f *fixture) {
 		if err != nil {
 			return err
 		}
-		if len(list) != 1 || list[0].ID != vendor.ID {
+		if len(list) != 1 || list[0].ID != vendor.ID || list[0].CreatorUserID != "" {
 			t.Errorf("ListOAuthClients(vendor) = %+v", list)
 		}
 		got, err := tx.GetOAuthTokenByHash(ctx, "t1")
