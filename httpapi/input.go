@@ -34,7 +34,13 @@ import (
 func (s *Server) checkInput(ctx huma.Context, next func(huma.Context)) {
 	op := ctx.Operation()
 	r, _ := humago.Unwrap(ctx)
-	err := CheckURL(r, op)
+	var pathParams []string
+	for _, p := range op.Parameters {
+		if p.In == "path" {
+			pathParams = append(pathParams, p.Name)
+		}
+	}
+	err := CheckURL(r, pathParams...)
 	if err == nil {
 		err = checkBasicAuth(r)
 	}
@@ -48,19 +54,14 @@ func (s *Server) checkInput(ctx huma.Context, next func(huma.Context)) {
 	next(ctx)
 }
 
-// CheckURL checks a request's path parameters and query against the edge
+// CheckURL checks the named path parameters (wildcards of the route's
+// ServeMux pattern) and the whole query of a request against the edge
 // rules (smartlic.ValidateIdentifier), naming the parameter in the error.
-// op, when not nil, names the path parameters; without it only the query
-// is checked. The portal calls it for its own pages.
-func CheckURL(r *http.Request, op *huma.Operation) error {
-	if op != nil {
-		for _, p := range op.Parameters {
-			if p.In != "path" {
-				continue
-			}
-			if err := smartlic.ValidateIdentifier(p.Name, r.PathValue(p.Name)); err != nil {
-				return err
-			}
+// The portal calls it for its own pages.
+func CheckURL(r *http.Request, pathParams ...string) error {
+	for _, name := range pathParams {
+		if err := smartlic.ValidateIdentifier(name, r.PathValue(name)); err != nil {
+			return err
 		}
 	}
 	// An unparsable query is huma's to report; what parsed is checked.

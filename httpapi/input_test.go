@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/smartlic/smartlic"
+	"github.com/smartlic/smartlic/httpapi"
 	"github.com/smartlic/smartlic/sign"
 	"github.com/smartlic/smartlic/store"
 	"github.com/smartlic/smartlic/store/storetest"
@@ -443,4 +444,33 @@ func (d probeDoc) stringFields(s *probeSchema, field string, depth int) []bodyFi
 		}
 	}
 	return out
+}
+
+// TestCheckJSON names the field the way huma's validation does, at any
+// depth, and leaves syntax errors to the decoder.
+func TestCheckJSON(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ doc, field string }{
+		{`{"name":"Acme","n":1,"ok":true,"x":null}`, ""},
+		{`{"name":"a\u0000"}`, "name"},
+		{"{\"name\":\"a\xff\"}", "name"},
+		{`{"name":"a\ud800"}`, "name"},
+		{`{"name":"a\ud83d\ude00"}`, ""}, // a surrogate pair is fine
+		{`{"lines":[{"license":"ok"},{"license":"a\u0000"}]}`, "lines[1].license"},
+		{`{"a":{"b":["x","\u0000"]}}`, "a.b[1]"},
+		{`["\u0000"]`, "[0]"},
+		{`"\u0000"`, "body"},
+		{`{"a\u0000":1}`, "body"},
+		{`{"a":{"b\u0000":1}}`, "a"},
+		{`{"name":`, ""},        // truncated: the decoder's to report
+		{`{"name":"a"} {}`, ""}, // trailing data: likewise
+	} {
+		err := httpapi.CheckJSON([]byte(tc.doc))
+		switch {
+		case tc.field == "" && err != nil:
+			t.Errorf("CheckJSON(%q) = %v, want nil", tc.doc, err)
+		case tc.field != "" && (smartlic.ErrorCode(err) != smartlic.EInvalid || smartlic.ErrorField(err) != tc.field):
+			t.Errorf("CheckJSON(%q) = %v, want invalid %s", tc.doc, err, tc.field)
+		}
+	}
 }

@@ -103,5 +103,5 @@ func cleanRequest(r *http.Request) error {
 	if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
 		return smartlic.Invalid("query", "is not a valid query string")
 	}
-	return httpapi.CheckURL(r, nil)
+	return httpapi.CheckURL(r)
 }
