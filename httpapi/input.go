@@ -282,17 +282,23 @@ func (r errorReader) Read([]byte) (int, error) { return 0, r.err }
 // addressing something else.
 func uncleanPath(r *http.Request) *ErrorResponse {
 	p := r.URL.Path
-	clean := path.Clean(p)
-	if clean == p || clean+"/" == p || !edgePath(p) && !edgePath(clean) {
+	if clean := path.Clean(p); clean == p || clean+"/" == p || !Serves(p) {
 		return nil
 	}
 	return newErrorResponse(smartlic.EInvalid, "path", fmt.Sprintf("%q must not contain '.', '..' or empty segments", r.URL.EscapedPath()))
 }
 
-// edgePath reports whether p is under the API or the device protocol,
-// whose answers are always JSON (the portal's pages are HTML).
-func edgePath(p string) bool {
-	for _, prefix := range []string{"/api", "/device"} {
+// Serves reports whether the API answers a request for path p: /api,
+// /device and /healthz and what is under them, whose answers are always
+// JSON (the portal's pages at / are HTML). A path that only gets there
+// once cleaned (/x/../api/v1) counts too, so that a router in front sends
+// it here rather than redirecting it with an HTML body.
+func Serves(p string) bool {
+	return servedPath(p) || servedPath(path.Clean(p))
+}
+
+func servedPath(p string) bool {
+	for _, prefix := range []string{"/api", "/device", "/healthz"} {
 		if rest, ok := strings.CutPrefix(p, prefix); ok && (rest == "" || rest[0] == '/') {
 			return true
 		}

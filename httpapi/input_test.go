@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/smartlic/smartlic/sign"
 	"github.com/smartlic/smartlic/store"
 	"github.com/smartlic/smartlic/store/storetest"
+	"github.com/smartlic/smartlic/web"
 )
 
 // The edge check: bytes PostgreSQL refuses (NUL, invalid UTF-8) and
@@ -216,6 +218,9 @@ func TestUncleanPath(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.account("acme.example")
+	// As served: the API beside the portal (cli/serve.go).
+	front := httptest.NewServer(web.Mux(e.srv, http.NotFoundHandler()))
+	t.Cleanup(front.Close)
 	for _, p := range []string{
 		"/api/v1/accounts/other.example/../acme.example",
 		"/api/v1/accounts/./acme.example",
@@ -224,21 +229,23 @@ func TestUncleanPath(t *testing.T) {
 		"/device/v1/../v1/keys",
 		"/x/../api/v1/accounts",
 	} {
-		t.Run(p, func(t *testing.T) {
-			req, err := http.NewRequest("GET", e.url+p, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			req.Header.Set("Authorization", "Bearer "+e.key)
-			resp, err := http.DefaultTransport.RoundTrip(req) // no redirects followed
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			a := answer{status: resp.StatusCode, header: resp.Header}
-			a.body = readAll(t, resp)
-			wantError(t, a, http.StatusBadRequest, smartlic.EInvalid, "path")
-		})
+		for _, base := range []string{e.url, front.URL} {
+			t.Run(p, func(t *testing.T) {
+				req, err := http.NewRequest("GET", base+p, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				req.Header.Set("Authorization", "Bearer "+e.key)
+				resp, err := http.DefaultTransport.RoundTrip(req) // no redirects followed
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				a := answer{status: resp.StatusCode, header: resp.Header}
+				a.body = readAll(t, resp)
+				wantError(t, a, http.StatusBadRequest, smartlic.EInvalid, "path")
+			})
+		}
 	}
 	// A trailing slash is not unclean: it is a path the API does not have.
 	wantError(t, e.do(request{method: "GET", path: "/api/v1/accounts/"}), http.StatusNotFound, smartlic.ENotFound, "")

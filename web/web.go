@@ -31,6 +31,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/smartlic/smartlic"
+	"github.com/smartlic/smartlic/httpapi"
 )
 
 // Services is what the portal calls. The manager implements all of it;
@@ -108,14 +109,17 @@ func New(svc Services, opts Options) *Handler {
 }
 
 // Mux serves the portal at / beside the API, which keeps /api/, /device/
-// and /healthz.
+// and /healthz (httpapi.Serves). Not a ServeMux: it would answer an
+// unclean API path (/api/v1/x/../y) with a redirect and an HTML body
+// before the API could answer it in its error shape.
 func Mux(api, portal http.Handler) http.Handler {
-	m := http.NewServeMux()
-	m.Handle("/api/", api)
-	m.Handle("/device/", api)
-	m.Handle("/healthz", api)
-	m.Handle("/", portal)
-	return m
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if httpapi.Serves(r.URL.Path) {
+			api.ServeHTTP(w, r)
+			return
+		}
+		portal.ServeHTTP(w, r)
+	})
 }
 
 // ServeHTTP sets the security headers every answer carries, assigns the
