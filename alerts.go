@@ -122,7 +122,7 @@ func PoolAlerts(now time.Time, saID string, va VirtualAccount, p Pool) []Alert {
 	}
 	if p.NextExpiry != nil && p.NextExpiry.After(now) {
 		left := p.NextExpiry.Sub(now)
-		days := int(left.Hours()/24 + 0.999) // a part of a day counts as a day
+		days := DaysLeft(now, *p.NextExpiry)
 		due := *p.NextExpiry
 		switch {
 		case left <= 30*Day:

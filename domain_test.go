@@ -1,6 +1,8 @@
 package smartlic_test
 
 import (
+	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -97,7 +99,7 @@ func TestComputePools(t *testing.T) {
 		{VirtualAccountID: "va2", LicenseTypeID: "lt-d", InUse: 0}, // nothing ever deposited, nothing used: no row
 	}
 	got := map[string]smartlic.Pool{}
-	for _, p := range smartlic.ComputePools(now, types, counters, deposits, "") {
+	for _, p := range smartlic.ComputePools(now, types, counters, deposits, nil) {
 		got[p.VirtualAccountID+"/"+p.LicenseTag] = p
 	}
 	want := map[string]struct {
@@ -118,12 +120,117 @@ func TestComputePools(t *testing.T) {
 			t.Errorf("%s = %+v, want %+v", k, p, w)
 		}
 	}
-	roll := smartlic.ComputePools(now, types, counters, deposits, "top")
+	roll := smartlic.ComputePools(now, types, counters, deposits, &smartlic.Rollup{To: "top", Names: map[string]string{"va2": "Lab"}})
 	for _, p := range roll {
 		// va2 is short by one even though va1 has spare licenses: pools
 		// are per VA, so the rolled-up row must still say so.
-		if p.LicenseTag == "a" && (p.Purchased != 12 || p.InUse != 7 || p.Available != 5 || p.Overage != 1 || p.Status != smartlic.Insufficient || p.VirtualAccountID != "top") {
+		if p.LicenseTag == "a" && (p.Purchased != 12 || p.InUse != 7 || p.Available != 5 || p.Overage != 1 || p.Status != smartlic.Insufficient || p.VirtualAccountID != "top" ||
+			!slices.Equal(p.ShortVirtualAccounts, []string{"Lab"})) {
 			t.Errorf("rolled up a = %+v", p)
+		}
+	}
+}
+
+// TestPoolsAfterTransfers: a pool is what it holds now, net of transfers.
+// Every license of a lot transferred away leaves it empty, not expired,
+// and with no next expiry of a lot it no longer holds.
+func TestPoolsAfterTransfers(t *testing.T) {
+	now := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	at := func(days int) *time.Time { t := now.Add(time.Duration(days) * smartlic.Day); return &t }
+	types := map[string]smartlic.LicenseType{"lt": {ID: "lt", Tag: "na"}}
+	lot := func(va string, q int64, starts, ends int) smartlic.Deposit {
+		return smartlic.Deposit{VirtualAccountID: va, LicenseTypeID: "lt", Quantity: q, StartsAt: *at(starts), EndsAt: at(ends)}
+	}
+	for _, tc := range []struct {
+		name       string
+		deposits   []smartlic.Deposit
+		inUse      int64
+		status     smartlic.PoolStatus
+		purchased  int64
+		nextExpiry *time.Time
+	}{
+		{"all transferred away", []smartlic.Deposit{lot("src", 10, -100, 20), lot("src", -10, -5, 20)}, 0, smartlic.Empty, 0, nil},
+		{"the soonest lot transferred away", []smartlic.Deposit{lot("src", 10, -100, 20), lot("src", 5, -100, 200), lot("src", -10, -5, 20)}, 0, smartlic.InCompliance, 5, at(200)},
+		{"part of a lot transferred away", []smartlic.Deposit{lot("src", 10, -100, 20), lot("src", -4, -5, 20)}, 0, smartlic.Expiring, 6, at(20)},
+		{"transferred away, then ended", []smartlic.Deposit{lot("src", 10, -100, -20), lot("src", -10, -50, -20)}, 0, smartlic.Empty, 0, nil},
+		{"ended here", []smartlic.Deposit{lot("src", 10, -100, -20), lot("src", -4, -50, -20)}, 0, smartlic.Expired, 0, nil},
+		{"starts later", []smartlic.Deposit{lot("src", 10, 5, 400)}, 0, smartlic.Empty, 0, nil},
+		{"transferred away while in use", []smartlic.Deposit{lot("src", 10, -100, 20), lot("src", -10, -5, 20)}, 1, smartlic.Insufficient, 0, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var counters []smartlic.PoolCounter
+			if tc.inUse > 0 {
+				counters = append(counters, smartlic.PoolCounter{VirtualAccountID: "src", LicenseTypeID: "lt", InUse: tc.inUse})
+			}
+			pools := smartlic.ComputePools(now, types, counters, tc.deposits, nil)
+			if len(pools) != 1 {
+				t.Fatalf("pools = %+v", pools)
+			}
+			p := pools[0]
+			if p.Status != tc.status || p.Purchased != tc.purchased || !reflect.DeepEqual(p.NextExpiry, tc.nextExpiry) {
+				t.Errorf("pool = %+v (next expiry %v), want %s, purchased %d, next expiry %v", p, p.NextExpiry, tc.status, tc.purchased, tc.nextExpiry)
+			}
+		})
+	}
+}
+
+// TestRolledUpStatus: the status of a rolled-up or account-wide row, as
+// docs/reports.md defines it.
+func TestRolledUpStatus(t *testing.T) {
+	now := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	at := func(days int) *time.Time { t := now.Add(time.Duration(days) * smartlic.Day); return &t }
+	types := map[string]smartlic.LicenseType{"lt": {ID: "lt", Tag: "na"}}
+	names := map[string]string{"a": "Building A", "b": "Building B", "c": "Campus"}
+	dep := func(va string, q int64, ends *time.Time) smartlic.Deposit {
+		return smartlic.Deposit{VirtualAccountID: va, LicenseTypeID: "lt", Quantity: q, StartsAt: *at(-100), EndsAt: ends}
+	}
+	use := func(va string, n int64) smartlic.PoolCounter {
+		return smartlic.PoolCounter{VirtualAccountID: va, LicenseTypeID: "lt", InUse: n}
+	}
+	for _, tc := range []struct {
+		name     string
+		deposits []smartlic.Deposit
+		counters []smartlic.PoolCounter
+		status   smartlic.PoolStatus
+		short    []string
+	}{
+		{"one VA short, spare elsewhere", []smartlic.Deposit{dep("a", 5, nil), dep("b", 20, nil), dep("c", 20, nil)},
+			[]smartlic.PoolCounter{use("a", 6), use("b", 10), use("c", 10), use("c", 0)}, smartlic.Insufficient, []string{"Building A"}},
+		{"two VAs short", []smartlic.Deposit{dep("a", 5, nil), dep("b", 1, nil), dep("c", 50, nil)},
+			[]smartlic.PoolCounter{use("a", 6), use("b", 2)}, smartlic.Insufficient, []string{"Building A", "Building B"}},
+		{"one VA expired, another holds licenses", []smartlic.Deposit{dep("a", 5, at(-1)), dep("b", 5, at(300))}, nil, smartlic.InCompliance, nil},
+		{"every VA expired", []smartlic.Deposit{dep("a", 5, at(-1)), dep("b", 5, at(-2))}, nil, smartlic.Expired, nil},
+		{"soonest expiry anywhere", []smartlic.Deposit{dep("a", 5, at(30)), dep("b", 5, nil)}, nil, smartlic.Expiring, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, r := range []*smartlic.Rollup{{To: "top", Names: names}, {Names: names}} {
+				pools := smartlic.ComputePools(now, types, tc.counters, tc.deposits, r)
+				if len(pools) != 1 {
+					t.Fatalf("pools = %+v", pools)
+				}
+				p := pools[0]
+				if p.Status != tc.status || !slices.Equal(p.ShortVirtualAccounts, tc.short) || p.VirtualAccountID != r.To {
+					t.Errorf("rolled up to %q: %+v, want %s, short %v", r.To, p, tc.status, tc.short)
+				}
+			}
+		})
+	}
+}
+
+func TestDaysLeft(t *testing.T) {
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		end  time.Time
+		want int
+	}{
+		{now.Add(19*smartlic.Day + 12*time.Hour), 20}, // a part of a day counts as a day
+		{now.Add(20 * smartlic.Day), 20},
+		{now.Add(time.Second), 1},
+		{now, 0},
+		{now.Add(-smartlic.Day), 0},
+	} {
+		if got := smartlic.DaysLeft(now, tc.end); got != tc.want {
+			t.Errorf("DaysLeft(%s) = %d, want %d", tc.end.Sub(now), got, tc.want)
 		}
 	}
 }

@@ -30,15 +30,22 @@ func (d Deposit) ActiveAt(t time.Time) bool {
 	return d.EndsAt == nil || t.Before(*d.EndsAt)
 }
 
-// PoolStatus is the compliance state of a pool.
+// PoolStatus is the compliance state of a pool. docs/reports.md defines
+// each, and what they mean for a rolled-up or account-wide row.
 type PoolStatus string
 
 const (
 	InCompliance PoolStatus = "in_compliance"
 	Insufficient PoolStatus = "insufficient" // in use exceeds purchased
 	Expiring     PoolStatus = "expiring"     // a subscription ends within 90 days
-	Expired      PoolStatus = "expired"      // everything deposited has ended
+	Expired      PoolStatus = "expired"      // nothing held now, and licenses held here have ended
+	// Empty: nothing held now and nothing ended here: every license was
+	// transferred away, or the deposits start later.
+	Empty PoolStatus = "empty"
 )
+
+// PoolStatuses are the statuses in order of severity, most severe first.
+var PoolStatuses = []PoolStatus{Insufficient, Expired, Expiring, InCompliance, Empty}
 
 // Pool is the licenses of one type in one Virtual Account (or, rolled up, in
 // a VA and all its descendants).
@@ -51,9 +58,15 @@ type Pool struct {
 	Purchased        int64       `json:"purchased"`
 	InUse            int64       `json:"in_use"`
 	Available        int64       `json:"available"` // purchased - in_use; negative means overage
-	Overage          int64       `json:"overage"`   // max(0, in_use - purchased)
+	Overage          int64       `json:"overage"`   // max(0, in_use - purchased); rolled up, the sum of the VAs' overages
 	Status           PoolStatus  `json:"status"`
-	NextExpiry       *time.Time  `json:"next_expiry,omitempty"` // earliest end among active subscriptions
+	// NextExpiry is the earliest end among the subscriptions held now, net
+	// of transfers: a lot transferred away whole does not count.
+	NextExpiry *time.Time `json:"next_expiry,omitempty"`
+	// ShortVirtualAccounts names, in a rolled-up or account-wide row, the
+	// Virtual Accounts whose own pool is insufficient: spare licenses in
+	// other VAs do not cover them (an instance consumes from its own VA).
+	ShortVirtualAccounts []string `json:"short_virtual_accounts,omitempty"`
 }
 
 // PoolCounter is the maintained in-use count of one VA × license type.
@@ -63,21 +76,52 @@ type PoolCounter struct {
 	InUse            int64
 }
 
-// ComputePools builds the pools of the given counters and deposits at now.
-// Purchased counts active deposits only; status follows, in order of
-// severity: insufficient, expired, expiring, in compliance.
+// Rollup asks ComputePools for one row per license type over all the VAs
+// it is given.
+type Rollup struct {
+	// To is the VA id the rows are attributed to (a parent's rolled-up
+	// view), or empty for account-wide rows that belong to no single VA.
+	To string
+	// Names maps VA ids to names, for ShortVirtualAccounts.
+	Names map[string]string
+}
+
+// DaysLeft is how many days remain until end, a part of a day counting as
+// a day: what alerts, reports and the portal show, so one deposit reads the
+// same everywhere. It is 0 once end has passed.
+func DaysLeft(now, end time.Time) int {
+	left := end.Sub(now)
+	if left <= 0 {
+		return 0
+	}
+	return int((left + Day - 1) / Day)
+}
+
+// ComputePools builds the pools of the given counters and deposits at now:
+// one row per VA and license type, or with rollup one row per license type.
+// This is the one place pool numbers and statuses are computed.
 //
-// rollupTo, when non-empty, adds every VA's pools up into one row per
-// license type attributed to that VA id (a parent's rolled-up view). Pools
-// are separate per VA (an instance consumes from its own VA), so a rolled-up
-// row keeps the shortfall of each VA: Overage is the sum of the per-VA
-// overages and the row is insufficient when any VA is, even if spare
-// licenses elsewhere make the totals look fine.
-func ComputePools(now time.Time, types map[string]LicenseType, counters []PoolCounter, deposits []Deposit, rollupTo string) []Pool {
+// Per VA, purchased counts active deposits (transfers are deposit rows, so
+// it is net of them), and the status is, in order of severity:
+// insufficient (in use exceeds purchased), expired (nothing held now, and
+// licenses held here ended), empty (nothing held now, nothing ended: all
+// transferred away, or not started yet), expiring (a subscription held ends
+// within 90 days), in compliance.
+//
+// Rolled up, the numbers are sums, but pools stay separate per VA (an
+// instance consumes from its own VA), so the row keeps each VA's shortfall:
+// Overage is the sum of the VAs' overages, ShortVirtualAccounts names the
+// VAs that are insufficient, and the row is insufficient when any VA is,
+// however many spare licenses other VAs have. Otherwise it is expired or
+// empty when nothing is held in any of the VAs, expiring when the earliest
+// expiry is within 90 days, and in compliance.
+func ComputePools(now time.Time, types map[string]LicenseType, counters []PoolCounter, deposits []Deposit, rollup *Rollup) []Pool {
 	type key struct{ va, lt string }
 	type acc struct {
 		pool       Pool
 		anyDeposit bool
+		ended      int64               // net quantity of lots that have ended
+		lots       map[time.Time]int64 // active subscription lots by end, net of transfers
 	}
 	rows := map[key]*acc{}
 	get := func(va, lt string) *acc {
@@ -85,7 +129,7 @@ func ComputePools(now time.Time, types map[string]LicenseType, counters []PoolCo
 		a := rows[k]
 		if a == nil {
 			t := types[lt]
-			a = &acc{pool: Pool{VirtualAccountID: va, LicenseTypeID: lt, LicenseTag: t.Tag, LicenseName: t.Name, Enforcement: t.Enforcement}}
+			a = &acc{pool: Pool{VirtualAccountID: va, LicenseTypeID: lt, LicenseTag: t.Tag, LicenseName: t.Name, Enforcement: t.Enforcement}, lots: map[time.Time]int64{}}
 			rows[k] = a
 		}
 		return a
@@ -96,62 +140,48 @@ func ComputePools(now time.Time, types map[string]LicenseType, counters []PoolCo
 	for _, d := range deposits {
 		a := get(d.VirtualAccountID, d.LicenseTypeID)
 		a.anyDeposit = true
-		if !d.ActiveAt(now) {
-			continue
-		}
-		a.pool.Purchased += d.Quantity
-		if d.EndsAt != nil && (a.pool.NextExpiry == nil || d.EndsAt.Before(*a.pool.NextExpiry)) {
-			e := *d.EndsAt
-			a.pool.NextExpiry = &e
-		}
-	}
-	settle := func(a *acc) {
-		p := &a.pool
-		p.Available = p.Purchased - p.InUse
 		switch {
-		case p.InUse > p.Purchased || p.Overage > 0:
-			p.Status = Insufficient
-		case p.Purchased == 0 && a.anyDeposit:
-			p.Status = Expired
+		case d.ActiveAt(now):
+			a.pool.Purchased += d.Quantity
+			if d.EndsAt != nil {
+				a.lots[d.EndsAt.UTC()] += d.Quantity
+			}
+		case d.EndsAt != nil && !now.Before(*d.EndsAt):
+			a.ended += d.Quantity
+		}
+	}
+	status := func(p *Pool, ended bool) PoolStatus {
+		switch {
+		case p.InUse > p.Purchased || len(p.ShortVirtualAccounts) > 0:
+			return Insufficient
+		case p.Purchased <= 0 && ended:
+			return Expired
+		case p.Purchased <= 0:
+			return Empty
 		case p.NextExpiry != nil && p.NextExpiry.Sub(now) <= ExpiringWindow:
-			p.Status = Expiring
-		default:
-			p.Status = InCompliance
+			return Expiring
 		}
+		return InCompliance
 	}
-	if rollupTo != "" {
-		merged := map[key]*acc{}
-		for _, a := range rows {
-			if a.pool.InUse > a.pool.Purchased {
-				a.pool.Overage = a.pool.InUse - a.pool.Purchased
-			}
-			k := key{rollupTo, a.pool.LicenseTypeID}
-			m := merged[k]
-			if m == nil {
-				m = &acc{pool: a.pool}
-				m.pool.VirtualAccountID, m.pool.Purchased, m.pool.InUse, m.pool.Overage, m.pool.NextExpiry = rollupTo, 0, 0, 0, nil
-				merged[k] = m
-			}
-			m.anyDeposit = m.anyDeposit || a.anyDeposit
-			m.pool.Purchased += a.pool.Purchased
-			m.pool.InUse += a.pool.InUse
-			m.pool.Overage += a.pool.Overage
-			if e := a.pool.NextExpiry; e != nil && (m.pool.NextExpiry == nil || e.Before(*m.pool.NextExpiry)) {
-				m.pool.NextExpiry = e
-			}
-		}
-		rows = merged
-	}
-	out := make([]Pool, 0, len(rows))
+	var out []Pool
 	for _, a := range rows {
-		if a.pool.InUse == 0 && a.pool.Purchased == 0 && !a.anyDeposit {
+		if a.pool.InUse == 0 && !a.anyDeposit {
 			continue // a counter that went back to zero with nothing ever deposited
 		}
-		if rollupTo == "" && a.pool.InUse > a.pool.Purchased {
-			a.pool.Overage = a.pool.InUse - a.pool.Purchased
+		p := &a.pool
+		p.Available = p.Purchased - p.InUse
+		p.Overage = max(0, p.InUse-p.Purchased)
+		for end, q := range a.lots {
+			if q > 0 && (p.NextExpiry == nil || end.Before(*p.NextExpiry)) {
+				e := end
+				p.NextExpiry = &e
+			}
 		}
-		settle(a)
-		out = append(out, a.pool)
+		p.Status = status(p, a.ended > 0)
+		out = append(out, *p)
+	}
+	if rollup != nil {
+		out = rollUp(out, rollup, status)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].VirtualAccountID != out[j].VirtualAccountID {
@@ -159,6 +189,44 @@ func ComputePools(now time.Time, types map[string]LicenseType, counters []PoolCo
 		}
 		return out[i].LicenseTag < out[j].LicenseTag
 	})
+	return out
+}
+
+// rollUp adds per-VA pools up into one row per license type.
+func rollUp(pools []Pool, r *Rollup, status func(*Pool, bool) PoolStatus) []Pool {
+	merged := map[string]*Pool{}
+	expired := map[string]bool{}
+	var order []string
+	for _, p := range pools {
+		m := merged[p.LicenseTypeID]
+		if m == nil {
+			m = &Pool{VirtualAccountID: r.To, LicenseTypeID: p.LicenseTypeID, LicenseTag: p.LicenseTag, LicenseName: p.LicenseName, Enforcement: p.Enforcement}
+			merged[p.LicenseTypeID] = m
+			order = append(order, p.LicenseTypeID)
+		}
+		m.Purchased += p.Purchased
+		m.InUse += p.InUse
+		m.Overage += p.Overage
+		if e := p.NextExpiry; e != nil && (m.NextExpiry == nil || e.Before(*m.NextExpiry)) {
+			m.NextExpiry = e
+		}
+		if p.Status == Insufficient {
+			name := r.Names[p.VirtualAccountID]
+			if name == "" {
+				name = p.VirtualAccountID
+			}
+			m.ShortVirtualAccounts = append(m.ShortVirtualAccounts, name)
+		}
+		expired[p.LicenseTypeID] = expired[p.LicenseTypeID] || p.Status == Expired
+	}
+	out := make([]Pool, 0, len(merged))
+	for _, lt := range order {
+		m := merged[lt]
+		sort.Strings(m.ShortVirtualAccounts)
+		m.Available = m.Purchased - m.InUse
+		m.Status = status(m, expired[lt])
+		out = append(out, *m)
+	}
 	return out
 }
 

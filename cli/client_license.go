@@ -2,6 +2,10 @@ package cli
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -21,6 +25,20 @@ var poolTable = table[smartlic.Pool]{
 	header: []string{"LICENSE", "PURCHASED", "IN USE", "AVAILABLE", "STATUS", "NEXT EXPIRY"},
 	row: func(p smartlic.Pool) []string {
 		return []string{p.LicenseTag, fmtInt(p.Purchased), fmtInt(p.InUse), fmtInt(p.Available), human(p.Status), fmtDate(p.NextExpiry)}
+	},
+}
+
+// aggregatePoolTable is the account-wide and rolled-up view: a row adds
+// up several VAs' pools, so SHORT IN says which VAs make it insufficient
+// even when the totals show licenses available.
+var aggregatePoolTable = table[smartlic.Pool]{
+	header: append(slices.Clone(poolTable.header), "SHORT IN"),
+	row: func(p smartlic.Pool) []string {
+		short := "-"
+		if n := len(p.ShortVirtualAccounts); n > 0 {
+			short = fmt.Sprintf("%d: %s", n, strings.Join(p.ShortVirtualAccounts, ", "))
+		}
+		return append(poolTable.row(p), short)
 	},
 }
 
@@ -106,7 +124,16 @@ func newLicenseCmd(f *clientFlags) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printList(p, pools, "", poolTable)
+				if s.va != "" && !rollup {
+					return printList(p, pools, "", poolTable)
+				}
+				if err := printList(p, pools, "", aggregatePoolTable); err != nil {
+					return err
+				}
+				if !p.json {
+					drillDown(f.e.stderr, pools)
+				}
+				return nil
 			})
 		},
 	}
@@ -116,4 +143,18 @@ func newLicenseCmd(f *clientFlags) *cobra.Command {
 	cmd.AddCommand(list)
 	s.registerAccount(cmd)
 	return cmd
+}
+
+// drillDown tells a person how to see the VAs that make an aggregate row
+// insufficient; on stderr, so that stdout stays the table.
+func drillDown(w io.Writer, pools []smartlic.Pool) {
+	seen := map[string]bool{}
+	for _, p := range pools {
+		for _, va := range p.ShortVirtualAccounts {
+			if !seen[va] {
+				seen[va] = true
+				fmt.Fprintf(w, "%s is short: smartlic license list --va %q\n", va, va)
+			}
+		}
+	}
 }

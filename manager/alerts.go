@@ -65,7 +65,7 @@ func (m *Manager) computeAlerts(ctx context.Context, tx smartlic.Tx, sa smartlic
 	}
 	now := m.clock.Now()
 	out := []smartlic.Alert{}
-	pools, err := m.pools(ctx, tx, idsOf(vas), "")
+	pools, err := m.pools(ctx, tx, idsOf(vas), nil)
 	if err != nil {
 		return nil, tree, err
 	}

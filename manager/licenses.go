@@ -76,15 +76,15 @@ func (m *Manager) ListPools(ctx context.Context, saKey, vaKey string, rollup boo
 		if err != nil {
 			return err
 		}
-		ids, rollupTo := []string{va.ID}, ""
+		ids, r := []string{va.ID}, (*smartlic.Rollup)(nil)
 		if rollup {
 			all, err := tx.AllVirtualAccounts(ctx, sa.ID)
 			if err != nil {
 				return err
 			}
-			ids, rollupTo = idsOf(newVATree(all).subtree(va.ID)), va.ID
+			ids, r = idsOf(newVATree(all).subtree(va.ID)), &smartlic.Rollup{To: va.ID, Names: vaNames(all)}
 		}
-		pools, err = m.pools(ctx, tx, ids, rollupTo)
+		pools, err = m.pools(ctx, tx, ids, r)
 		return err
 	})
 	return pools, err
@@ -101,16 +101,14 @@ func (m *Manager) ListAccountPools(ctx context.Context, saKey string) (pools []s
 		if err != nil {
 			return err
 		}
-		pools, err = m.pools(ctx, tx, idsOf(all), sa.ID)
-		for i := range pools {
-			pools[i].VirtualAccountID = "" // an account-wide row belongs to no single VA
-		}
+		// An account-wide row belongs to no single VA.
+		pools, err = m.pools(ctx, tx, idsOf(all), &smartlic.Rollup{Names: vaNames(all)})
 		return err
 	})
 	return pools, err
 }
 
-func (m *Manager) pools(ctx context.Context, tx smartlic.Tx, vaIDs []string, rollupTo string) ([]smartlic.Pool, error) {
+func (m *Manager) pools(ctx context.Context, tx smartlic.Tx, vaIDs []string, rollup *smartlic.Rollup) ([]smartlic.Pool, error) {
 	counters, err := tx.PoolCountersOf(ctx, vaIDs)
 	if err != nil {
 		return nil, err
@@ -138,7 +136,7 @@ func (m *Manager) pools(ctx context.Context, tx smartlic.Tx, vaIDs []string, rol
 			return nil, err
 		}
 	}
-	return smartlic.ComputePools(m.clock.Now(), types, counters, deposits, rollupTo), nil
+	return smartlic.ComputePools(m.clock.Now(), types, counters, deposits, rollup), nil
 }
 
 func idsOf(vas []smartlic.VirtualAccount) []string {

@@ -97,7 +97,7 @@ func (m *Manager) UsageReport(ctx context.Context, saKey string, q smartlic.Usag
 			return err
 		}
 		names := vaNames(vas)
-		for _, p := range smartlic.ComputePools(at, types, counters, deposits, "") {
+		for _, p := range smartlic.ComputePools(at, types, counters, deposits, nil) {
 			r.Items = append(r.Items, smartlic.UsageRow{
 				VirtualAccountID: p.VirtualAccountID, VirtualAccount: names[p.VirtualAccountID], LicenseTag: p.LicenseTag,
 				LicenseName: p.LicenseName, Purchased: p.Purchased, InUse: p.InUse, Available: p.Available, Overage: p.Overage, Status: p.Status,
@@ -241,7 +241,7 @@ func (m *Manager) ExpiringReport(ctx context.Context, saKey string, q smartlic.E
 			k := key{d.VirtualAccountID, d.LicenseTypeID, d.EndsAt.UnixMicro()}
 			if sums[k] == nil {
 				sums[k] = &smartlic.ExpiringRow{VirtualAccountID: d.VirtualAccountID, LicenseTag: d.LicenseTag, EndsAt: *d.EndsAt,
-					DaysLeft: int(d.EndsAt.Sub(now) / smartlic.Day)}
+					DaysLeft: smartlic.DaysLeft(now, *d.EndsAt)}
 			}
 			sums[k].Quantity += d.Quantity
 		}

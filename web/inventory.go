@@ -166,7 +166,7 @@ type sortLink struct {
 	Numeric          bool
 }
 
-var poolStatuses = []smartlic.PoolStatus{smartlic.InCompliance, smartlic.Insufficient, smartlic.Expiring, smartlic.Expired}
+var poolStatuses = []smartlic.PoolStatus{smartlic.InCompliance, smartlic.Insufficient, smartlic.Expiring, smartlic.Expired, smartlic.Empty}
 
 // poolColumns are the sortable columns of the licenses table.
 var poolColumns = []struct {
