@@ -275,6 +275,7 @@ type ConvertRequest struct {
 	InstanceID string           `json:"instance_id"`
 	UDI        UDI              `json:"udi"`
 	SentAt     time.Time        `json:"sent_at"`
+	Nonce      string           `json:"nonce,omitempty"` // see DeviceRequest
 	Classic    []ClassicLicense `json:"classic"`
 }
 

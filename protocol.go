@@ -1,6 +1,7 @@
 package smartlic
 
 import (
+	"context"
 	"encoding/json"
 	"time"
 )
@@ -36,6 +37,7 @@ type RegisterRequest struct {
 	PublicKey []byte    `json:"public_key"` // Ed25519, 32 bytes
 	Force     bool      `json:"force"`      // replace an existing registration of this UDI
 	SentAt    time.Time `json:"sent_at"`
+	Nonce     string    `json:"nonce,omitempty"` // random, unique per request (see DeviceRequest)
 }
 
 // IDCert is the manager's statement of who the instance is.
@@ -58,7 +60,12 @@ type DeviceRequest struct {
 	InstanceID string    `json:"instance_id"`
 	UDI        UDI       `json:"udi"`
 	SentAt     time.Time `json:"sent_at"`
-	Usage      []Usage   `json:"usage,omitempty"` // auth requests only: tag and count
+	// Nonce makes two requests with the same content and sent_at two
+	// requests: the manager treats every signed request as single-use and
+	// answers a second copy of one with the first answer, without acting
+	// on it again. Optional; the agent sends 16 random bytes.
+	Nonce string  `json:"nonce,omitempty"`
+	Usage []Usage `json:"usage,omitempty"` // auth requests only: tag and count
 }
 
 // Authorization is the manager's answer to an auth request.
@@ -89,4 +96,34 @@ func DecodePayload(env Envelope, v any) error {
 		return Errorf(ESignature, "payload", "payload is not valid %s JSON: %v", env.Type, err)
 	}
 	return nil
+}
+
+// MaxNonceLength bounds a device request's nonce.
+const MaxNonceLength = 100
+
+// SeenRequest is a device request the manager accepted, remembered by the
+// hash of what it signed until ExpiresAt, when it could no longer pass the
+// freshness check: a second copy of it gets Answer and changes nothing.
+type SeenRequest struct {
+	Hash       string
+	InstanceID string // "" for registrations
+	SentAt     time.Time
+	ExpiresAt  time.Time
+	Answer     []byte // the signed answer (an Envelope as JSON); nil until given
+}
+
+// DeviceRequestTx is the storage that makes device requests single-use.
+type DeviceRequestTx interface {
+	// ClaimDeviceRequest records r, unless a request with its hash was
+	// recorded before: then ok is false and prior is that record. A copy
+	// racing the transaction that records the same hash waits for it.
+	ClaimDeviceRequest(ctx context.Context, r SeenRequest) (prior SeenRequest, ok bool, err error)
+	// AnswerDeviceRequest stores the signed answer of a claimed request.
+	AnswerDeviceRequest(ctx context.Context, hash string, answer []byte) error
+	// NewerDeviceRequest reports whether the instance had a request
+	// accepted that was sent after sentAt (and is still remembered).
+	NewerDeviceRequest(ctx context.Context, instanceID string, sentAt time.Time) (bool, error)
+	// ForgetDeviceRequests deletes up to limit requests that expired
+	// before now and returns how many it deleted.
+	ForgetDeviceRequests(ctx context.Context, now time.Time, limit int) (int64, error)
 }

@@ -115,6 +115,7 @@ type Tx interface {
 	ReportTx
 	AlertTx
 	ConversionTx
+	DeviceRequestTx
 
 	// Signing keys.
 	InsertSigningKey(ctx context.Context, k SigningKey) error

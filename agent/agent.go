@@ -20,6 +20,7 @@ package agent
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -385,7 +386,7 @@ func (a *Agent) register(ctx context.Context, snap State, token string, force bo
 	// manager knows no instance id yet, and can check the signature before
 	// it reads the payload.
 	req, err := sign.Seal(smartlic.TypeRegisterRequest, base64.RawURLEncoding.EncodeToString(pub), priv, smartlic.RegisterRequest{
-		Token: token, UDI: snap.UDI, Hostname: snap.Hostname, PublicKey: pub, Force: force, SentAt: now,
+		Token: token, UDI: snap.UDI, Hostname: snap.Hostname, PublicKey: pub, Force: force, SentAt: now, Nonce: newNonce(),
 	})
 	if err != nil {
 		return nil, nil, smartlic.Internal(err, "signing the registration request")
@@ -468,12 +469,23 @@ func (a *Agent) finish(op string, now time.Time, err error, apply func(*State)) 
 func deviceRequest(typ string, snap State, usage []smartlic.Usage, now time.Time) (smartlic.Envelope, error) {
 	r := snap.Registration
 	env, err := sign.Seal(typ, r.IDCert.InstanceID, r.PrivateKey, smartlic.DeviceRequest{
-		InstanceID: r.IDCert.InstanceID, UDI: snap.UDI, SentAt: now, Usage: usage,
+		InstanceID: r.IDCert.InstanceID, UDI: snap.UDI, SentAt: now, Nonce: newNonce(), Usage: usage,
 	})
 	if err != nil {
 		return env, smartlic.Internal(err, "signing the request")
 	}
 	return env, nil
+}
+
+// newNonce makes each request unique even when the clock repeats a
+// sent_at: the manager answers a second copy of a signed request with the
+// first answer and does not act on it again, so two requests with the same
+// content and time would count as one.
+func newNonce() string {
+	b := make([]byte, 16)
+	// Since Go 1.24 crypto/rand.Read never fails (it aborts instead).
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 func notRegistered() error {

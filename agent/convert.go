@@ -59,7 +59,7 @@ func (a *Agent) exchangeConversion(ctx context.Context, snap State, lines []smar
 	}
 	r := snap.Registration
 	req, err := sign.Seal(smartlic.TypeConvertRequest, r.IDCert.InstanceID, r.PrivateKey, smartlic.ConvertRequest{
-		InstanceID: r.IDCert.InstanceID, UDI: snap.UDI, SentAt: now, Classic: lines,
+		InstanceID: r.IDCert.InstanceID, UDI: snap.UDI, SentAt: now, Nonce: newNonce(), Classic: lines,
 	})
 	if err != nil {
 		return ans, smartlic.Internal(err, "signing the request")

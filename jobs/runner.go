@@ -1,6 +1,7 @@
 // Package jobs runs the manager's periodic work — alert scans with
 // immediate notifications, daily and weekly summaries, the webhook
-// delivery queue — exactly once across every replica of a deployment.
+// delivery queue, forgetting device requests past their replay window —
+// exactly once across every replica of a deployment.
 //
 // Two mechanisms make it so. A leader is elected with the store's lock
 // (a PostgreSQL advisory lock; an in-process mutex on SQLite), and only the
@@ -64,6 +65,9 @@ type Options struct {
 	AlertEvery   time.Duration // 15 minutes
 	SummaryEvery time.Duration // 1 hour: each recipient still gets one per day or week
 	WebhookEvery time.Duration // 1 minute
+	// ForgetEvery is how often accepted device requests whose replay
+	// window has closed are deleted; 10 minutes by default.
+	ForgetEvery time.Duration
 	// Poll is how often Run ticks; 30 seconds by default.
 	Poll time.Duration
 }
@@ -91,6 +95,7 @@ const (
 	TaskAlerts    = "alerts.scan"
 	TaskSummaries = "alerts.summaries"
 	TaskWebhooks  = "webhooks.deliver"
+	TaskForget    = "device_requests.forget"
 )
 
 // New returns a runner of the standard tasks.
@@ -112,12 +117,14 @@ func New(opts Options) *Runner {
 	def(&opts.AlertEvery, 15*time.Minute)
 	def(&opts.SummaryEvery, time.Hour)
 	def(&opts.WebhookEvery, time.Minute)
+	def(&opts.ForgetEvery, 10*time.Minute)
 	def(&opts.Poll, 30*time.Second)
 	r := &Runner{opts: opts, log: opts.Logger}
 	r.tasks = []Task{
 		{Name: TaskAlerts, Every: opts.AlertEvery, Run: r.scanAlerts},
 		{Name: TaskSummaries, Every: opts.SummaryEvery, Run: r.sendSummaries},
 		{Name: TaskWebhooks, Every: opts.WebhookEvery, Run: r.deliverWebhooks},
+		{Name: TaskForget, Every: opts.ForgetEvery, Run: r.forgetDeviceRequests},
 	}
 	return r
 }
@@ -213,6 +220,17 @@ func (r *Runner) safely(ctx context.Context, t Task) (err error) {
 		}
 	}()
 	return t.Run(ctx)
+}
+
+// forgetDeviceRequests deletes the accepted device requests that can no
+// longer be replayed (their sent_at is out of the freshness window), so
+// the table holds only about ten minutes of requests.
+func (r *Runner) forgetDeviceRequests(ctx context.Context) error {
+	n, err := r.opts.Manager.ForgetDeviceRequests(ctx)
+	if n > 0 {
+		r.log.Debug("forgot expired device requests", "count", n)
+	}
+	return err
 }
 
 func (r *Runner) scanAlerts(ctx context.Context) error {

@@ -34,6 +34,9 @@ var epoch = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 
 var operator = smartlic.WithActor(context.Background(), smartlic.Actor{Email: "ops@vendor.example", Role: smartlic.RoleOperator})
 
+// allTasks are the standard tasks, in the order a tick runs them.
+var allTasks = []string{jobs.TaskAlerts, jobs.TaskSummaries, jobs.TaskWebhooks, jobs.TaskForget}
+
 func must[T any](t *testing.T) func(T, error) T {
 	return func(v T, err error) T {
 		t.Helper()
@@ -141,7 +144,7 @@ func TestRunnerDeliversAlerts(t *testing.T) {
 			return ran
 		}
 
-		if ran := tick(); !slices.Equal(ran, []string{jobs.TaskAlerts, jobs.TaskSummaries, jobs.TaskWebhooks}) {
+		if ran := tick(); !slices.Equal(ran, allTasks) {
 			t.Fatalf("first tick ran %v", ran)
 		}
 		// The immediate e-mail and the daily summary, each with its alerts.
@@ -303,7 +306,7 @@ func testLeaderElection(t *testing.T, db1, db2 *store.DB) {
 		}()
 	}
 	wg.Wait()
-	for _, n := range []string{jobs.TaskAlerts, jobs.TaskSummaries, jobs.TaskWebhooks} {
+	for _, n := range allTasks {
 		if counts[n] != 1 {
 			t.Fatalf("task %s ran %d times, want 1 (%v)", n, counts[n], counts)
 		}
@@ -323,7 +326,7 @@ func testLeaderElection(t *testing.T, db1, db2 *store.DB) {
 	// over and runs it, once.
 	leader.Close()
 	ran, err := follower.Tick(t.Context())
-	if err != nil || !follower.Leader() || len(ran) != 3 {
+	if err != nil || !follower.Leader() || len(ran) != len(allTasks) {
 		t.Fatalf("new leader ran %v (%v, leader %v)", ran, err, follower.Leader())
 	}
 	// The old leader cannot come back while the new one holds the lock,
@@ -347,7 +350,7 @@ func TestRunnerSurvivesPanics(t *testing.T) {
 	must[smartlic.NotificationPreference](t)(mgr.SetNotificationPreference(operator, sa.Domain, smartlic.NotificationPreferenceInput{Email: "ops@acme.example", Frequency: smartlic.Immediate}))
 	r := jobs.New(jobs.Options{Manager: mgr, Store: db, Leader: db, Clock: clock, Mailer: panickingMailer{}})
 	ran, err := r.Tick(t.Context())
-	if err != nil || len(ran) != 3 {
+	if err != nil || len(ran) != len(allTasks) {
 		t.Fatalf("tick ran %v (%v)", ran, err)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
@@ -401,7 +404,7 @@ func TestLeaderLosesLock(t *testing.T) {
 	}
 
 	clock.Advance(time.Hour)
-	if ran, err := r2.Tick(t.Context()); err != nil || !r2.Leader() || len(ran) != 3 {
+	if ran, err := r2.Tick(t.Context()); err != nil || !r2.Leader() || len(ran) != len(allTasks) {
 		t.Fatalf("r2 after the cut: ran %v, leader %v, %v", ran, r2.Leader(), err)
 	}
 	if ran, err := r1.Tick(t.Context()); err != nil || r1.Leader() || len(ran) != 0 {

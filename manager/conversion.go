@@ -444,33 +444,28 @@ func (m *Manager) convertUnits(ctx context.Context, tx smartlic.Tx, now time.Tim
 // request is idempotent: reporting the same licenses again converts
 // nothing more and answers already_converted.
 func (m *Manager) ConvertClassic(ctx context.Context, env smartlic.Envelope) (smartlic.Envelope, error) {
-	var ans smartlic.ConversionAnswer
-	err := m.deviceCall(ctx, env, smartlic.TypeConvertRequest, func(tx smartlic.Tx, inst smartlic.Instance, _ smartlic.DeviceRequest, now time.Time) error {
+	return m.deviceCall(ctx, env, smartlic.TypeConvertRequest, smartlic.TypeConversion, func(tx smartlic.Tx, inst smartlic.Instance, _ smartlic.DeviceRequest, now time.Time) (any, error) {
 		// deviceCall has verified the envelope against the instance's key
 		// and checked who it is about: the payload can now be trusted.
 		var req smartlic.ConvertRequest
 		if err := smartlic.DecodePayload(env, &req); err != nil {
-			return err
+			return nil, err
 		}
 		if err := validateClassic(req.Classic); err != nil {
-			return err
+			return nil, err
 		}
 		sa, err := tx.GetSmartAccount(ctx, inst.SmartAccountID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		va, err := tx.GetVirtualAccountByID(ctx, inst.VirtualAccountID)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		ans = smartlic.ConversionAnswer{InstanceID: inst.ID, UDI: inst.UDI, VirtualAccount: va.Name, IssuedAt: now}
+		ans := smartlic.ConversionAnswer{InstanceID: inst.ID, UDI: inst.UDI, VirtualAccount: va.Name, IssuedAt: now}
 		ans.Lines, err = m.convertClassic(deviceActor(ctx, inst), tx, now, sa, va, inst, req.Classic)
-		return err
+		return ans, err
 	})
-	if err != nil {
-		return smartlic.Envelope{}, err
-	}
-	return m.seal(smartlic.TypeConversion, ans)
 }
 
 func validateClassic(lines []smartlic.ClassicLicense) error {

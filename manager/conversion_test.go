@@ -2,6 +2,7 @@ package manager_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -359,7 +360,7 @@ func TestConcurrentDeviceAndPortalConversions(t *testing.T) {
 					return
 				}
 				env, err := sign.Seal(smartlic.TypeConvertRequest, d.id, d.priv, smartlic.ConvertRequest{
-					InstanceID: d.id, UDI: d.udi, SentAt: f.clock.Now(), Classic: []smartlic.ClassicLicense{{SKU: "L-ESS", Count: 4}}})
+					InstanceID: d.id, UDI: d.udi, SentAt: f.clock.Now(), Nonce: fmt.Sprint(i), Classic: []smartlic.ClassicLicense{{SKU: "L-ESS", Count: 4}}})
 				if err != nil {
 					t.Error(err)
 					return

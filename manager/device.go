@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -49,9 +50,30 @@ func (m *Manager) Register(ctx context.Context, env smartlic.Envelope) (smartlic
 	if err := checkFresh(req.SentAt, now); err != nil {
 		return smartlic.Envelope{}, err
 	}
+	if err := checkNonce(req.Nonce); err != nil {
+		return smartlic.Envelope{}, err
+	}
 
-	var cert smartlic.IDCert
+	var answer json.RawMessage
 	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
+		// A second copy of this envelope (the device retrying after a
+		// lost answer, or a replay) gets the same ID certificate and
+		// spends no token use: with force, a replay would otherwise drop
+		// the instance the first copy registered.
+		answer, err = once(ctx, tx, env, "", req.SentAt, func() (any, error) { return m.register(ctx, tx, req, now) })
+		return err
+	})
+	if err != nil {
+		return smartlic.Envelope{}, err
+	}
+	return m.seal(smartlic.TypeIDCert, answer)
+}
+
+// register consumes the token and creates the instance for a verified
+// registration request, inside tx.
+func (m *Manager) register(ctx context.Context, tx smartlic.Tx, req smartlic.RegisterRequest, now time.Time) (smartlic.IDCert, error) {
+	var cert smartlic.IDCert
+	err := func() error {
 		tok, ok, err := tx.ConsumeToken(ctx, hashSecret(req.Token), now)
 		if err != nil {
 			return err
@@ -106,11 +128,8 @@ func (m *Manager) Register(ctx context.Context, env smartlic.Envelope) (smartlic
 		cert = idCert(inst, sa, va, now)
 		return m.record(deviceActor(ctx, inst), tx, smartlic.Event{Type: "instance.registered", SmartAccountID: sa.ID, VirtualAccountID: va.ID, Subject: inst.ID,
 			Message: fmt.Sprintf("%s (%s) registered with token %q", inst.UDI, inst.Hostname, tok.Description), After: eventData(inst)})
-	})
-	if err != nil {
-		return smartlic.Envelope{}, err
-	}
-	return m.seal(smartlic.TypeIDCert, cert)
+	}()
+	return cert, err
 }
 
 // tokenRefusal says why ConsumeToken found no usable token.
@@ -133,16 +152,15 @@ func tokenRefusal(ctx context.Context, tx smartlic.Tx, secret string, now time.T
 // Authorize records the usage an instance reports and answers with a signed
 // authorization per license type.
 func (m *Manager) Authorize(ctx context.Context, env smartlic.Envelope) (smartlic.Envelope, error) {
-	var auth smartlic.Authorization
-	err := m.deviceCall(ctx, env, smartlic.TypeAuthRequest, func(tx smartlic.Tx, inst smartlic.Instance, req smartlic.DeviceRequest, now time.Time) error {
+	return m.deviceCall(ctx, env, smartlic.TypeAuthRequest, smartlic.TypeAuthorization, func(tx smartlic.Tx, inst smartlic.Instance, req smartlic.DeviceRequest, now time.Time) (any, error) {
 		usage, err := m.applyUsage(ctx, tx, inst, req.Usage)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if !sameUsage(inst.Usage, usage) {
 			if err := m.record(deviceActor(ctx, inst), tx, smartlic.Event{Type: "instance.usage_changed", SmartAccountID: inst.SmartAccountID, VirtualAccountID: inst.VirtualAccountID, Subject: inst.ID,
 				Message: fmt.Sprintf("%s now uses %s", inst.UDI, usageSummary(usage)), Before: eventData(inst.Usage), After: eventData(usage)}); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		inst.LastContactAt = now
@@ -150,68 +168,54 @@ func (m *Manager) Authorize(ctx context.Context, env smartlic.Envelope) (smartli
 		exp := now.Add(smartlic.AuthValidity)
 		inst.AuthExpiresAt = &exp
 		if err := tx.UpdateInstance(ctx, inst); err != nil {
-			return err
+			return nil, err
 		}
-		auth = smartlic.Authorization{
+		return smartlic.Authorization{
 			InstanceID: inst.ID, UDI: inst.UDI, IssuedAt: now,
 			RenewAfter: now.Add(smartlic.AuthRenewAfter), ExpiresAt: exp, Entitlements: usage,
-		}
-		return nil
+		}, nil
 	})
-	if err != nil {
-		return smartlic.Envelope{}, err
-	}
-	return m.seal(smartlic.TypeAuthorization, auth)
 }
 
 // RenewID issues a fresh ID certificate to a registered instance.
 func (m *Manager) RenewID(ctx context.Context, env smartlic.Envelope) (smartlic.Envelope, error) {
-	var cert smartlic.IDCert
-	err := m.deviceCall(ctx, env, smartlic.TypeRenewRequest, func(tx smartlic.Tx, inst smartlic.Instance, _ smartlic.DeviceRequest, now time.Time) error {
+	return m.deviceCall(ctx, env, smartlic.TypeRenewRequest, smartlic.TypeIDCert, func(tx smartlic.Tx, inst smartlic.Instance, _ smartlic.DeviceRequest, now time.Time) (any, error) {
 		inst.LastContactAt = now
 		inst.IDCertExpiresAt = now.Add(smartlic.IDCertValidity)
 		if err := tx.UpdateInstance(ctx, inst); err != nil {
-			return err
+			return nil, err
 		}
 		va, err := tx.GetVirtualAccountByID(ctx, inst.VirtualAccountID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		sa, err := tx.GetSmartAccount(ctx, inst.SmartAccountID)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		cert = idCert(inst, sa, va, now)
-		return m.record(deviceActor(ctx, inst), tx, smartlic.Event{Type: "instance.id_renewed", SmartAccountID: sa.ID, VirtualAccountID: va.ID, Subject: inst.ID,
+		return idCert(inst, sa, va, now), m.record(deviceActor(ctx, inst), tx, smartlic.Event{Type: "instance.id_renewed", SmartAccountID: sa.ID, VirtualAccountID: va.ID, Subject: inst.ID,
 			Message: fmt.Sprintf("%s renewed its ID certificate until %s", inst.UDI, inst.IDCertExpiresAt.Format(time.DateOnly))})
 	})
-	if err != nil {
-		return smartlic.Envelope{}, err
-	}
-	return m.seal(smartlic.TypeIDCert, cert)
 }
 
 // Deregister removes the instance and returns its usage to the pool.
 func (m *Manager) Deregister(ctx context.Context, env smartlic.Envelope) (smartlic.Envelope, error) {
-	var done smartlic.Deregistered
-	err := m.deviceCall(ctx, env, smartlic.TypeDeregisterRequest, func(tx smartlic.Tx, inst smartlic.Instance, _ smartlic.DeviceRequest, now time.Time) error {
-		done = smartlic.Deregistered{InstanceID: inst.ID, UDI: inst.UDI, At: now}
-		return m.removeInstance(deviceActor(ctx, inst), tx, inst, "instance.deregistered", "deregistered itself")
+	return m.deviceCall(ctx, env, smartlic.TypeDeregisterRequest, smartlic.TypeDeregistered, func(tx smartlic.Tx, inst smartlic.Instance, _ smartlic.DeviceRequest, now time.Time) (any, error) {
+		return smartlic.Deregistered{InstanceID: inst.ID, UDI: inst.UDI, At: now},
+			m.removeInstance(deviceActor(ctx, inst), tx, inst, "instance.deregistered", "deregistered itself")
 	})
-	if err != nil {
-		return smartlic.Envelope{}, err
-	}
-	return m.seal(smartlic.TypeDeregistered, done)
 }
 
 // deviceCall verifies a request signed by a registered instance, then runs
-// fn in a write transaction with the instance freshly read inside it.
-func (m *Manager) deviceCall(ctx context.Context, env smartlic.Envelope, typ string, fn func(smartlic.Tx, smartlic.Instance, smartlic.DeviceRequest, time.Time) error) error {
+// fn once (see once) in a write transaction with the instance freshly read
+// inside it, and answers with fn's payload signed as answerType.
+func (m *Manager) deviceCall(ctx context.Context, env smartlic.Envelope, typ, answerType string, fn func(smartlic.Tx, smartlic.Instance, smartlic.DeviceRequest, time.Time) (any, error)) (smartlic.Envelope, error) {
 	if err := sign.CheckShape(env); err != nil {
-		return err
+		return smartlic.Envelope{}, err
 	}
 	now := m.clock.Now()
-	return m.st.Write(ctx, func(tx smartlic.Tx) error {
+	var answer json.RawMessage
+	err := m.st.Write(ctx, func(tx smartlic.Tx) error {
 		// Locked first, so that a transfer of this instance or another
 		// request from it waits instead of writing back a stale copy.
 		err := tx.LockInstance(ctx, env.KeyID)
@@ -241,13 +245,21 @@ func (m *Manager) deviceCall(ctx context.Context, env smartlic.Envelope, typ str
 		if err := checkFresh(req.SentAt, now); err != nil {
 			return err
 		}
+		if err := checkNonce(req.Nonce); err != nil {
+			return err
+		}
 		if !now.Before(inst.IDCertExpiresAt) && typ != smartlic.TypeDeregisterRequest {
 			// A year without renewal: the identity is gone, as on a
 			// device whose ID certificate lapsed. Leaving is still allowed.
 			return smartlic.Errorf(smartlic.ENotRegistered, "kid", "the ID certificate of %s expired at %s; register again", inst.UDI, inst.IDCertExpiresAt.Format(time.RFC3339))
 		}
-		return fn(tx, inst, req, now)
+		answer, err = once(ctx, tx, env, inst.ID, req.SentAt, func() (any, error) { return fn(tx, inst, req, now) })
+		return err
 	})
+	if err != nil {
+		return smartlic.Envelope{}, err
+	}
+	return m.seal(answerType, answer)
 }
 
 // checkFresh refuses requests stamped too far from the manager's clock, so
