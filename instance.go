@@ -1,6 +1,7 @@
 package smartlic
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -38,7 +39,12 @@ type Usage struct {
 	LicenseTypeID string     `json:"license_type_id,omitempty"`
 	LicenseTag    string     `json:"tag"`
 	Count         int64      `json:"count"`
-	Status        AuthStatus `json:"status,omitempty"`
+	Status        AuthStatus `json:"status,omitempty"` // in the last authorization the instance received
+	// PoolStatus is the status of the VA's pool of this license now, set
+	// when the instance is read: an instance authorized "out of compliance"
+	// keeps that answer until it renews (up to 30 days), while a deposit or
+	// a transfer may have made up the shortage meanwhile.
+	PoolStatus PoolStatus `json:"pool_status,omitempty"`
 }
 
 // Instance is a registered product instance.
@@ -60,6 +66,29 @@ type Instance struct {
 	Usage                 []Usage      `json:"usage"`
 	// Authorization is derived (AuthorizationAt) when the instance is read.
 	Authorization AuthorizationState `json:"authorization"`
+	// PoolStatus is the most severe current status of the pools its usage
+	// lines draw on (see WithPools), beside Authorization, which is as of
+	// the last authorization.
+	PoolStatus PoolStatus `json:"pool_status,omitempty"`
+}
+
+// WithPools sets the current PoolStatus of each usage line, and of the
+// instance, from the pools of the instance's Virtual Account.
+func (i *Instance) WithPools(pools []Pool) {
+	byType := map[string]PoolStatus{}
+	for _, p := range pools {
+		if p.VirtualAccountID == i.VirtualAccountID {
+			byType[p.LicenseTypeID] = p.Status
+		}
+	}
+	i.PoolStatus = ""
+	for k := range i.Usage {
+		u := &i.Usage[k]
+		u.PoolStatus = byType[u.LicenseTypeID]
+		if u.PoolStatus != "" && (i.PoolStatus == "" || slices.Index(PoolStatuses, u.PoolStatus) < slices.Index(PoolStatuses, i.PoolStatus)) {
+			i.PoolStatus = u.PoolStatus
+		}
+	}
 }
 
 // AuthorizationState is an instance's standing at a moment.

@@ -10,17 +10,27 @@ import (
 )
 
 var instanceTable = table[smartlic.Instance]{
-	header: []string{"UDI", "HOSTNAME", "MODE", "AUTHORIZATION", "LAST CONTACT", "ID"},
+	header: []string{"UDI", "HOSTNAME", "MODE", "AUTHORIZATION", "POOL NOW", "LAST CONTACT", "ID"},
 	row: func(i smartlic.Instance) []string {
-		return []string{i.UDI.String(), i.Hostname, string(i.Mode), human(i.Authorization), fmtTime(i.LastContactAt), i.ID}
+		return []string{i.UDI.String(), i.Hostname, string(i.Mode), human(i.Authorization), orDash(human(i.PoolStatus)), fmtTime(i.LastContactAt), i.ID}
 	},
 }
 
+// usageTable shows each line as the last authorization answered it
+// (STATUS) beside its pool's status now, which a deposit or transfer may
+// have changed before the instance renews.
 var usageTable = table[smartlic.Usage]{
-	header: []string{"LICENSE", "COUNT", "STATUS"},
+	header: []string{"LICENSE", "COUNT", "STATUS", "POOL NOW"},
 	row: func(u smartlic.Usage) []string {
-		return []string{u.LicenseTag, fmtInt(u.Count), human(u.Status)}
+		return []string{u.LicenseTag, fmtInt(u.Count), human(u.Status), orDash(human(u.PoolStatus))}
 	},
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 func newInstanceCmd(f *clientFlags) *cobra.Command {

@@ -101,3 +101,38 @@ func TestLicenseViewsSayWhatIsShort(t *testing.T) {
 		}
 	})
 }
+
+// TestInstancePoolNow: an instance authorized out of compliance keeps that
+// answer until it renews; beside it, the pool's status now shows that a
+// deposit made up the shortage.
+func TestInstancePoolNow(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, open func(*testing.T) *store.DB) {
+		t.Parallel()
+		h := newHarnessOn(t, open)
+		h.seedCatalog()
+		h.ok("account", "create", "--name", "Acme Corp", "--domain", "acme.com", "--approve")
+		h.env["SMARTLIC_ACCOUNT"] = "acme.com"
+		h.ok("deposit", "create", "--order", "O-1", "--license", "network-essentials", "--quantity", "1")
+		secret := tokenSecret(t, h.ok("token", "create", "--description", "switches"))
+		for _, sn := range []string{"FOC0001", "FOC0002"} {
+			dir := filepath.Join(t.TempDir(), sn)
+			h.ok("device", "--state-dir", dir, "init", "--pid", "C9300-24T", "--sn", sn)
+			h.ok("device", "--state-dir", dir, "register", "--token", secret)
+			h.ok("device", "--state-dir", dir, "use", "network-essentials", "1")
+		}
+		// The second switch was answered out of compliance.
+		wantRow(t, h.ok("instance", "list"), "C9300-24T:FOC0002", "-", "registered", "out of compliance", "insufficient")
+
+		h.ok("deposit", "create", "--order", "O-2", "--license", "network-essentials", "--quantity", "5")
+		out := h.ok("instance", "list")
+		wantRow(t, out, "UDI", "HOSTNAME", "MODE", "AUTHORIZATION", "POOL NOW", "LAST CONTACT", "ID")
+		wantRow(t, out, "C9300-24T:FOC0002", "-", "registered", "out of compliance", "in compliance")
+		wantRow(t, h.ok("instance", "get", "C9300-24T:FOC0002"), "network-essentials", "1", "out of compliance", "in compliance")
+		var inst smartlic.Instance
+		h.json(&inst, "instance", "get", "C9300-24T:FOC0002")
+		if inst.PoolStatus != smartlic.InCompliance || len(inst.Usage) != 1 || inst.Usage[0].PoolStatus != smartlic.InCompliance {
+			t.Errorf("instance = %+v, want pool_status in_compliance on it and its line", inst)
+		}
+	})
+}

@@ -203,7 +203,13 @@ func (m *Manager) ListInstances(ctx context.Context, saKey, vaKey string, p smar
 		if err != nil {
 			return err
 		}
-		out, err = tx.ListInstances(ctx, va.ID, p)
+		if out, err = tx.ListInstances(ctx, va.ID, p); err != nil {
+			return err
+		}
+		pools, err := m.pools(ctx, tx, []string{va.ID}, nil)
+		for i := range out {
+			out[i].WithPools(pools)
+		}
 		return err
 	})
 	out, next := cutPage(p, out, func(i smartlic.Instance) string { return i.ID })
@@ -217,7 +223,11 @@ func (m *Manager) ListInstances(ctx context.Context, saKey, vaKey string, p smar
 // GetInstance finds an instance of a VA by id or UDI.
 func (m *Manager) GetInstance(ctx context.Context, saKey, vaKey, key string) (inst smartlic.Instance, err error) {
 	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
-		inst, err = m.getInstanceIn(ctx, tx, PermLicenseView, saKey, vaKey, key)
+		if inst, err = m.getInstanceIn(ctx, tx, PermLicenseView, saKey, vaKey, key); err != nil {
+			return err
+		}
+		pools, err := m.pools(ctx, tx, []string{inst.VirtualAccountID}, nil)
+		inst.WithPools(pools)
 		return err
 	})
 	inst.Authorization = inst.AuthorizationAt(m.clock.Now())
