@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -13,7 +14,7 @@ import (
 // Signing keys.
 
 func (t *tx) InsertSigningKey(ctx context.Context, k smartlic.SigningKey) error {
-	_, err := t.exec(ctx, stInsertSigningKey, k.ID, k.Algorithm, k.PublicKey, k.PrivateKey, micros(k.CreatedAt))
+	_, err := t.exec(ctx, stInsertSigningKey, k.ID, k.Algorithm, k.PublicKey, t.db.sealPrivateKey(k.ID, k.PrivateKey), micros(k.CreatedAt))
 	if err != nil {
 		return t.writeErr(err, about{what: "storing a signing key", noun: "signing key", id: k.ID})
 	}
@@ -22,7 +23,15 @@ func (t *tx) InsertSigningKey(ctx context.Context, k smartlic.SigningKey) error 
 
 func (t *tx) ListSigningKeys(ctx context.Context) ([]smartlic.SigningKey, error) {
 	rows, err := t.query(ctx, stListSigningKeys)
-	return collect(rows, err, scanSigningKey, "listing signing keys")
+	return collect(rows, err, func(r scanner) (smartlic.SigningKey, error) {
+		k, err := scanSigningKey(r)
+		if err == nil {
+			if k.PrivateKey, err = t.db.openPrivateKey(k.ID, k.PrivateKey); err != nil {
+				err = fmt.Errorf("signing key %s: %w", k.ID, err)
+			}
+		}
+		return k, err
+	}, "listing signing keys")
 }
 
 func scanSigningKey(r scanner) (smartlic.SigningKey, error) {

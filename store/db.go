@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/smartlic/smartlic"
+	"github.com/smartlic/smartlic/secretbox"
 )
 
 // DB is a smartlic.Store over SQLite or PostgreSQL.
@@ -32,6 +33,9 @@ type DB struct {
 	// commits is SQLite's group commit (see committer); nil on
 	// PostgreSQL, whose writers run side by side.
 	commits *committer
+	// secrets seals private signing keys and webhook secrets; nil stores
+	// them as they are (see secrets.go).
+	secrets *secretbox.Keyring
 }
 
 var _ smartlic.Store = (*DB)(nil)
@@ -50,8 +54,8 @@ var _ smartlic.Store = (*DB)(nil)
 // and pool_max_conns, the most connections this process opens (default
 // 20). A missing SQLite file is created; in-memory SQLite is refused, since
 // the store's reader and writer connections would each see a database of
-// their own.
-func Open(ctx context.Context, dsn string) (*DB, error) {
+// their own. A new SQLite file is created readable by its owner only.
+func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	var (
 		db  *DB
 		err error
@@ -63,6 +67,9 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	for _, o := range opts {
+		o(db)
 	}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()

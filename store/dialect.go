@@ -149,6 +149,9 @@ func openSQLite(ctx context.Context, dsn string) (*DB, error) {
 	if dsn == ":memory:" || strings.HasPrefix(base, "file::memory:") || params.Get("mode") == "memory" {
 		return nil, errors.New("store: in-memory SQLite databases are not supported; use a file (a temporary directory will do)")
 	}
+	if err := createPrivate(sqlitePath(dsn)); err != nil {
+		return nil, err
+	}
 	with := func(txlock string, pragmas ...string) string {
 		p := url.Values{}
 		for k, v := range params {

@@ -151,9 +151,18 @@ func scanWebhook(r scanner) (smartlic.Webhook, error) {
 	return w, err
 }
 
+// scanWebhook scans a webhook and opens its sealed secret.
+func (t *tx) scanWebhook(r scanner) (smartlic.Webhook, error) {
+	w, err := scanWebhook(r)
+	if err == nil {
+		w.Secret, err = t.db.openWebhookSecret(w.ID, w.Secret)
+	}
+	return w, err
+}
+
 func (t *tx) InsertWebhook(ctx context.Context, w smartlic.Webhook) error {
 	_, err := t.execBuilt(ctx, `INSERT INTO webhooks (`+webhookCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		w.ID, w.SmartAccountID, w.URL, w.Description, joinTypes(w.AlertTypes), w.Secret, micros(w.CreatedAt))
+		w.ID, w.SmartAccountID, w.URL, w.Description, joinTypes(w.AlertTypes), t.db.sealWebhookSecret(w.ID, w.Secret), micros(w.CreatedAt))
 	if err != nil {
 		return t.writeErr(err, about{what: "storing a webhook", noun: "webhook", id: w.ID, refs: "a Smart Account"})
 	}
@@ -161,7 +170,7 @@ func (t *tx) InsertWebhook(ctx context.Context, w smartlic.Webhook) error {
 }
 
 func (t *tx) GetWebhook(ctx context.Context, id string) (smartlic.Webhook, error) {
-	return one(t.queryRowBuilt(ctx, `SELECT `+webhookCols+` FROM webhooks WHERE id = ?`, id), scanWebhook, "reading a webhook",
+	return one(t.queryRowBuilt(ctx, `SELECT `+webhookCols+` FROM webhooks WHERE id = ?`, id), t.scanWebhook, "reading a webhook",
 		func() error { return smartlic.NotFound("webhook %q not found", id) })
 }
 
@@ -169,7 +178,7 @@ func (t *tx) GetWebhook(ctx context.Context, id string) (smartlic.Webhook, error
 // manager strips them before anything leaves it.
 func (t *tx) ListWebhooks(ctx context.Context, saID string) ([]smartlic.Webhook, error) {
 	rows, err := t.queryBuilt(ctx, `SELECT `+webhookCols+` FROM webhooks WHERE sa_id = ? ORDER BY id LIMIT 1000`, saID)
-	return collect(rows, err, scanWebhook, "listing webhooks")
+	return collect(rows, err, t.scanWebhook, "listing webhooks")
 }
 
 func (t *tx) DeleteWebhook(ctx context.Context, id string) error {
@@ -226,6 +235,9 @@ func (t *tx) ClaimDueDeliveries(ctx context.Context, now, leaseUntil time.Time, 
 		var dd smartlic.DueDelivery
 		var err error
 		dd.Delivery, err = scanDelivery(r, &dd.URL, &dd.Secret)
+		if err == nil {
+			dd.Secret, err = t.db.openWebhookSecret(dd.Delivery.WebhookID, dd.Secret)
+		}
 		return dd, err
 	}, what)
 	if err != nil {

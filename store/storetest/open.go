@@ -6,6 +6,7 @@ package storetest
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"net/url"
@@ -15,8 +16,22 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, for creating and dropping schemas
 
+	"github.com/smartlic/smartlic/secretbox"
 	"github.com/smartlic/smartlic/store"
 )
+
+// SecretKeys returns the key ring tests seal a database's secrets with:
+// derived from dsn, so that two stores a test opens on one database (two
+// replicas) share it, as replicas share a key file.
+func SecretKeys(t testing.TB, dsn string) *secretbox.Keyring {
+	t.Helper()
+	k := sha256.Sum256([]byte("storetest secret key\x00" + dsn))
+	r, err := secretbox.New(k[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
 
 // PostgresEnv names the environment variable with the PostgreSQL server
 // the tests use, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable.
@@ -103,10 +118,12 @@ func PostgresDSN(t testing.TB) string {
 	return u.String()
 }
 
-// Open opens a store on dsn, closed when the test ends.
+// Open opens a store on dsn, closed when the test ends. Its secrets are
+// sealed with SecretKeys(dsn), as serve seals them with its key file, so
+// every test runs with secrets encrypted at rest.
 func Open(t testing.TB, dsn string) *store.DB {
 	t.Helper()
-	db, err := store.Open(t.Context(), dsn)
+	db, err := store.Open(t.Context(), dsn, store.WithSecretKeys(SecretKeys(t, dsn)))
 	if err != nil {
 		t.Fatalf("store.Open: %v", err)
 	}
