@@ -8,7 +8,6 @@ import (
 
 	"github.com/smartlic/smartlic"
 	"github.com/smartlic/smartlic/manager"
-	"github.com/smartlic/smartlic/store"
 )
 
 func newAdminCmd(e *env) *cobra.Command {
@@ -16,7 +15,7 @@ func newAdminCmd(e *env) *cobra.Command {
 		Use:   "admin",
 		Short: "Administer a smartlic database directly (bootstrap, maintenance)",
 	}
-	var dsn, email, output string
+	var dsn, email, output, keyFile string
 	create := &cobra.Command{
 		Use:   "create-operator",
 		Short: "Create a vendor operator API key and print it once",
@@ -29,7 +28,7 @@ func newAdminCmd(e *env) *cobra.Command {
 				return smartlic.Invalid("--db", "is required: an SQLite file path or postgres:// URL")
 			}
 			ctx := cmd.Context()
-			st, err := store.Open(ctx, dsn)
+			st, err := openStore(ctx, e, dsn, keyFile, func(format string, args ...any) { fmt.Fprintf(e.stderr, format+"\n", args...) })
 			if err != nil {
 				return err
 			}
@@ -54,6 +53,7 @@ func newAdminCmd(e *env) *cobra.Command {
 	create.Flags().StringVar(&dsn, "db", "", "SQLite file path or postgres:// URL")
 	create.Flags().StringVar(&email, "email", "", "operator e-mail address")
 	create.Flags().StringVarP(&output, "output", "o", "table", "table or json")
-	cmd.AddCommand(create)
+	addSecretKeyFlag(create, &keyFile)
+	cmd.AddCommand(create, newRotateSecretKeyCmd(e))
 	return cmd
 }

@@ -23,7 +23,7 @@ import (
 var Version = "dev"
 
 func newServeCmd(e *env) *cobra.Command {
-	var addr, dsn string
+	var addr, dsn, keyFile string
 	var demo bool
 	var jf jobFlags
 	cmd := &cobra.Command{
@@ -36,12 +36,13 @@ Smart Account, Virtual Accounts, deposits, a token and registered instances,
 and an operator API key is printed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return serve(cmd.Context(), e, addr, dsn, demo, &jf)
+			return serve(cmd.Context(), e, addr, dsn, keyFile, demo, &jf)
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "host:port to listen on (port 0 picks a free port)")
 	cmd.Flags().StringVar(&dsn, "db", "smartlic.db", "SQLite file path or postgres:// URL")
 	cmd.Flags().BoolVar(&demo, "demo", false, "seed demo data and print an operator API key")
+	addSecretKeyFlag(cmd, &keyFile)
 	jf.register(cmd)
 	return cmd
 }
@@ -52,12 +53,12 @@ and an operator API key is printed.`,
 func createOperatorHint(dsn string) string {
 	db := dsn
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		db = "'postgres://…'"
+		db = "'postgres://…' --secret-key-file FILE"
 	}
 	return "smartlic admin create-operator --db " + db + " --email you@example.com"
 }
 
-func serve(ctx context.Context, e *env, addr, dsn string, demo bool, jf *jobFlags) error {
+func serve(ctx context.Context, e *env, addr, dsn, keyFile string, demo bool, jf *jobFlags) error {
 	log := slog.New(slog.NewTextHandler(e.stderr, nil))
 	mailer, err := jf.mailer()
 	if err != nil {
@@ -67,7 +68,10 @@ func serve(ctx context.Context, e *env, addr, dsn string, demo bool, jf *jobFlag
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, dsn)
+	for _, f := range store.ReadableByOthers(dsn) {
+		log.Warn("database file is readable by other users; it holds every account's data: chmod 600 it", "file", f)
+	}
+	st, err := openStore(ctx, e, dsn, keyFile, func(format string, args ...any) { fmt.Fprintf(e.stdout, format+"\n", args...) })
 	if err != nil {
 		return err
 	}

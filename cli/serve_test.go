@@ -37,13 +37,19 @@ func (s *syncBuffer) String() string {
 // and banner once it is listening (and seeded, with --demo).
 func startServe(t *testing.T, args ...string) (url string, banner *syncBuffer) {
 	t.Helper()
+	return startServeLogging(t, &syncBuffer{}, args...)
+}
+
+// startServeLogging is startServe with the server's log written to logs.
+func startServeLogging(t *testing.T, logs *syncBuffer, args ...string) (url string, banner *syncBuffer) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	out := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), &env{
-			stdout: out, stderr: &syncBuffer{}, getenv: func(string) string { return "" },
+			stdout: out, stderr: logs, getenv: func(string) string { return "" },
 			ready: func(u string) { ready <- u },
 		})
 	}()
@@ -174,11 +180,17 @@ func TestAdminCreateOperator(t *testing.T) {
 			var created struct {
 				APIKey string `json:"api_key"`
 			}
-			out := runWith(t, nil, "admin", "create-operator", "--db", db, "--email", "ops@example.com", "-o", "json")
+			// SQLite makes its key file beside the database; PostgreSQL is given one.
+			keyVars, serveArgs := map[string]string{}, []string{"--db", db}
+			if name == "postgres" {
+				keyVars[envSecretKeyFile] = writeKeyFile(t)
+				serveArgs = append(serveArgs, "--secret-key-file", keyVars[envSecretKeyFile])
+			}
+			out := runWith(t, keyVars, "admin", "create-operator", "--db", db, "--email", "ops@example.com", "-o", "json")
 			if err := json.Unmarshal([]byte(out), &created); err != nil || !strings.HasPrefix(created.APIKey, "slk_") {
 				t.Fatalf("create-operator -o json = %q (%v)", out, err)
 			}
-			url, _ := startServe(t, "--db", db)
+			url, _ := startServe(t, serveArgs...)
 			vars := map[string]string{"SMARTLIC_SERVER": url, "SMARTLIC_API_KEY": created.APIKey}
 			runWith(t, vars, "account", "create", "--name", "Acme", "--domain", "acme.example", "--approve")
 			if out := runWith(t, vars, "account", "list"); !strings.Contains(out, "acme.example") {

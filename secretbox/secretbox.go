@@ -140,6 +140,19 @@ func Generate(path string) (*Keyring, error) {
 	return Parse([]byte(text))
 }
 
+// Join returns a keyring of the keys of rings, in order: the first
+// ring's first key seals. A rotation joins the new ring before the old.
+func Join(rings ...*Keyring) (*Keyring, error) {
+	out := &Keyring{}
+	for _, r := range rings {
+		out.keys = append(out.keys, r.keys...)
+	}
+	if len(out.keys) == 0 {
+		return nil, errors.New("secretbox: no key")
+	}
+	return out, nil
+}
+
 // ID is the id of the key that seals.
 func (r *Keyring) ID() string { return r.keys[0].id }
 
