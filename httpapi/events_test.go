@@ -4,7 +4,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,25 +24,7 @@ type rawDB struct {
 
 func openRawDB(t *testing.T, dsn string) *rawDB {
 	t.Helper()
-	driver, postgres := "sqlite", strings.HasPrefix(dsn, "postgres")
-	if postgres {
-		driver = "pgx"
-		// pool_max_conns is the store's parameter, not the server's.
-		u, err := url.Parse(dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := u.Query()
-		q.Del("pool_max_conns")
-		u.RawQuery = q.Encode()
-		dsn = u.String()
-	}
-	db, err := sql.Open(driver, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return &rawDB{t: t, db: db, postgres: postgres}
+	return &rawDB{t: t, db: storetest.OpenRaw(t, dsn), postgres: strings.HasPrefix(dsn, "postgres")}
 }
 
 // exec runs q, written with '?' placeholders, and returns the rows it changed.

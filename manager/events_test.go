@@ -2,8 +2,6 @@ package manager_test
 
 import (
 	"context"
-	"database/sql"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -120,7 +118,7 @@ func TestEventLogTamperingDetected(t *testing.T) {
 					if v := must[[]smartlic.ChainVerdict](t)(f.mgr.VerifyEvents(f.ctx, sa.ID)); len(v) != 1 || !v[0].OK || v[0].Entries != 4 {
 						t.Fatalf("before tampering: %+v", v)
 					}
-					raw := openRaw(t, db)
+					raw := storetest.OpenRaw(t, db)
 					for _, q := range tc.tamper {
 						if strings.HasPrefix(db, "postgres") {
 							q = strings.Replace(q, "?", "$1", 1)
@@ -137,27 +135,4 @@ func TestEventLogTamperingDetected(t *testing.T) {
 			}
 		})
 	}
-}
-
-func openRaw(t *testing.T, dsn string) *sql.DB {
-	t.Helper()
-	driver := "sqlite"
-	if strings.HasPrefix(dsn, "postgres") {
-		driver = "pgx"
-		// pool_max_conns is the store's own parameter, not the server's.
-		u, err := url.Parse(dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := u.Query()
-		q.Del("pool_max_conns")
-		u.RawQuery = q.Encode()
-		dsn = u.String()
-	}
-	db, err := sql.Open(driver, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
 }

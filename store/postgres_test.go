@@ -17,7 +17,7 @@ func TestPostgres(t *testing.T) {
 }
 
 func TestPostgresSchemaTooNew(t *testing.T) {
-	testSchemaTooNew(t, "pgx", storetest.PostgresDSN(t), "($1, $2)")
+	testSchemaTooNew(t, storetest.PostgresDSN(t), "($1, $2)")
 }
 
 func TestPostgresReopen(t *testing.T) {

@@ -3,16 +3,11 @@ package store_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
-
-	_ "github.com/jackc/pgx/v5/stdlib"
-	_ "modernc.org/sqlite"
 
 	"github.com/smartlic/smartlic"
 	"github.com/smartlic/smartlic/manager"
@@ -23,35 +18,11 @@ import (
 
 var operator = smartlic.WithActor(context.Background(), smartlic.Actor{Email: "ops@vendor.example", Role: smartlic.RoleOperator})
 
-// rawDB opens dsn without the store, as someone holding a copy of the
-// database (a backup, a dump, the file) would read it.
-func rawDB(t *testing.T, dsn string) *sql.DB {
-	t.Helper()
-	driver := "sqlite"
-	if strings.HasPrefix(dsn, "postgres") {
-		driver = "pgx"
-		u, err := url.Parse(dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := u.Query()
-		q.Del("pool_max_conns") // the store's parameter, not the server's
-		u.RawQuery = q.Encode()
-		dsn = u.String()
-	}
-	raw, err := sql.Open(driver, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { raw.Close() })
-	return raw
-}
-
 // storedSecrets reads the private_key and webhook secret columns as they
 // are, by row id.
 func storedSecrets(t *testing.T, dsn string) (keys, hooks map[string][]byte) {
 	t.Helper()
-	raw := rawDB(t, dsn)
+	raw := storetest.OpenRaw(t, dsn)
 	keys, hooks = map[string][]byte{}, map[string][]byte{}
 	for q, out := range map[string]map[string][]byte{"SELECT id, private_key FROM signing_keys": keys, "SELECT id, secret FROM webhooks": hooks} {
 		rows, err := raw.QueryContext(t.Context(), q)
@@ -78,7 +49,7 @@ func setStoredSecret(t *testing.T, dsn, id string, v []byte) {
 	if strings.HasPrefix(dsn, "postgres") {
 		q = "UPDATE webhooks SET secret = $1 WHERE id = $2"
 	}
-	if _, err := rawDB(t, dsn).ExecContext(t.Context(), q, string(v), id); err != nil {
+	if _, err := storetest.OpenRaw(t, dsn).ExecContext(t.Context(), q, string(v), id); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -22,7 +22,7 @@ func TestSQLite(t *testing.T) {
 }
 
 func TestSQLiteSchemaTooNew(t *testing.T) {
-	testSchemaTooNew(t, "sqlite", storetest.SQLiteDSN(t), "(?, ?)")
+	testSchemaTooNew(t, storetest.SQLiteDSN(t), "(?, ?)")
 }
 
 func TestSQLiteReopen(t *testing.T) {

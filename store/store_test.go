@@ -1,9 +1,7 @@
 package store_test
 
 import (
-	"database/sql"
 	"fmt"
-	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -15,8 +13,8 @@ import (
 
 // testSchemaTooNew marks the database at dsn as migrated past this
 // binary's newest migration, as a newer smartlic would leave it, and checks
-// that Open refuses it. driver is the database/sql driver for dsn.
-func testSchemaTooNew(t *testing.T, driver, dsn, placeholders string) {
+// that Open refuses it.
+func testSchemaTooNew(t *testing.T, dsn, placeholders string) {
 	t.Helper()
 	ctx := t.Context()
 	db, err := store.Open(ctx, dsn)
@@ -27,19 +25,7 @@ func testSchemaTooNew(t *testing.T, driver, dsn, placeholders string) {
 		t.Fatal(err)
 	}
 
-	// pool_max_conns is the store's parameter, not the server's.
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Del("pool_max_conns")
-	u.RawQuery = q.Encode()
-	raw, err := sql.Open(driver, u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
+	raw := storetest.OpenRaw(t, dsn)
 	var newest int64
 	if err := raw.QueryRowContext(ctx, "SELECT MAX(version_id) FROM goose_db_version").Scan(&newest); err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, for creating and dropping schemas
@@ -116,6 +117,32 @@ func PostgresDSN(t testing.TB) string {
 	}
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// OpenRaw opens the database dsn names with database/sql alone, bypassing
+// the store, as someone with a copy of it would read it (or as a test
+// tampers with it); closed when the test ends.
+func OpenRaw(t testing.TB, dsn string) *sql.DB {
+	t.Helper()
+	driver := "sqlite"
+	if strings.HasPrefix(dsn, "postgres") {
+		driver = "pgx"
+		// pool_max_conns is the store's own parameter, not the server's.
+		u, err := url.Parse(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := u.Query()
+		q.Del("pool_max_conns")
+		u.RawQuery = q.Encode()
+		dsn = u.String()
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 // Open opens a store on dsn, closed when the test ends. Its secrets are
