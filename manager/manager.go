@@ -88,7 +88,10 @@ func New(ctx context.Context, st smartlic.Store, clock smartlic.Clock, opts ...O
 	sort.Slice(keys, func(i, j int) bool { return keys[i].CreatedAt.Before(keys[j].CreatedAt) })
 	m.key = keys[len(keys)-1]
 	if len(m.key.PrivateKey) != ed25519.PrivateKeySize {
-		return nil, fmt.Errorf("signing key %s has no usable private key", m.key.ID)
+		// A store opened without the secret key reads a sealed private key
+		// as missing.
+		return nil, fmt.Errorf("signing key %s has no usable private key (is it encrypted at rest? %s)", m.key.ID,
+			"pass --secret-key-file or set SMARTLIC_SECRET_KEY_FILE")
 	}
 	m.keys = sign.NewKeySet(keys)
 	for _, k := range keys {

@@ -188,6 +188,12 @@ func TestSecretsAtRest(t *testing.T) {
 			if _, err := manager.New(t.Context(), db, nil); err == nil || !strings.Contains(err.Error(), "--secret-key-file") {
 				t.Fatalf("manager without the key: %v", err)
 			}
+			if err := db.Read(t.Context(), func(tx smartlic.Tx) error {
+				_, err := tx.GetWebhook(t.Context(), old.ID)
+				return err
+			}); err == nil || !strings.Contains(err.Error(), "--secret-key-file") {
+				t.Fatalf("webhook secret without the key: %v", err)
+			}
 			db.Close()
 
 			// A sealed secret copied into another row does not open there.
