@@ -162,9 +162,7 @@ func (c *committer) batch(first *writeReq) {
 		r.out <- writeResult{}
 	}
 	if c.ckpt.committed(&c.sinceCheckpoint) {
-		// Its error changes nothing: the WAL keeps the pages until a
-		// later checkpoint copies them.
-		_, _ = checkpoint(ctx, c.db.write)
+		c.ckpt.writerCheckpoint(ctx, c.db.write)
 	}
 }
 

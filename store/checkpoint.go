@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"sync"
 	"sync/atomic"
 )
 
@@ -19,6 +20,15 @@ import (
 // When the WAL has grown past walRestartFrames, the writer therefore runs
 // one checkpoint itself between two batches; most of the WAL is copied
 // already, so that one is short, and the next write starts the WAL over.
+//
+// The background goroutine may also not run at all for a while, on a
+// machine whose cores are busy elsewhere, or hold the checkpoint lock just
+// when the writer wants it; nothing would then start the WAL over. So the
+// writer also checkpoints itself once writerCheckpointAfter commits have
+// passed since its last complete checkpoint, and asks again after every
+// commit until one completes: that bounds the WAL whatever the background
+// goroutine manages, and costs little, as the background has copied most
+// pages already.
 const (
 	// checkpointEvery is how many commits pass between two background
 	// checkpoints.
@@ -26,6 +36,11 @@ const (
 	// walRestartFrames is the WAL size (in pages) from which the writer
 	// checkpoints itself; 16 MiB at SQLite's default page size.
 	walRestartFrames = 4096
+	// writerCheckpointAfter is how many commits the writer lets pass
+	// after its last complete checkpoint before it runs one again.
+	// A commit appends at least one page, usually two to four, so this
+	// stays below walRestartFrames pages.
+	writerCheckpointAfter = walRestartFrames / 4
 )
 
 // checkpointer runs the background checkpoints of one SQLite store.
@@ -36,8 +51,12 @@ type checkpointer struct {
 	kick chan struct{}
 	stop chan struct{}
 	done chan struct{}
+	once sync.Once
 	// walFull asks the writer for a checkpoint of its own (see above).
 	walFull atomic.Bool
+	// unchecked counts the commits since the writer's last complete
+	// checkpoint. Only the writer's goroutine touches it.
+	unchecked int
 }
 
 func startCheckpointer(db *DB) *checkpointer {
@@ -57,7 +76,8 @@ func (c *checkpointer) committed(n *int) (writerShouldCheckpoint bool) {
 		default:
 		}
 	}
-	return c.walFull.CompareAndSwap(true, false)
+	c.unchecked++
+	return c.walFull.CompareAndSwap(true, false) || c.unchecked >= writerCheckpointAfter
 }
 
 func (c *checkpointer) loop() {
@@ -71,15 +91,16 @@ func (c *checkpointer) loop() {
 		// A failed checkpoint loses nothing: the pages stay in the WAL,
 		// where readers find them, and the writer's own checkpoint
 		// copies them instead, as SQLite's automatic one would have.
-		frames, err := checkpoint(context.Background(), c.db.read)
+		frames, _, err := checkpoint(context.Background(), c.db.read)
 		if err != nil || frames >= walRestartFrames {
 			c.walFull.Store(true)
 		}
 	}
 }
 
+// close stops the background checkpoints; calling it again is harmless.
 func (c *checkpointer) close() {
-	close(c.stop)
+	c.once.Do(func() { close(c.stop) })
 	<-c.done
 }
 
@@ -89,9 +110,23 @@ type rowQuerier interface {
 }
 
 // checkpoint runs a passive checkpoint (one that never waits for readers
-// or the writer) through pool and returns the WAL's size in pages.
-func checkpoint(ctx context.Context, pool rowQuerier) (walFrames int, err error) {
+// or the writer) through pool and returns the WAL's size in pages and
+// whether every page of it is now in the database file.
+func checkpoint(ctx context.Context, pool rowQuerier) (walFrames int, complete bool, err error) {
 	var busy, logFrames, copied int
 	err = pool.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logFrames, &copied)
-	return logFrames, err
+	return logFrames, err == nil && busy == 0 && copied >= logFrames, err
+}
+
+// writerCheckpoint is the writer's own checkpoint, between two batches.
+// One that could not copy everything (the background checkpoint held the
+// lock, or a reader's snapshot pinned the newest pages) is asked for again
+// after the next commit: otherwise the WAL could not start over and would
+// grow until the background one next found it full.
+func (c *checkpointer) writerCheckpoint(ctx context.Context, write rowQuerier) {
+	if _, complete, _ := checkpoint(ctx, write); complete {
+		c.unchecked = 0
+	} else {
+		c.walFull.Store(true)
+	}
 }
