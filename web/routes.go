@@ -33,6 +33,10 @@ func (h *Handler) routes() {
 	h.page("POST /sa/{sa}/va/{va}/tokens/{token}/revoke", h.revokeToken)
 	h.page("GET /sa/{sa}/va/{va}/licenses", h.licensesPage)
 
+	// Licenses entering and moving: the vendor's pages, transfers,
+	// conversions, agreements (vendor.go).
+	h.commerceRoutes()
+
 	// Anything else is the portal's 404 page, not the router's plain text.
 	h.public("/", func(w http.ResponseWriter, r *http.Request) error {
 		return h.notFound(w, r)

@@ -1,0 +1,88 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/smartlic/smartlic"
+)
+
+// accountsView is Vendor › Smart Accounts: the requests waiting for the
+// vendor's approval, every account page by page, and the form that
+// creates one.
+type accountsView struct {
+	Shell
+	Activity []smartlic.Event
+	Pending  []smartlic.SmartAccount
+	// PendingMore is set when more requests wait than the page lists.
+	PendingMore bool
+	All         []smartlic.SmartAccount
+	Pager       Pager
+	Form        *Form
+}
+
+// accountsPerPage is the length of the list of every account.
+const accountsPerPage = 25
+
+// maxPendingScan bounds how many accounts the page reads to find the
+// requested ones: the service lists accounts without a status filter.
+const maxPendingScan = 5000
+
+func (h *Handler) accountsPage(w http.ResponseWriter, r *http.Request, s *Session) error {
+	return h.renderAccounts(w, r, s, http.StatusOK, newForm(url.Values{"active": {"1"}}))
+}
+
+func (h *Handler) renderAccounts(w http.ResponseWriter, r *http.Request, s *Session, status int, f *Form) error {
+	sh, activity, err := h.vendorShell(w, r, s, "/vendor/accounts")
+	if err != nil {
+		return err
+	}
+	v := &accountsView{Shell: sh, Activity: activity, Form: f}
+	all, err := allPages(maxPendingScan, func(p smartlic.Page) ([]smartlic.SmartAccount, string, error) {
+		return h.svc.ListSmartAccounts(r.Context(), p)
+	})
+	if err != nil {
+		return err
+	}
+	for _, a := range all {
+		if a.Status == smartlic.SARequested {
+			v.Pending = append(v.Pending, a)
+		}
+	}
+	v.PendingMore = len(all) >= maxPendingScan
+	after := r.URL.Query().Get("after")
+	var next string
+	if v.All, next, err = h.svc.ListSmartAccounts(r.Context(), smartlic.Page{Limit: accountsPerPage, After: after}); err != nil {
+		return err
+	}
+	v.Pager = pager(r, after, next)
+	return h.render(w, r, status, "vendor_accounts", v)
+}
+
+// createAccount creates a Smart Account, active at once when the operator
+// ticks it (which is the approval), requested otherwise.
+func (h *Handler) createAccount(w http.ResponseWriter, r *http.Request, s *Session) error {
+	f := newForm(r.PostForm)
+	in := smartlic.SmartAccount{Name: strings.TrimSpace(f.Get("name")), Domain: strings.TrimSpace(f.Get("domain")),
+		LimitedUse: f.Bool("limited_use"), Status: smartlic.SARequested}
+	if f.Bool("active") {
+		in.Status = smartlic.SAActive
+	}
+	sa, err := h.svc.CreateSmartAccount(r.Context(), in)
+	if f.Bind(err) || bindConflict(f, err, "domain") {
+		return h.renderAccounts(w, r, s, http.StatusBadRequest, f)
+	}
+	if err != nil {
+		return err
+	}
+	return redirectWithFlash(w, r, "/vendor/accounts", "Smart Account “"+sa.Name+"” ("+sa.Domain+") created, "+string(sa.Status)+".")
+}
+
+func (h *Handler) approveAccount(w http.ResponseWriter, r *http.Request, s *Session) error {
+	sa, err := h.svc.ApproveSmartAccount(r.Context(), r.PathValue("sa"))
+	if err != nil {
+		return err
+	}
+	return redirectWithFlash(w, r, "/vendor/accounts", "Smart Account “"+sa.Name+"” ("+sa.Domain+") approved: its users can work in it now.")
+}
