@@ -15,7 +15,9 @@ type agreementsView struct {
 	Shell
 	Agreements []agreementRow
 	CSV        string
-	Now        time.Time
+	// Hidden is the service's refusal when the caller may list the
+	// agreements of none of its VAs.
+	Hidden string
 }
 
 type agreementRow struct {
@@ -32,7 +34,7 @@ func (h *Handler) agreementsPage(w http.ResponseWriter, r *http.Request, s *Sess
 	if err != nil {
 		return err
 	}
-	rows, err := h.accountAgreements(r, sh)
+	rows, hidden, err := h.accountAgreements(r, sh)
 	if err != nil {
 		return err
 	}
@@ -41,15 +43,15 @@ func (h *Handler) agreementsPage(w http.ResponseWriter, r *http.Request, s *Sess
 	}
 	sh.Title = "Agreements · " + sh.SA.Name
 	sh.Crumbs = append(sh.Crumbs, NavLink{Label: "Agreements", Current: true})
-	return h.render(w, r, http.StatusOK, "agreements", &agreementsView{Shell: sh, Agreements: rows, CSV: queryWith(r, "format", "csv")})
+	return h.render(w, r, http.StatusOK, "agreements", &agreementsView{Shell: sh, Agreements: rows, CSV: queryWith(r, "format", "csv"), Hidden: hidden})
 }
 
 // accountAgreements gathers the agreements of every Virtual Account the
 // caller works in (ListAgreements is per VA, as the API's), newest first.
-func (h *Handler) accountAgreements(r *http.Request, sh Shell) ([]agreementRow, error) {
+// hidden is the service's refusal when it refused every VA.
+func (h *Handler) accountAgreements(r *http.Request, sh Shell) (rows []agreementRow, hidden string, err error) {
 	now := h.clock.Now()
-	var rows []agreementRow
-	var err error
+	allowed := false
 	walkTree(sh.Tree, func(n *TreeNode) {
 		if !n.Reachable || err != nil || len(rows) >= maxAgreements {
 			return
@@ -59,17 +61,22 @@ func (h *Handler) accountAgreements(r *http.Request, sh Shell) ([]agreementRow, 
 			return h.svc.ListAgreements(r.Context(), sh.SA.Domain, n.VA.ID, p)
 		})
 		if smartlic.ErrorCode(err) == smartlic.EForbidden {
-			err = nil // a role without licensing here: not this VA's agreements
+			hidden, err = smartlic.ErrorMessage(err), nil // a role without licensing here
+			return
 		}
+		allowed = true
 		for _, a := range as {
 			rows = append(rows, agreementRow{Agreement: a, VA: n.VA.Name, State: agreementState(a, now)})
 		}
 	})
 	if err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	if allowed {
+		hidden = ""
 	}
 	slices.SortFunc(rows, func(a, b agreementRow) int { return b.StartsAt.Compare(a.StartsAt) })
-	return rows, nil
+	return rows, hidden, nil
 }
 
 func agreementState(a smartlic.Agreement, now time.Time) string {

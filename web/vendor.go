@@ -119,16 +119,16 @@ func choose(f *Form, name, label, hint string, opts []option) selectView {
 	return v
 }
 
-// bindAs is Form.Bind for a service error whose field is a path inside the
-// input ("lines.quantity"), shown beside the input that holds the whole
-// (lines): the field's own words stay in the message.
+// bindAs is Form.Bind for a service error whose field is prefix or a path
+// inside it ("lines.quantity"), shown beside the input that holds the
+// whole (lines). Other errors are left to Form.Bind.
 func bindAs(f *Form, err error, prefix, input string) bool {
 	var e *smartlic.Error
 	if errors.As(err, &e) && e.Code == smartlic.EInvalid && (e.Field == prefix || strings.HasPrefix(e.Field, prefix+".")) {
 		f.Errors[input] = e.Message
 		return true
 	}
-	return f.Bind(err)
+	return false
 }
 
 // date reads a date input (YYYY-MM-DD, as <input type=date> sends it) as

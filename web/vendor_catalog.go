@@ -186,7 +186,7 @@ func (h *Handler) createProduct(w http.ResponseWriter, r *http.Request, s *Sessi
 	p := smartlic.Product{PID: strings.TrimSpace(f.Get("pid")), Name: strings.TrimSpace(f.Get("name")),
 		Description: strings.TrimSpace(f.Get("description")), LicenseTypes: f.Values["license_types"]}
 	created, err := h.svc.CreateProduct(r.Context(), p)
-	if bindAs(f, err, "license_types", "license_types") || bindConflict(f, err, "pid") {
+	if bindAs(f, err, "license_types", "license_types") || f.Bind(err) || bindConflict(f, err, "pid") {
 		return h.renderProducts(w, r, s, http.StatusBadRequest, f)
 	}
 	if err != nil {
@@ -238,7 +238,7 @@ func (h *Handler) updateProduct(w http.ResponseWriter, r *http.Request, s *Sessi
 		types = []string{}
 	}
 	p, err := h.svc.UpdateProduct(r.Context(), r.PathValue("pid"), smartlic.ProductUpdate{Name: &name, Description: &desc, LicenseTypes: &types})
-	if bindAs(f, err, "license_types", "license_types") {
+	if bindAs(f, err, "license_types", "license_types") || f.Bind(err) {
 		return h.renderProduct(w, r, s, http.StatusBadRequest, f)
 	}
 	if err != nil {
