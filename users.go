@@ -95,6 +95,7 @@ type RoleAssignment struct {
 	Role             string    `json:"role"`
 	SmartAccountID   string    `json:"smart_account_id"`
 	VirtualAccountID string    `json:"virtual_account_id,omitempty"`
+	VirtualAccount   string    `json:"virtual_account,omitempty"` // the VA's name, for people
 	CreatedAt        time.Time `json:"created_at"`
 }
 

@@ -50,7 +50,11 @@ var userTable = table[smartlic.User]{
 var roleTable = table[smartlic.RoleAssignment]{
 	header: []string{"USER", "ROLE", "VIRTUAL ACCOUNT", "GRANTED", "ID"},
 	row: func(r smartlic.RoleAssignment) []string {
-		return []string{r.UserEmail, r.Role, r.VirtualAccountID, fmtTime(r.CreatedAt), r.ID}
+		va := r.VirtualAccount // a name a person recognises; the id if the store had none
+		if va == "" {
+			va = r.VirtualAccountID
+		}
+		return []string{r.UserEmail, r.Role, va, fmtTime(r.CreatedAt), r.ID}
 	},
 }
 

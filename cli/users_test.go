@@ -66,8 +66,11 @@ func TestUserCommands(t *testing.T) {
 	h.ok("user", "create", "--email", "va@acme.example", "--name", "Vic", "--password", pw)
 	var grant smartlic.RoleAssignment
 	h.json(&grant, "role", "grant", "--user", "va@acme.example", "--role", "va_admin", "--va", "Engineering")
-	if row(t, h.ok("role", "list", "--va", "Engineering"), "va@acme.example")[1] != "va_admin" {
-		t.Error("role list --va lacks the grant")
+	if r := row(t, h.ok("role", "list", "--va", "Engineering"), "va@acme.example"); r[1] != "va_admin" || r[2] != "Engineering" {
+		t.Errorf("role list --va = %q, want the va_admin grant on Engineering (by name)", r)
+	}
+	if grant.VirtualAccount != "Engineering" {
+		t.Errorf("role grant -o json = %+v, want virtual_account Engineering", grant)
 	}
 	h.ok("user", "create", "--email", "jane@acme.example", "--name", "Jane", "--password", pw)
 

@@ -317,7 +317,7 @@ func (m *Manager) grant(ctx context.Context, tx smartlic.Tx, sa smartlic.SmartAc
 		if err != nil {
 			return r, err
 		}
-		va, r.VirtualAccountID = &v, v.ID
+		va, r.VirtualAccountID, r.VirtualAccount = &v, v.ID, v.Name
 	} else if in.VA != "" {
 		return r, smartlic.Invalid("va", "%s is a Smart Account role; it takes no Virtual Account", in.Role)
 	}

@@ -15,8 +15,8 @@ import (
 
 const (
 	userCols          = `id, email, name, password_hash, disabled_at, created_at`
-	roleCols          = `r.id, r.user_id, u.email, r.role, r.smart_account_id, r.va_id, r.created_at`
-	roleFrom          = ` FROM role_assignments r JOIN users u ON u.id = r.user_id`
+	roleCols          = `r.id, r.user_id, u.email, r.role, r.smart_account_id, r.va_id, v.name, r.created_at`
+	roleFrom          = ` FROM role_assignments r JOIN users u ON u.id = r.user_id LEFT JOIN virtual_accounts v ON v.id = r.va_id`
 	accessRequestCols = `a.id, a.user_id, u.email, a.smart_account_id, a.message, a.status, a.decided_by, a.decided_at, a.created_at`
 	accessRequestFrom = ` FROM access_requests a JOIN users u ON u.id = a.user_id`
 	userAPIKeyCols    = `id, user_id, name, hash, created_at, expires_at, last_used_at, revoked_at`
@@ -121,10 +121,10 @@ func (t *tx) UserSmartAccounts(ctx context.Context, userID string) ([]string, er
 
 func scanRole(r scanner) (smartlic.RoleAssignment, error) {
 	var a smartlic.RoleAssignment
-	var va sql.NullString
+	var va, vaName sql.NullString
 	var created int64
-	err := r.Scan(&a.ID, &a.UserID, &a.UserEmail, &a.Role, &a.SmartAccountID, &va, &created)
-	a.VirtualAccountID, a.CreatedAt = va.String, fromMicros(created)
+	err := r.Scan(&a.ID, &a.UserID, &a.UserEmail, &a.Role, &a.SmartAccountID, &va, &vaName, &created)
+	a.VirtualAccountID, a.VirtualAccount, a.CreatedAt = va.String, vaName.String, fromMicros(created)
 	return a, err
 }
 

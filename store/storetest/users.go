@@ -94,7 +94,7 @@ func testRoles(t *testing.T, f *fixture) {
 	eng := f.virtualAccount(sa, nil, "Engineering")
 	u := f.user("jane@example.com")
 	saRole := smartlic.RoleAssignment{ID: newID(t), UserID: u.ID, UserEmail: u.Email, Role: smartlic.RoleSAUser, SmartAccountID: sa.ID, CreatedAt: f.now}
-	vaRole := smartlic.RoleAssignment{ID: newID(t), UserID: u.ID, UserEmail: u.Email, Role: smartlic.RoleVAAdmin, SmartAccountID: sa.ID, VirtualAccountID: eng.ID, CreatedAt: f.now}
+	vaRole := smartlic.RoleAssignment{ID: newID(t), UserID: u.ID, UserEmail: u.Email, Role: smartlic.RoleVAAdmin, SmartAccountID: sa.ID, VirtualAccountID: eng.ID, VirtualAccount: eng.Name, CreatedAt: f.now}
 	otherRole := smartlic.RoleAssignment{ID: newID(t), UserID: u.ID, UserEmail: u.Email, Role: smartlic.RoleSAAdmin, SmartAccountID: other.ID, CreatedAt: f.now}
 	for _, r := range []smartlic.RoleAssignment{saRole, vaRole, otherRole} {
 		f.write(func(ctx context.Context, tx smartlic.Tx) error { return tx.InsertRole(ctx, r) })
@@ -106,7 +106,7 @@ func testRoles(t *testing.T, f *fixture) {
 	}
 	// The same role on another VA is not.
 	onDefault := vaRole
-	onDefault.ID, onDefault.VirtualAccountID = newID(t), def.ID
+	onDefault.ID, onDefault.VirtualAccountID, onDefault.VirtualAccount = newID(t), def.ID, def.Name
 	f.write(func(ctx context.Context, tx smartlic.Tx) error { return tx.InsertRole(ctx, onDefault) })
 	// A role of a user that does not exist refers to nothing.
 	ghost := saRole
