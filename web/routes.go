@@ -37,6 +37,9 @@ func (h *Handler) routes() {
 	// conversions, agreements (vendor.go).
 	h.commerceRoutes()
 
+	// Administration, the user's own pages, invitations.
+	h.adminRoutes()
+
 	// Anything else is the portal's 404 page, not the router's plain text.
 	h.public("/", func(w http.ResponseWriter, r *http.Request) error {
 		return h.notFound(w, r)
