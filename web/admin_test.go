@@ -157,7 +157,7 @@ func TestAdminUsersByRole(t *testing.T) {
 
 		b.fill("E-mail", "new@acme.example")
 		b.selectOption("Role", "VA user")
-		b.selectOption("Virtual Account", "Building A")
+		b.selectOption("Virtual Account", "— Building A") // indented below Campus
 		b.press("Grant role")
 		if row := b.rowWith("table.roles", "new@acme.example"); row == nil || row[2] != "Building A" {
 			t.Fatalf("after granting on Building A: %q", row)
