@@ -2,10 +2,12 @@ package smartlic
 
 import "time"
 
-// Token expiry bounds, in days.
+// Token expiry bounds, in days, or in minutes when the expiry is given in
+// minutes (for tests and demonstrations).
 const (
-	MinTokenDays = 1
-	MaxTokenDays = 365
+	MinTokenDays    = 1
+	MaxTokenDays    = 365
+	MaxTokenMinutes = MaxTokenDays * 24 * 60
 )
 
 // Token is a registration token: the right to register product instances

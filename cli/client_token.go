@@ -75,11 +75,12 @@ func newTokenCmd(f *clientFlags) *cobra.Command {
 
 func newTokenCreateCmd(f *clientFlags, s *scope) *cobra.Command {
 	var (
-		in      smartlic.TokenInput
-		maxUses int64
+		in        smartlic.TokenInput
+		maxUses   int64
+		expiresIn time.Duration
 	)
 	cmd := &cobra.Command{
-		Use:   "create --description TEXT [--expires-days N] [--max-uses N] [--allow-export-controlled]",
+		Use:   "create --description TEXT [--expires-days N | --expires-in 10m] [--max-uses N] [--allow-export-controlled]",
 		Short: "Create a registration token; its secret is shown only once",
 		Args:  args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -88,7 +89,15 @@ func newTokenCreateCmd(f *clientFlags, s *scope) *cobra.Command {
 				// can tell later what it was for, or whether to revoke it.
 				return smartlic.Invalid("--description", "is required: say what the token is for, e.g. --description \"lab switches\"")
 			}
-			if in.ExpiresInDays < smartlic.MinTokenDays || in.ExpiresInDays > smartlic.MaxTokenDays {
+			if cmd.Flags().Changed("expires-in") {
+				if cmd.Flags().Changed("expires-days") {
+					return smartlic.Invalid("--expires-in", "give --expires-days or --expires-in, not both")
+				}
+				if expiresIn < time.Minute || expiresIn > smartlic.MaxTokenMinutes*time.Minute || expiresIn%time.Minute != 0 {
+					return smartlic.Invalid("--expires-in", "must be whole minutes between 1m and %dh (got %s)", smartlic.MaxTokenDays*24, expiresIn)
+				}
+				in.ExpiresInDays, in.ExpiresInMinutes = 0, int(expiresIn/time.Minute)
+			} else if in.ExpiresInDays < smartlic.MinTokenDays || in.ExpiresInDays > smartlic.MaxTokenDays {
 				return smartlic.Invalid("--expires-days", "must be between %d and %d (got %d)", smartlic.MinTokenDays, smartlic.MaxTokenDays, in.ExpiresInDays)
 			}
 			if cmd.Flags().Changed("max-uses") {
@@ -117,6 +126,7 @@ func newTokenCreateCmd(f *clientFlags, s *scope) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&in.Description, "description", "", "what the token is for")
 	cmd.Flags().IntVar(&in.ExpiresInDays, "expires-days", 30, fmt.Sprintf("days until the token expires, %d-%d", smartlic.MinTokenDays, smartlic.MaxTokenDays))
+	cmd.Flags().DurationVar(&expiresIn, "expires-in", 0, "instead of --expires-days, a short life such as 10m or 2h, to see a token expire in a test or demonstration")
 	cmd.Flags().Int64Var(&maxUses, "max-uses", 0, "how many instances may register with it (default: unlimited)")
 	cmd.Flags().BoolVar(&in.AllowExportControlled, "allow-export-controlled", false, "let instances registered with it use export-controlled functionality")
 	return cmd

@@ -14,7 +14,16 @@ const tokenPrefix = "slt_"
 // CreateToken makes a registration token for a VA. The secret is in the
 // answer and nowhere else: only its hash is stored.
 func (m *Manager) CreateToken(ctx context.Context, saKey, vaKey string, in smartlic.TokenInput) (t smartlic.Token, err error) {
-	if in.ExpiresInDays < smartlic.MinTokenDays || in.ExpiresInDays > smartlic.MaxTokenDays {
+	life := time.Duration(in.ExpiresInDays) * smartlic.Day
+	switch {
+	case in.ExpiresInMinutes != 0 && in.ExpiresInDays != 0:
+		return t, smartlic.Invalid("expires_in_minutes", "give expires_in_days or expires_in_minutes, not both")
+	case in.ExpiresInMinutes != 0:
+		if in.ExpiresInMinutes < 1 || in.ExpiresInMinutes > smartlic.MaxTokenMinutes {
+			return t, smartlic.Invalid("expires_in_minutes", "must be between 1 and %d (got %d)", smartlic.MaxTokenMinutes, in.ExpiresInMinutes)
+		}
+		life = time.Duration(in.ExpiresInMinutes) * time.Minute
+	case in.ExpiresInDays < smartlic.MinTokenDays || in.ExpiresInDays > smartlic.MaxTokenDays:
 		return t, smartlic.Invalid("expires_in_days", "must be between %d and %d (got %d)", smartlic.MinTokenDays, smartlic.MaxTokenDays, in.ExpiresInDays)
 	}
 	if in.MaxUses != nil && (*in.MaxUses < 1 || *in.MaxUses > 1_000_000) {
@@ -40,7 +49,7 @@ func (m *Manager) CreateToken(ctx context.Context, saKey, vaKey string, in smart
 		}
 		t = smartlic.Token{
 			ID: newID(), VirtualAccountID: va.ID, Description: in.Description,
-			ExpiresAt: now.Add(time.Duration(in.ExpiresInDays) * smartlic.Day),
+			ExpiresAt: now.Add(life),
 			MaxUses:   in.MaxUses, AllowExportControlled: in.AllowExportControlled,
 			CreatedAt: now, Hash: hashSecret(secret),
 		}

@@ -94,10 +94,10 @@ func FromDepositInput(in smartlic.DepositInput) DepositRequest {
 
 // Input is the root form of the request.
 func (r TokenRequest) Input() smartlic.TokenInput {
-	return smartlic.TokenInput{Description: r.Description, ExpiresInDays: r.ExpiresInDays, MaxUses: r.MaxUses, AllowExportControlled: r.AllowExportControlled}
+	return smartlic.TokenInput{Description: r.Description, ExpiresInDays: r.ExpiresInDays, ExpiresInMinutes: r.ExpiresInMinutes, MaxUses: r.MaxUses, AllowExportControlled: r.AllowExportControlled}
 }
 
 // FromTokenInput is the request body of in.
 func FromTokenInput(in smartlic.TokenInput) TokenRequest {
-	return TokenRequest{Description: in.Description, ExpiresInDays: in.ExpiresInDays, MaxUses: in.MaxUses, AllowExportControlled: in.AllowExportControlled}
+	return TokenRequest{Description: in.Description, ExpiresInDays: in.ExpiresInDays, ExpiresInMinutes: in.ExpiresInMinutes, MaxUses: in.MaxUses, AllowExportControlled: in.AllowExportControlled}
 }

@@ -113,7 +113,8 @@ type DepositRequest struct {
 // TokenRequest creates a registration token.
 type TokenRequest struct {
 	Description           string `json:"description" maxLength:"200" doc:"What the token is for, so that it can be recognised in a list"`
-	ExpiresInDays         int    `json:"expires_in_days" minimum:"1" maximum:"365"`
+	ExpiresInDays         int    `json:"expires_in_days,omitempty" minimum:"0" maximum:"365" doc:"1-365; required unless expires_in_minutes is given"`
+	ExpiresInMinutes      int    `json:"expires_in_minutes,omitempty" minimum:"0" maximum:"525600" doc:"Instead of expires_in_days: a short life for tests and demonstrations"`
 	MaxUses               *int64 `json:"max_uses,omitempty" minimum:"1" maximum:"1000000" doc:"Unlimited when absent"`
 	AllowExportControlled bool   `json:"allow_export_controlled,omitempty"`
 }
