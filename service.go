@@ -107,11 +107,11 @@ type TokenService interface {
 
 // TokenInput creates a token.
 type TokenInput struct {
-	Description           string `json:"description"`
-	ExpiresInDays         int    `json:"expires_in_days"` // 1..365
+	Description   string `json:"description"`
+	ExpiresInDays int    `json:"expires_in_days"` // 1..365
 	// ExpiresInMinutes, instead of ExpiresInDays, gives a short life for
 	// tests and demonstrations (1..525600, at most the 365 days).
-	ExpiresInMinutes int `json:"expires_in_minutes,omitempty"`
+	ExpiresInMinutes      int    `json:"expires_in_minutes,omitempty"`
 	MaxUses               *int64 `json:"max_uses,omitempty"`
 	AllowExportControlled bool   `json:"allow_export_controlled"`
 }
