@@ -63,6 +63,17 @@ func newHarnessOn(t *testing.T, open func(*testing.T) *store.DB) *harness {
 	return h
 }
 
+// newAcmeHarness is newHarnessOn with the catalogue seeded and the active
+// Smart Account acme.com as SMARTLIC_ACCOUNT.
+func newAcmeHarness(t *testing.T, open func(*testing.T) *store.DB) *harness {
+	t.Helper()
+	h := newHarnessOn(t, open)
+	h.seedCatalog()
+	h.ok("account", "create", "--name", "Acme Corp", "--domain", "acme.com", "--approve")
+	h.env["SMARTLIC_ACCOUNT"] = "acme.com"
+	return h
+}
+
 // run runs smartlic with args as a user would.
 func (h *harness) run(args ...string) (stdout, stderr string, err error) {
 	h.t.Helper()

@@ -67,10 +67,7 @@ func TestDeviceConvertUnmatched(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, open func(*testing.T) *store.DB) {
 		t.Parallel()
-		h := newHarnessOn(t, open)
-		h.seedCatalog()
-		h.ok("account", "create", "--name", "Acme Corp", "--domain", "acme.com", "--approve")
-		h.env["SMARTLIC_ACCOUNT"] = "acme.com"
+		h := newAcmeHarness(t, open)
 		h.ok("sku", "create", "--sku", "L-C3850-24-S-E", "--license", "network-essentials")
 		// The PAK exists, but its units are fulfilled on another switch.
 		h.ok("pak", "deposit", "--number", "3300J7A1B2C", "--order", "SO-1001",

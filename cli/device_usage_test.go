@@ -17,12 +17,9 @@ func TestDeviceUseRefusedLicense(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, open func(*testing.T) *store.DB) {
 		t.Parallel()
-		h := newHarnessOn(t, open)
-		h.seedCatalog()
+		h := newAcmeHarness(t, open)
 		h.ok("catalog", "license-type", "create", "--tag", "ise-base", "--name", "ISE Base",
 			"--term", "perpetual", "--enforcement", "unenforced")
-		h.ok("account", "create", "--name", "Acme Corp", "--domain", "acme.com", "--approve")
-		h.env["SMARTLIC_ACCOUNT"] = "acme.com"
 		h.ok("deposit", "create", "--order", "O-1", "--license", "network-essentials", "--quantity", "5")
 		secret := tokenSecret(t, h.ok("token", "create", "--description", "switches"))
 		sw := filepath.Join(t.TempDir(), "sw1")

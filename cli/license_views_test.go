@@ -22,10 +22,7 @@ func TestLicenseViewsSayWhatIsShort(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, open func(*testing.T) *store.DB) {
 		t.Parallel()
-		h := newHarnessOn(t, open)
-		h.seedCatalog()
-		h.ok("account", "create", "--name", "Acme Corp", "--domain", "acme.com", "--approve")
-		h.env["SMARTLIC_ACCOUNT"] = "acme.com"
+		h := newAcmeHarness(t, open)
 		h.ok("va", "create", "Campus")
 		h.ok("va", "create", "Building A", "--parent", "Campus")
 		h.ok("va", "create", "Lab")
@@ -109,10 +106,7 @@ func TestInstancePoolNow(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, open func(*testing.T) *store.DB) {
 		t.Parallel()
-		h := newHarnessOn(t, open)
-		h.seedCatalog()
-		h.ok("account", "create", "--name", "Acme Corp", "--domain", "acme.com", "--approve")
-		h.env["SMARTLIC_ACCOUNT"] = "acme.com"
+		h := newAcmeHarness(t, open)
 		h.ok("deposit", "create", "--order", "O-1", "--license", "network-essentials", "--quantity", "1")
 		secret := tokenSecret(t, h.ok("token", "create", "--description", "switches"))
 		for _, sn := range []string{"FOC0001", "FOC0002"} {
