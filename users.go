@@ -57,7 +57,8 @@ type User struct {
 	DisabledAt   *time.Time `json:"disabled_at,omitempty"`
 }
 
-// UserInput creates a user.
+// UserInput creates a user with a password: the operator's way. Everyone
+// else invites (InvitationInput), and the invitee sets its own password.
 type UserInput struct {
 	Email    string `json:"email"`
 	Name     string `json:"name"`
@@ -126,6 +127,71 @@ type AccessRequest struct {
 	DecidedBy      string     `json:"decided_by,omitempty"` // e-mail of who decided
 	DecidedAt      *time.Time `json:"decided_at,omitempty"`
 	CreatedAt      time.Time  `json:"created_at"`
+}
+
+// InvitationTTL is how long an invitation code can be used.
+const InvitationTTL = 7 * Day
+
+// Invitation states, derived from the times in an Invitation.
+const (
+	InvitationPending  = "pending"
+	InvitationAccepted = "accepted"
+	InvitationRevoked  = "revoked"
+	InvitationExpired  = "expired"
+)
+
+// Invitation offers an e-mail address a role in a Smart Account. Whoever
+// holds its code accepts it once, before ExpiresAt: a new person sets its
+// own password then; an existing user proves it is that user. Only the
+// code's hash is stored; Code is set once, in the answer that creates it.
+type Invitation struct {
+	ID               string     `json:"id"`
+	Email            string     `json:"email"`
+	SmartAccountID   string     `json:"smart_account_id"`
+	Role             string     `json:"role"`
+	VirtualAccountID string     `json:"virtual_account_id,omitempty"`
+	InvitedBy        string     `json:"invited_by"` // e-mail of the inviter
+	InviterUserID    string     `json:"-"`          // the user whose authority it carries; "" for the operator
+	CodeHash         string     `json:"-"`
+	Code             string     `json:"code,omitempty"`
+	State            string     `json:"state"` // set when read
+	CreatedAt        time.Time  `json:"created_at"`
+	ExpiresAt        time.Time  `json:"expires_at"`
+	AcceptedAt       *time.Time `json:"accepted_at,omitempty"`
+	AcceptedBy       string     `json:"accepted_by,omitempty"` // user id
+	RevokedAt        *time.Time `json:"revoked_at,omitempty"`
+}
+
+// StateAt says whether the invitation is pending, accepted, revoked or
+// expired at now.
+func (i Invitation) StateAt(now time.Time) string {
+	switch {
+	case i.AcceptedAt != nil:
+		return InvitationAccepted
+	case i.RevokedAt != nil:
+		return InvitationRevoked
+	case !now.Before(i.ExpiresAt):
+		return InvitationExpired
+	}
+	return InvitationPending
+}
+
+// InvitationInput invites an e-mail address into a Smart Account with a
+// role; VA (id or name) is required for VA roles and refused for SA roles.
+type InvitationInput struct {
+	Email string `json:"email"`
+	Role  string `json:"role"`
+	VA    string `json:"va,omitempty"`
+}
+
+// AcceptInvitationInput accepts an invitation. For an address with no
+// user yet, Password (and Name) make the new user. For an existing user,
+// Password is its current password, unless the caller is signed in as
+// that user; it is never changed by an invitation.
+type AcceptInvitationInput struct {
+	Code     string `json:"code"`
+	Name     string `json:"name,omitempty"`
+	Password string `json:"password,omitempty"`
 }
 
 // UserAPIKey is a personal API key: it acts as its user, with the user's
@@ -248,6 +314,14 @@ type UserService interface {
 	GrantRole(ctx context.Context, sa string, in RoleInput) (RoleAssignment, error)
 	RevokeRole(ctx context.Context, sa, id string) error
 
+	// Invitations: an administrator invites an e-mail address into its
+	// Smart Account with a role it may grant; the invitee accepts with the
+	// code. Accepting needs no credentials: the code is one.
+	InviteUser(ctx context.Context, sa string, in InvitationInput) (Invitation, error)
+	ListInvitations(ctx context.Context, sa string, p Page) ([]Invitation, string, error)
+	RevokeInvitation(ctx context.Context, sa, id string) (Invitation, error)
+	AcceptInvitation(ctx context.Context, in AcceptInvitationInput) (RoleAssignment, error)
+
 	RequestAccess(ctx context.Context, sa, message string) (AccessRequest, error)
 	ListAccessRequests(ctx context.Context, sa string, p Page) ([]AccessRequest, string, error)
 	// ApproveAccessRequest grants the role in (its User is ignored).
@@ -294,6 +368,17 @@ type UserTx interface {
 	ListRoles(ctx context.Context, saID, vaID string, p Page) ([]RoleAssignment, error)
 	// UserSmartAccounts lists the ids of the Smart Accounts a user has a role in.
 	UserSmartAccounts(ctx context.Context, userID string) ([]string, error)
+
+	InsertInvitation(ctx context.Context, inv Invitation) error
+	GetInvitation(ctx context.Context, id string) (Invitation, error)
+	GetInvitationByHash(ctx context.Context, hash string) (Invitation, error)
+	ListInvitations(ctx context.Context, saID string, p Page) ([]Invitation, error)
+	// ClaimInvitation marks the invitation accepted by userID, only if it is
+	// still pending at at (conflict otherwise): one statement, so that two
+	// uses of one code cannot both succeed.
+	ClaimInvitation(ctx context.Context, id, userID string, at time.Time) error
+	// RevokeInvitation revokes a pending invitation (conflict otherwise).
+	RevokeInvitation(ctx context.Context, id string, at time.Time) error
 
 	InsertAccessRequest(ctx context.Context, r AccessRequest) error
 	GetAccessRequest(ctx context.Context, id string) (AccessRequest, error)

@@ -93,7 +93,7 @@ func (f *clientFlags) run(cmd *cobra.Command, fn func(ctx context.Context, a api
 	if key == "" {
 		key = f.e.getenv(envAPIKey)
 	}
-	if key == "" {
+	if key == "" && cmd.Annotations[anonymousOK] == "" {
 		return smartlic.Invalid("--api-key", "no API key: set %s or pass --api-key", envAPIKey)
 	}
 	a := client.New(strings.TrimRight(server, "/"), key, client.WithHTTPClient(&http.Client{Timeout: requestTimeout}))
@@ -105,6 +105,10 @@ func (f *clientFlags) run(cmd *cobra.Command, fn func(ctx context.Context, a api
 	}
 	return err
 }
+
+// anonymousOK annotates a command whose request needs no API key (accepting
+// an invitation: the code is the credential).
+const anonymousOK = "smartlic.anonymous"
 
 // account resolves the --account flag, falling back to SMARTLIC_ACCOUNT.
 func (f *clientFlags) account(flag string) (string, error) {

@@ -11,13 +11,14 @@ import (
 )
 
 // addUserCommands adds the nouns of people and credentials: user, role,
-// access, apikey, oauth-client.
+// access, invitation, apikey, oauth-client.
 func addUserCommands(root *cobra.Command, e *env) {
 	f := &clientFlags{e: e}
 	for _, noun := range []*cobra.Command{
 		newUserCmd(f),
 		newRoleCmd(f),
 		newAccessCmd(f),
+		newInvitationCmd(f),
 		newAPIKeyCmd(f),
 		newOAuthClientCmd(f),
 	} {
@@ -129,7 +130,7 @@ func newUserCmd(f *clientFlags) *cobra.Command {
 	var in smartlic.UserInput
 	create := &cobra.Command{
 		Use:   "create --email EMAIL --name NAME --password PASSWORD",
-		Short: "Create a user (the operator, or an administrator inviting someone)",
+		Short: "Create a user with a password (operator only; administrators use user invite)",
 		Args:  args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if in.Password == "" {
@@ -170,6 +171,7 @@ func newUserCmd(f *clientFlags) *cobra.Command {
 		},
 	}
 	return group("user", "Manage users",
+		newInviteCmd(f),
 		create,
 		listVerb(f, "List every user (operator)", userTable, func(ctx context.Context, us smartlic.UserService, p smartlic.Page) ([]smartlic.User, string, error) {
 			return us.ListUsers(ctx, p)

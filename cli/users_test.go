@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -62,17 +63,36 @@ func TestUserCommands(t *testing.T) {
 		}
 	}
 
-	// The admin invites a VA admin, who may grant only below its VA.
-	h.ok("user", "create", "--email", "va@acme.example", "--name", "Vic", "--password", pw)
+	// The admin cannot set anyone's password; it invites a VA admin, who
+	// accepts with the code (no API key needed) and its own password.
+	h.fails(smartlic.EForbidden, "", "user", "create", "--email", "va@acme.example", "--name", "Vic", "--password", pw)
+	if out := h.ok("user", "invite", "--email", "va@acme.example", "--role", "va_user", "--va", "Engineering"); !strings.Contains(out, "sli_") {
+		t.Errorf("user invite shows no code:\n%s", out)
+	}
+	var inv smartlic.Invitation
+	h.json(&inv, "user", "invite", "--email", "va@acme.example", "--role", "va_admin", "--va", "Engineering")
+	h.env["SMARTLIC_API_KEY"] = ""
 	var grant smartlic.RoleAssignment
-	h.json(&grant, "role", "grant", "--user", "va@acme.example", "--role", "va_admin", "--va", "Engineering")
+	h.json(&grant, "invitation", "accept", "--code", inv.Code, "--name", "Vic", "--password", pw)
+	h.fails(smartlic.EUnauthorized, "code", "invitation", "accept", "--code", inv.Code, "--password", pw)
+	h.env["SMARTLIC_API_KEY"] = k.Secret
+	var invs struct{ Items []smartlic.Invitation }
+	h.json(&invs, "invitation", "list")
+	if len(invs.Items) != 2 || invs.Items[0].State != smartlic.InvitationPending || invs.Items[1].State != smartlic.InvitationAccepted {
+		t.Errorf("invitation list: %+v", invs.Items)
+	}
+	if revoked := row(t, h.ok("invitation", "revoke", invs.Items[0].ID), "va@acme.example"); !slices.Contains(revoked, "revoked") {
+		t.Errorf("invitation revoke row %v", revoked)
+	}
 	if r := row(t, h.ok("role", "list", "--va", "Engineering"), "va@acme.example"); r[1] != "va_admin" || r[2] != "Engineering" {
 		t.Errorf("role list --va = %q, want the va_admin grant on Engineering (by name)", r)
 	}
 	if grant.VirtualAccount != "Engineering" {
-		t.Errorf("role grant -o json = %+v, want virtual_account Engineering", grant)
+		t.Errorf("invitation accept -o json = %+v, want virtual_account Engineering", grant)
 	}
+	h.env["SMARTLIC_API_KEY"] = operator
 	h.ok("user", "create", "--email", "jane@acme.example", "--name", "Jane", "--password", pw)
+	h.env["SMARTLIC_API_KEY"] = k.Secret
 
 	// Jane asks for access; the admin approves with a VA role.
 	login, _ = h.mgr.Login(t.Context(), "jane@acme.example", pw)

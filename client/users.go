@@ -210,3 +210,22 @@ func (c *Client) raw(ctx context.Context, method, path, contentType string, body
 	}
 	return resp, nil
 }
+
+// InviteUser invites an e-mail address into a Smart Account; the code is
+// in the answer only.
+func (c *Client) InviteUser(ctx context.Context, saKey string, in smartlic.InvitationInput) (smartlic.Invitation, error) {
+	return send[smartlic.Invitation](ctx, c, http.MethodPost, wire.InvitationRequest{Email: in.Email, Role: in.Role, VA: in.VA}, accounts, sa(saKey), "invitations")
+}
+
+func (c *Client) ListInvitations(ctx context.Context, saKey string, p smartlic.Page) ([]smartlic.Invitation, string, error) {
+	return list[smartlic.Invitation](ctx, c, p, accounts, sa(saKey), "invitations")
+}
+
+func (c *Client) RevokeInvitation(ctx context.Context, saKey, id string) (smartlic.Invitation, error) {
+	return send[smartlic.Invitation](ctx, c, http.MethodPost, nil, accounts, sa(saKey), "invitations", segment{"invitation", id}, "revoke")
+}
+
+// AcceptInvitation spends an invitation code; it needs no credentials.
+func (c *Client) AcceptInvitation(ctx context.Context, in smartlic.AcceptInvitationInput) (smartlic.RoleAssignment, error) {
+	return send[smartlic.RoleAssignment](ctx, c, http.MethodPost, wire.AcceptInvitationRequest{Code: in.Code, Name: in.Name, Password: in.Password}, "api/v1/invitations", "accept")
+}

@@ -52,6 +52,22 @@ func (e *env) login(from, email, password string) answer {
 		body: fmt.Sprintf(`{"email":%q,"password":%q}`, email, password)})
 }
 
+// sessionOf is the session a login answer opened, as a signed-in actor.
+func (e *env) sessionOf(login answer) context.Context {
+	e.t.Helper()
+	for _, c := range (&http.Response{Header: login.header}).Cookies() {
+		if c.Name == httpapi.SessionCookie {
+			a, _, err := e.mgr.AuthenticateSession(context.Background(), c.Value)
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			return smartlic.WithActor(context.Background(), a)
+		}
+	}
+	e.t.Fatalf("login answer %d set no session cookie", login.status)
+	return nil
+}
+
 func retryAfter(t *testing.T, a answer) time.Duration {
 	t.Helper()
 	wantError(t, a, http.StatusTooManyRequests, httpapi.CodeRateLimited, "")

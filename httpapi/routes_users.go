@@ -41,6 +41,16 @@ type approveInput struct {
 	Body    wire.ApproveRequest
 }
 
+type invitationPath struct {
+	SA         string `path:"sa" doc:"Smart Account id or domain"`
+	Invitation string `path:"invitation" doc:"Invitation id"`
+}
+
+type invitationOutput struct {
+	CacheControl string `header:"Cache-Control"`
+	Body         smartlic.Invitation
+}
+
 type apiKeyPath struct {
 	Key string `path:"key" doc:"API key id"`
 }
@@ -98,7 +108,7 @@ func (s *Server) registerUserRoutes() {
 	svc := s.svc
 
 	const users, user = "/api/v1/users", "/api/v1/users/{user}"
-	handle(s, route{method: post, path: users, id: "create-user", summary: "Create a user (operator, or an SA or VA administrator)", tag: "users", status: http.StatusCreated},
+	handle(s, route{method: post, path: users, id: "create-user", summary: "Create a user with a password (operator; administrators invite instead)", tag: "users", status: http.StatusCreated},
 		func(ctx context.Context, in *struct{ Body wire.UserRequest }) (*body[smartlic.User], error) {
 			return one(svc.CreateUser(ctx, in.Body.Input()))
 		})
@@ -132,6 +142,39 @@ func (s *Server) registerUserRoutes() {
 	handle(s, route{method: del, path: roles + "/{role}", id: "revoke-role", summary: "Revoke a role assignment", tag: "users", status: http.StatusNoContent},
 		func(ctx context.Context, in *rolePath) (*struct{}, error) {
 			return none(svc.RevokeRole(ctx, in.SA, in.Role))
+		})
+
+	// Invitations: how administrators bring people into their account.
+	const invitations = "/api/v1/accounts/{sa}/invitations"
+	handle(s, route{method: post, path: invitations, id: "invite-user", summary: "Invite an e-mail address into the Smart Account with a role (the code is in this answer only)", tag: "users", status: http.StatusCreated},
+		func(ctx context.Context, in *saBody[wire.InvitationRequest]) (*invitationOutput, error) {
+			inv, err := svc.InviteUser(ctx, in.SA, in.Body.Input())
+			if err != nil {
+				return nil, err
+			}
+			return &invitationOutput{CacheControl: "no-store", Body: inv}, nil
+		})
+	handle(s, route{method: get, path: invitations, id: "list-invitations", summary: "List a Smart Account's invitations", tag: "users"},
+		func(ctx context.Context, in *saPage) (*body[wire.Page[smartlic.Invitation]], error) {
+			return page(svc.ListInvitations(ctx, in.SA, in.page()))
+		})
+	handle(s, route{method: post, path: invitations + "/{invitation}/revoke", id: "revoke-invitation", summary: "Revoke a pending invitation", tag: "users"},
+		func(ctx context.Context, in *invitationPath) (*body[smartlic.Invitation], error) {
+			return one(svc.RevokeInvitation(ctx, in.SA, in.Invitation))
+		})
+	handle(s, route{method: post, path: "/api/v1/invitations/accept", id: "accept-invitation", tag: "users", public: true,
+		summary: "Accept an invitation with its code: a new user sets its password, an existing one gives its current password",
+		errors:  []int{http.StatusUnauthorized, http.StatusTooManyRequests}},
+		func(ctx context.Context, in *struct{ Body wire.AcceptInvitationRequest }) (*body[smartlic.RoleAssignment], error) {
+			// Limited per address like sign-in: a code is unguessable, but an
+			// existing user's password is checked here too.
+			done, err := s.limit(ctx, "invitation", "")
+			if err != nil {
+				return nil, err
+			}
+			r, err := svc.AcceptInvitation(ctx, in.Body.Input())
+			done(err == nil)
+			return one(r, err)
 		})
 
 	const requests = "/api/v1/accounts/{sa}/access-requests"

@@ -228,6 +228,10 @@ var expectedRoutes = []string{
 	"GET /api/v1/accounts/{sa}/roles",
 	"POST /api/v1/accounts/{sa}/roles",
 	"DELETE /api/v1/accounts/{sa}/roles/{role}",
+	"POST /api/v1/accounts/{sa}/invitations",
+	"GET /api/v1/accounts/{sa}/invitations",
+	"POST /api/v1/accounts/{sa}/invitations/{invitation}/revoke",
+	"POST /api/v1/invitations/accept",
 	"POST /api/v1/accounts/{sa}/access-requests",
 	"GET /api/v1/accounts/{sa}/access-requests",
 	"POST /api/v1/accounts/{sa}/access-requests/{request}/approve",
@@ -269,7 +273,7 @@ var expectedRoutes = []string{
 
 // publicAuthRoutes are the operations that take no credentials because
 // they hand them out (or end them).
-var publicAuthRoutes = []string{"/api/v1/oauth/token", "/api/v1/auth/login", "/api/v1/auth/logout"}
+var publicAuthRoutes = []string{"/api/v1/oauth/token", "/api/v1/auth/login", "/api/v1/auth/logout", "/api/v1/invitations/accept"}
 
 // notOperations are routed but are not API operations: the document itself
 // and its viewer.

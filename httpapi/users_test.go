@@ -50,7 +50,6 @@ var (
 	saEditors    = []string{rOperator, rApprover, rSAAdmin}
 	saAdmins     = []string{rOperator, rSAAdmin}
 	operatorOnly = []string{rOperator}
-	userInviters = []string{rOperator, rSAAdmin, rVAAdmin, rOther} // an administrator of any account invites users
 )
 
 // matrixCase is one operation of the API: the roles that may call it, and
@@ -219,7 +218,7 @@ var roleMatrix = map[string]matrixCase{
 	}},
 
 	// Users and roles.
-	"create-user": {allow: userInviters, req: func(m *matrix, _ string) request {
+	"create-user": {allow: operatorOnly, req: func(m *matrix, _ string) request {
 		return m.post("/api/v1/users", `{"email":"new-%d@acme.example","name":"New","password":"a long enough password"}`, m.n())
 	}},
 	"list-users": {allow: operatorOnly, req: fixed("GET", "/api/v1/users", "")},
@@ -230,8 +229,16 @@ var roleMatrix = map[string]matrixCase{
 	"whoami":     {allow: everyone, req: fixed("GET", "/api/v1/me", "")},
 	"list-roles": {allow: usersViewers, req: fixed("GET", "/api/v1/accounts/acme.example/roles", "")},
 	"grant-role": {allow: vaManagers, req: func(m *matrix, _ string) request {
-		return m.post("/api/v1/accounts/acme.example/roles", `{"user":"%s","role":"va_user","va":"Lab"}`, m.freshUser())
+		return m.post("/api/v1/accounts/acme.example/roles", `{"user":"%s","role":"va_user","va":"Lab"}`, m.freshMember())
 	}},
+	"invite-user": {allow: vaManagers, req: func(m *matrix, _ string) request {
+		return m.post("/api/v1/accounts/acme.example/invitations", `{"email":"invited-%d@acme.example","role":"va_user","va":"Lab"}`, m.n())
+	}},
+	"list-invitations": {allow: usersAnyView, req: fixed("GET", "/api/v1/accounts/acme.example/invitations", "")},
+	"revoke-invitation": {allow: vaManagers, req: func(m *matrix, _ string) request {
+		return request{method: "POST", path: "/api/v1/accounts/acme.example/invitations/" + m.freshInvitation() + "/revoke"}
+	}},
+	"accept-invitation": {public: true},
 	"revoke-role": {allow: vaManagers, req: func(m *matrix, _ string) request {
 		return request{method: "DELETE", path: "/api/v1/accounts/acme.example/roles/" + m.freshRole()}
 	}},
@@ -440,6 +447,19 @@ func (m *matrix) freshUser() string {
 	return email
 }
 
+// freshMember is a new user already in acme.example (a VA user of Sales),
+// to whom administrators may grant more.
+func (m *matrix) freshMember() string {
+	email := m.freshUser()
+	ok[smartlic.RoleAssignment](m.t)(m.e.mgr.GrantRole(m.op, "acme.example", smartlic.RoleInput{User: email, Role: smartlic.RoleVAUser, VA: "Sales"}))
+	return email
+}
+
+func (m *matrix) freshInvitation() string {
+	return ok[smartlic.Invitation](m.t)(m.e.mgr.InviteUser(m.op, "acme.example", smartlic.InvitationInput{
+		Email: fmt.Sprintf("fresh-invite-%d@acme.example", m.n()), Role: smartlic.RoleVAUser, VA: "Lab"})).ID
+}
+
 func (m *matrix) freshRole() string {
 	return ok[smartlic.RoleAssignment](m.t)(m.e.mgr.GrantRole(m.op, "acme.example", smartlic.RoleInput{User: m.freshUser(), Role: smartlic.RoleVAUser, VA: "Lab"})).ID
 }
@@ -485,6 +505,7 @@ func (m *matrix) snapshot() string {
 		add2(mgr.ListVirtualAccounts(op, sa, p))
 		add2(mgr.ListRoles(op, sa, "", p))
 		add2(mgr.ListAccessRequests(op, sa, p))
+		add2(mgr.ListInvitations(op, sa, p))
 		add2(mgr.ListOAuthClients(op, sa, p))
 		add2(mgr.ListTransfers(op, sa, p))
 		add2(mgr.ListPAKs(op, sa, p))

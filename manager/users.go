@@ -52,10 +52,20 @@ func actorUser(ctx context.Context) (smartlic.Actor, error) {
 	return a, nil
 }
 
-// CreateUser adds a user. The vendor operator may, and so may anyone who
-// administers a Smart Account or a Virtual Account: they invite the people
-// they then grant roles to.
+// CreateUser adds a user with a password. Only the operator (the vendor)
+// may: anyone else who set a password for an address could sign in as its
+// owner once another account grants that address a role. Administrators
+// invite instead (InviteUser), and the invitee chooses its password.
 func (m *Manager) CreateUser(ctx context.Context, in smartlic.UserInput) (smartlic.User, error) {
+	if !isOperator(ctx) {
+		// Refused before looking at the input, so that nobody else learns
+		// anything about the address from the answer.
+		if _, ok := smartlic.ActorFrom(ctx); !ok {
+			return smartlic.User{}, smartlic.Errorf(smartlic.EUnauthorized, "", "no credentials")
+		}
+		return smartlic.User{}, smartlic.Errorf(smartlic.EForbidden, "",
+			"only the operator creates users with a password; invite people into your Smart Account instead (POST /api/v1/accounts/{sa}/invitations)")
+	}
 	email, err := smartlic.NormalizeEmail("email", in.Email)
 	if err != nil {
 		return smartlic.User{}, err
@@ -72,7 +82,7 @@ func (m *Manager) CreateUser(ctx context.Context, in smartlic.UserInput) (smartl
 	}
 	u := smartlic.User{ID: newID(), Email: email, Name: in.Name, PasswordHash: hash, CreatedAt: m.clock.Now()}
 	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
-		if err := m.requireAdminSomewhere(ctx, tx); err != nil {
+		if err := m.authorize(ctx, tx, PermOperatorManage, nil, nil); err != nil {
 			return err
 		}
 		if err := tx.InsertUser(ctx, u); err != nil {
@@ -81,45 +91,6 @@ func (m *Manager) CreateUser(ctx context.Context, in smartlic.UserInput) (smartl
 		return m.record(ctx, tx, smartlic.Event{Type: "user.created", Subject: u.ID, Message: "user " + u.Email + " created", After: eventData(u)})
 	})
 	return u, err
-}
-
-// requireAdminSomewhere lets the operator and any SA or VA administrator through.
-func (m *Manager) requireAdminSomewhere(ctx context.Context, tx smartlic.Tx) error {
-	a, ok := smartlic.ActorFrom(ctx)
-	if !ok {
-		return smartlic.Errorf(smartlic.EUnauthorized, "", "no credentials")
-	}
-	if a.Role == smartlic.RoleOperator && scopeAllows(orAll(a), PermUsersManage) {
-		return nil
-	}
-	if a.UserID != "" {
-		roles, err := tx.RolesOfUser(ctx, a.UserID)
-		if err != nil {
-			return err
-		}
-		for _, r := range roles {
-			if !RoleAllows(r.Role, PermUsersManage) {
-				continue
-			}
-			// The requester of an account not approved yet administers nothing.
-			sa, err := tx.GetSmartAccount(ctx, r.SmartAccountID)
-			if err != nil {
-				return err
-			}
-			if sa.Status == smartlic.SAActive {
-				return nil
-			}
-		}
-	}
-	return smartlic.Errorf(smartlic.EForbidden, "", "creating users needs the operator or an administrator role")
-}
-
-// orAll gives non-OAuth actors every scope.
-func orAll(a smartlic.Actor) []string {
-	if a.Kind == smartlic.ActorOAuthClient {
-		return a.Scopes
-	}
-	return []string{smartlic.ScopeWrite}
 }
 
 // GetUser shows a user to the operator, to the user, and to whoever may
@@ -138,7 +109,16 @@ func (m *Manager) GetUser(ctx context.Context, key string) (u smartlic.User, err
 				return err
 			}
 		}
-		if u, err = getUser(ctx, tx, key); err != nil || self || isOperator(ctx) {
+		if u, err = getUser(ctx, tx, key); self || isOperator(ctx) {
+			return err
+		}
+		// A user who does not exist and one in accounts the caller may not
+		// see answer alike: otherwise the answer tells who has an account.
+		hidden := smartlic.Errorf(smartlic.EForbidden, "", "no user %q in a Smart Account whose users you may view", key)
+		if smartlic.ErrorCode(err) == smartlic.ENotFound {
+			return hidden
+		}
+		if err != nil {
 			return err
 		}
 		sas, err := tx.UserSmartAccounts(ctx, u.ID)
@@ -154,7 +134,7 @@ func (m *Manager) GetUser(ctx context.Context, key string) (u smartlic.User, err
 				return nil
 			}
 		}
-		return smartlic.Errorf(smartlic.EForbidden, "", "user %s has no role in a Smart Account whose users you may view", u.Email)
+		return hidden
 	})
 	return u, err
 }
@@ -295,7 +275,7 @@ func (m *Manager) GrantRole(ctx context.Context, saKey string, in smartlic.RoleI
 		if err != nil {
 			return err
 		}
-		u, err := getUser(ctx, tx, in.User)
+		u, err := m.member(ctx, tx, sa, in.User)
 		if err != nil {
 			return err
 		}
@@ -303,6 +283,35 @@ func (m *Manager) GrantRole(ctx context.Context, saKey string, in smartlic.RoleI
 		return err
 	})
 	return r, err
+}
+
+// member resolves the user a role is granted to. Apart from the operator,
+// a grant only adds roles to people already in the Smart Account: bringing
+// someone in is an invitation, which they accept with a code that went to
+// them. Otherwise whoever made a user for an address in another account
+// (and chose its password) would receive what this account grants it. A
+// user outside the account answers as one that does not exist.
+func (m *Manager) member(ctx context.Context, tx smartlic.Tx, sa smartlic.SmartAccount, key string) (smartlic.User, error) {
+	if isOperator(ctx) {
+		return getUser(ctx, tx, key)
+	}
+	if err := m.allowedAnywhere(ctx, tx, PermUsersManage, sa); err != nil {
+		return smartlic.User{}, err
+	}
+	u, err := getUser(ctx, tx, key)
+	if err != nil && smartlic.ErrorCode(err) != smartlic.ENotFound {
+		return u, err
+	}
+	if err == nil {
+		sas, err := tx.UserSmartAccounts(ctx, u.ID)
+		if err != nil {
+			return u, err
+		}
+		if slices.Contains(sas, sa.ID) {
+			return u, nil
+		}
+	}
+	return u, smartlic.Errorf(smartlic.ENotFound, "user", "%q is not a member of Smart Account %s; invite them instead (POST /api/v1/accounts/%s/invitations)", key, sa.Domain, sa.Domain)
 }
 
 // grant checks and stores one role assignment inside tx.

@@ -271,6 +271,7 @@ func TestPrivilegeEscalation(t *testing.T) {
 		saUser := f.user("sa-user@acme.example", sa.Domain, smartlic.RoleSAUser)
 		approver := f.user("approver@acme.example", sa.Domain, smartlic.RoleSAApprover)
 		must[smartlic.User](t)(f.mgr.CreateUser(f.ctx, smartlic.UserInput{Email: "target@acme.example", Name: "T", Password: testPassword}))
+		must[smartlic.RoleAssignment](t)(f.mgr.GrantRole(f.ctx, sa.Domain, smartlic.RoleInput{User: "target@acme.example", Role: smartlic.RoleVAUser, VA: smartlic.DefaultVAName}))
 		before, otherBefore := f.roleCount(sa.Domain), f.roleCount(other.Domain)
 
 		for _, c := range []struct {
@@ -325,9 +326,14 @@ func TestPrivilegeEscalation(t *testing.T) {
 			t.Errorf("Lab moved: %+v", lab)
 		}
 
-		// What the VA admin may do: grant VA roles at or below its VA, on
-		// users it invites.
-		must[smartlic.User](t)(f.mgr.CreateUser(vaAdmin, smartlic.UserInput{Email: "intern@acme.example", Name: "Intern", Password: testPassword}))
+		// What the VA admin may do: invite people with VA roles at or below
+		// its VA, and grant those roles to people in the account.
+		_, err = f.mgr.CreateUser(vaAdmin, smartlic.UserInput{Email: "intern@acme.example", Name: "Intern", Password: testPassword})
+		wantCode(t, err, smartlic.EForbidden)
+		_, err = f.mgr.InviteUser(vaAdmin, sa.Domain, smartlic.InvitationInput{Email: "intern@acme.example", Role: smartlic.RoleVAUser, VA: "Sales"})
+		wantCode(t, err, smartlic.EForbidden)
+		inv := must[smartlic.Invitation](t)(f.mgr.InviteUser(vaAdmin, sa.Domain, smartlic.InvitationInput{Email: "intern@acme.example", Role: smartlic.RoleVAUser, VA: "Engineering"}))
+		must[smartlic.RoleAssignment](t)(f.mgr.AcceptInvitation(context.Background(), smartlic.AcceptInvitationInput{Code: inv.Code, Password: testPassword}))
 		r := must[smartlic.RoleAssignment](t)(f.mgr.GrantRole(vaAdmin, sa.Domain, smartlic.RoleInput{User: "intern@acme.example", Role: smartlic.RoleVAUser, VA: "Lab"}))
 		must[smartlic.VirtualAccount](t)(f.mgr.CreateVirtualAccount(vaAdmin, sa.Domain, smartlic.VirtualAccountInput{Name: "Lab 2", Parent: "Engineering"}))
 		if err := f.mgr.RevokeRole(vaAdmin, sa.Domain, r.ID); err != nil {

@@ -68,3 +68,27 @@ func (r APIKeyRequest) Input() smartlic.APIKeyInput {
 func (r OAuthClientRequest) Input() smartlic.OAuthClientInput {
 	return smartlic.OAuthClientInput{Name: r.Name, Role: r.Role, Scopes: r.Scopes}
 }
+
+// InvitationRequest invites an e-mail address into a Smart Account.
+type InvitationRequest struct {
+	Email string `json:"email" minLength:"1" maxLength:"254"`
+	Role  string `json:"role" enum:"sa_approver,sa_admin,sa_user,va_admin,va_user"`
+	VA    string `json:"va,omitempty" doc:"Virtual Account id or name; required for va_admin and va_user, refused otherwise"`
+}
+
+// Input is the root form of the request.
+func (r InvitationRequest) Input() smartlic.InvitationInput {
+	return smartlic.InvitationInput{Email: r.Email, Role: r.Role, VA: r.VA}
+}
+
+// AcceptInvitationRequest accepts an invitation.
+type AcceptInvitationRequest struct {
+	Code     string `json:"code" minLength:"1" maxLength:"200" doc:"The invitation code (sli_…)"`
+	Name     string `json:"name,omitempty" maxLength:"200" doc:"For a new user: the name to show (the e-mail address when empty)"`
+	Password string `json:"password,omitempty" maxLength:"256" doc:"For a new user: the password it chooses; for an existing user: its current password, which is not changed"`
+}
+
+// Input is the root form of the request.
+func (r AcceptInvitationRequest) Input() smartlic.AcceptInvitationInput {
+	return smartlic.AcceptInvitationInput{Code: r.Code, Name: r.Name, Password: r.Password}
+}

@@ -18,6 +18,7 @@ func RunUsers(t *testing.T, open func(*testing.T) smartlic.Store) {
 		{"AccessRequests", testAccessRequests},
 		{"UserAPIKeys", testUserAPIKeys},
 		{"OAuthClients", testOAuthClients},
+		{"Invitations", testInvitations},
 		{"Sessions", testSessions},
 	})
 }
@@ -311,6 +312,71 @@ func testSessions(t *testing.T, f *fixture) {
 	f.read(func(ctx context.Context, tx smartlic.Tx) error {
 		_, err := tx.GetSessionByHash(ctx, "sh")
 		wantErrCode(t, err, smartlic.ENotFound)
+		return nil
+	})
+}
+
+func testInvitations(t *testing.T, f *fixture) {
+	sa, _ := f.account("acme.example")
+	inviter, invitee := f.user("admin@acme.example"), f.user("new@acme.example")
+	inv := smartlic.Invitation{ID: newID(t), Email: invitee.Email, SmartAccountID: sa.ID, Role: smartlic.RoleSAUser, InvitedBy: inviter.Email,
+		InviterUserID: inviter.ID, CodeHash: "h1", CreatedAt: f.now, ExpiresAt: f.now.Add(smartlic.InvitationTTL)}
+	other := inv
+	other.ID, other.CodeHash, other.InviterUserID = newID(t), "h2", ""
+	for _, x := range []smartlic.Invitation{inv, other} {
+		f.write(func(ctx context.Context, tx smartlic.Tx) error { return tx.InsertInvitation(ctx, x) })
+	}
+	dup := inv
+	dup.ID = newID(t)
+	wantErrCode(t, f.writeErr(func(ctx context.Context, tx smartlic.Tx) error { return tx.InsertInvitation(ctx, dup) }), smartlic.EConflict)
+
+	// A claim succeeds once, and never past the expiry or after a revocation.
+	wantErrCode(t, f.writeErr(func(ctx context.Context, tx smartlic.Tx) error {
+		return tx.ClaimInvitation(ctx, inv.ID, invitee.ID, inv.ExpiresAt)
+	}), smartlic.EConflict)
+	f.write(func(ctx context.Context, tx smartlic.Tx) error {
+		return tx.ClaimInvitation(ctx, inv.ID, invitee.ID, f.now)
+	})
+	wantErrCode(t, f.writeErr(func(ctx context.Context, tx smartlic.Tx) error {
+		return tx.ClaimInvitation(ctx, inv.ID, invitee.ID, f.now)
+	}), smartlic.EConflict)
+	wantErrCode(t, f.writeErr(func(ctx context.Context, tx smartlic.Tx) error { return tx.RevokeInvitation(ctx, inv.ID, f.now) }), smartlic.EConflict)
+	f.write(func(ctx context.Context, tx smartlic.Tx) error { return tx.RevokeInvitation(ctx, other.ID, f.now) })
+	wantErrCode(t, f.writeErr(func(ctx context.Context, tx smartlic.Tx) error {
+		return tx.ClaimInvitation(ctx, other.ID, invitee.ID, f.now)
+	}), smartlic.EConflict)
+
+	f.read(func(ctx context.Context, tx smartlic.Tx) error {
+		got, err := tx.GetInvitationByHash(ctx, "h1")
+		if err != nil {
+			return err
+		}
+		if got.ID != inv.ID || got.AcceptedBy != invitee.ID || got.AcceptedAt == nil || got.RevokedAt != nil || got.InviterUserID != inviter.ID ||
+			!got.ExpiresAt.Equal(inv.ExpiresAt) || got.StateAt(f.now) != smartlic.InvitationAccepted {
+			t.Errorf("GetInvitationByHash = %+v", got)
+		}
+		if got, err = tx.GetInvitation(ctx, other.ID); err != nil {
+			return err
+		}
+		if got.StateAt(f.now) != smartlic.InvitationRevoked || got.InviterUserID != "" || got.AcceptedBy != "" {
+			t.Errorf("GetInvitation(revoked) = %+v", got)
+		}
+		_, err = tx.GetInvitationByHash(ctx, "nope")
+		wantErrCode(t, err, smartlic.ENotFound)
+		list, err := tx.ListInvitations(ctx, sa.ID, smartlic.Page{Limit: 1})
+		if err != nil {
+			return err
+		}
+		if len(list) != 1 || list[0].ID != inv.ID {
+			t.Errorf("ListInvitations page 1 = %+v", list)
+		}
+		list, err = tx.ListInvitations(ctx, sa.ID, smartlic.Page{Limit: 10, After: inv.ID})
+		if err != nil {
+			return err
+		}
+		if len(list) != 1 || list[0].ID != other.ID {
+			t.Errorf("ListInvitations page 2 = %+v", list)
+		}
 		return nil
 	})
 }
