@@ -61,7 +61,8 @@ func TestAdminGrantsAndRevokesRoles(t *testing.T) {
 		p := newPortal(t, open)
 		sa := p.acme()
 		p.user("admin@acme.example", smartlic.RoleSAAdmin, sa.Domain, "")
-		p.account("lab@acme.example")
+		// A member of the account already (others are invited).
+		p.user("lab@acme.example", smartlic.RoleVAUser, sa.Domain, "Building A")
 		b := newBrowser(t, p)
 		b.signIn("admin@acme.example", testPassword)
 
@@ -104,7 +105,7 @@ func TestAdminGrantsAndRevokesRoles(t *testing.T) {
 		if got := b.text(".flash"); got != "lab@acme.example is now VA user on Lab." {
 			t.Fatalf("flash after granting = %q", got)
 		}
-		row := b.rowWith("table.roles", "lab@acme.example")
+		row := b.rowWith("table.roles", "lab@acme.example", "Lab")
 		if row == nil || row[1] != "VA user" || row[2] != "Lab" {
 			t.Fatalf("the new row = %q, want VA user on Lab", row)
 		}
@@ -114,7 +115,7 @@ func TestAdminGrantsAndRevokesRoles(t *testing.T) {
 		if got := b.text(".flash"); got != "The role was revoked." {
 			t.Fatalf("flash after revoking = %q", got)
 		}
-		if row := b.rowWith("table.roles", "lab@acme.example"); row != nil {
+		if row := b.rowWith("table.roles", "lab@acme.example", "Lab"); row != nil {
 			t.Fatalf("the revoked role is still listed: %q", row)
 		}
 		if roles, _, _ := p.mgr.ListRoles(p.op, sa.Domain, "Lab", smartlic.Page{}); len(roles) != 0 {
@@ -136,7 +137,7 @@ func TestAdminUsersByRole(t *testing.T) {
 		p.user("bldg@acme.example", smartlic.RoleVAUser, sa.Domain, "Building A")
 		p.user("lab@acme.example", smartlic.RoleVAUser, sa.Domain, "Lab")
 		p.user("user@acme.example", smartlic.RoleSAUser, sa.Domain, "")
-		p.account("new@acme.example")
+		p.user("new@acme.example", smartlic.RoleVAUser, sa.Domain, "Lab")
 
 		b := newBrowser(t, p)
 		b.signIn("campus@acme.example", testPassword)
