@@ -95,7 +95,7 @@ func TestAdminGrantsAndRevokesRoles(t *testing.T) {
 		b.fill("E-mail", "nobody@acme.example")
 		b.selectOption("Virtual Account", "Lab")
 		b.press("Grant role")
-		if got := b.fieldError("E-mail"); !strings.Contains(got, "not found") {
+		if got := b.fieldError("E-mail"); !strings.Contains(got, "nobody@acme.example") {
 			t.Fatalf("error beside an unknown e-mail = %q", got)
 		}
 		b.screenshot("grant-error")
