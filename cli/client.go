@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -79,31 +76,35 @@ func (f *clientFlags) run(cmd *cobra.Command, fn func(ctx context.Context, a api
 	default:
 		return smartlic.Invalid("--output", "must be table or json (got %q)", f.output)
 	}
-	server := f.server
-	if server == "" {
-		server = f.e.getenv(envServer)
-	}
-	if server == "" {
-		server = defaultServer
-	}
-	if u, err := url.Parse(server); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return smartlic.Invalid("--server", "must be an http:// or https:// URL such as %s (got %q)", defaultServer, server)
-	}
 	key := f.apiKey
 	if key == "" {
 		key = f.e.getenv(envAPIKey)
 	}
+	fallback := ""
+	if key == "" {
+		// The key of `smartlic login`, for the server it was made on only.
+		creds, path, err := f.e.loadCredentials()
+		if err != nil {
+			return err
+		}
+		if creds != nil {
+			fallback = creds.Server
+			if s, _ := f.e.server(f.server, creds.Server); sameServer(s, creds.Server) {
+				key = creds.APIKey
+			} else {
+				return smartlic.Invalid("--api-key", "no API key for %s: the one in %s is for %s; run `smartlic login --server %s`", s, path, creds.Server, s)
+			}
+		}
+	}
+	server, err := f.e.server(f.server, fallback)
+	if err != nil {
+		return err
+	}
 	if key == "" && cmd.Annotations[anonymousOK] == "" {
-		return smartlic.Invalid("--api-key", "no API key: set %s or pass --api-key", envAPIKey)
+		return smartlic.Invalid("--api-key", "no API key: run `smartlic login`, set %s or pass --api-key", envAPIKey)
 	}
-	a := client.New(strings.TrimRight(server, "/"), key, client.WithHTTPClient(&http.Client{Timeout: requestTimeout}))
-	err := fn(cmd.Context(), a, p)
-	var unreachable *url.Error
-	if errors.As(err, &unreachable) && smartlic.ErrorCode(err) == smartlic.EInternal {
-		// Most often a wrong or missing --server: say where we looked.
-		return fmt.Errorf("cannot reach the smartlic server at %s (set --server or %s): %w", server, envServer, err)
-	}
-	return err
+	// A wrong or missing --server is the usual reason for no answer: say where we looked.
+	return unreachable(server, fn(cmd.Context(), client.New(server, key, httpClient()), p))
 }
 
 // anonymousOK annotates a command whose request needs no API key (accepting

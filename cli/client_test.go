@@ -30,6 +30,7 @@ type harness struct {
 	clock    *smartlic.FakeClock
 	env      map[string]string
 	requests atomic.Int64 // API requests the server received
+	stdin    string       // what the next commands read on standard input
 }
 
 func newHarness(t *testing.T) *harness {
@@ -59,7 +60,8 @@ func newHarnessOn(t *testing.T, open func(*testing.T) *store.DB) *harness {
 		api.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	h.env = map[string]string{"SMARTLIC_SERVER": srv.URL, "SMARTLIC_API_KEY": key}
+	// SMARTLIC_CONFIG_DIR keeps the tests away from the real user's credentials.
+	h.env = map[string]string{"SMARTLIC_SERVER": srv.URL, "SMARTLIC_API_KEY": key, "SMARTLIC_CONFIG_DIR": t.TempDir()}
 	return h
 }
 
@@ -81,6 +83,7 @@ func (h *harness) run(args ...string) (stdout, stderr string, err error) {
 	err = run(context.Background(), args, &env{
 		stdout: &out, stderr: &errOut,
 		getenv: func(k string) string { return h.env[k] },
+		stdin:  strings.NewReader(h.stdin),
 	})
 	return out.String(), errOut.String(), err
 }

@@ -19,13 +19,15 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+	// stdin is what login reads an e-mail and a password from.
+	stdin io.Reader
 	// ready, when set, is told the address a server listens on (tests).
 	ready func(addr string)
 }
 
 // Main runs smartlic with args (without the program name).
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return run(ctx, args, &env{stdout: stdout, stderr: stderr, getenv: os.Getenv})
+	return run(ctx, args, &env{stdout: stdout, stderr: stderr, getenv: os.Getenv, stdin: os.Stdin})
 }
 
 func run(ctx context.Context, args []string, e *env) error {
@@ -50,6 +52,7 @@ func run(ctx context.Context, args []string, e *env) error {
 	addReportCommands(root, e)
 	addAlertCommands(root, e)
 	addConversionCommands(root, e)
+	addLoginCommands(root, e)
 	return root.ExecuteContext(ctx)
 }
 

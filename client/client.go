@@ -27,6 +27,9 @@ type Client struct {
 	base   string
 	apiKey string
 	hc     *http.Client
+	// session and csrf, when set, authenticate instead of apiKey: the
+	// cookie of a sign-in and the CSRF token its answer carried.
+	session, csrf string
 }
 
 var (
@@ -49,6 +52,13 @@ func WithHTTPClient(hc *http.Client) Option {
 			c.hc = hc
 		}
 	}
+}
+
+// WithSession makes the client act as a signed-in session instead of an
+// API key: secret and csrfToken are Login.Secret and Login.CSRFToken. The
+// CLI uses it for the few calls between signing in and holding a key.
+func WithSession(secret, csrfToken string) Option {
+	return func(c *Client) { c.session, c.csrf = secret, csrfToken }
 }
 
 // New returns a client of the server at baseURL (e.g.
@@ -96,7 +106,12 @@ func (c *Client) do(ctx context.Context, r request) error {
 	if r.in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if !r.public && c.apiKey != "" {
+	switch {
+	case r.public:
+	case c.session != "":
+		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: c.session})
+		req.Header.Set("X-CSRF-Token", c.csrf)
+	case c.apiKey != "":
 		req.Header.Set("Authorization", "Bearer "+c.apiKey)
 	}
 	resp, err := c.hc.Do(req)

@@ -132,7 +132,7 @@ func (c *Client) IssueToken(ctx context.Context, clientID, secret, scope string)
 }
 
 // Login signs in; Login.Secret is the session cookie's value, for
-// NewSession.
+// WithSession.
 func (c *Client) Login(ctx context.Context, email, password string) (smartlic.Login, error) {
 	b, err := json.Marshal(wire.LoginRequest{Email: email, Password: password})
 	if err != nil {
