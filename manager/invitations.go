@@ -266,8 +266,10 @@ func (m *Manager) invitee(ctx context.Context, tx smartlic.Tx, inv smartlic.Invi
 	u, err := tx.GetUser(ctx, inv.Email)
 	switch {
 	case err == nil:
-		signedIn := caller.UserID == u.ID
-		if u.Disabled || (!signedIn && !checkPassword(u.PasswordHash, in.Password)) {
+		// The password is checked for a disabled user too, so the answer's
+		// timing does not tell a disabled account from a wrong password.
+		vouched := caller.UserID == u.ID || m.checkPassword(u.PasswordHash, in.Password)
+		if u.Disabled || !vouched {
 			return u, smartlic.Errorf(smartlic.EUnauthorized, "password",
 				"%s already has an account: sign in and accept, or give its current password (an invitation never changes it)", inv.Email)
 		}

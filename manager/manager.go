@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/google/uuid"
 
@@ -31,6 +32,9 @@ type Manager struct {
 	// webhooks decides which webhook URLs may be saved; the sender
 	// enforces the same policy again when it dials.
 	webhooks notify.DestinationPolicy
+	// argonRuns counts password checks, each one argon2 run: a sign-in
+	// must cost one whether or not the user exists (see Login).
+	argonRuns atomic.Int64
 }
 
 // Option configures a Manager.

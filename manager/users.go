@@ -589,7 +589,7 @@ func (m *Manager) RevokeAPIKey(ctx context.Context, id string) (k smartlic.UserA
 func (m *Manager) Login(ctx context.Context, email, password string) (smartlic.Login, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	if len(email) > 254 || len(password) > smartlic.MaxPasswordLength {
-		checkPassword(dummyHash(), password)
+		m.checkPassword(dummyHash(), password)
 		return smartlic.Login{}, errLogin()
 	}
 	var u smartlic.User
@@ -602,10 +602,10 @@ func (m *Manager) Login(ctx context.Context, email, password string) (smartlic.L
 		return smartlic.Login{}, err
 	}
 	if err != nil || u.Email != email {
-		checkPassword(dummyHash(), password)
+		m.checkPassword(dummyHash(), password)
 		return smartlic.Login{}, errLogin()
 	}
-	if !checkPassword(u.PasswordHash, password) || u.Disabled {
+	if !m.checkPassword(u.PasswordHash, password) || u.Disabled {
 		return smartlic.Login{}, errLogin()
 	}
 	secret, err := newSecret(sessionPrefix)
