@@ -19,6 +19,8 @@ func (h *Handler) adminRoutes() {
 	h.page("GET /sa/{sa}/admin/users", h.usersPage)
 	h.page("POST /sa/{sa}/admin/users", h.grantRole)
 	h.page("POST /sa/{sa}/admin/roles/{id}/revoke", h.revokeRole)
+	h.page("POST /sa/{sa}/admin/invitations", h.inviteUser)
+	h.page("POST /sa/{sa}/admin/invitations/{id}/revoke", h.revokeInvitation)
 
 	h.page("GET /sa/{sa}/admin/access", h.accessPage)
 	h.page("POST /sa/{sa}/admin/access/{id}/approve", h.approveAccess)
@@ -40,6 +42,9 @@ func (h *Handler) adminRoutes() {
 	h.page("GET /account/api-keys", h.apiKeysPage)
 	h.page("POST /account/api-keys", h.createAPIKey)
 	h.page("POST /account/api-keys/{id}/revoke", h.revokeAPIKey)
+
+	h.public("GET /invite", h.invitePage)
+	h.public("POST /invite", h.acceptInvite)
 }
 
 // adminTabs are the pages of Administration, each shown to those whose

@@ -476,3 +476,123 @@ func TestAdminNotifications(t *testing.T) {
 		}
 	})
 }
+
+// An administrator invites a new hire as "VA user" on Lab and sees the
+// link once; the new hire opens it, chooses a password (twice) and is
+// signed in with the role; the link does not work twice. Someone who
+// already has an account signs in and accepts as itself; a pending
+// invitation can be revoked.
+func TestAdminInvitations(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, open func(*testing.T) *store.DB) {
+		t.Parallel()
+		p := newPortal(t, open)
+		sa := p.acme()
+		p.user("admin@acme.example", smartlic.RoleSAAdmin, sa.Domain, "")
+		p.account("old@acme.example")
+		b := newBrowser(t, p)
+		b.signIn("admin@acme.example", testPassword)
+		b.open("/sa/acme.example/admin/users")
+
+		b.fill("Invite e-mail", "newhire@acme.example")
+		b.selectOption("Invited role", "VA user")
+		b.press("Invite")
+		if got := b.fieldError("Invited to Virtual Account"); !strings.Contains(got, "required") {
+			t.Fatalf("error beside the invitation's VA = %q", got)
+		}
+		if got := b.fieldValue("Invite e-mail"); got != "newhire@acme.example" {
+			t.Fatalf("e-mail after the error = %q, want it kept", got)
+		}
+		b.selectOption("Invited to Virtual Account", "Lab")
+		b.press("Invite")
+		link := b.value("new-secret-value")
+		if !strings.HasPrefix(link, p.url+"/invite?code=sli_") {
+			t.Fatalf("invitation link on the page = %q", link)
+		}
+		if row := b.rowWith("table.invitations", "newhire@acme.example"); row == nil || row[1] != "VA user" || row[2] != "Lab" || !strings.Contains(row[5], "Pending") {
+			t.Fatalf("invitation row = %q", row)
+		}
+		b.screenshot("invited")
+		b.open("/sa/acme.example/admin/users")
+		if b.has("#new-secret-value") || strings.Contains(b.text("main"), "sli_") {
+			t.Fatal("the invitation code is shown again after a reload")
+		}
+
+		// The new hire, in its own browser.
+		n := newBrowser(t, p)
+		n.open(strings.TrimPrefix(link, p.url))
+		n.fill("Password", "a long new password")
+		n.fill("Password again", "another password!!")
+		n.press("Accept and sign in")
+		if got := n.fieldError("Password again"); !strings.Contains(got, "differ") {
+			t.Fatalf("error beside a mistyped password = %q", got)
+		}
+		n.screenshot("accept-mismatch")
+		n.fill("Password", "a long new password")
+		n.fill("Password again", "a long new password")
+		n.press("Accept and sign in")
+		if got := n.text(".flash"); got != "Welcome: you are now VA user here." {
+			t.Fatalf("after accepting: %q on %s", got, n.location())
+		}
+		if loc := n.location(); loc != "/sa/acme.example/va/Lab/general" {
+			t.Fatalf("the new hire lands on %s, want Lab", loc)
+		}
+		if got := n.text("header .who"); got != "newhire@acme.example" {
+			t.Fatalf("signed in as %q", got)
+		}
+		// Used once.
+		n2 := newBrowser(t, p)
+		n2.open(strings.TrimPrefix(link, p.url))
+		n2.fill("Password", "a long new password")
+		n2.fill("Password again", "a long new password")
+		n2.press("Accept and sign in")
+		if got := n2.fieldError("Invitation code"); !strings.Contains(got, "invalid or expired") {
+			t.Fatalf("a used code answers %q", got)
+		}
+
+		b.open("/sa/acme.example/admin/users")
+		if row := b.rowWith("table.invitations", "newhire@acme.example"); row == nil || !strings.Contains(row[5], "Accepted") {
+			t.Fatalf("invitation row after accepting = %q", row)
+		}
+		if row := b.rowWith("table.roles", "newhire@acme.example"); row == nil || row[1] != "VA user" || row[2] != "Lab" {
+			t.Fatalf("role of the new hire = %q", row)
+		}
+
+		// Someone who already has an account signs in and accepts.
+		b.fill("Invite e-mail", "old@acme.example")
+		b.selectOption("Invited role", "SA user")
+		b.press("Invite")
+		oldLink := strings.TrimPrefix(b.value("new-secret-value"), p.url)
+		o := newBrowser(t, p)
+		o.open(oldLink)
+		o.fill("Password", "not my password at all")
+		o.fill("Password again", "not my password at all")
+		o.press("Accept and sign in")
+		if got := o.fieldError("Password"); !strings.Contains(got, "already has an account") {
+			t.Fatalf("an existing user's error = %q", got)
+		}
+		o.press("Sign in")
+		o.fill("E-mail", "old@acme.example")
+		o.fill("Password", testPassword)
+		o.press("Sign in")
+		if loc := o.location(); !strings.HasPrefix(loc, "/invite?code=sli_") {
+			t.Fatalf("after signing in the browser is at %s, want back on the invitation", loc)
+		}
+		o.screenshot("accept-signed-in")
+		o.press("Accept invitation")
+		if got := o.text(".flash"); got != "Welcome: you are now SA user here." {
+			t.Fatalf("after accepting signed in: %q", got)
+		}
+
+		// A pending invitation revoked.
+		b.open("/sa/acme.example/admin/users")
+		b.fill("Invite e-mail", "temp@acme.example")
+		b.selectOption("Invited role", "SA user")
+		b.press("Invite")
+		b.open("/sa/acme.example/admin/users")
+		b.pressLabelled("Revoke the invitation of temp@acme.example")
+		if row := b.rowWith("table.invitations", "temp@acme.example"); row == nil || !strings.Contains(row[5], "Revoked") {
+			t.Fatalf("invitation row after revoking = %q", row)
+		}
+	})
+}

@@ -23,6 +23,7 @@ type usersView struct {
 	Form       *Form
 	RoleSelect selectView
 	VASelect   selectView
+	invitationsView
 }
 
 // roleRow is one role assignment as the page shows it: its scope by name.
@@ -35,15 +36,27 @@ type roleRow struct {
 const rolesPerPage = 50
 
 func (h *Handler) usersPage(w http.ResponseWriter, r *http.Request, s *Session) error {
-	return h.renderUsers(w, r, s, http.StatusOK, newForm(nil))
+	return h.renderUsersWith(w, r, s, http.StatusOK, newForm(nil), newForm(nil), nil)
 }
 
-func (h *Handler) renderUsers(w http.ResponseWriter, r *http.Request, s *Session, status int, f *Form) error {
+// renderUsersWith renders the page with the grant form f, the invite form
+// inviteForm and, right after inviting, the new invitation with its code.
+func (h *Handler) renderUsersWith(w http.ResponseWriter, r *http.Request, s *Session, status int, f, inviteForm *Form, invited *smartlic.Invitation) error {
 	sh, err := h.adminShell(w, r, s, r.PathValue("sa"), "Users")
 	if err != nil {
 		return err
 	}
-	v := &usersView{Shell: sh, Form: f,
+	inv, err := h.loadInvitations(r, sh, inviteForm)
+	if err != nil {
+		return err
+	}
+	if invited != nil {
+		inv.InvitedEmail = invited.Email
+		inv.Invitation = newSecretView(w, "Invitation for "+invited.Email, "Invitation link for "+invited.Email, invitationLink(r, invited.Code),
+			"Send this link to "+invited.Email+": it works once, within 7 days. They choose their own password, or sign in if they already have an account.",
+			"smartlic-invitation.txt")
+	}
+	v := &usersView{Shell: sh, Form: f, invitationsView: inv,
 		RoleSelect: choose(f, "role", "Role", "SA roles apply to the whole account; VA roles to the Virtual Account and every one below it.", roleOptions()),
 		VASelect:   choose(f, "va", "Virtual Account", "Required for VA roles, empty for SA roles.", scopeOptions(sh))}
 	roles, err := h.listRoles(r, sh, v)
@@ -111,7 +124,7 @@ func (h *Handler) grantRole(w http.ResponseWriter, r *http.Request, s *Session) 
 	in := smartlic.RoleInput{User: strings.TrimSpace(f.Get("user")), Role: f.Get("role"), VA: f.Get("va")}
 	a, err := h.svc.GrantRole(r.Context(), r.PathValue("sa"), in)
 	if bindAll(f, err) {
-		return h.renderUsers(w, r, s, http.StatusBadRequest, f)
+		return h.renderUsersWith(w, r, s, http.StatusBadRequest, f, newForm(nil), nil)
 	}
 	if err != nil {
 		return err
