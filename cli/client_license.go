@@ -140,7 +140,7 @@ func newLicenseCmd(f *clientFlags) *cobra.Command {
 	// Unlike the other nouns, no --va means the whole Smart Account.
 	list.Flags().StringVar(&s.va, "va", "", "Virtual Account name or id (default: the whole Smart Account)")
 	list.Flags().BoolVar(&rollup, "rollup", false, "add up the Virtual Account and all its descendants")
-	cmd.AddCommand(list)
+	cmd.AddCommand(list, newLicenseHistoryCmd(f, &s))
 	s.registerAccount(cmd)
 	return cmd
 }
@@ -157,4 +157,33 @@ func drillDown(w io.Writer, pools []smartlic.Pool) {
 			}
 		}
 	}
+}
+
+// newLicenseHistoryCmd is "license history TAG": one row per day and, in
+// the table, the projection's sentence under it.
+func newLicenseHistoryCmd(f *clientFlags, s *scope) *cobra.Command {
+	var q smartlic.HistoryQuery
+	cmd := &cobra.Command{
+		Use:   "history TAG [--va VA] [--days N]",
+		Short: "Show a license type's daily purchased and in use, and when usage would exceed purchases at the current trend (-o table|json|csv)",
+		Args:  args("TAG"),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			var h smartlic.LicenseHistory
+			err := runReport(f, cmd, func(ctx context.Context, t transferAPI) (any, smartlic.Table, error) {
+				sa, err := f.account(s.account)
+				if err != nil {
+					return nil, smartlic.Table{}, err
+				}
+				h, err = t.LicenseHistory(ctx, sa, argv[0], q)
+				return h, h.Table(), err
+			})
+			if err == nil && f.output == "table" {
+				_, err = fmt.Fprintln(f.e.stdout, "\n"+h.Projection.Summary())
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&q.VA, "va", "", "Virtual Account name or id, with every VA below it (default: the whole Smart Account)")
+	cmd.Flags().IntVar(&q.Days, "days", smartlic.DefaultHistoryDays, "how many days, today included (2 to 366)")
+	return cmd
 }

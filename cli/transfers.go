@@ -15,6 +15,7 @@ import (
 type transferAPI interface {
 	smartlic.TransferService
 	smartlic.ReportService
+	smartlic.HistoryService
 }
 
 func transfers(a api) (transferAPI, error) { return a, nil }

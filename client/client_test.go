@@ -27,6 +27,7 @@ var epoch = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 type fixture struct {
 	c     *client.Client
 	url   string
+	key   string // the operator's API key, for requests the client does not make
 	clock *smartlic.FakeClock
 }
 
@@ -45,7 +46,7 @@ func newFixture(t *testing.T, open func(*testing.T) *store.DB) *fixture {
 	}
 	srv := httptest.NewServer(httpapi.New(mgr, httpapi.Options{}))
 	t.Cleanup(srv.Close)
-	return &fixture{c: client.New(srv.URL+"/", key, client.WithHTTPClient(srv.Client())), url: srv.URL, clock: clock}
+	return &fixture{c: client.New(srv.URL+"/", key, client.WithHTTPClient(srv.Client())), url: srv.URL, key: key, clock: clock}
 }
 
 func must[T any](t *testing.T) func(T, error) T {

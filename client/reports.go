@@ -93,3 +93,18 @@ func (c *Client) ExpiringReport(ctx context.Context, saKey string, q smartlic.Ex
 func (c *Client) InstancesReport(ctx context.Context, saKey string, q smartlic.InstancesQuery) (smartlic.InstancesReport, error) {
 	return report[smartlic.InstancesReport](ctx, c, saKey, "instances", InstancesQueryValues(q))
 }
+
+// LicenseHistory fetches the daily history of a license type, with its
+// projection.
+func (c *Client) LicenseHistory(ctx context.Context, saKey, license string, q smartlic.HistoryQuery) (smartlic.LicenseHistory, error) {
+	var h smartlic.LicenseHistory
+	v := url.Values{}
+	if q.VA != "" {
+		v.Set("va", q.VA)
+	}
+	if q.Days != 0 {
+		v.Set("days", strconv.Itoa(q.Days))
+	}
+	err := c.call(ctx, http.MethodGet, request{query: v, out: &h}, accounts, sa(saKey), "licenses", license, "history")
+	return h, err
+}

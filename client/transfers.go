@@ -10,6 +10,7 @@ import (
 
 var (
 	_ smartlic.TransferService = (*Client)(nil)
+	_ smartlic.HistoryService  = (*Client)(nil)
 	_ smartlic.ReportService   = (*Client)(nil)
 )
 

@@ -317,6 +317,7 @@ func (s *Server) registerRoutes() {
 	s.registerUserRoutes()
 	s.registerTransferRoutes()
 	s.registerReportRoutes()
+	s.registerHistoryRoutes()
 	s.registerAlertRoutes()
 	s.registerConversionRoutes()
 }

@@ -46,6 +46,7 @@ type Services interface {
 	smartlic.UserService
 	smartlic.TransferService
 	smartlic.ReportService
+	smartlic.HistoryService
 	smartlic.AlertService
 	smartlic.ConversionService
 }

@@ -180,6 +180,7 @@ var expectedRoutes = []string{
 	"PATCH /api/v1/accounts/{sa}",
 	"POST /api/v1/accounts/{sa}/approve",
 	"GET /api/v1/accounts/{sa}/licenses",
+	"GET /api/v1/accounts/{sa}/licenses/{tag}/history",
 	"GET /api/v1/accounts/{sa}/virtual-accounts",
 	"POST /api/v1/accounts/{sa}/virtual-accounts",
 	"GET /api/v1/accounts/{sa}/virtual-accounts/{va}",

@@ -171,6 +171,7 @@ var roleMatrix = map[string]matrixCase{
 	"report-expiring":  {allow: licensing, req: fixed("GET", "/api/v1/accounts/acme.example/reports/expiring?va=Engineering", "")},
 	"report-instances": {allow: licensing, req: fixed("GET", "/api/v1/accounts/acme.example/reports/instances?va=Engineering", "")},
 	"list-alerts":      {allow: licensing, req: fixed("GET", "/api/v1/accounts/acme.example/alerts?va=Engineering", "")},
+	"license-history":  {allow: licensing, req: fixed("GET", "/api/v1/accounts/acme.example/licenses/network-advantage/history?va=Engineering", "")},
 
 	// Notifications of the account.
 	"list-notification-preferences": {allow: saAdmins, req: fixed("GET", "/api/v1/accounts/acme.example/notification-preferences", "")},

@@ -48,6 +48,7 @@ type Services interface {
 	smartlic.UserService
 	smartlic.TransferService
 	smartlic.ReportService
+	smartlic.HistoryService
 	smartlic.AlertService
 	smartlic.ConversionService
 	smartlic.SetupService
