@@ -29,24 +29,6 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request, s *Session) error
 	return h.render(w, r, http.StatusOK, "home", &struct{ Shell }{sh})
 }
 
-// accountHome is /sa/{sa}. Until the dashboard exists it opens the
-// inventory of the first Virtual Account the user works in.
-func (h *Handler) accountHome(w http.ResponseWriter, r *http.Request, s *Session) error {
-	sh, err := h.accountShell(w, r, s, r.PathValue("sa"))
-	if err != nil {
-		return err
-	}
-	if sh.Flash != "" {
-		setFlash(w, r, sh.Flash)
-	}
-	va := firstReachable(sh.Tree)
-	if va == "" {
-		return smartlic.Errorf(smartlic.EForbidden, "", "you have no role in any Virtual Account of %s", sh.SA.Domain)
-	}
-	http.Redirect(w, r, vaPath(sh.SA.Domain, va)+"/general", http.StatusSeeOther)
-	return nil
-}
-
 // vaHome is /sa/{sa}/va/{va}: the General tab.
 func (h *Handler) vaHome(w http.ResponseWriter, r *http.Request, s *Session) error {
 	http.Redirect(w, r, vaPath(r.PathValue("sa"), r.PathValue("va"))+"/general", http.StatusSeeOther)

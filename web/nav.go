@@ -46,6 +46,7 @@ var sections = []section{
 // inventoryTabs are the tabs of one Virtual Account, as the seed names
 // them.
 var inventoryTabs = []struct{ label, tab string }{
+	{"Dashboard", "dashboard"},
 	{"General", "general"},
 	{"Licenses", "licenses"},
 	{"Product Instances", "instances"},

@@ -49,8 +49,8 @@ func TestSignIn(t *testing.T) {
 
 		b.fill("Password", testPassword)
 		b.press("Sign in")
-		if loc := b.location(); loc != "/sa/acme.example/va/DEFAULT/general" {
-			t.Fatalf("after sign-in the browser is at %s, want the first VA of the account", loc)
+		if loc := b.location(); loc != "/sa/acme.example" {
+			t.Fatalf("after sign-in the browser is at %s, want the account's dashboard", loc)
 		}
 		if got := b.text("header .who"); got != "jane@acme.example" {
 			t.Fatalf("header shows %q", got)
@@ -160,8 +160,8 @@ func TestVAUserCannotReachAnotherVA(t *testing.T) {
 		p.user("lab@acme.example", smartlic.RoleVAUser, sa.Domain, "Lab")
 		b := newBrowser(t, p)
 		b.signIn("lab@acme.example", testPassword)
-		if loc := b.location(); loc != "/sa/acme.example/va/Lab/general" {
-			t.Fatalf("a Lab user starts at %s, want Lab's General page", loc)
+		if loc := b.location(); loc != "/sa/acme.example/va/Lab/dashboard" {
+			t.Fatalf("a Lab user starts at %s, want Lab's dashboard", loc)
 		}
 		if got := b.links(".tree"); !slices.Equal(got, []string{"Lab"}) {
 			t.Fatalf("VA tree links of a Lab user = %q, want only Lab", got)

@@ -24,7 +24,7 @@ func (h *Handler) routes() {
 	h.page("POST /logout", h.logout)
 
 	h.page("GET /{$}", h.home)
-	h.page("GET /sa/{sa}", h.accountHome)
+	h.dashboardRoutes()
 
 	// Inventory of one Virtual Account.
 	h.page("GET /sa/{sa}/va/{va}", h.vaHome)
