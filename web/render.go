@@ -127,7 +127,8 @@ var funcs = template.FuncMap{
 		}
 		return f.Errors[""]
 	},
-	"add": func(a, b int) int { return a + b },
+	"add":       func(a, b int) int { return a + b },
+	"hasPrefix": strings.HasPrefix,
 	"deref": func(p *int64) int64 {
 		if p == nil {
 			return 0

@@ -26,6 +26,7 @@ func (h *Handler) routes() {
 	h.page("GET /{$}", h.home)
 	h.dashboardRoutes()
 	h.alertsRoutes()
+	h.reportsRoutes()
 
 	// Inventory of one Virtual Account.
 	h.page("GET /sa/{sa}/va/{va}", h.vaHome)
