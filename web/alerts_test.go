@@ -93,27 +93,3 @@ func TestAlertsPage(t *testing.T) {
 		}
 	})
 }
-
-// A VA user's alerts are its VA's; another VA's are refused.
-func TestAlertsOfAVAUser(t *testing.T) {
-	t.Parallel()
-	storetest.Each(t, func(t *testing.T, open func(*testing.T) *store.DB) {
-		t.Parallel()
-		p := newPortal(t, open)
-		sa := p.acme()
-		p.user("lab@acme.example", smartlic.RoleVAUser, sa.Domain, "Lab")
-		b := newBrowser(t, p)
-		b.signIn("lab@acme.example", testPassword)
-		b.open("/sa/acme.example/alerts")
-		if loc := b.location(); loc != "/sa/acme.example/alerts?va=Lab" {
-			t.Fatalf("a Lab user's alerts are at %s, want the Lab's", loc)
-		}
-		if got := b.text("main"); !strings.Contains(got, "No alerts: everything is in compliance.") {
-			t.Errorf("Lab's alerts = %q", got)
-		}
-		b.open("/sa/acme.example/alerts?va=Building%20A")
-		if got := b.text("main h1"); got != "Not allowed" {
-			t.Fatalf("another VA's alerts show %q to a Lab user, want the 403 page", got)
-		}
-	})
-}

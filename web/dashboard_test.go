@@ -150,9 +150,9 @@ func TestDashboard(t *testing.T) {
 	})
 }
 
-// A VA user has no account-wide numbers: the account's address opens its
-// VA's dashboard, and another VA's dashboard is refused.
-func TestDashboardOfAVAUser(t *testing.T) {
+// A VA user has no account-wide numbers: the account's dashboard, alerts
+// and reports open on its own VA, and another VA's are refused.
+func TestAccountPagesOfAVAUser(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, open func(*testing.T) *store.DB) {
 		t.Parallel()
@@ -167,9 +167,23 @@ func TestDashboardOfAVAUser(t *testing.T) {
 		if got := b.text("main"); !strings.Contains(got, "No licenses here yet.") {
 			t.Errorf("Lab's empty dashboard = %q", got)
 		}
-		b.open("/sa/acme.example/va/Building%20A/dashboard")
-		if got := b.text("main h1"); got != "Not allowed" {
-			t.Fatalf("another VA's dashboard shows %q to a Lab user, want the 403 page", got)
+		for _, c := range []struct{ open, lands, says, other string }{
+			{"/sa/acme.example/alerts", "/sa/acme.example/alerts?va=Lab", "No alerts: everything is in compliance.", "/sa/acme.example/alerts?va=Building%20A"},
+			{"/sa/acme.example/reports/usage", "/sa/acme.example/reports/usage?va=Lab", "Nothing to report.", "/sa/acme.example/reports/usage?va=Campus"},
+			{"/sa/acme.example/reports/true-up", "/sa/acme.example/reports/true-up?va=Lab", "Nothing to report.", "/sa/acme.example/reports/instances?va=Building%20A"},
+			{"/sa/acme.example/va/Lab/dashboard", "/sa/acme.example/va/Lab/dashboard", "No licenses here yet.", "/sa/acme.example/va/Building%20A/dashboard"},
+		} {
+			b.open(c.open)
+			if loc := b.location(); loc != c.lands {
+				t.Errorf("%s leads a Lab user to %s, want %s", c.open, loc, c.lands)
+			}
+			if got := b.text("main"); !strings.Contains(got, c.says) {
+				t.Errorf("%s shows %q, want %q", c.lands, got, c.says)
+			}
+			b.open(c.other)
+			if got := b.text("main h1"); got != "Not allowed" {
+				t.Errorf("%s shows %q to a Lab user, want the 403 page", c.other, got)
+			}
 		}
 	})
 }

@@ -125,24 +125,3 @@ func TestReportPages(t *testing.T) {
 		}
 	})
 }
-
-// A VA user's reports cover its VA; another VA's are refused.
-func TestReportsOfAVAUser(t *testing.T) {
-	t.Parallel()
-	storetest.Each(t, func(t *testing.T, open func(*testing.T) *store.DB) {
-		t.Parallel()
-		p := newPortal(t, open)
-		sa := p.acme()
-		p.user("campus@acme.example", smartlic.RoleVAUser, sa.Domain, "Campus")
-		b := newBrowser(t, p)
-		b.signIn("campus@acme.example", testPassword)
-		b.open("/sa/acme.example/reports/usage")
-		if loc := b.location(); loc != "/sa/acme.example/reports/usage?va=Campus" {
-			t.Fatalf("a Campus user's usage report is at %s, want Campus's", loc)
-		}
-		b.open("/sa/acme.example/reports/usage?va=Lab")
-		if got := b.text("main h1"); got != "Not allowed" {
-			t.Fatalf("another VA's report shows %q to a Campus user, want the 403 page", got)
-		}
-	})
-}
