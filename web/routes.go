@@ -12,9 +12,9 @@ import (
 // through h.page, a public one through h.public; both map a returned
 // error to its page in one place (errors.go).
 //
-// Inventory tabs not written yet (instances, events), the dashboard,
-// alerts, reports, transfers, conversions, agreements, administration,
-// vendor and search are in the navigation (nav.go) and answer the portal's
+// Inventory tabs not written yet (instances, events), transfers,
+// conversions, agreements, administration, vendor and search are in the
+// navigation (nav.go) and answer the portal's
 // 404 page until their handlers are added here.
 func (h *Handler) routes() {
 	h.mux.Handle("GET /static/", staticHandler())
