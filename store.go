@@ -116,6 +116,7 @@ type Tx interface {
 	AlertTx
 	ConversionTx
 	DeviceRequestTx
+	SearchTx
 
 	// Signing keys.
 	InsertSigningKey(ctx context.Context, k SigningKey) error

@@ -53,6 +53,7 @@ func run(ctx context.Context, args []string, e *env) error {
 	addAlertCommands(root, e)
 	addConversionCommands(root, e)
 	addLoginCommands(root, e)
+	addSearchCommand(root, e)
 	return root.ExecuteContext(ctx)
 }
 

@@ -320,4 +320,5 @@ func (s *Server) registerRoutes() {
 	s.registerHistoryRoutes()
 	s.registerAlertRoutes()
 	s.registerConversionRoutes()
+	s.registerSearchRoutes()
 }

@@ -49,6 +49,7 @@ type Services interface {
 	smartlic.HistoryService
 	smartlic.AlertService
 	smartlic.ConversionService
+	smartlic.SearchService
 }
 
 // Options configure the server.

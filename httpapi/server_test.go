@@ -220,6 +220,7 @@ var expectedRoutes = []string{
 	"GET /api/v1/events/head",
 	"POST /api/v1/accounts/{sa}/events/verify",
 	"POST /api/v1/events/verify",
+	"GET /api/v1/search",
 	// Users, roles, credentials (users_test.go covers them).
 	"POST /api/v1/users",
 	"GET /api/v1/users",

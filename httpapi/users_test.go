@@ -170,6 +170,7 @@ var roleMatrix = map[string]matrixCase{
 	"report-true-up":   {allow: licensing, req: fixed("GET", "/api/v1/accounts/acme.example/reports/true-up?va=Engineering&from=2026-01-01&to=2026-01-05", "")},
 	"report-expiring":  {allow: licensing, req: fixed("GET", "/api/v1/accounts/acme.example/reports/expiring?va=Engineering", "")},
 	"report-instances": {allow: licensing, req: fixed("GET", "/api/v1/accounts/acme.example/reports/instances?va=Engineering", "")},
+	"search":           {allow: licensing, req: fixed("GET", "/api/v1/search?sa=acme.example&va=Engineering&kind=instances", "")},
 	"list-alerts":      {allow: licensing, req: fixed("GET", "/api/v1/accounts/acme.example/alerts?va=Engineering", "")},
 	"license-history":  {allow: licensing, req: fixed("GET", "/api/v1/accounts/acme.example/licenses/network-advantage/history?va=Engineering", "")},
 

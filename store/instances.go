@@ -68,16 +68,24 @@ func (t *tx) ListInstances(ctx context.Context, vaID string, p smartlic.Page) ([
 	const what = "listing instances"
 	rows, err := t.query(ctx, stListInstances, vaID, p.After, limit(p))
 	list, err := collect(rows, err, func(r scanner) (smartlic.Instance, error) { return scanInstance(r) }, what)
-	if err != nil || len(list) == 0 {
-		return list, err
+	if err != nil {
+		return nil, err
 	}
-	// The page's usage lines in one query rather than one per instance.
+	return t.withUsage(ctx, list, what)
+}
+
+// withUsage loads the usage lines of a page of instances in one query
+// rather than one per instance.
+func (t *tx) withUsage(ctx context.Context, list []smartlic.Instance, what string) ([]smartlic.Instance, error) {
+	if len(list) == 0 {
+		return list, nil
+	}
 	index := make(map[string]int, len(list))
 	ids := make([]any, len(list))
 	for i, inst := range list {
 		index[inst.ID], ids[i] = i, inst.ID
 	}
-	rows, err = t.queryBuilt(ctx, `SELECT u.instance_id, `+usageCols+` FROM instance_usage u
+	rows, err := t.queryBuilt(ctx, `SELECT u.instance_id, `+usageCols+` FROM instance_usage u
 		WHERE u.instance_id IN (`+inList(len(ids))+`) ORDER BY u.instance_id, u.tag`, ids...)
 	if err != nil {
 		return nil, smartlic.Internal(err, what)

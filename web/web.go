@@ -51,6 +51,7 @@ type Services interface {
 	smartlic.HistoryService
 	smartlic.AlertService
 	smartlic.ConversionService
+	smartlic.SearchService
 	smartlic.SetupService
 }
 
