@@ -73,10 +73,11 @@ type ChainHead struct {
 // EventFilter narrows an event listing. Zero values match everything.
 type EventFilter struct {
 	VirtualAccountID string    `json:"virtual_account_id,omitempty"`
-	Actor            string    `json:"actor,omitempty"` // e-mail or actor id
-	Type             string    `json:"type,omitempty"`  // exact type, or a prefix ending in '.' ("token.")
-	From             time.Time `json:"from,omitempty"`  // inclusive
-	To               time.Time `json:"to,omitempty"`    // exclusive
+	Actor            string    `json:"actor,omitempty"`   // e-mail or actor id
+	Type             string    `json:"type,omitempty"`    // exact type, or a prefix ending in '.' ("token.")
+	Subject          string    `json:"subject,omitempty"` // id of what changed (an instance's history)
+	From             time.Time `json:"from,omitempty"`    // inclusive
+	To               time.Time `json:"to,omitempty"`      // exclusive
 }
 
 // ChainState is what the store holds of one chain that should exist: one

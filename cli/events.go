@@ -32,6 +32,7 @@ func addEventCommands(root *cobra.Command, e *env) {
 type eventFlags struct {
 	scope
 	actor, typ, from, to string
+	subject              string
 	filterVA             string
 }
 
@@ -40,12 +41,13 @@ func (ef *eventFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&ef.filterVA, "va", "", "only events of this Virtual Account (name or id)")
 	cmd.Flags().StringVar(&ef.actor, "actor", "", "only events by this actor (e-mail or id)")
 	cmd.Flags().StringVar(&ef.typ, "type", "", "only events of this type, or a prefix ending in '.' (token.)")
+	cmd.Flags().StringVar(&ef.subject, "subject", "", "only events about this subject (an instance's id, say)")
 	cmd.Flags().StringVar(&ef.from, "from", "", "only events at or after this time (YYYY-MM-DD or RFC 3339)")
 	cmd.Flags().StringVar(&ef.to, "to", "", "only events before this time (YYYY-MM-DD or RFC 3339)")
 }
 
 func (ef *eventFlags) filter() (smartlic.EventFilter, error) {
-	f := smartlic.EventFilter{VirtualAccountID: ef.filterVA, Actor: ef.actor, Type: ef.typ}
+	f := smartlic.EventFilter{VirtualAccountID: ef.filterVA, Actor: ef.actor, Type: ef.typ, Subject: ef.subject}
 	for _, t := range []struct {
 		flag, in string
 		out      *time.Time

@@ -14,7 +14,7 @@ var _ smartlic.EventService = (*Client)(nil)
 
 func eventQuery(f smartlic.EventFilter) url.Values {
 	q := url.Values{}
-	for k, v := range map[string]string{"va": f.VirtualAccountID, "actor": f.Actor, "type": f.Type} {
+	for k, v := range map[string]string{"va": f.VirtualAccountID, "actor": f.Actor, "type": f.Type, "subject": f.Subject} {
 		if v != "" {
 			q.Set(k, v)
 		}

@@ -15,36 +15,38 @@ import (
 // The event inputs spell their filters out: huma reads parameters from
 // exported fields only, and an embedded unexported struct is not one.
 type eventPage struct {
-	SA    string `path:"sa" doc:"Smart Account id or domain, or \"vendor\" for the vendor's own log"`
-	VA    string `query:"va" maxLength:"100" doc:"Only events of this Virtual Account (id or name)"`
-	Actor string `query:"actor" maxLength:"320" doc:"Only events by this actor (e-mail or id)"`
-	Type  string `query:"type" maxLength:"100" doc:"Only events of this type, or of a type prefix ending in '.' (token.)"`
-	From  string `query:"from" maxLength:"40" doc:"Only events at or after this time (RFC 3339)"`
-	To    string `query:"to" maxLength:"40" doc:"Only events before this time (RFC 3339)"`
-	Limit int    `query:"limit" minimum:"1" maximum:"1000" default:"100" doc:"Items per page"`
-	After string `query:"after" maxLength:"100" doc:"Cursor: the next value of the previous page"`
+	SA      string `path:"sa" doc:"Smart Account id or domain, or \"vendor\" for the vendor's own log"`
+	VA      string `query:"va" maxLength:"100" doc:"Only events of this Virtual Account (id or name)"`
+	Actor   string `query:"actor" maxLength:"320" doc:"Only events by this actor (e-mail or id)"`
+	Type    string `query:"type" maxLength:"100" doc:"Only events of this type, or of a type prefix ending in '.' (token.)"`
+	Subject string `query:"subject" maxLength:"100" doc:"Only events about this subject (an instance's id, say)"`
+	From    string `query:"from" maxLength:"40" doc:"Only events at or after this time (RFC 3339)"`
+	To      string `query:"to" maxLength:"40" doc:"Only events before this time (RFC 3339)"`
+	Limit   int    `query:"limit" minimum:"1" maximum:"1000" default:"100" doc:"Items per page"`
+	After   string `query:"after" maxLength:"100" doc:"Cursor: the next value of the previous page"`
 }
 
 type eventExport struct {
-	SA     string `path:"sa" doc:"Smart Account id or domain, or \"vendor\" for the vendor's own log"`
-	VA     string `query:"va" maxLength:"100" doc:"Only events of this Virtual Account (id or name)"`
-	Actor  string `query:"actor" maxLength:"320" doc:"Only events by this actor (e-mail or id)"`
-	Type   string `query:"type" maxLength:"100" doc:"Only events of this type, or of a type prefix ending in '.' (token.)"`
-	From   string `query:"from" maxLength:"40" doc:"Only events at or after this time (RFC 3339)"`
-	To     string `query:"to" maxLength:"40" doc:"Only events before this time (RFC 3339)"`
-	Format string `query:"format" enum:"json,csv" default:"json" doc:"json (an array) or csv (a header row, then one row per event)"`
+	SA      string `path:"sa" doc:"Smart Account id or domain, or \"vendor\" for the vendor's own log"`
+	VA      string `query:"va" maxLength:"100" doc:"Only events of this Virtual Account (id or name)"`
+	Actor   string `query:"actor" maxLength:"320" doc:"Only events by this actor (e-mail or id)"`
+	Type    string `query:"type" maxLength:"100" doc:"Only events of this type, or of a type prefix ending in '.' (token.)"`
+	Subject string `query:"subject" maxLength:"100" doc:"Only events about this subject (an instance's id, say)"`
+	From    string `query:"from" maxLength:"40" doc:"Only events at or after this time (RFC 3339)"`
+	To      string `query:"to" maxLength:"40" doc:"Only events before this time (RFC 3339)"`
+	Format  string `query:"format" enum:"json,csv" default:"json" doc:"json (an array) or csv (a header row, then one row per event)"`
 }
 
 func (q *eventPage) filter() (smartlic.EventFilter, error) {
-	return eventFilter(q.VA, q.Actor, q.Type, q.From, q.To)
+	return eventFilter(q.VA, q.Actor, q.Type, q.Subject, q.From, q.To)
 }
 
 func (q *eventExport) filter() (smartlic.EventFilter, error) {
-	return eventFilter(q.VA, q.Actor, q.Type, q.From, q.To)
+	return eventFilter(q.VA, q.Actor, q.Type, q.Subject, q.From, q.To)
 }
 
-func eventFilter(va, actor, typ, from, to string) (smartlic.EventFilter, error) {
-	f := smartlic.EventFilter{VirtualAccountID: va, Actor: actor, Type: typ}
+func eventFilter(va, actor, typ, subject, from, to string) (smartlic.EventFilter, error) {
+	f := smartlic.EventFilter{VirtualAccountID: va, Actor: actor, Type: typ, Subject: subject}
 	for _, t := range []struct {
 		name, in string
 		out      *time.Time

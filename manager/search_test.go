@@ -121,3 +121,32 @@ func TestSearch(t *testing.T) {
 		}
 	})
 }
+
+// An instance's history is the events whose subject it is, whichever VA
+// they were recorded in.
+func TestEventsBySubject(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, open func(*testing.T) *store.DB) {
+		f := newFixture(t, open)
+		f.catalog()
+		sa := f.account("acme.example").Domain
+		tok := f.token(sa, smartlic.DefaultVAName, smartlic.TokenInput{})
+		a, b := newDevice(t, "FOCA"), newDevice(t, "FOCB")
+		must[smartlic.IDCert](t)(f.register(a, tok))
+		must[smartlic.IDCert](t)(f.register(b, tok))
+		f.mustUse(a, use("network-essentials", 1))
+		evs, _, err := f.mgr.ListEvents(f.ctx, sa, smartlic.EventFilter{Subject: a.id}, smartlic.Page{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var types []string
+		for _, e := range evs {
+			if e.Subject != a.id {
+				t.Fatalf("event of %s in %s's history: %+v", e.Subject, a.id, e)
+			}
+			types = append(types, e.Type)
+		}
+		if !slices.Equal(types, []string{"instance.registered", "instance.usage_changed"}) {
+			t.Fatalf("history of a = %v", types)
+		}
+	})
+}

@@ -65,6 +65,10 @@ func (t *tx) ListEvents(ctx context.Context, chain string, f smartlic.EventFilte
 		q.WriteString(` AND (actor_email = ? OR actor_id = ?)`)
 		args = append(args, f.Actor, f.Actor)
 	}
+	if f.Subject != "" {
+		q.WriteString(` AND subject = ?`)
+		args = append(args, f.Subject)
+	}
 	if f.Type != "" {
 		if strings.HasSuffix(f.Type, ".") {
 			// A prefix: "token." matches token.created, token.revoked.
