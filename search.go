@@ -37,6 +37,9 @@ type SearchQuery struct {
 	// then the VA's listing.
 	VA     string `json:"va,omitempty"`
 	Rollup bool   `json:"rollup,omitempty"`
+	// License narrows instances to those using this license type (tag or
+	// id); Q may then be empty. Tokens and deposits are not searched.
+	License string `json:"license,omitempty"`
 	// Kind is one of SearchInstances, SearchTokens, SearchDeposits, or
 	// empty for all three. Only a search of one kind pages (After, Next).
 	Kind  string `json:"kind,omitempty"`
@@ -48,7 +51,7 @@ type SearchQuery struct {
 func (q SearchQuery) Normalize() (SearchQuery, error) {
 	q.Q = strings.TrimSpace(q.Q)
 	switch n := utf8.RuneCountInString(q.Q); {
-	case n == 0 && q.VA == "":
+	case n == 0 && q.VA == "" && q.License == "":
 		return q, Invalid("q", "is required")
 	case n > 0 && n < MinSearchLen:
 		return q, Invalid("q", "must be at least %d characters", MinSearchLen)
@@ -65,6 +68,12 @@ func (q SearchQuery) Normalize() (SearchQuery, error) {
 	case "", SearchInstances, SearchTokens, SearchDeposits:
 	default:
 		return q, Invalid("kind", "must be %s, %s or %s (got %q)", SearchInstances, SearchTokens, SearchDeposits, q.Kind)
+	}
+	if q.License != "" {
+		if q.Kind != "" && q.Kind != SearchInstances {
+			return q, Invalid("kind", "must be %s with license", SearchInstances)
+		}
+		q.Kind = SearchInstances
 	}
 	if q.After != "" && q.Kind == "" {
 		return q, Invalid("after", "needs kind: only a search of one kind pages")
@@ -130,6 +139,8 @@ type SearchService interface {
 type SearchScope struct {
 	VAIDs []string
 	All   bool
+	// LicenseTypeID, when set, keeps the instances using it.
+	LicenseTypeID string
 }
 
 // SearchTx is the storage of search. Text is lower case and matches a

@@ -14,7 +14,7 @@ var _ smartlic.SearchService = (*Client)(nil)
 // Search finds instances, tokens and deposits across the caller's accounts.
 func (c *Client) Search(ctx context.Context, in smartlic.SearchQuery) (smartlic.SearchResults, error) {
 	q := url.Values{"q": {in.Q}}
-	for k, v := range map[string]string{"sa": in.SA, "va": in.VA, "kind": in.Kind, "after": in.After} {
+	for k, v := range map[string]string{"sa": in.SA, "va": in.VA, "kind": in.Kind, "license": in.License, "after": in.After} {
 		if v != "" {
 			q.Set(k, v)
 		}

@@ -25,6 +25,16 @@ func (m *Manager) Search(ctx context.Context, q smartlic.SearchQuery) (smartlic.
 		if err != nil {
 			return err
 		}
+		if q.License != "" {
+			lt, err := tx.GetLicenseType(ctx, q.License)
+			if smartlic.ErrorCode(err) == smartlic.ENotFound {
+				return smartlic.Errorf(smartlic.ENotFound, "license", "license type %q not found", q.License)
+			}
+			if err != nil {
+				return err
+			}
+			scope.LicenseTypeID = lt.ID
+		}
 		want := func(kind string) bool { return q.Kind == "" || q.Kind == kind }
 		if want(smartlic.SearchInstances) {
 			list, err := tx.SearchInstances(ctx, scope, q.Q, q.After, q.Limit+1)

@@ -34,10 +34,12 @@ func TestSearch(t *testing.T) {
 		end := epoch.Add(365 * smartlic.Day)
 		must[smartlic.Deposit](t)(f.mgr.CreateDeposit(f.ctx, sa, "Lab", smartlic.DepositInput{OrderNumber: "PO-77_1", License: "network-advantage", Quantity: 5, EndsAt: &end}))
 		must[smartlic.Deposit](t)(f.mgr.CreateDeposit(f.ctx, sa, "Campus", smartlic.DepositInput{OrderNumber: "PO-770", License: "network-advantage", Quantity: 5, EndsAt: &end}))
+		devs := map[string]*device{}
 		for _, r := range []struct{ sa, va, sn string }{
 			{sa, "Lab", "FOCLAB01"}, {sa, "Lab-Rack", "FOCRACK1"}, {sa, "Campus", "FOCCAMP1"}, {other, smartlic.DefaultVAName, "FOCGLOBX"},
 		} {
-			must[smartlic.IDCert](t)(f.register(newDevice(t, r.sn), f.token(r.sa, r.va, smartlic.TokenInput{Description: "switches of " + r.va})))
+			devs[r.sn] = newDevice(t, r.sn)
+			must[smartlic.IDCert](t)(f.register(devs[r.sn], f.token(r.sa, r.va, smartlic.TokenInput{Description: "switches of " + r.va})))
 		}
 
 		// The operator sees every account.
@@ -99,6 +101,15 @@ func TestSearch(t *testing.T) {
 		if len(res.Instances) != 1 {
 			t.Fatalf("Lab alone = %v", instanceUDIs(res))
 		}
+
+		// The instances using a license type, with no text.
+		f.mustUse(devs["FOCRACK1"], use("network-advantage", 1))
+		res = must[smartlic.SearchResults](t)(f.mgr.Search(labUser, smartlic.SearchQuery{SA: sa, License: "network-advantage"}))
+		if got := instanceUDIs(res); !slices.Equal(got, []string{sa + "/Lab-Rack/C9300-24T:FOCRACK1"}) || len(res.Tokens) != 0 {
+			t.Fatalf("instances using network-advantage = %v", got)
+		}
+		_, err = f.mgr.Search(labUser, smartlic.SearchQuery{SA: sa, License: "no-such"})
+		wantCode(t, err, smartlic.ENotFound)
 
 		// Bad queries name their field.
 		for _, c := range []struct {

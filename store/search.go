@@ -49,6 +49,11 @@ func searchWhere(a string, scope smartlic.SearchScope, text, after string, cols 
 func (t *tx) SearchInstances(ctx context.Context, scope smartlic.SearchScope, text, after string, limit int) ([]smartlic.Instance, error) {
 	const what = "searching instances"
 	where, args := searchWhere("i", scope, text, after, "i.pid || ':' || i.sn", "i.hostname")
+	if scope.LicenseTypeID != "" {
+		// instance_usage's primary key is (instance_id, license_type_id).
+		where = `EXISTS (SELECT 1 FROM instance_usage u WHERE u.instance_id = i.id AND u.license_type_id = ?) AND ` + where
+		args = append([]any{scope.LicenseTypeID}, args...)
+	}
 	rows, err := t.queryBuilt(ctx, `SELECT `+instanceCols+` FROM instances i WHERE `+where+` ORDER BY i.id LIMIT ?`, append(args, limit)...)
 	list, err := collect(rows, err, func(r scanner) (smartlic.Instance, error) { return scanInstance(r) }, what)
 	if err != nil {

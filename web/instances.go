@@ -3,7 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
-		"strings"
+	"strings"
 
 	"github.com/smartlic/smartlic"
 	"github.com/smartlic/smartlic/manager"
@@ -19,7 +19,6 @@ func (h *Handler) inventoryRoutes() {
 	h.page("POST /sa/{sa}/instances/{udi}/remove", h.removeInstance)
 	h.page("POST /sa/{sa}/instances/{udi}/transfer", h.transferInstance)
 	h.page("GET /sa/{sa}/va/{va}/events", h.eventsPage)
-	h.page("POST /sa/{sa}/va/{va}/events/verify", h.verifyEvents)
 	h.page("GET /sa/{sa}/licenses/{tag}", h.licenseTypePage)
 	h.page("GET /search", h.searchPage)
 }
@@ -284,4 +283,20 @@ func bindTransfer(f *Form, err error) bool {
 		return true
 	}
 	return f.Bind(err)
+}
+
+// vaSelect offers the Virtual Accounts vas (by id) under name, after a
+// first choice blank (value ""), leaving out except (the one the thing is
+// in) and keeping the user's choice. It is a "select" partial.
+func vaSelect(f *Form, name, label, blank string, vas []smartlic.VirtualAccount, except string) selectView {
+	v := choose(f, name, label, "", []option{{Value: "", Label: blank}})
+	chosen := f.Get(name)
+	for _, va := range vas {
+		if va.ID == except {
+			continue
+		}
+		indent := strings.Repeat("\u00a0\u00a0", max(va.Depth-1, 0))
+		v.Options = append(v.Options, option{Value: va.ID, Label: indent + va.Name, Selected: chosen == va.ID || chosen == va.Name})
+	}
+	return v
 }

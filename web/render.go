@@ -127,6 +127,7 @@ var funcs = template.FuncMap{
 		}
 		return f.Errors[""]
 	},
+	"vaSelect":  vaSelect,
 	"add":       func(a, b int) int { return a + b },
 	"hasPrefix": strings.HasPrefix,
 	"deref": func(p *int64) int64 {
