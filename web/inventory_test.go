@@ -303,18 +303,6 @@ func (b *browser) attr(css, name string) string {
 	return v
 }
 
-// fetch downloads a path of the portal as the page would, with its
-// cookies, and returns the body.
-func (b *browser) fetch(path string) string {
-	b.t.Helper()
-	body, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`fetch(`+jsString(path)+`, {credentials: "same-origin"}).then(r => r.text())`,
-		chromedp.EvalAwaitPromise))
-	if err != nil {
-		b.t.Fatalf("fetch %s: %v", path, err)
-	}
-	return body
-}
-
 // Search finds instances, tokens and deposits, each linking to its page;
 // a license type's page shows its pools, deposits and instances.
 func TestSearchAndLicenseType(t *testing.T) {
