@@ -82,8 +82,11 @@ func (h *Handler) adminShell(w http.ResponseWriter, r *http.Request, s *Session,
 		if !s.Operator && !holdsAny(roles, sh.SA.ID, t.needs) {
 			continue
 		}
-		// A webhook's own page belongs to the Webhooks tab.
-		sh.Tabs = append(sh.Tabs, NavLink{Label: t.label, Path: base + t.path, Current: strings.HasPrefix(r.URL.Path+"/", base+t.path+"/")})
+		// A webhook's own page belongs to the Webhooks tab, and the answers
+		// to the invitation and role forms to the Users tab.
+		cur := strings.HasPrefix(r.URL.Path+"/", base+t.path+"/") ||
+			(t.path == "/admin/users" && (strings.HasPrefix(r.URL.Path, base+"/admin/invitations") || strings.HasPrefix(r.URL.Path, base+"/admin/roles/")))
+		sh.Tabs = append(sh.Tabs, NavLink{Label: t.label, Path: base + t.path, Current: cur})
 	}
 	sh.Crumbs = append(sh.Crumbs, NavLink{Label: "Administration"}, NavLink{Label: title, Current: true})
 	return sh, nil

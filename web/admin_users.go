@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,7 +54,7 @@ func (h *Handler) renderUsersWith(w http.ResponseWriter, r *http.Request, s *Ses
 	if invited != nil {
 		inv.InvitedEmail = invited.Email
 		inv.Invitation = newSecretView(w, "Invitation for "+invited.Email, "Invitation link for "+invited.Email, invitationLink(r, invited.Code),
-			"Send this link to "+invited.Email+": it works once, within 7 days. They choose their own password, or sign in if they already have an account.",
+			"Send this link to "+invited.Email+": it works once, within "+strconv.Itoa(int(smartlic.InvitationTTL/smartlic.Day))+" days. They choose their own password, or sign in if they already have an account.",
 			"smartlic-invitation.txt")
 	}
 	v := &usersView{Shell: sh, Form: f, invitationsView: inv,
