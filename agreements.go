@@ -19,6 +19,11 @@ type Agreement struct {
 	EndsAt           time.Time       `json:"ends_at"`
 	Lines            []AgreementLine `json:"lines"`
 	CreatedAt        time.Time       `json:"created_at"`
+	// AcceptedAt and AcceptedBy record the customer accepting the
+	// agreement's terms (a user with agreement.accept: SA approver or
+	// administrator); nil until then. An agreement is accepted once.
+	AcceptedAt *time.Time `json:"accepted_at,omitempty"`
+	AcceptedBy string     `json:"accepted_by,omitempty"`
 }
 
 // AgreementLine is one license type of the suite.
@@ -82,6 +87,9 @@ type AgreementService interface {
 	// TrueForward measures consumption above the purchased count over the
 	// agreement's term so far.
 	TrueForward(ctx context.Context, sa, agreementID string) (TrueForward, error)
+	// AcceptAgreement records that the caller accepts the agreement's
+	// terms for the Smart Account; EConflict when it was accepted before.
+	AcceptAgreement(ctx context.Context, sa, agreementID string) (Agreement, error)
 }
 
 // AgreementTx is the storage agreements need.
@@ -91,4 +99,7 @@ type AgreementTx interface {
 	InsertAgreement(ctx context.Context, a Agreement, deposits []Deposit) error
 	GetAgreement(ctx context.Context, id string) (Agreement, error)
 	ListAgreements(ctx context.Context, vaID string, p Page) ([]Agreement, error)
+	// AcceptAgreement sets the acceptance of an agreement not accepted
+	// yet, in one statement; ok is false when it was accepted already.
+	AcceptAgreement(ctx context.Context, id, by string, at time.Time) (ok bool, err error)
 }

@@ -28,13 +28,17 @@ var transferTable = table[smartlic.Transfer]{
 }
 
 var agreementTable = table[smartlic.Agreement]{
-	header: []string{"NUMBER", "STARTS", "ENDS", "LICENSES", "ID"},
+	header: []string{"NUMBER", "STARTS", "ENDS", "LICENSES", "ACCEPTED", "ID"},
 	row: func(a smartlic.Agreement) []string {
 		var lines []string
 		for _, l := range a.Lines {
 			lines = append(lines, l.LicenseTag+"="+fmtInt(l.Quantity))
 		}
-		return []string{a.Number, fmtDate(&a.StartsAt), fmtDate(&a.EndsAt), strings.Join(lines, ","), a.ID}
+		accepted := "-"
+		if a.AcceptedAt != nil {
+			accepted = fmtDate(a.AcceptedAt) + " by " + a.AcceptedBy
+		}
+		return []string{a.Number, fmtDate(&a.StartsAt), fmtDate(&a.EndsAt), strings.Join(lines, ","), accepted, a.ID}
 	},
 }
 
@@ -155,6 +159,28 @@ func newAgreementCmd(f *clientFlags) *cobra.Command {
 				}
 				return t.ListAgreements(ctx, sa, s.va, p)
 			}),
+		&cobra.Command{
+			Use:   "accept ID",
+			Short: "Accept an agreement's terms for the Smart Account (SA approver or administrator)",
+			Args:  args("ID"),
+			RunE: func(cmd *cobra.Command, argv []string) error {
+				return f.run(cmd, func(ctx context.Context, a api, p printer) error {
+					sa, err := f.account(s.account)
+					if err != nil {
+						return err
+					}
+					t, err := transfers(a)
+					if err != nil {
+						return err
+					}
+					got, err := t.AcceptAgreement(ctx, sa, argv[0])
+					if err != nil {
+						return err
+					}
+					return printOne(p, got, agreementTable)
+				})
+			},
+		},
 		&cobra.Command{
 			Use:   "true-forward ID",
 			Short: "Peak consumption above purchased per license type over the agreement's term (-o table|json|csv)",

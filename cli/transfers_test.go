@@ -69,4 +69,8 @@ func TestTransferAndReportCommands(t *testing.T) {
 		t.Fatalf("true-forward CSV:\n%s", tf)
 	}
 	h.fails(smartlic.EInvalid, "--license", "agreement", "create", "--number", "EA-2", "--ends", "2100-01-01", "--license", "oops")
+	if out := h.ok("agreement", "accept", ags.Items[0].ID); !strings.Contains(out, "by ops@example.com") {
+		t.Fatalf("agreement accept:\n%s", out)
+	}
+	h.fails(smartlic.EConflict, "agreement", "agreement", "accept", ags.Items[0].ID)
 }

@@ -33,6 +33,10 @@ func (c *Client) ListAgreements(ctx context.Context, saKey, vaKey string, p smar
 	return list[smartlic.Agreement](ctx, c, p, accounts, sa(saKey), vas, va(vaKey), "agreements")
 }
 
+func (c *Client) AcceptAgreement(ctx context.Context, saKey, id string) (smartlic.Agreement, error) {
+	return send[smartlic.Agreement](ctx, c, http.MethodPost, nil, accounts, sa(saKey), "agreements", segment{"agreement", id}, "accept")
+}
+
 func (c *Client) TrueForward(ctx context.Context, saKey, id string) (smartlic.TrueForward, error) {
 	return get[smartlic.TrueForward](ctx, c, accounts, sa(saKey), "agreements", segment{"agreement", id}, "true-forward")
 }

@@ -14,6 +14,11 @@ type agreementPath struct {
 	Format    string `query:"format" enum:"json,csv" default:"json" doc:"Answer as JSON or as CSV with a header row"`
 }
 
+type agreementAcceptPath struct {
+	SA        string `path:"sa" doc:"Smart Account id or domain"`
+	Agreement string `path:"agreement" doc:"Agreement id"`
+}
+
 // registerTransferRoutes adds transfers and Enterprise Agreements.
 func (s *Server) registerTransferRoutes() {
 	svc := s.svc
@@ -37,6 +42,11 @@ func (s *Server) registerTransferRoutes() {
 	handle(s, route{method: get, path: agreements, id: "list-agreements", summary: "List a Virtual Account's Enterprise Agreements", tag: "agreements"},
 		func(ctx context.Context, in *vaPage) (*body[wire.Page[smartlic.Agreement]], error) {
 			return page(svc.ListAgreements(ctx, in.SA, in.VA, in.page()))
+		})
+	handle(s, route{method: post, path: "/api/v1/accounts/{sa}/agreements/{agreement}/accept", id: "accept-agreement", tag: "agreements",
+		summary: "Accept an Enterprise Agreement's terms for the Smart Account (SA approver or administrator; once)"},
+		func(ctx context.Context, in *agreementAcceptPath) (*body[smartlic.Agreement], error) {
+			return one(svc.AcceptAgreement(ctx, in.SA, in.Agreement))
 		})
 	handle(s, route{method: get, path: "/api/v1/accounts/{sa}/agreements/{agreement}/true-forward", id: "agreement-true-forward", tag: "agreements",
 		summary: "True-forward of an agreement: peak consumption above purchased per license type over its term so far"},

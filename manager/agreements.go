@@ -68,8 +68,11 @@ func (m *Manager) ListAgreements(ctx context.Context, saKey, vaKey string, p sma
 	}
 	var out []smartlic.Agreement
 	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
-		_, va, err := m.getVAAs(ctx, tx, PermLicenseView, saKey, vaKey)
+		sa, va, err := getVA(ctx, tx, saKey, vaKey)
 		if err != nil {
+			return err
+		}
+		if err := m.authorizeAgreementView(ctx, tx, &sa, &va); err != nil {
 			return err
 		}
 		out, err = tx.ListAgreements(ctx, va.ID, p)
@@ -90,18 +93,15 @@ func (m *Manager) TrueForward(ctx context.Context, saKey, id string) (r smartlic
 		if err != nil {
 			return err
 		}
-		a, err := tx.GetAgreement(ctx, id)
-		if err != nil || a.SmartAccountID != sa.ID {
-			if err == nil || smartlic.ErrorCode(err) == smartlic.ENotFound {
-				return smartlic.NotFound("agreement %q not found in Smart Account %q", id, sa.Domain)
-			}
+		a, err := agreementIn(ctx, tx, sa, id)
+		if err != nil {
 			return err
 		}
 		va, err := tx.GetVirtualAccountByID(ctx, a.VirtualAccountID)
 		if err != nil {
 			return err
 		}
-		if err := m.authorize(ctx, tx, PermLicenseView, &sa, &va); err != nil {
+		if err := m.authorizeAgreementView(ctx, tx, &sa, &va); err != nil {
 			return err
 		}
 		from, to := a.StartsAt, minTime(a.EndsAt, now)
@@ -130,4 +130,76 @@ func (m *Manager) TrueForward(ctx context.Context, saKey, id string) (r smartlic
 		return nil
 	})
 	return r, err
+}
+
+// AcceptAgreement records that the caller accepts an agreement's terms for
+// the Smart Account. Accepting is the customer's act (agreement.accept: SA
+// approver or administrator); an agreement is accepted once, which the
+// store's conditional update guarantees however many try at once.
+func (m *Manager) AcceptAgreement(ctx context.Context, saKey, id string) (a smartlic.Agreement, err error) {
+	now := m.clock.Now()
+	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
+		sa, err := m.getSAAs(ctx, tx, PermAgreementAccept, saKey)
+		if err != nil {
+			return err
+		}
+		if a, err = agreementIn(ctx, tx, sa, id); err != nil {
+			return err
+		}
+		if a.AcceptedAt != nil {
+			return alreadyAccepted(a)
+		}
+		actor, _ := smartlic.ActorFrom(ctx)
+		ok, err := tx.AcceptAgreement(ctx, a.ID, actor.Email, now)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			if a, err = tx.GetAgreement(ctx, a.ID); err != nil {
+				return err
+			}
+			return alreadyAccepted(a)
+		}
+		before := a
+		a.AcceptedAt, a.AcceptedBy = &now, actor.Email
+		return m.record(ctx, tx, smartlic.Event{Type: "agreement.accepted", SmartAccountID: sa.ID, VirtualAccountID: a.VirtualAccountID, Subject: a.ID,
+			Message: fmt.Sprintf("Enterprise Agreement %q accepted by %s", a.Number, actor.Email), Before: eventData(before), After: eventData(a)})
+	})
+	if err != nil {
+		return smartlic.Agreement{}, err
+	}
+	return a, nil
+}
+
+func alreadyAccepted(a smartlic.Agreement) error {
+	by := a.AcceptedBy
+	if by == "" {
+		by = "someone"
+	}
+	return smartlic.Errorf(smartlic.EConflict, "agreement", "Enterprise Agreement %q was accepted already, by %s", a.Number, by)
+}
+
+// agreementIn finds an agreement of the Smart Account sa; one of another
+// account is not found, as if it did not exist.
+func agreementIn(ctx context.Context, tx smartlic.Tx, sa smartlic.SmartAccount, id string) (smartlic.Agreement, error) {
+	a, err := tx.GetAgreement(ctx, id)
+	if err != nil || a.SmartAccountID != sa.ID {
+		if err == nil || smartlic.ErrorCode(err) == smartlic.ENotFound {
+			return smartlic.Agreement{}, smartlic.NotFound("agreement %q not found in Smart Account %q", id, sa.Domain)
+		}
+		return smartlic.Agreement{}, err
+	}
+	return a, nil
+}
+
+// authorizeAgreementView lets in who sees the licenses of the agreement's
+// VA, and who accepts agreements for the account: an approver reads what
+// it accepts, though it holds no license.view.
+func (m *Manager) authorizeAgreementView(ctx context.Context, tx smartlic.Tx, sa *smartlic.SmartAccount, va *smartlic.VirtualAccount) error {
+	if a, ok := smartlic.ActorFrom(ctx); ok {
+		if yes, err := m.allowed(ctx, tx, a, PermAgreementAccept, sa, va); err != nil || yes {
+			return err
+		}
+	}
+	return m.authorize(ctx, tx, PermLicenseView, sa, va)
 }

@@ -190,3 +190,50 @@ func TestEnterpriseAgreement(t *testing.T) {
 		wantCode(t, err, smartlic.ENotFound)
 	})
 }
+
+// The approver, who holds agreement.accept and no license.view, reads the
+// account's agreements and accepts one, once; an SA user may read but not
+// accept; another account's approver does not find it.
+func TestAcceptAgreement(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, open func(*testing.T) *store.DB) {
+		f := newFixture(t, open)
+		f.catalog()
+		sa := f.account("acme.example").Domain
+		must[smartlic.SmartAccount](t)(f.mgr.CreateSmartAccount(f.ctx, smartlic.SmartAccount{Name: "Beta", Domain: "beta.example", Status: smartlic.SAActive}))
+		f.vas(sa, "EA")
+		a := must[smartlic.Agreement](t)(f.mgr.CreateAgreement(f.ctx, sa, "EA", smartlic.AgreementInput{
+			Number: "EA-7", EndsAt: epoch.Add(365 * smartlic.Day), Lines: []smartlic.AgreementLine{{LicenseTag: "network-essentials", Quantity: 5}}}))
+		approver := f.user("approver@acme.example", sa, smartlic.RoleSAApprover)
+		user := f.user("user@acme.example", sa, smartlic.RoleSAUser)
+		stranger := f.user("approver@beta.example", "beta.example", smartlic.RoleSAApprover)
+
+		if list, _, err := f.mgr.ListAgreements(approver, sa, "EA", smartlic.Page{}); err != nil || len(list) != 1 || list[0].AcceptedAt != nil {
+			t.Fatalf("an approver's agreements = %+v, %v; want EA-7, not accepted", list, err)
+		}
+		if _, err := f.mgr.TrueForward(approver, sa, a.ID); err != nil {
+			t.Fatalf("an approver's true-forward: %v", err)
+		}
+		_, err := f.mgr.AcceptAgreement(user, sa, a.ID)
+		wantCode(t, err, smartlic.EForbidden)
+		_, err = f.mgr.AcceptAgreement(stranger, sa, a.ID)
+		wantCode(t, err, smartlic.EForbidden)
+		_, err = f.mgr.AcceptAgreement(stranger, "beta.example", a.ID)
+		wantCode(t, err, smartlic.ENotFound)
+
+		f.clock.Advance(smartlic.Day)
+		got := must[smartlic.Agreement](t)(f.mgr.AcceptAgreement(approver, sa, a.ID))
+		if got.AcceptedAt == nil || !got.AcceptedAt.Equal(f.clock.Now()) || got.AcceptedBy != "approver@acme.example" {
+			t.Fatalf("accepted agreement = %+v", got)
+		}
+		_, err = f.mgr.AcceptAgreement(approver, sa, a.ID)
+		wantCode(t, err, smartlic.EConflict)
+		list, _, err := f.mgr.ListAgreements(user, sa, "EA", smartlic.Page{})
+		if err != nil || len(list) != 1 || list[0].AcceptedAt == nil || !list[0].AcceptedAt.Equal(f.clock.Now()) || list[0].AcceptedBy != "approver@acme.example" {
+			t.Fatalf("agreements after acceptance = %+v, %v", list, err)
+		}
+		events, _, err := f.mgr.ListEvents(f.ctx, sa, smartlic.EventFilter{Type: "agreement.accepted"}, smartlic.Page{})
+		if err != nil || len(events) != 1 || events[0].ActorEmail != "approver@acme.example" {
+			t.Fatalf("agreement.accepted events = %+v, %v", events, err)
+		}
+	})
+}

@@ -14,6 +14,9 @@ import (
 
 const agreementCols = `id, smart_account_id, va_id, number, starts_at, ends_at, created_at`
 
+// agreementReadCols are agreementCols and what is set after the insert.
+const agreementReadCols = agreementCols + `, accepted_at, accepted_by`
+
 // InsertAgreement stores the agreement, its lines and their deposits.
 func (t *tx) InsertAgreement(ctx context.Context, a smartlic.Agreement, deposits []smartlic.Deposit) error {
 	_, err := t.execBuilt(ctx, `INSERT INTO agreements (`+agreementCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -45,7 +48,7 @@ func (t *tx) InsertAgreement(ctx context.Context, a smartlic.Agreement, deposits
 }
 
 func (t *tx) GetAgreement(ctx context.Context, id string) (smartlic.Agreement, error) {
-	a, err := one(t.queryRowBuilt(ctx, `SELECT `+agreementCols+` FROM agreements WHERE id = ?`, id), scanAgreement,
+	a, err := one(t.queryRowBuilt(ctx, `SELECT `+agreementReadCols+` FROM agreements WHERE id = ?`, id), scanAgreement,
 		"reading an agreement", func() error { return smartlic.NotFound("agreement %q not found", id) })
 	if err != nil {
 		return a, err
@@ -58,13 +61,28 @@ func (t *tx) GetAgreement(ctx context.Context, id string) (smartlic.Agreement, e
 }
 
 func (t *tx) ListAgreements(ctx context.Context, vaID string, p smartlic.Page) ([]smartlic.Agreement, error) {
-	rows, err := t.queryBuilt(ctx, `SELECT `+agreementCols+` FROM agreements WHERE va_id = ? AND id > ? ORDER BY id LIMIT ?`,
+	rows, err := t.queryBuilt(ctx, `SELECT `+agreementReadCols+` FROM agreements WHERE va_id = ? AND id > ? ORDER BY id LIMIT ?`,
 		vaID, p.After, limit(p))
 	list, err := collect(rows, err, scanAgreement, "listing agreements")
 	if err != nil || len(list) == 0 {
 		return list, err
 	}
 	return list, t.agreementLines(ctx, list)
+}
+
+// AcceptAgreement records the acceptance of an agreement not accepted
+// yet: the condition in the UPDATE makes a second acceptance, concurrent
+// or not, change nothing.
+func (t *tx) AcceptAgreement(ctx context.Context, id, by string, at time.Time) (bool, error) {
+	res, err := t.execBuilt(ctx, `UPDATE agreements SET accepted_at = ?, accepted_by = ? WHERE id = ? AND accepted_at IS NULL`, micros(at), by, id)
+	if err != nil {
+		return false, smartlic.Internal(err, "accepting an agreement")
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, smartlic.Internal(err, "accepting an agreement")
+	}
+	return n == 1, nil
 }
 
 // agreementLines fills in the lines of a page of agreements in one query.
@@ -100,8 +118,9 @@ func (t *tx) agreementLines(ctx context.Context, list []smartlic.Agreement) erro
 func scanAgreement(r scanner) (smartlic.Agreement, error) {
 	var a smartlic.Agreement
 	var starts, ends, created int64
-	err := r.Scan(&a.ID, &a.SmartAccountID, &a.VirtualAccountID, &a.Number, &starts, &ends, &created)
-	a.StartsAt, a.EndsAt, a.CreatedAt = fromMicros(starts), fromMicros(ends), fromMicros(created)
+	var accepted sql.NullInt64
+	err := r.Scan(&a.ID, &a.SmartAccountID, &a.VirtualAccountID, &a.Number, &starts, &ends, &created, &accepted, &a.AcceptedBy)
+	a.StartsAt, a.EndsAt, a.CreatedAt, a.AcceptedAt = fromMicros(starts), fromMicros(ends), fromMicros(created), fromNullMicros(accepted)
 	a.Lines = []smartlic.AgreementLine{}
 	return a, err
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/smartlic/smartlic"
+	"github.com/smartlic/smartlic/manager"
 )
 
 // agreementsView is a Smart Account's Enterprise Agreements: every
@@ -18,6 +19,9 @@ type agreementsView struct {
 	// Hidden is the service's refusal when the caller may list the
 	// agreements of none of its VAs.
 	Hidden string
+	// CanAccept shows the Accept buttons to who holds agreement.accept
+	// (the service decides; this only spares others a button that fails).
+	CanAccept bool
 }
 
 type agreementRow struct {
@@ -43,7 +47,8 @@ func (h *Handler) agreementsPage(w http.ResponseWriter, r *http.Request, s *Sess
 	}
 	sh.Title = "Agreements · " + sh.SA.Name
 	sh.Crumbs = append(sh.Crumbs, NavLink{Label: "Agreements", Current: true})
-	return h.render(w, r, http.StatusOK, "agreements", &agreementsView{Shell: sh, Agreements: rows, CSV: queryWith(r, "format", "csv"), Hidden: hidden})
+	return h.render(w, r, http.StatusOK, "agreements", &agreementsView{Shell: sh, Agreements: rows, CSV: queryWith(r, "format", "csv"), Hidden: hidden,
+		CanAccept: s.Operator || holdsAny(sh.roles, sh.SA.ID, []manager.Permission{manager.PermAgreementAccept})})
 }
 
 // accountAgreements gathers the agreements of every Virtual Account the
@@ -133,4 +138,14 @@ func (h *Handler) agreementPage(w http.ResponseWriter, r *http.Request, s *Sessi
 	sh.Crumbs = append(sh.Crumbs, NavLink{Label: "Agreements", Path: saPath(sh.SA.Domain) + "/agreements"}, NavLink{Label: a.Number, Current: true})
 	v.Shell = sh
 	return h.render(w, r, http.StatusOK, "agreement", v)
+}
+
+// acceptAgreement accepts an agreement's terms and goes back to the list.
+func (h *Handler) acceptAgreement(w http.ResponseWriter, r *http.Request, s *Session) error {
+	sa := r.PathValue("sa")
+	a, err := h.svc.AcceptAgreement(r.Context(), sa, r.PathValue("agreement"))
+	if err != nil {
+		return err
+	}
+	return redirectWithFlash(w, r, saPath(sa)+"/agreements", "Enterprise Agreement "+a.Number+" accepted.")
 }

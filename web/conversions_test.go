@@ -117,8 +117,8 @@ func TestPAKDepositedAndConverted(t *testing.T) {
 }
 
 // An Enterprise Agreement deposited into Campus shows on the account's
-// Agreements page with its deposits and the true-forward measure; a Lab
-// user, who does not work in Campus, sees none.
+// Agreements page with its deposits and the true-forward measure; the SA
+// approver accepts it; a Lab user, who does not work in Campus, sees none.
 func TestAgreementsPage(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, open func(*testing.T) *store.DB) {
@@ -141,6 +141,9 @@ func TestAgreementsPage(t *testing.T) {
 			t.Fatalf("agreement row = %q", row)
 		}
 		admin.screenshot("agreements")
+		if !admin.has("table.agreements button") {
+			t.Fatal("an SA administrator has no Accept button")
+		}
 		admin.press("EA-100")
 		if got := admin.text("main h1"); got != "Enterprise Agreement EA-100" {
 			t.Fatalf("agreement page heading = %q", got)
@@ -153,14 +156,27 @@ func TestAgreementsPage(t *testing.T) {
 		}
 		admin.screenshot("agreement")
 
-		// The approver holds agreement.accept but not license.view, which
-		// listing agreements needs (manager.ListAgreements): the page says
-		// so in the service's words instead of claiming there are none.
+		// The approver, who holds agreement.accept (and no license.view),
+		// reads the agreement and accepts it, once.
 		approver := newBrowser(t, p)
 		approver.signIn("approver@acme.example", testPassword)
 		approver.press("Agreements")
-		if got := approver.text("main"); !strings.Contains(got, "license.view") || strings.Contains(got, "EA-100") {
-			t.Fatalf("an approver's Agreements page = %q", got)
+		approver.press("Accept EA-100")
+		if got := approver.text(".flash"); got != "Enterprise Agreement EA-100 accepted." {
+			t.Fatalf("flash after accepting = %q", got)
+		}
+		if row := approver.cells("table.agreements tbody tr"); len(row) < 6 || !strings.HasSuffix(row[5], "by approver@acme.example") {
+			t.Fatalf("agreement row after acceptance = %q", row)
+		}
+		if approver.has("table.agreements button") {
+			t.Fatal("an accepted agreement still offers Accept")
+		}
+		approver.screenshot("agreement-accepted")
+		if got := must[[]smartlic.Agreement](t)(func() ([]smartlic.Agreement, error) {
+			l, _, err := p.mgr.ListAgreements(p.op, sa.Domain, "Campus", smartlic.Page{})
+			return l, err
+		}()); len(got) != 1 || got[0].AcceptedBy != "approver@acme.example" {
+			t.Fatalf("agreements after acceptance in the portal = %+v", got)
 		}
 
 		lab := newBrowser(t, p)

@@ -41,6 +41,7 @@ func (h *Handler) commerceRoutes() {
 	h.page("POST /sa/{sa}/conversions/{pak}", h.convertPAK)
 	h.page("GET /sa/{sa}/agreements", h.agreementsPage)
 	h.page("GET /sa/{sa}/agreements/{agreement}", h.agreementPage)
+	h.page("POST /sa/{sa}/agreements/{agreement}/accept", h.acceptAgreement)
 }
 
 // vendorTabs are the operator's pages, as tabs under the Vendor section.

@@ -284,6 +284,25 @@ func testAgreements(t *testing.T, f *fixture) {
 	twice.Lines = []smartlic.AgreementLine{a.Lines[0], a.Lines[0]}
 	err = f.writeErr(func(ctx context.Context, tx smartlic.Tx) error { return tx.InsertAgreement(ctx, twice, nil) })
 	wantCode(t, err, smartlic.EInvalid, "lines")
+
+	// An agreement is accepted once: the second acceptance changes nothing.
+	at := f.now.Add(smartlic.Day)
+	for i, by := range []string{"approver@acme.example", "other@acme.example"} {
+		f.write(func(ctx context.Context, tx smartlic.Tx) error {
+			ok, err := tx.AcceptAgreement(ctx, a.ID, by, at.Add(time.Duration(i)*time.Hour))
+			if err == nil && ok != (i == 0) {
+				t.Errorf("acceptance %d by %s: ok = %v", i+1, by, ok)
+			}
+			return err
+		})
+	}
+	f.read(func(ctx context.Context, tx smartlic.Tx) error {
+		got, err := tx.GetAgreement(ctx, a.ID)
+		if err != nil || got.AcceptedAt == nil || !got.AcceptedAt.Equal(at) || got.AcceptedBy != "approver@acme.example" {
+			t.Errorf("accepted agreement = %+v, %v", got, err)
+		}
+		return nil
+	})
 }
 
 // Transfers that lock the source pool before reading its lots never spend
