@@ -256,6 +256,7 @@ var expectedRoutes = []string{
 	"POST /api/v1/accounts/{sa}/virtual-accounts/{va}/agreements",
 	"GET /api/v1/accounts/{sa}/virtual-accounts/{va}/agreements",
 	"GET /api/v1/accounts/{sa}/agreements/{agreement}/true-forward",
+	"POST /api/v1/accounts/{sa}/agreements/{agreement}/accept",
 	"GET /api/v1/accounts/{sa}/reports/usage",
 	"GET /api/v1/accounts/{sa}/reports/true-up",
 	"GET /api/v1/accounts/{sa}/reports/expiring",

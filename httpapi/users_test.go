@@ -49,7 +49,10 @@ var (
 	usersAnyView = []string{rOperator, rApprover, rSAAdmin, rVAAdmin}
 	saEditors    = []string{rOperator, rApprover, rSAAdmin}
 	saAdmins     = []string{rOperator, rSAAdmin}
-	operatorOnly = []string{rOperator}
+	// agreementReaders see the licenses of the agreement's VA, or accept
+	// agreements for the account (the approver reads what it accepts).
+	agreementReaders = []string{rOperator, rApprover, rSAAdmin, rSAUser, rVAAdmin, rVAUser}
+	operatorOnly     = []string{rOperator}
 )
 
 // matrixCase is one operation of the API: the roles that may call it, and
@@ -160,8 +163,11 @@ var roleMatrix = map[string]matrixCase{
 	"create-agreement": {allow: operatorOnly, req: func(m *matrix, _ string) request {
 		return m.post(vaPath("Engineering")+"/agreements", `{"number":"EA-%d","ends_at":"2027-01-05T00:00:00Z","lines":[{"license":"network-advantage","quantity":5}]}`, m.n())
 	}},
-	"list-agreements": {allow: licensing, req: fixed("GET", vaPath("Engineering")+"/agreements", "")},
-	"agreement-true-forward": {allow: licensing, req: func(m *matrix, _ string) request {
+	"list-agreements": {allow: agreementReaders, req: fixed("GET", vaPath("Engineering")+"/agreements", "")},
+	"accept-agreement": {allow: saEditors, req: func(m *matrix, _ string) request {
+		return request{method: "POST", path: "/api/v1/accounts/acme.example/agreements/" + m.freshAgreement() + "/accept"}
+	}},
+	"agreement-true-forward": {allow: agreementReaders, req: func(m *matrix, _ string) request {
 		return request{method: "GET", path: "/api/v1/accounts/acme.example/agreements/" + m.agreement + "/true-forward"}
 	}},
 
@@ -441,6 +447,11 @@ func (m *matrix) freshPreference() string {
 func (m *matrix) freshPAK() string {
 	return ok[smartlic.PAK](m.t)(m.e.mgr.DepositPAK(m.op, "acme.example", smartlic.PAKInput{Number: fmt.Sprintf("PAK-%d", m.n()), OrderNumber: "O-1",
 		Lines: []smartlic.PAKLineInput{{SKU: "L-NA-1", Quantity: 2}}})).Number
+}
+
+func (m *matrix) freshAgreement() string {
+	return ok[smartlic.Agreement](m.t)(m.e.mgr.CreateAgreement(m.op, "acme.example", "Engineering", smartlic.AgreementInput{
+		Number: fmt.Sprintf("EA-A%d", m.n()), EndsAt: epoch.AddDate(1, 0, 0), Lines: []smartlic.AgreementLine{{LicenseTag: "network-advantage", Quantity: 1}}})).ID
 }
 
 func (m *matrix) freshUser() string {
