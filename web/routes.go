@@ -35,6 +35,7 @@ func (h *Handler) routes() {
 	h.page("POST /sa/{sa}/va/{va}/tokens/{token}/revoke", h.revokeToken)
 	h.page("GET /sa/{sa}/va/{va}/licenses", h.licensesPage)
 	h.inventoryRoutes()
+	h.adminVARoutes()
 
 	// Licenses entering and moving: the vendor's pages, transfers,
 	// conversions, agreements (vendor.go).
