@@ -15,8 +15,8 @@ import (
 // SA administrator creates a VA, generates a token and reads it off the
 // page, a device registers with it, its usage shows under Product
 // Instances and Licenses, usage past what was purchased shows
-// Insufficient, the instance is transferred from the page and the event
-// log verifies from the page. Then a VA user of another VA can neither
+// Insufficient and its alert, the instance is transferred from the page
+// and the event log verifies from the page. Then a VA user of another VA can neither
 // see nor move it, by the pages or by typing addresses.
 func TestSeedWalkthrough(t *testing.T) {
 	t.Parallel()
@@ -66,17 +66,16 @@ func TestSeedWalkthrough(t *testing.T) {
 			t.Fatalf("licenses row in overage = %q", got)
 		}
 		b.screenshot("insufficient")
-		// The Alerts page is not in the portal yet: the alert, through the
-		// service the page will call.
-		alerts := must[[]smartlic.Alert](t)(p.mgr.ListAlerts(p.op, sa.Domain, "ISE"))
-		if !slices.ContainsFunc(alerts, func(a smartlic.Alert) bool {
-			return a.Type == smartlic.AlertInsufficient && a.LicenseTag == "network-advantage"
-		}) {
-			t.Fatalf("alerts of ISE = %+v", alerts)
+		// And the alert, on the Alerts page.
+		b.open("/sa/acme.example/alerts?va=ISE")
+		if got := b.cells("table.alerts tbody tr:nth-child(1)"); len(got) < 5 || got[0] != "Critical" || got[1] != "license.insufficient" ||
+			got[2] != "ISE" || !strings.HasPrefix(got[3], "network-advantage") {
+			t.Fatalf("first alert of ISE = %q, want its shortfall", got)
 		}
+		b.screenshot("alert")
 
 		// Transfer the instance to Building A from its page.
-		b.press("Product Instances")
+		b.open("/sa/acme.example/va/ISE/instances")
 		b.press("C9300-24T:ISE0001")
 		b.selectOption("Transfer to Virtual Account", "Building A")
 		b.press("Transfer")
