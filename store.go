@@ -117,6 +117,7 @@ type Tx interface {
 	ConversionTx
 	DeviceRequestTx
 	SearchTx
+	DeviceAuthTx
 
 	// Signing keys.
 	InsertSigningKey(ctx context.Context, k SigningKey) error

@@ -31,6 +31,8 @@ type harness struct {
 	env      map[string]string
 	requests atomic.Int64 // API requests the server received
 	stdin    string       // what the next commands read on standard input
+	// wait, when set, is what `login --web` calls between polls.
+	wait func(ctx context.Context, d time.Duration) error
 }
 
 func newHarness(t *testing.T) *harness {
@@ -84,6 +86,7 @@ func (h *harness) run(args ...string) (stdout, stderr string, err error) {
 		stdout: &out, stderr: &errOut,
 		getenv: func(k string) string { return h.env[k] },
 		stdin:  strings.NewReader(h.stdin),
+		wait:   h.wait,
 	})
 	return out.String(), errOut.String(), err
 }

@@ -160,14 +160,14 @@ func addLoginCommands(root *cobra.Command, e *env) {
 
 func newLoginCmd(e *env) *cobra.Command {
 	var (
-		server, email string
-		passwordStdin bool
+		server, email      string
+		passwordStdin, web bool
 	)
 	cmd := &cobra.Command{
-		Use:   "login [--server URL] [--email EMAIL] [--password-stdin]",
+		Use:   "login [--server URL] [--email EMAIL] [--password-stdin | --web]",
 		Short: "Sign in as a user and keep a personal API key for later commands",
 		Long: "login signs in to the server with your e-mail and password (asked for without echo, or read from\n" +
-			"standard input with --password-stdin), and stores a personal API key named \"cli on HOST\" in " + filepath.Join("CONFIG_DIR", "smartlic", "credentials.json") + " (mode 0600).\n" +
+			"standard input with --password-stdin) or, with --web, by confirming a code in the portal, and stores a personal API key named \"cli on HOST\" in " + filepath.Join("CONFIG_DIR", "smartlic", "credentials.json") + " (mode 0600).\n" +
 			"Later commands use it when " + envAPIKey + " is not set. `smartlic logout` revokes it.",
 		Args: args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -180,7 +180,15 @@ func newLoginCmd(e *env) *cobra.Command {
 				host = "unknown host"
 			}
 			keyName := "cli on " + host
-			creds, err := e.passwordLogin(cmd.Context(), srv, email, passwordStdin, keyName)
+			var creds credentials
+			switch {
+			case web && (passwordStdin || email != ""):
+				return smartlic.Invalid("--web", "signs in through the portal; it takes no --email or --password-stdin")
+			case web:
+				creds, err = e.webLogin(cmd.Context(), srv, keyName)
+			default:
+				creds, err = e.passwordLogin(cmd.Context(), srv, email, passwordStdin, keyName)
+			}
 			if err != nil {
 				return unreachable(srv, err)
 			}
@@ -195,6 +203,7 @@ func newLoginCmd(e *env) *cobra.Command {
 	cmd.Flags().StringVar(&server, "server", "", "manager URL (env "+envServer+", default "+defaultServer+")")
 	cmd.Flags().StringVar(&email, "email", "", "your e-mail address (asked for when not given)")
 	cmd.Flags().BoolVar(&passwordStdin, "password-stdin", false, "read the password from standard input (first line) instead of asking")
+	cmd.Flags().BoolVar(&web, "web", false, "sign in by confirming a code in the portal (for a machine without a browser, or a single sign-on account)")
 	cmd.SetFlagErrorFunc(flagError)
 	return cmd
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -21,6 +22,9 @@ type env struct {
 	getenv func(string) string
 	// stdin is what login reads an e-mail and a password from.
 	stdin io.Reader
+	// wait pauses between polls of `login --web`; nil waits on a timer.
+	// Tests pass one that acts as the user and moves the fake clock.
+	wait func(ctx context.Context, d time.Duration) error
 	// ready, when set, is told the address a server listens on (tests).
 	ready func(addr string)
 }

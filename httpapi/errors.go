@@ -54,6 +54,12 @@ var statusOf = map[string]int{
 
 	smartlic.EAlreadyConverted: http.StatusConflict,
 	smartlic.EInsufficient:     http.StatusConflict,
+
+	// RFC 8628 §3.5: the token endpoint answers these with 400.
+	smartlic.EAuthorizationPending: http.StatusBadRequest,
+	smartlic.ESlowDown:             http.StatusBadRequest,
+	smartlic.EExpiredToken:         http.StatusBadRequest,
+	smartlic.EAccessDenied:         http.StatusBadRequest,
 }
 
 // StatusOf returns the HTTP status of an error code; unknown codes are

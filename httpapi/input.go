@@ -300,7 +300,9 @@ func Serves(p string) bool {
 func servedPath(p string) bool {
 	for _, prefix := range []string{"/api", "/device", "/healthz"} {
 		if rest, ok := strings.CutPrefix(p, prefix); ok && (rest == "" || rest[0] == '/') {
-			return true
+			// /device itself is the portal's page where a user confirms
+			// the CLI's code; the device protocol is under /device/.
+			return p != "/device"
 		}
 	}
 	return false

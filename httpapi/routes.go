@@ -321,4 +321,5 @@ func (s *Server) registerRoutes() {
 	s.registerAlertRoutes()
 	s.registerConversionRoutes()
 	s.registerSearchRoutes()
+	s.registerDeviceAuthRoutes()
 }

@@ -50,6 +50,7 @@ type Services interface {
 	smartlic.AlertService
 	smartlic.ConversionService
 	smartlic.SearchService
+	smartlic.DeviceAuthService
 }
 
 // Options configure the server.

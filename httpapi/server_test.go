@@ -250,6 +250,8 @@ var expectedRoutes = []string{
 	"POST /api/v1/oauth/token",
 	"POST /api/v1/auth/login",
 	"POST /api/v1/auth/logout",
+	"POST /api/v1/auth/device",
+	"POST /api/v1/auth/device/token",
 	// Transfers, agreements and reports (transfers_test.go covers them).
 	"POST /api/v1/accounts/{sa}/transfers",
 	"GET /api/v1/accounts/{sa}/transfers",
@@ -276,7 +278,8 @@ var expectedRoutes = []string{
 
 // publicAuthRoutes are the operations that take no credentials because
 // they hand them out (or end them).
-var publicAuthRoutes = []string{"/api/v1/oauth/token", "/api/v1/auth/login", "/api/v1/auth/logout", "/api/v1/invitations/accept"}
+var publicAuthRoutes = []string{"/api/v1/oauth/token", "/api/v1/auth/login", "/api/v1/auth/logout", "/api/v1/invitations/accept",
+	"/api/v1/auth/device", "/api/v1/auth/device/token"}
 
 // notOperations are routed but are not API operations: the document itself
 // and its viewer.

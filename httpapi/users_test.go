@@ -76,8 +76,11 @@ var roleMatrix = map[string]matrixCase{
 	"device-deregister": {public: true},
 	"device-convert":    {public: true},
 	"login":             {public: true},
-	"logout":            {public: true},
-	"oauth-token":       {public: true},
+	// The device sign-in's codes are its credentials (routes_deviceauth.go).
+	"start-device-authorization": {public: true},
+	"poll-device-authorization":  {public: true},
+	"logout":                     {public: true},
+	"oauth-token":                {public: true},
 
 	// Catalogue: the vendor's to change, everyone's to read.
 	"list-license-types": {allow: everyone, req: fixed("GET", "/api/v1/catalog/license-types", "")},

@@ -513,22 +513,30 @@ func (m *Manager) CreateAPIKey(ctx context.Context, in smartlic.APIKeyInput) (k 
 	if in.ExpiresInDays < 0 || in.ExpiresInDays > MaxAPIKeyDays {
 		return k, smartlic.Invalid("expires_in_days", "must be between 1 and %d, or 0 for no expiry (got %d)", MaxAPIKeyDays, in.ExpiresInDays)
 	}
+	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
+		k, err = m.insertAPIKey(ctx, tx, a.UserID, a.Email, in)
+		return err
+	})
+	return k, err
+}
+
+// insertAPIKey makes a personal API key of user inside tx; its secret is
+// in k.Secret.
+func (m *Manager) insertAPIKey(ctx context.Context, tx smartlic.Tx, userID, email string, in smartlic.APIKeyInput) (k smartlic.UserAPIKey, err error) {
 	secret, err := newSecret(userKeyPrefix)
 	if err != nil {
 		return k, err
 	}
 	now := m.clock.Now()
-	k = smartlic.UserAPIKey{ID: newID(), UserID: a.UserID, Name: in.Name, Hash: hashSecret(secret), CreatedAt: now}
+	k = smartlic.UserAPIKey{ID: newID(), UserID: userID, Name: in.Name, Hash: hashSecret(secret), CreatedAt: now}
 	if in.ExpiresInDays > 0 {
 		exp := now.Add(time.Duration(in.ExpiresInDays) * smartlic.Day)
 		k.ExpiresAt = &exp
 	}
-	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
-		if err := tx.InsertUserAPIKey(ctx, k); err != nil {
-			return err
-		}
-		return m.record(ctx, tx, smartlic.Event{Type: "apikey.created", Subject: k.ID, Message: "API key " + k.Name + " created for " + a.Email, After: eventData(k)})
-	})
+	if err := tx.InsertUserAPIKey(ctx, k); err != nil {
+		return k, err
+	}
+	err = m.record(ctx, tx, smartlic.Event{Type: "apikey.created", Subject: k.ID, Message: "API key " + k.Name + " created for " + email, After: eventData(k)})
 	k.Secret = secret
 	return k, err
 }

@@ -44,6 +44,9 @@ func (h *Handler) routes() {
 	// Administration, the user's own pages, invitations.
 	h.adminRoutes()
 
+	// Confirming the code of `smartlic login --web` (device.go).
+	h.deviceRoutes()
+
 	// Anything else is the portal's 404 page, not the router's plain text.
 	h.public("/", func(w http.ResponseWriter, r *http.Request) error {
 		return h.notFound(w, r)

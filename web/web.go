@@ -53,6 +53,7 @@ type Services interface {
 	smartlic.ConversionService
 	smartlic.SearchService
 	smartlic.SetupService
+	smartlic.DeviceAuthService
 }
 
 // SignInLimiter reserves one sign-in attempt of the client that sent r
