@@ -59,7 +59,11 @@ func createOperatorHint(dsn string) string {
 }
 
 func serve(ctx context.Context, e *env, addr, dsn, keyFile string, demo bool, jf *jobFlags) error {
-	log := slog.New(slog.NewTextHandler(e.stderr, nil))
+	// The request log is quiet while --demo seeds through the API, so
+	// that the banner (users, operator key, export line) is the last thing
+	// a newcomer sees, not buried under the seeding's requests.
+	var logLevel slog.LevelVar
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: &logLevel}))
 	mailer, err := jf.mailer()
 	if err != nil {
 		return err
@@ -106,7 +110,10 @@ func serve(ctx context.Context, e *env, addr, dsn, keyFile string, demo bool, jf
 		}
 	}
 	if demo {
-		if err := seedDemo(ctx, e, mgr, url); err != nil {
+		logLevel.Set(slog.LevelWarn)
+		err := seedDemo(ctx, e, mgr, url)
+		logLevel.Set(slog.LevelInfo)
+		if err != nil {
 			srv.Close()
 			return fmt.Errorf("seed demo data: %w", err)
 		}

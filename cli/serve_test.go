@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -76,6 +77,30 @@ func runWith(t *testing.T, vars map[string]string, args ...string) string {
 		t.Fatalf("smartlic %s: %v\n%s%s", strings.Join(args, " "), err, out.String(), errOut.String())
 	}
 	return out.String()
+}
+
+// The demo banner is the last thing serve --demo prints: the seeding's
+// request log stays quiet, and the request log resumes after it.
+func TestServeDemoBannerIsLast(t *testing.T) {
+	logs := &syncBuffer{}
+	url, banner := startServeLogging(t, logs, "--db", filepath.Join(t.TempDir(), "demo.db"), "--demo")
+	if !strings.Contains(banner.String(), "Operator API key") {
+		t.Fatalf("no demo banner:\n%s", banner)
+	}
+	if strings.Contains(logs.String(), "msg=request") {
+		t.Fatalf("the seeding's requests were logged around the banner:\n%s", logs)
+	}
+	resp, err := http.Get(url + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	// The line is written before the handler returns, so before the
+	// client has its answer.
+	if !strings.Contains(logs.String(), "msg=request") {
+		t.Fatalf("requests after the seeding are not logged:\n%s", logs)
+	}
 }
 
 // The README's first command: serve --demo seeds a catalogue, an account
