@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -225,7 +228,7 @@ func humaError(status int, msg string, errs ...error) *ErrorResponse {
 // property is reported at its parent object, so the name comes from the
 // message.
 func fieldOf(d *huma.ErrorDetail) (field, message string) {
-	field, message = d.Location, d.Message
+	field, message = d.Location, plainNumbers(d.Message)
 	if name, ok := requiredProperty(message); ok {
 		if field == "body" || field == "" {
 			field = name
@@ -240,6 +243,22 @@ func fieldOf(d *huma.ErrorDetail) (field, message string) {
 		}
 	}
 	return field, message
+}
+
+// exponentNumber is a number as huma's messages print a float64 limit
+// ("expected number <= 1e+09").
+var exponentNumber = regexp.MustCompile(`\b\d+(?:\.\d+)?e[+-]?\d+\b`)
+
+// plainNumbers writes whole numbers in exponent form out in digits, as a
+// person types them: "<= 1e+09" becomes "<= 1000000000".
+func plainNumbers(msg string) string {
+	return exponentNumber.ReplaceAllStringFunc(msg, func(n string) string {
+		f, err := strconv.ParseFloat(n, 64)
+		if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+			return n
+		}
+		return strconv.FormatInt(int64(f), 10)
+	})
 }
 
 var requiredPrefix, requiredSuffix, _ = strings.Cut(validation.MsgExpectedRequiredProperty, "%s")

@@ -190,3 +190,15 @@ func TestHumaValidationErrors(t *testing.T) {
 		})
 	}
 }
+
+// A limit in a validation message is written as a person types it, not
+// as huma prints a float64 ("<= 1e+09").
+func TestValidationLimitsInDigits(t *testing.T) {
+	url, _ := newStubServer(t)
+	a := doRequest(t, url, stubKey, request{method: "POST", path: "/api/v1/accounts/a.example.com/virtual-accounts/DEFAULT/deposits",
+		body: `{"order_number":"o1","license":"x","quantity":2000000000}`, contentType: "application/json"})
+	e := wantError(t, a, 400, smartlic.EInvalid, "quantity")
+	if !strings.Contains(e.Message, "1000000000") || strings.Contains(e.Message, "e+") {
+		t.Errorf("message = %q, want the limit 1000000000 in digits", e.Message)
+	}
+}
