@@ -494,10 +494,10 @@ func TestClientServerErrors(t *testing.T) {
 	h := newHarness(t)
 	h.seedCatalog()
 
-	err := h.fails(smartlic.EInvalid, "term", "catalog", "license-type", "create", "--tag", "x", "--name", "X",
+	err := h.fails(smartlic.EInvalid, "--term", "catalog", "license-type", "create", "--tag", "x", "--name", "X",
 		"--term", "forever", "--enforcement", "enforced")
-	if !strings.HasPrefix(err.Error(), "invalid: term: ") {
-		t.Fatalf("error reads %q, want \"invalid: term: …\"", err)
+	if !strings.HasPrefix(err.Error(), "invalid: --term: ") {
+		t.Fatalf("error reads %q, want \"invalid: --term: …\"", err)
 	}
 	h.fails(smartlic.EConflict, anyField, "catalog", "license-type", "create", "--tag", "network-advantage", "--name", "Again",
 		"--term", "perpetual", "--enforcement", "enforced")
@@ -507,8 +507,14 @@ func TestClientServerErrors(t *testing.T) {
 	}
 
 	h.ok("account", "create", "--name", "Acme", "--domain", "acme.com", "--approve")
-	h.fails(smartlic.EInvalid, "ends_at", "deposit", "create", "--account", "acme.com", "--order", "O-1",
+	// Errors name the flag that was typed, not the API field it became.
+	err = h.fails(smartlic.EInvalid, "--ends", "deposit", "create", "--account", "acme.com", "--order", "O-1",
 		"--license", "network-advantage", "--quantity", "1")
+	if !strings.HasPrefix(err.Error(), "invalid: --ends: ") {
+		t.Fatalf("error reads %q, want \"invalid: --ends: …\"", err)
+	}
+	h.fails(smartlic.EInvalid, "--order", "deposit", "create", "--account", "acme.com",
+		"--license", "network-advantage", "--quantity", "1", "--ends", "2030-01-01")
 
 	h.env["SMARTLIC_API_KEY"] = "not-a-key"
 	h.fails(smartlic.EUnauthorized, anyField, "account", "list")

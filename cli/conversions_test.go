@@ -24,7 +24,7 @@ func TestConversionWalkthrough(t *testing.T) {
 	wantRow(t, h.ok("sku", "create", "--sku", "L-C3850-24-S-E", "--license", "network-essentials", "--ratio", "2"),
 		"L-C3850-24-S-E", "network-essentials", "2")
 	h.ok("sku", "create", "--sku", "L-DNA-A-3Y", "--license", "network-advantage", "--term-days", "1095")
-	h.fails(smartlic.EInvalid, "term_days", "sku", "create", "--sku", "L-BAD", "--license", "network-advantage")
+	h.fails(smartlic.EInvalid, "--term-days", "sku", "create", "--sku", "L-BAD", "--license", "network-advantage")
 	wantRow(t, h.ok("sku", "list"), "L-DNA-A-3Y", "network-advantage", "1", "1095")
 
 	out := h.ok("pak", "deposit", "--number", "3300J7A1B2C", "--order", "SO-1001",

@@ -66,7 +66,7 @@ func TestDeviceWalkthrough(t *testing.T) {
 		"License Authorization:", "  Status: AUTHORIZED on ", "  Last Communication Attempt: SUCCEEDED on ",
 		"License Usage:", "network-essentials", "AUTHORIZED")
 	wantRow(t, h.ok("license", "list"), "network-essentials", "1", "1", "0", "in compliance")
-	h.fails(smartlic.EConflict, "force", dev("register", "--token", secret)...)
+	h.fails(smartlic.EConflict, "--force", dev("register", "--token", secret)...)
 
 	// Two on a pool of one: counted, out of compliance.
 	wantLines(t, h.ok(dev("use", "network-essentials", "2")...),
@@ -101,7 +101,7 @@ func TestDeviceWalkthrough(t *testing.T) {
 	wantRow(t, h.ok("license", "list"), "network-essentials", "1", "0", "1", "in compliance")
 	h.fails(smartlic.ENotRegistered, "", dev("renew")...)
 
-	err = h.fails(smartlic.ETokenUnknown, "token", dev("register", "--token", "slt_nope")...)
+	err = h.fails(smartlic.ETokenUnknown, "--token", dev("register", "--token", "slt_nope")...)
 	wantLines(t, h.ok(dev("show", "license", "summary")...), "  Status: UNREGISTERED", "  Last Registration Attempt: FAILED on ", "token_unknown")
 	_ = err
 
@@ -137,7 +137,7 @@ func TestDeviceBadInput(t *testing.T) {
 		{"", []string{"show", "license"}},
 		{"--token", []string{"register"}},
 		{"--token", []string{"register", "--token", "a", "idtoken", "b"}},
-		{"token", []string{"register", "token", "a"}},
+		{"--token", []string{"register", "token", "a"}},
 		{"", []string{"register", "idtoken", "a", "now"}},
 		{"--output", []string{"show", "license", "summary", "-o", "yaml"}},
 		{"--server", []string{"register", "--token", "t", "--server", "ftp://example.com"}},

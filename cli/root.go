@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -58,7 +59,43 @@ func run(ctx context.Context, args []string, e *env) error {
 	addConversionCommands(root, e)
 	addLoginCommands(root, e)
 	addSearchCommand(root, e)
-	return root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
+	return nameTheFlag(cmd, err)
+}
+
+// nameTheFlag makes an error about an input name the flag the user typed
+// (--ends) rather than the API field it became (ends_at), when the command
+// that ran has such a flag. Errors about anything else pass unchanged.
+func nameTheFlag(cmd *cobra.Command, err error) error {
+	e, ok := err.(*smartlic.Error)
+	if !ok || cmd == nil || e.Field == "" {
+		return err
+	}
+	for _, name := range flagsOfField(e.Field) {
+		if cmd.Flags().Lookup(name) != nil {
+			named := *e
+			named.Field = "--" + name
+			return &named
+		}
+	}
+	return err
+}
+
+// flagsOfField lists the flag names that may carry an API field: the
+// field itself with dashes, and the shorter names some commands use.
+func flagsOfField(field string) []string {
+	names := []string{strings.ReplaceAll(field, "_", "-")}
+	switch field {
+	case "order_number":
+		names = append(names, "order")
+	case "starts_at":
+		names = append(names, "starts")
+	case "ends_at":
+		names = append(names, "ends")
+	case "expires_in_days":
+		names = append(names, "expires-days")
+	}
+	return names
 }
 
 // ExitCode maps an error to a process exit status: 2 for bad input, 1 for

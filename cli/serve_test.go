@@ -231,7 +231,7 @@ func TestAdminCreateOperator(t *testing.T) {
 	}
 	var errOut bytes.Buffer
 	err := run(context.Background(), []string{"admin", "create-operator", "--db", filepath.Join(t.TempDir(), "x.db"), "--email", "not an address"}, &env{stdout: &bytes.Buffer{}, stderr: &errOut, getenv: func(string) string { return "" }})
-	if smartlic.ErrorCode(err) != smartlic.EInvalid || smartlic.ErrorField(err) != "email" {
+	if smartlic.ErrorCode(err) != smartlic.EInvalid || smartlic.ErrorField(err) != "--email" {
 		t.Fatalf("bad e-mail: %v", err)
 	}
 }

@@ -21,7 +21,7 @@ func TestTransferAndReportCommands(t *testing.T) {
 	h.ok("va", "create", "B")
 	h.ok("deposit", "create", "--va", "A", "--order", "PO-1", "--license", "network-essentials", "--quantity", "4")
 
-	h.fails(smartlic.EInsufficient, "quantity", "transfer", "licenses", "--from", "A", "--to", "B", "--license", "network-essentials", "--quantity", "5")
+	h.fails(smartlic.EInsufficient, "--quantity", "transfer", "licenses", "--from", "A", "--to", "B", "--license", "network-essentials", "--quantity", "5")
 	h.fails(smartlic.EInvalid, "--quantity", "transfer", "licenses", "--from", "A", "--to", "B", "--license", "network-essentials")
 	out := h.ok("transfer", "licenses", "--from", "A", "--to", "B", "--license", "network-essentials", "--quantity", "3")
 	if !strings.Contains(out, "licenses") || !strings.Contains(out, "network-essentials") {

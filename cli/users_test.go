@@ -74,7 +74,7 @@ func TestUserCommands(t *testing.T) {
 	h.env["SMARTLIC_API_KEY"] = ""
 	var grant smartlic.RoleAssignment
 	h.json(&grant, "invitation", "accept", "--code", inv.Code, "--name", "Vic", "--password", pw)
-	h.fails(smartlic.EUnauthorized, "code", "invitation", "accept", "--code", inv.Code, "--password", pw)
+	h.fails(smartlic.EUnauthorized, "--code", "invitation", "accept", "--code", inv.Code, "--password", pw)
 	h.env["SMARTLIC_API_KEY"] = k.Secret
 	var invs struct{ Items []smartlic.Invitation }
 	h.json(&invs, "invitation", "list")
