@@ -37,10 +37,8 @@ type committer struct {
 	stop chan struct{}
 	done chan struct{}
 	once sync.Once
-	// ckpt runs the WAL checkpoints in the background; sinceCheckpoint
-	// counts the commits since it was last asked to.
-	ckpt            *checkpointer
-	sinceCheckpoint int
+	// ckpt runs the WAL checkpoints in the background.
+	ckpt *checkpointer
 }
 
 // writeReq is one Write waiting for the committer.
@@ -161,7 +159,7 @@ func (c *committer) batch(first *writeReq) {
 	for _, r := range applied {
 		r.out <- writeResult{}
 	}
-	if c.ckpt.committed(&c.sinceCheckpoint) {
+	if c.ckpt.committed() {
 		c.ckpt.writerCheckpoint(ctx, c.db.write)
 	}
 }

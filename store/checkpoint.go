@@ -54,9 +54,10 @@ type checkpointer struct {
 	once sync.Once
 	// walFull asks the writer for a checkpoint of its own (see above).
 	walFull atomic.Bool
-	// unchecked counts the commits since the writer's last complete
-	// checkpoint. Only the writer's goroutine touches it.
-	unchecked int
+	// Only the writer's goroutine touches these two: the commits since
+	// the background checkpoint was last kicked, and since the writer's
+	// last complete checkpoint.
+	sinceKick, unchecked int
 }
 
 func startCheckpointer(db *DB) *checkpointer {
@@ -67,10 +68,10 @@ func startCheckpointer(db *DB) *checkpointer {
 
 // committed is told of every commit by the writer, and answers whether
 // the writer should now checkpoint itself.
-func (c *checkpointer) committed(n *int) (writerShouldCheckpoint bool) {
-	*n++
-	if *n >= checkpointEvery {
-		*n = 0
+func (c *checkpointer) committed() (writerShouldCheckpoint bool) {
+	c.sinceKick++
+	if c.sinceKick >= checkpointEvery {
+		c.sinceKick = 0
 		select {
 		case c.kick <- struct{}{}:
 		default:
