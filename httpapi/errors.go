@@ -57,6 +57,7 @@ var statusOf = map[string]int{
 
 	smartlic.EAlreadyConverted: http.StatusConflict,
 	smartlic.EInsufficient:     http.StatusConflict,
+	smartlic.ECodeInvalid:      http.StatusBadRequest,
 
 	// RFC 8628 §3.5: the token endpoint answers these with 400.
 	smartlic.EAuthorizationPending: http.StatusBadRequest,
