@@ -63,7 +63,22 @@ type Instance struct {
 	AuthorizedAt          *time.Time   `json:"authorized_at,omitempty"`
 	AuthExpiresAt         *time.Time   `json:"auth_expires_at,omitempty"`
 	IDCertExpiresAt       time.Time    `json:"id_cert_expires_at"`
-	Usage                 []Usage      `json:"usage"`
+	// Smart Licensing Using Policy (mode policy; see protocol_policy.go).
+	// TrustSerial is the serial of the trust code in force; PublicKey is
+	// nil while an offline trust code waits for its first report to bind
+	// the instance's key.
+	TrustSerial string     `json:"trust_serial,omitempty"`
+	TrustedAt   *time.Time `json:"trusted_at,omitempty"`
+	// FirstUseAt is the start of the earliest measurement the instance
+	// reported; LastReportAt when the manager last accepted a report from
+	// it; LastAckAt when it last issued the instance an ACK;
+	// UsageChangedAt the start of the newest measurement that changed the
+	// instance's counted usage. Overdue state is computed from these.
+	FirstUseAt     *time.Time `json:"first_use_at,omitempty"`
+	LastReportAt   *time.Time `json:"last_report_at,omitempty"`
+	LastAckAt      *time.Time `json:"last_ack_at,omitempty"`
+	UsageChangedAt *time.Time `json:"usage_changed_at,omitempty"`
+	Usage          []Usage    `json:"usage"`
 	// Authorization is derived (AuthorizationAt) when the instance is read.
 	Authorization AuthorizationState `json:"authorization"`
 	// PoolStatus is the most severe current status of the pools its usage

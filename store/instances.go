@@ -10,7 +10,8 @@ import (
 func (t *tx) InsertInstance(ctx context.Context, i smartlic.Instance) error {
 	_, err := t.exec(ctx, stInsertInstance, i.ID, i.SmartAccountID, i.VirtualAccountID, i.UDI.PID, i.UDI.SN, i.Hostname,
 		i.ProductID, string(i.Mode), i.AllowExportControlled, i.PublicKey, micros(i.RegisteredAt), micros(i.LastContactAt),
-		nullMicros(i.AuthorizedAt), nullMicros(i.AuthExpiresAt), micros(i.IDCertExpiresAt))
+		nullMicros(i.AuthorizedAt), nullMicros(i.AuthExpiresAt), micros(i.IDCertExpiresAt), nullString(i.TrustSerial),
+		nullMicros(i.TrustedAt), nullMicros(i.FirstUseAt), nullMicros(i.LastReportAt), nullMicros(i.LastAckAt), nullMicros(i.UsageChangedAt))
 	if err != nil {
 		return t.writeErr(err, about{
 			what: "storing an instance", noun: "instance", field: "udi", value: i.UDI.String(), id: i.ID,
@@ -109,7 +110,8 @@ func (t *tx) withUsage(ctx context.Context, list []smartlic.Instance, what strin
 func (t *tx) UpdateInstance(ctx context.Context, i smartlic.Instance) error {
 	ok, err := t.execOne(ctx, stUpdateInstance, i.SmartAccountID, i.VirtualAccountID, i.UDI.PID, i.UDI.SN, i.Hostname,
 		i.ProductID, string(i.Mode), i.AllowExportControlled, i.PublicKey, micros(i.RegisteredAt), micros(i.LastContactAt),
-		nullMicros(i.AuthorizedAt), nullMicros(i.AuthExpiresAt), micros(i.IDCertExpiresAt), i.ID)
+		nullMicros(i.AuthorizedAt), nullMicros(i.AuthExpiresAt), micros(i.IDCertExpiresAt), nullString(i.TrustSerial),
+		nullMicros(i.TrustedAt), nullMicros(i.FirstUseAt), nullMicros(i.LastReportAt), nullMicros(i.LastAckAt), nullMicros(i.UsageChangedAt), i.ID)
 	if err != nil {
 		return t.writeErr(err, about{
 			what: "updating an instance", noun: "instance", field: "udi", value: i.UDI.String(), id: i.ID,
@@ -171,12 +173,15 @@ func (t *tx) DeleteInstance(ctx context.Context, id string) error {
 func scanInstance(r scanner, extra ...any) (smartlic.Instance, error) {
 	var i smartlic.Instance
 	var registered, lastContact, certExpires int64
-	var authorized, authExpires sql.NullInt64
+	var authorized, authExpires, trusted, firstUse, lastReport, lastAck, usageChanged sql.NullInt64
+	var trustSerial sql.NullString
 	err := r.Scan(append([]any{&i.ID, &i.SmartAccountID, &i.VirtualAccountID, &i.UDI.PID, &i.UDI.SN, &i.Hostname,
 		&i.ProductID, &i.Mode, &i.AllowExportControlled, &i.PublicKey, &registered, &lastContact, &authorized,
-		&authExpires, &certExpires}, extra...)...)
+		&authExpires, &certExpires, &trustSerial, &trusted, &firstUse, &lastReport, &lastAck, &usageChanged}, extra...)...)
 	i.RegisteredAt, i.LastContactAt, i.IDCertExpiresAt = fromMicros(registered), fromMicros(lastContact), fromMicros(certExpires)
 	i.AuthorizedAt, i.AuthExpiresAt = fromNullMicros(authorized), fromNullMicros(authExpires)
+	i.TrustSerial, i.TrustedAt, i.FirstUseAt = trustSerial.String, fromNullMicros(trusted), fromNullMicros(firstUse)
+	i.LastReportAt, i.LastAckAt, i.UsageChangedAt = fromNullMicros(lastReport), fromNullMicros(lastAck), fromNullMicros(usageChanged)
 	i.Usage = []smartlic.Usage{}
 	return i, err
 }

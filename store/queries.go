@@ -87,7 +87,8 @@ const (
 	depositFrom  = `deposits d JOIN license_types lt ON lt.id = d.license_type_id`
 	tokenCols    = `id, va_id, description, hash, expires_at, max_uses, uses, allow_export_controlled, revoked_at, created_at`
 	instanceCols = `i.id, i.smart_account_id, i.va_id, i.pid, i.sn, i.hostname, i.product_id, i.mode, i.allow_export_controlled,
-		i.public_key, i.registered_at, i.last_contact_at, i.authorized_at, i.auth_expires_at, i.id_cert_expires_at`
+		i.public_key, i.registered_at, i.last_contact_at, i.authorized_at, i.auth_expires_at, i.id_cert_expires_at,
+		i.trust_serial, i.trusted_at, i.first_use_at, i.last_report_at, i.last_ack_at, i.usage_changed_at`
 	usageCols = `u.license_type_id, u.tag, u.count, u.status`
 )
 
@@ -184,8 +185,9 @@ func statements(d *dialect) *[numStmts]string {
 			RETURNING ` + tokenCols,
 
 		stInsertInstance: `INSERT INTO instances (id, smart_account_id, va_id, pid, sn, hostname, product_id, mode,
-			allow_export_controlled, public_key, registered_at, last_contact_at, authorized_at, auth_expires_at, id_cert_expires_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			allow_export_controlled, public_key, registered_at, last_contact_at, authorized_at, auth_expires_at, id_cert_expires_at,
+			trust_serial, trusted_at, first_use_at, last_report_at, last_ack_at, usage_changed_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		// An instance and its usage lines in one round trip: one row per
 		// line, or one row with NULL usage columns.
 		stGetInstance: `SELECT ` + instanceCols + `, ` + usageCols + ` FROM instances i
@@ -195,7 +197,8 @@ func statements(d *dialect) *[numStmts]string {
 		stListInstances: `SELECT ` + instanceCols + ` FROM instances i WHERE i.va_id = ? AND i.id > ? ORDER BY i.id LIMIT ?`,
 		stUpdateInstance: `UPDATE instances SET smart_account_id = ?, va_id = ?, pid = ?, sn = ?, hostname = ?, product_id = ?,
 			mode = ?, allow_export_controlled = ?, public_key = ?, registered_at = ?, last_contact_at = ?,
-			authorized_at = ?, auth_expires_at = ?, id_cert_expires_at = ? WHERE id = ?`,
+			authorized_at = ?, auth_expires_at = ?, id_cert_expires_at = ?, trust_serial = ?, trusted_at = ?,
+			first_use_at = ?, last_report_at = ?, last_ack_at = ?, usage_changed_at = ? WHERE id = ?`,
 		stDeleteInstance: `DELETE FROM instances WHERE id = ?`,
 		stInstanceExists: `SELECT EXISTS (SELECT 1 FROM instances WHERE id = ?)`,
 		stDeleteUsage:    `DELETE FROM instance_usage WHERE instance_id = ?`,
