@@ -84,6 +84,12 @@ type LicenseService interface {
 	ListPools(ctx context.Context, sa, va string, rollup bool) ([]Pool, error)
 	// ListAccountPools shows the whole Smart Account, one row per license type.
 	ListAccountPools(ctx context.Context, sa string) ([]Pool, error)
+	// QueryPools shows one page of a license view: the whole Smart Account
+	// when va is empty, else the VA's (rolled up with rollup), filtered,
+	// ordered and paged by q.
+	QueryPools(ctx context.Context, sa, va string, rollup bool, q PoolQuery) (PoolPage, error)
+	// SummarizePools counts the rows of the same view by status.
+	SummarizePools(ctx context.Context, sa, va string, rollup bool) (PoolSummary, error)
 }
 
 // DepositInput is licenses entering a VA. StartsAt defaults to now;

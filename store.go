@@ -177,6 +177,10 @@ type Tx interface {
 	// count after the change in the pool's history, dated at.
 	AddInUse(ctx context.Context, vaID, licenseTypeID string, delta int64, at time.Time) error
 	PoolCountersOf(ctx context.Context, vaIDs []string) ([]PoolCounter, error)
+	// LicenseTypesOf returns the license types with a counter or a deposit
+	// in any of the given VAs, in a number of queries that does not grow
+	// with the license types.
+	LicenseTypesOf(ctx context.Context, vaIDs []string) ([]LicenseType, error)
 
 	// Tokens.
 	InsertToken(ctx context.Context, t Token) error

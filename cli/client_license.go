@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -102,36 +103,53 @@ func newLicenseCmd(f *clientFlags) *cobra.Command {
 	var s scope
 	cmd := group("license", "Show license pools: purchased, in use, available and compliance")
 	var rollup bool
+	var q smartlic.PoolQuery
+	var status, sort string
+	var pf pageFlags
 	list := &cobra.Command{
-		Use:   "list [--va VA [--rollup]]",
-		Short: "Show the Smart Account's licenses, or one Virtual Account's",
+		Use:   "list [--va VA [--rollup]] [--status S] [--search TEXT] [--sort tag|status|available] [--limit N] [--after CURSOR | --all]",
+		Short: "Show the Smart Account's licenses, or one Virtual Account's, a page at a time",
 		Args:  args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if rollup && s.va == "" {
 				return smartlic.Invalid("--rollup", "needs --va: the Smart Account view already adds up every VA")
+			}
+			if cmd.Flags().Changed("limit") && (pf.limit < 1 || pf.limit > smartlic.MaxPageLimit) {
+				return smartlic.Invalid("--limit", "must be between 1 and %d (got %d)", smartlic.MaxPageLimit, pf.limit)
+			}
+			q.Status, q.Sort, q.Limit, q.After = smartlic.PoolStatus(status), smartlic.PoolSort(sort), pf.limit, pf.after
+			if _, err := q.Normalize(); err != nil {
+				return err // nameTheFlag turns the field into the flag
 			}
 			return f.run(cmd, func(ctx context.Context, a api, p printer) error {
 				sa, err := f.account(s.account)
 				if err != nil {
 					return err
 				}
-				var pools []smartlic.Pool
-				if s.va == "" {
-					pools, err = a.ListAccountPools(ctx, sa)
-				} else {
-					pools, err = a.ListPools(ctx, sa, s.va, rollup)
+				page, err := a.QueryPools(ctx, sa, s.va, rollup, q)
+				for err == nil && pf.all && page.Next != "" {
+					more := q
+					more.After = page.Next
+					var next smartlic.PoolPage
+					next, err = a.QueryPools(ctx, sa, s.va, rollup, more)
+					page.Items, page.Next = append(page.Items, next.Items...), next.Next
 				}
 				if err != nil {
 					return err
 				}
-				if s.va != "" && !rollup {
-					return printList(p, pools, "", poolTable)
+				if p.json {
+					return writeJSON(p.w, page)
 				}
-				if err := printList(p, pools, "", aggregatePoolTable); err != nil {
+				t := aggregatePoolTable
+				if s.va != "" && !rollup {
+					t = poolTable
+				}
+				if err := printList(p, page.Items, page.Next, t); err != nil {
 					return err
 				}
-				if !p.json {
-					drillDown(f.e.stderr, pools)
+				drillDown(f.e.stderr, page.Items)
+				if page.Next != "" {
+					fmt.Fprintf(f.e.stderr, "%d of %d license types; more: --after %s\n", len(page.Items), page.Total, page.Next)
 				}
 				return nil
 			})
@@ -140,10 +158,51 @@ func newLicenseCmd(f *clientFlags) *cobra.Command {
 	// Unlike the other nouns, no --va means the whole Smart Account.
 	list.Flags().StringVar(&s.va, "va", "", "Virtual Account name or id (default: the whole Smart Account)")
 	list.Flags().BoolVar(&rollup, "rollup", false, "add up the Virtual Account and all its descendants")
-	cmd.AddCommand(list, newLicenseHistoryCmd(f, &s))
+	list.Flags().StringVar(&status, "status", "", "only rows with this status: insufficient, expired, expiring, in_compliance or empty")
+	list.Flags().StringVar(&q.Search, "search", "", "only rows whose license tag or name contains this, ignoring case")
+	list.Flags().StringVar(&sort, "sort", "tag", "order: tag, status (most severe first) or available (fewest first)")
+	pf.register(list)
+
+	var sumRollup bool
+	var sumVA string
+	summary := &cobra.Command{
+		Use:   "summary [--va VA [--rollup]]",
+		Short: "Count the license types of the Smart Account, or of one Virtual Account, by status",
+		Args:  args(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if sumRollup && sumVA == "" {
+				return smartlic.Invalid("--rollup", "needs --va: the Smart Account view already adds up every VA")
+			}
+			return f.run(cmd, func(ctx context.Context, a api, p printer) error {
+				sa, err := f.account(s.account)
+				if err != nil {
+					return err
+				}
+				sum, err := a.SummarizePools(ctx, sa, sumVA, sumRollup)
+				if err != nil {
+					return err
+				}
+				return printOne(p, sum, summaryTable)
+			})
+		},
+	}
+	summary.Flags().StringVar(&sumVA, "va", "", "Virtual Account name or id (default: the whole Smart Account)")
+	summary.Flags().BoolVar(&sumRollup, "rollup", false, "add up the Virtual Account and all its descendants")
+	cmd.AddCommand(list, summary, newLicenseHistoryCmd(f, &s))
 	s.registerAccount(cmd)
 	return cmd
 }
+
+var summaryTable = table[smartlic.PoolSummary]{
+	header: []string{"LICENSE TYPES", "INSUFFICIENT", "EXPIRED", "EXPIRING", "IN COMPLIANCE", "EMPTY", "OVERAGE", "SHORT VAS"},
+	row: func(s smartlic.PoolSummary) []string {
+		c := s.ByStatus
+		return []string{countOf(s.LicenseTypes), countOf(c.Insufficient), countOf(c.Expired), countOf(c.Expiring), countOf(c.InCompliance), countOf(c.Empty),
+			strconv.FormatInt(s.Overage, 10), countOf(s.ShortVirtualAccounts)}
+	},
+}
+
+func countOf(n int) string { return strconv.Itoa(n) }
 
 // drillDown tells a person how to see the VAs that make an aggregate row
 // insufficient; on stderr, so that stdout stays the table.

@@ -94,6 +94,8 @@ func flagsOfField(field string) []string {
 		names = append(names, "ends")
 	case "expires_in_days":
 		names = append(names, "expires-days")
+	case "q":
+		names = append(names, "search")
 	}
 	return names
 }

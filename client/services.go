@@ -113,16 +113,72 @@ func (c *Client) ListDeposits(ctx context.Context, saKey, vaKey string, p smartl
 	return list[smartlic.Deposit](ctx, c, p, accounts, sa(saKey), vas, va(vaKey), "deposits")
 }
 
+// ListPools reads every row of a VA's license view, a page of
+// MaxPageLimit at a time; QueryPools reads one page.
 func (c *Client) ListPools(ctx context.Context, saKey, vaKey string, rollup bool) ([]smartlic.Pool, error) {
-	var v wire.Items[smartlic.Pool]
-	q := url.Values{"rollup": {strconv.FormatBool(rollup)}}
-	err := c.call(ctx, http.MethodGet, request{query: q, out: &v}, accounts, sa(saKey), vas, va(vaKey), "licenses")
-	return v.Items, err
+	return c.allPools(ctx, saKey, vaKey, rollup)
 }
 
+// ListAccountPools reads every row of the Smart Account's license view.
 func (c *Client) ListAccountPools(ctx context.Context, saKey string) ([]smartlic.Pool, error) {
-	v, err := get[wire.Items[smartlic.Pool]](ctx, c, accounts, sa(saKey), "licenses")
-	return v.Items, err
+	return c.allPools(ctx, saKey, "", false)
+}
+
+func (c *Client) allPools(ctx context.Context, saKey, vaKey string, rollup bool) ([]smartlic.Pool, error) {
+	out := []smartlic.Pool{}
+	q := smartlic.PoolQuery{Limit: smartlic.MaxPageLimit}
+	for {
+		p, err := c.QueryPools(ctx, saKey, vaKey, rollup, q)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Items...)
+		if p.Next == "" {
+			return out, nil
+		}
+		q.After = p.Next
+	}
+}
+
+// QueryPools reads one page of a license view: the Smart Account's when
+// vaKey is empty, else the VA's (rolled up with rollup).
+func (c *Client) QueryPools(ctx context.Context, saKey, vaKey string, rollup bool, q smartlic.PoolQuery) (smartlic.PoolPage, error) {
+	var v smartlic.PoolPage
+	vals := url.Values{}
+	set := func(k, v string) {
+		if v != "" {
+			vals.Set(k, v)
+		}
+	}
+	set("status", string(q.Status))
+	set("q", q.Search)
+	set("sort", string(q.Sort))
+	set("after", q.After)
+	if q.Limit != 0 {
+		vals.Set("limit", strconv.Itoa(q.Limit))
+	}
+	parts := []any{accounts, sa(saKey)}
+	if vaKey != "" {
+		parts = append(parts, vas, va(vaKey))
+		vals.Set("rollup", strconv.FormatBool(rollup))
+	}
+	parts = append(parts, "licenses")
+	err := c.call(ctx, http.MethodGet, request{query: vals, out: &v}, parts...)
+	return v, err
+}
+
+// SummarizePools counts the rows of a license view by status.
+func (c *Client) SummarizePools(ctx context.Context, saKey, vaKey string, rollup bool) (smartlic.PoolSummary, error) {
+	var v smartlic.PoolSummary
+	parts := []any{accounts, sa(saKey)}
+	vals := url.Values{}
+	if vaKey != "" {
+		parts = append(parts, vas, va(vaKey))
+		vals.Set("rollup", strconv.FormatBool(rollup))
+	}
+	parts = append(parts, "licenses", "summary")
+	err := c.call(ctx, http.MethodGet, request{query: vals, out: &v}, parts...)
+	return v, err
 }
 
 // Registration tokens.

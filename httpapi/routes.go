@@ -62,6 +62,11 @@ type poolsQuery struct {
 	SA     string `path:"sa" doc:"Smart Account id or domain"`
 	VA     string `path:"va" doc:"Virtual Account id or name"`
 	Rollup bool   `query:"rollup" doc:"Add up the Virtual Account and all its descendants"`
+	Status string `query:"status" enum:"insufficient,expired,expiring,in_compliance,empty" doc:"Only rows with this status"`
+	Q      string `query:"q" maxLength:"100" doc:"Only rows whose license tag or name contains this, ignoring case"`
+	Sort   string `query:"sort" enum:"tag,status,available" default:"tag" doc:"Order: tag (A to Z), status (most severe first), available (fewest first, the largest overage leading); then by tag"`
+	Limit  int    `query:"limit" minimum:"1" maximum:"1000" default:"100" doc:"Rows per page"`
+	After  string `query:"after" maxLength:"100" doc:"Cursor: the next value of the previous page (of the same sort)"`
 }
 
 type tokenPath struct {
@@ -206,9 +211,9 @@ func (s *Server) registerRoutes() {
 		func(ctx context.Context, in *saPath) (*body[smartlic.SmartAccount], error) {
 			return one(svc.ApproveSmartAccount(ctx, in.SA))
 		})
-	handle(s, route{method: get, path: sa + "/licenses", id: "list-account-licenses", summary: "License pools of the whole Smart Account, one row per license type", tag: "licenses"},
-		func(ctx context.Context, in *saPath) (*body[wire.Items[smartlic.Pool]], error) {
-			return all(svc.ListAccountPools(ctx, in.SA))
+	handle(s, route{method: get, path: sa + "/licenses", id: "list-account-licenses", summary: "License pools of the whole Smart Account, one row per license type, a page at a time", tag: "licenses"},
+		func(ctx context.Context, in *accountPoolsQuery) (*body[smartlic.PoolPage], error) {
+			return poolPage(svc.QueryPools(ctx, in.SA, "", false, in.query()))
 		})
 
 	// Virtual Accounts.
@@ -243,9 +248,9 @@ func (s *Server) registerRoutes() {
 		func(ctx context.Context, in *vaBody[wire.DepositRequest]) (*body[smartlic.Deposit], error) {
 			return one(svc.CreateDeposit(ctx, in.SA, in.VA, in.Body.Input()))
 		})
-	handle(s, route{method: get, path: va + "/licenses", id: "list-licenses", summary: "License pools of a Virtual Account", tag: "licenses"},
-		func(ctx context.Context, in *poolsQuery) (*body[wire.Items[smartlic.Pool]], error) {
-			return all(svc.ListPools(ctx, in.SA, in.VA, in.Rollup))
+	handle(s, route{method: get, path: va + "/licenses", id: "list-licenses", summary: "License pools of a Virtual Account, a page at a time", tag: "licenses"},
+		func(ctx context.Context, in *poolsQuery) (*body[smartlic.PoolPage], error) {
+			return poolPage(svc.QueryPools(ctx, in.SA, in.VA, in.Rollup, in.query()))
 		})
 
 	// Registration tokens.
@@ -319,6 +324,7 @@ func (s *Server) registerRoutes() {
 	s.registerReportRoutes()
 	s.registerHistoryRoutes()
 	s.registerAlertRoutes()
+	s.registerLicenseViewRoutes()
 	s.registerConversionRoutes()
 	s.registerSearchRoutes()
 	s.registerDeviceAuthRoutes()

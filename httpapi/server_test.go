@@ -181,6 +181,8 @@ var expectedRoutes = []string{
 	"POST /api/v1/accounts/{sa}/approve",
 	"GET /api/v1/accounts/{sa}/licenses",
 	"GET /api/v1/accounts/{sa}/licenses/{tag}/history",
+	"GET /api/v1/accounts/{sa}/licenses/summary",
+	"GET /api/v1/accounts/{sa}/virtual-accounts/{va}/licenses/summary",
 	"GET /api/v1/accounts/{sa}/virtual-accounts",
 	"POST /api/v1/accounts/{sa}/virtual-accounts",
 	"GET /api/v1/accounts/{sa}/virtual-accounts/{va}",

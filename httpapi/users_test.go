@@ -121,7 +121,8 @@ var roleMatrix = map[string]matrixCase{
 	"approve-smart-account": {allow: operatorOnly, req: func(m *matrix, _ string) request {
 		return request{method: "POST", path: "/api/v1/accounts/" + m.freshRequestedAccount() + "/approve"}
 	}},
-	"list-account-licenses": {allow: licensingSA, req: fixed("GET", "/api/v1/accounts/acme.example/licenses", "")},
+	"list-account-licenses":      {allow: licensingSA, req: fixed("GET", "/api/v1/accounts/acme.example/licenses", "")},
+	"summarize-account-licenses": {allow: licensingSA, req: fixed("GET", "/api/v1/accounts/acme.example/licenses/summary", "")},
 
 	// Virtual Accounts, in the VA roles' subtree.
 	"list-virtual-accounts": {allow: inAccount, req: fixed("GET", "/api/v1/accounts/acme.example/virtual-accounts", "")},
@@ -135,11 +136,12 @@ var roleMatrix = map[string]matrixCase{
 	"delete-virtual-account": {allow: vaManagers, req: func(m *matrix, _ string) request { return request{method: "DELETE", path: vaPath(m.freshVA())} }},
 
 	// Licensing in a VA.
-	"list-deposits":  {allow: licensing, req: fixed("GET", vaPath("Engineering")+"/deposits", "")},
-	"create-deposit": {allow: operatorOnly, req: fixed("POST", vaPath("Engineering")+"/deposits", `{"order_number":"O-2","license":"network-advantage","quantity":1}`)},
-	"list-licenses":  {allow: licensing, req: fixed("GET", vaPath("Engineering")+"/licenses?rollup=true", "")},
-	"list-tokens":    {allow: licensing, req: fixed("GET", vaPath("Engineering")+"/tokens", "")},
-	"create-token":   {allow: licensing, req: fixed("POST", vaPath("Engineering")+"/tokens", `{"description":"matrix","expires_in_days":7}`)},
+	"list-deposits":      {allow: licensing, req: fixed("GET", vaPath("Engineering")+"/deposits", "")},
+	"create-deposit":     {allow: operatorOnly, req: fixed("POST", vaPath("Engineering")+"/deposits", `{"order_number":"O-2","license":"network-advantage","quantity":1}`)},
+	"list-licenses":      {allow: licensing, req: fixed("GET", vaPath("Engineering")+"/licenses?rollup=true", "")},
+	"summarize-licenses": {allow: licensing, req: fixed("GET", vaPath("Engineering")+"/licenses/summary?rollup=true", "")},
+	"list-tokens":        {allow: licensing, req: fixed("GET", vaPath("Engineering")+"/tokens", "")},
+	"create-token":       {allow: licensing, req: fixed("POST", vaPath("Engineering")+"/tokens", `{"description":"matrix","expires_in_days":7}`)},
 	"get-token": {allow: licensing, req: func(m *matrix, _ string) request {
 		return request{method: "GET", path: vaPath("Engineering") + "/tokens/" + m.token}
 	}},

@@ -72,19 +72,7 @@ func (m *Manager) ListDeposits(ctx context.Context, saKey, vaKey string, p smart
 // with ten instances or a hundred thousand.
 func (m *Manager) ListPools(ctx context.Context, saKey, vaKey string, rollup bool) (pools []smartlic.Pool, err error) {
 	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
-		sa, va, err := m.getVAAs(ctx, tx, PermLicenseView, saKey, vaKey)
-		if err != nil {
-			return err
-		}
-		ids, r := []string{va.ID}, (*smartlic.Rollup)(nil)
-		if rollup {
-			all, err := tx.AllVirtualAccounts(ctx, sa.ID)
-			if err != nil {
-				return err
-			}
-			ids, r = idsOf(newVATree(all).subtree(va.ID)), &smartlic.Rollup{To: va.ID, Names: vaNames(all)}
-		}
-		pools, err = m.pools(ctx, tx, ids, r)
+		pools, err = m.view(ctx, tx, saKey, vaKey, rollup)
 		return err
 	})
 	return pools, err
@@ -92,20 +80,38 @@ func (m *Manager) ListPools(ctx context.Context, saKey, vaKey string, rollup boo
 
 // ListAccountPools shows the whole Smart Account, one row per license type.
 func (m *Manager) ListAccountPools(ctx context.Context, saKey string) (pools []smartlic.Pool, err error) {
-	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
+	return m.ListPools(ctx, saKey, "", false)
+}
+
+// view computes every row of a license view: the whole Smart Account (one
+// row per license type) when vaKey is empty, else one VA's pools, rolled
+// up over its descendants when rollup is set. It runs a fixed number of
+// queries, however many license types the rows hold.
+func (m *Manager) view(ctx context.Context, tx smartlic.Tx, saKey, vaKey string, rollup bool) ([]smartlic.Pool, error) {
+	if vaKey == "" {
 		sa, err := m.getSAAs(ctx, tx, PermLicenseView, saKey)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		all, err := tx.AllVirtualAccounts(ctx, sa.ID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		// An account-wide row belongs to no single VA.
-		pools, err = m.pools(ctx, tx, idsOf(all), &smartlic.Rollup{Names: vaNames(all)})
-		return err
-	})
-	return pools, err
+		return m.pools(ctx, tx, idsOf(all), &smartlic.Rollup{Names: vaNames(all)})
+	}
+	sa, va, err := m.getVAAs(ctx, tx, PermLicenseView, saKey, vaKey)
+	if err != nil {
+		return nil, err
+	}
+	if !rollup {
+		return m.pools(ctx, tx, []string{va.ID}, nil)
+	}
+	all, err := tx.AllVirtualAccounts(ctx, sa.ID)
+	if err != nil {
+		return nil, err
+	}
+	return m.pools(ctx, tx, idsOf(newVATree(all).subtree(va.ID)), &smartlic.Rollup{To: va.ID, Names: vaNames(all)})
 }
 
 func (m *Manager) pools(ctx context.Context, tx smartlic.Tx, vaIDs []string, rollup *smartlic.Rollup) ([]smartlic.Pool, error) {
@@ -117,24 +123,9 @@ func (m *Manager) pools(ctx context.Context, tx smartlic.Tx, vaIDs []string, rol
 	if err != nil {
 		return nil, err
 	}
-	types := map[string]smartlic.LicenseType{}
-	need := func(id string) error {
-		if _, ok := types[id]; ok {
-			return nil
-		}
-		lt, err := tx.GetLicenseType(ctx, id)
-		types[id] = lt
-		return err
-	}
-	for _, c := range counters {
-		if err := need(c.LicenseTypeID); err != nil {
-			return nil, err
-		}
-	}
-	for _, d := range deposits {
-		if err := need(d.LicenseTypeID); err != nil {
-			return nil, err
-		}
+	types, err := licenseTypesOf(ctx, tx, vaIDs)
+	if err != nil {
+		return nil, err
 	}
 	return smartlic.ComputePools(m.clock.Now(), types, counters, deposits, rollup), nil
 }

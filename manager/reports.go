@@ -30,18 +30,16 @@ func (m *Manager) reportScope(ctx context.Context, tx smartlic.Tx, saKey, vaKey 
 	return sa, vas, err
 }
 
-// licenseTypes loads the license types ids refers to.
-func licenseTypes(ctx context.Context, tx smartlic.Tx, ids []string) (map[string]smartlic.LicenseType, error) {
-	types := map[string]smartlic.LicenseType{}
-	for _, id := range ids {
-		if _, ok := types[id]; ok {
-			continue
-		}
-		lt, err := tx.GetLicenseType(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		types[id] = lt
+// licenseTypesOf loads the license types that the pools and deposits of
+// the VAs refer to, in one query whatever their number.
+func licenseTypesOf(ctx context.Context, tx smartlic.Tx, vaIDs []string) (map[string]smartlic.LicenseType, error) {
+	list, err := tx.LicenseTypesOf(ctx, vaIDs)
+	if err != nil {
+		return nil, err
+	}
+	types := make(map[string]smartlic.LicenseType, len(list))
+	for _, lt := range list {
+		types[lt.ID] = lt
 	}
 	return types, nil
 }
@@ -82,17 +80,12 @@ func (m *Manager) UsageReport(ctx context.Context, saKey string, q smartlic.Usag
 		}
 		// Deposits that start later did not exist for the pool then.
 		var deposits []smartlic.Deposit
-		var ltIDs []string
 		for _, d := range all {
 			if !d.StartsAt.After(at) {
 				deposits = append(deposits, d)
-				ltIDs = append(ltIDs, d.LicenseTypeID)
 			}
 		}
-		for _, c := range counters {
-			ltIDs = append(ltIDs, c.LicenseTypeID)
-		}
-		types, err := licenseTypes(ctx, tx, ltIDs)
+		types, err := licenseTypesOf(ctx, tx, ids)
 		if err != nil {
 			return err
 		}
@@ -177,11 +170,7 @@ func (m *Manager) measure(ctx context.Context, tx smartlic.Tx, vas []smartlic.Vi
 		p := get(d.VirtualAccountID, d.LicenseTypeID)
 		p.deposits = append(p.deposits, d)
 	}
-	var ltIDs []string
-	for k := range pools {
-		ltIDs = append(ltIDs, k.lt)
-	}
-	types, err := licenseTypes(ctx, tx, ltIDs)
+	types, err := licenseTypesOf(ctx, tx, ids)
 	if err != nil {
 		return nil, err
 	}

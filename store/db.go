@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/smartlic/smartlic"
 	"github.com/smartlic/smartlic/secretbox"
@@ -36,7 +37,16 @@ type DB struct {
 	// secrets seals private signing keys and webhook secrets; nil stores
 	// them as they are (see secrets.go).
 	secrets *secretbox.Keyring
+	// statements counts the statements transactions have run, so that a
+	// test can hold a view to a constant number of queries (see
+	// Statements).
+	statements atomic.Int64
 }
+
+// Statements is how many statements the store's transactions have run
+// since Open. Tests compare it before and after a call to catch a view
+// that queries once per row (N+1); it costs one atomic add a statement.
+func (db *DB) Statements() int64 { return db.statements.Load() }
 
 var _ smartlic.Store = (*DB)(nil)
 

@@ -108,3 +108,36 @@ func scanPoolCounter(r scanner) (smartlic.PoolCounter, error) {
 	err := r.Scan(&c.VirtualAccountID, &c.LicenseTypeID, &c.InUse)
 	return c, err
 }
+
+// LicenseTypesOf returns the license types that have a counter or a
+// deposit in any of the given VAs, ordered by id: what a pool view of
+// those VAs names. It is one query per maxInList VAs, however many license
+// types there are, where reading each type by id cost one query per type.
+func (t *tx) LicenseTypesOf(ctx context.Context, vaIDs []string) ([]smartlic.LicenseType, error) {
+	if len(vaIDs) == 0 {
+		return nil, nil
+	}
+	var out []smartlic.LicenseType
+	seen := map[string]bool{}
+	for chunk := range slices.Chunk(vaIDs, maxInList) {
+		in := inList(len(chunk))
+		rows, err := t.queryBuilt(ctx, `SELECT `+licenseTypeCols+` FROM license_types WHERE id IN (
+				SELECT license_type_id FROM pools WHERE va_id IN (`+in+`)
+				UNION SELECT license_type_id FROM deposits WHERE va_id IN (`+in+`))
+			ORDER BY id`, append(anys(chunk), anys(chunk)...)...)
+		part, err := collect(rows, err, scanLicenseType, "reading license types")
+		if err != nil {
+			return nil, err
+		}
+		for _, lt := range part {
+			if !seen[lt.ID] {
+				seen[lt.ID] = true
+				out = append(out, lt)
+			}
+		}
+	}
+	if len(vaIDs) > maxInList {
+		slices.SortFunc(out, func(a, b smartlic.LicenseType) int { return cmp.Compare(a.ID, b.ID) })
+	}
+	return out, nil
+}

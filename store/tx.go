@@ -37,6 +37,7 @@ func (t *tx) c(ctx context.Context) context.Context {
 
 func (t *tx) query(ctx context.Context, s stmt, args ...any) (*sql.Rows, error) {
 	ctx = t.c(ctx)
+	t.db.statements.Add(1)
 	if t.stmts != nil {
 		return t.sql.StmtContext(ctx, t.stmts[s]).QueryContext(ctx, args...)
 	}
@@ -45,6 +46,7 @@ func (t *tx) query(ctx context.Context, s stmt, args ...any) (*sql.Rows, error) 
 
 func (t *tx) queryRow(ctx context.Context, s stmt, args ...any) *sql.Row {
 	ctx = t.c(ctx)
+	t.db.statements.Add(1)
 	if t.stmts != nil {
 		return t.sql.StmtContext(ctx, t.stmts[s]).QueryRowContext(ctx, args...)
 	}
@@ -53,6 +55,7 @@ func (t *tx) queryRow(ctx context.Context, s stmt, args ...any) *sql.Row {
 
 func (t *tx) exec(ctx context.Context, s stmt, args ...any) (sql.Result, error) {
 	ctx = t.c(ctx)
+	t.db.statements.Add(1)
 	if t.stmts != nil {
 		return t.sql.StmtContext(ctx, t.stmts[s]).ExecContext(ctx, args...)
 	}
@@ -63,6 +66,7 @@ func (t *tx) exec(ctx context.Context, s stmt, args ...any) (sql.Result, error) 
 // with '?' placeholders.
 func (t *tx) queryBuilt(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	ctx = t.c(ctx)
+	t.db.statements.Add(1)
 	return t.sql.QueryContext(ctx, t.db.d.rebind(q), args...)
 }
 
@@ -71,12 +75,14 @@ func (t *tx) queryBuilt(ctx context.Context, q string, args ...any) (*sql.Rows, 
 // the fixed set.
 func (t *tx) queryRowBuilt(ctx context.Context, q string, args ...any) *sql.Row {
 	ctx = t.c(ctx)
+	t.db.statements.Add(1)
 	return t.sql.QueryRowContext(ctx, t.db.d.rebind(q), args...)
 }
 
 // execBuilt runs a statement written with '?' placeholders.
 func (t *tx) execBuilt(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	ctx = t.c(ctx)
+	t.db.statements.Add(1)
 	return t.sql.ExecContext(ctx, t.db.d.rebind(q), args...)
 }
 
