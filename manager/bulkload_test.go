@@ -98,4 +98,3 @@ func TestBulkLoadIsWhatTheManagerShows(t *testing.T) {
 		}
 	})
 }
-
