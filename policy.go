@@ -158,9 +158,15 @@ type Policy struct {
 	Scope            PolicyScope `json:"scope"`
 	SmartAccountID   string      `json:"smart_account_id,omitempty"`
 	VirtualAccountID string      `json:"virtual_account_id,omitempty"`
-	Rules            PolicyRules `json:"classes"`
-	CreatedAt        time.Time   `json:"created_at"`
-	CreatedBy        string      `json:"created_by,omitempty"`
+	// VirtualAccount is the name of VirtualAccountID, filled when read.
+	VirtualAccount string      `json:"virtual_account,omitempty"`
+	Rules          PolicyRules `json:"classes"`
+	// Deleted marks the version that removed a custom policy (or reset the
+	// default to the built-in): the scope falls back from then on, and the
+	// versions before it stay for audit.
+	Deleted   bool      `json:"deleted,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	CreatedBy string    `json:"created_by,omitempty"`
 }
 
 // DefaultPolicyID names the built-in policy and its stored edits.

@@ -118,6 +118,7 @@ type Tx interface {
 	DeviceRequestTx
 	SearchTx
 	DeviceAuthTx
+	PolicyTx
 
 	// Signing keys.
 	InsertSigningKey(ctx context.Context, k SigningKey) error

@@ -28,10 +28,12 @@ const (
 	PermAgreementAccept Permission = "agreement.accept" // accept agreements for the Smart Account
 	PermNotifyManage    Permission = "notify.manage"    // webhooks and notification settings of the account
 	PermOperatorManage  Permission = "operator.manage"  // operator keys and OAuth clients of the vendor
+	PermPolicyManage    Permission = "policy.manage"    // custom reporting policies of the account or of VAs
+	PermPolicyDefault   Permission = "policy.default"   // the vendor's default reporting policy: operator
 )
 
 // vendorPerms belong to the vendor operator alone.
-var vendorPerms = []Permission{PermCatalogManage, PermAccountApprove, PermDeposit, PermOperatorManage}
+var vendorPerms = []Permission{PermCatalogManage, PermAccountApprove, PermDeposit, PermOperatorManage, PermPolicyDefault}
 
 // viewPerms change nothing; an OAuth token with only the read scope holds
 // these and no others.
@@ -47,12 +49,12 @@ var rolePerms = map[string][]Permission{
 	smartlic.RoleSAApprover: {PermAccountView, PermAccountEdit, PermUsersView, PermEventsView, PermAgreementAccept},
 	// Everything for the Smart Account, users and Virtual Accounts included.
 	smartlic.RoleSAAdmin: {PermAccountView, PermAccountEdit, PermUsersView, PermUsersManage, PermEventsView, PermVAManage,
-		PermLicenseView, PermLicenseManage, PermAgreementAccept, PermNotifyManage},
+		PermLicenseView, PermLicenseManage, PermAgreementAccept, PermNotifyManage, PermPolicyManage},
 	// Licensing in every VA; no VA creation, no user management.
 	smartlic.RoleSAUser: {PermAccountView, PermLicenseView, PermLicenseManage},
 	// Everything for the assigned VAs, their users included.
 	smartlic.RoleVAAdmin: {PermAccountView, PermUsersView, PermUsersManage, PermEventsView, PermVAManage,
-		PermLicenseView, PermLicenseManage, PermNotifyManage},
+		PermLicenseView, PermLicenseManage, PermNotifyManage, PermPolicyManage},
 	// Licensing in the assigned VAs.
 	smartlic.RoleVAUser: {PermAccountView, PermLicenseView, PermLicenseManage},
 }

@@ -1,0 +1,27 @@
+-- Smart Licensing Using Policy: reporting policies, versioned. One row per
+-- version; subject is the scope's key ('default', the Smart Account id or
+-- the Virtual Account id), so (subject, version) being the key is what
+-- keeps two concurrent edits from both becoming version N. A deleted
+-- version marks the end of a custom policy (or the default's reset to the
+-- built-in); older versions stay for audit. rules holds the four classes'
+-- rules as JSON (smartlic.PolicyRules), validated by the domain.
+
+-- +goose Up
+CREATE TABLE policies (
+    subject          TEXT COLLATE "C" NOT NULL,
+    version          BIGINT  NOT NULL CHECK (version >= 1),
+    policy_id        TEXT COLLATE "C" NOT NULL,
+    name             TEXT    NOT NULL,
+    scope            TEXT    NOT NULL CHECK (scope IN ('default', 'smart_account', 'virtual_account')),
+    smart_account_id TEXT COLLATE "C" REFERENCES smart_accounts (id),
+    va_id            TEXT COLLATE "C" REFERENCES virtual_accounts (id) ON DELETE CASCADE,
+    rules            TEXT    NOT NULL,
+    deleted          BOOLEAN NOT NULL,
+    created_at       BIGINT  NOT NULL,
+    created_by       TEXT    NOT NULL,
+    PRIMARY KEY (subject, version)
+);
+CREATE INDEX policies_account ON policies (smart_account_id, subject, version);
+
+-- +goose Down
+DROP TABLE policies;
