@@ -328,4 +328,5 @@ func (s *Server) registerRoutes() {
 	s.registerConversionRoutes()
 	s.registerSearchRoutes()
 	s.registerDeviceAuthRoutes()
+	s.registerPolicyRoutes()
 }

@@ -51,6 +51,7 @@ type Services interface {
 	smartlic.ConversionService
 	smartlic.SearchService
 	smartlic.DeviceAuthService
+	smartlic.PolicyService
 }
 
 // Options configure the server.

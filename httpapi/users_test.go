@@ -176,6 +176,34 @@ var roleMatrix = map[string]matrixCase{
 		return request{method: "GET", path: "/api/v1/accounts/acme.example/agreements/" + m.agreement + "/true-forward"}
 	}},
 
+	// Reporting policies (Using Policy): SA and VA administrators set them
+	// on their scope; readers of the scope read them; the default is the
+	// operator's to change and everyone's to read.
+	"list-policies":      {allow: licensing, req: fixed("GET", "/api/v1/accounts/acme.example/policies", "")},
+	"get-account-policy": {allow: licensingSA, req: func(m *matrix, _ string) request { m.accountPolicy(); return fixed("GET", policyPath(""), "")(m, "") }},
+	"set-account-policy": {allow: saAdmins, req: fixed("PUT", policyPath(""), matrixPolicy)},
+	"delete-account-policy": {allow: saAdmins, req: func(m *matrix, _ string) request {
+		m.accountPolicy()
+		return request{method: "DELETE", path: policyPath("")}
+	}},
+	"account-policy-history": {allow: licensingSA, req: fixed("GET", policyPath("")+"/history", "")},
+	"get-va-policy": {allow: licensing, req: func(m *matrix, _ string) request {
+		m.vaPolicy("Engineering")
+		return request{method: "GET", path: policyPath("Engineering")}
+	}},
+	"set-va-policy": {allow: vaManagers, req: fixed("PUT", policyPath("Engineering"), matrixPolicy)},
+	"delete-va-policy": {allow: vaManagers, req: func(m *matrix, _ string) request {
+		va := m.freshVA()
+		m.vaPolicy(va)
+		return request{method: "DELETE", path: policyPath(va)}
+	}},
+	"va-policy-history":      {allow: licensing, req: fixed("GET", policyPath("Engineering")+"/history", "")},
+	"get-effective-policy":   {allow: licensing, req: fixed("GET", vaPath("Engineering")+"/policy", "")},
+	"get-default-policy":     {allow: everyone, req: fixed("GET", "/api/v1/policies/default", "")},
+	"set-default-policy":     {allow: operatorOnly, req: fixed("PUT", "/api/v1/policies/default", matrixPolicy)},
+	"reset-default-policy":   {allow: operatorOnly, req: fixed("DELETE", "/api/v1/policies/default", "")},
+	"default-policy-history": {allow: everyone, req: fixed("GET", "/api/v1/policies/default/history", "")},
+
 	// Reports and alerts, asked for the VA roles' VA.
 	"report-usage":     {allow: licensing, req: fixed("GET", "/api/v1/accounts/acme.example/reports/usage?va=Engineering", "")},
 	"report-true-up":   {allow: licensing, req: fixed("GET", "/api/v1/accounts/acme.example/reports/true-up?va=Engineering&from=2026-01-01&to=2026-01-05", "")},
@@ -416,6 +444,31 @@ func (m *matrix) freshVA() string {
 	name := fmt.Sprintf("Fresh %d", m.n())
 	ok[smartlic.VirtualAccount](m.t)(m.e.mgr.CreateVirtualAccount(m.op, "acme.example", smartlic.VirtualAccountInput{Name: name, Parent: "Engineering"}))
 	return name
+}
+
+// matrixPolicy is a valid policy request body.
+const matrixPolicy = `{"name":"Matrix","classes":{"unenforced_perpetual":{"first_report_days":365,"reporting_frequency_days":0,"report_after_change_days":90,"ack_required":true},"unenforced_subscription":{"first_report_days":90,"reporting_frequency_days":90,"report_after_change_days":90,"ack_required":true},"enforced":{"first_report_days":0,"reporting_frequency_days":0,"report_after_change_days":0,"ack_required":true},"export_controlled":{"first_report_days":0,"reporting_frequency_days":0,"report_after_change_days":0,"ack_required":true}}}`
+
+func policyPath(va string) string {
+	if va == "" {
+		return "/api/v1/accounts/acme.example/policies/account"
+	}
+	return "/api/v1/accounts/acme.example/policies/va/" + url.PathEscape(va)
+}
+
+func (m *matrix) policyInput() smartlic.PolicyInput {
+	d := smartlic.DefaultPolicy()
+	return smartlic.PolicyInput{Name: "Matrix", Rules: d.Rules}
+}
+
+// accountPolicy and vaPolicy make sure a custom policy is set there, so
+// that reading or deleting it can succeed.
+func (m *matrix) accountPolicy() {
+	ok[smartlic.Policy](m.t)(m.e.mgr.SetPolicy(m.op, "acme.example", "", m.policyInput()))
+}
+
+func (m *matrix) vaPolicy(va string) {
+	ok[smartlic.Policy](m.t)(m.e.mgr.SetPolicy(m.op, "acme.example", va, m.policyInput()))
 }
 
 func (m *matrix) freshToken() string {
