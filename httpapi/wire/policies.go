@@ -22,9 +22,9 @@ type PolicyRulesRequest struct {
 
 // PolicyRequest sets a policy.
 type PolicyRequest struct {
-	Name        string      `json:"name" minLength:"1" maxLength:"64" doc:"A name people recognise the policy by"`
+	Name        string             `json:"name" minLength:"1" maxLength:"64" doc:"A name people recognise the policy by"`
 	Classes     PolicyRulesRequest `json:"classes"`
-	BaseVersion int         `json:"base_version,omitempty" minimum:"0" doc:"The version this edit started from: refused with 409 if another edit was stored since; 0 or absent: no check"`
+	BaseVersion int                `json:"base_version,omitempty" minimum:"0" doc:"The version this edit started from: refused with 409 if another edit was stored since; 0 or absent: no check"`
 }
 
 func (r ReportingRuleRequest) rule() smartlic.ReportingRule {
