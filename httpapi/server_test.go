@@ -276,6 +276,21 @@ var expectedRoutes = []string{
 	"GET /api/v1/accounts/{sa}/paks/{pak}/conversions",
 	"POST /api/v1/accounts/{sa}/paks/{pak}/convert",
 	"POST /device/v1/convert",
+	// Reporting policies of Using Policy (policies_test.go covers them).
+	"GET /api/v1/accounts/{sa}/policies",
+	"GET /api/v1/accounts/{sa}/policies/account",
+	"PUT /api/v1/accounts/{sa}/policies/account",
+	"DELETE /api/v1/accounts/{sa}/policies/account",
+	"GET /api/v1/accounts/{sa}/policies/account/history",
+	"GET /api/v1/accounts/{sa}/policies/va/{va}",
+	"PUT /api/v1/accounts/{sa}/policies/va/{va}",
+	"DELETE /api/v1/accounts/{sa}/policies/va/{va}",
+	"GET /api/v1/accounts/{sa}/policies/va/{va}/history",
+	"GET /api/v1/accounts/{sa}/virtual-accounts/{va}/policy",
+	"GET /api/v1/policies/default",
+	"PUT /api/v1/policies/default",
+	"DELETE /api/v1/policies/default",
+	"GET /api/v1/policies/default/history",
 }
 
 // publicAuthRoutes are the operations that take no credentials because

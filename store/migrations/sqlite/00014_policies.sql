@@ -22,6 +22,8 @@ CREATE TABLE policies (
     PRIMARY KEY (subject, version)
 ) STRICT;
 CREATE INDEX policies_account ON policies (smart_account_id, subject, version);
+-- Deleting a VA deletes its policy versions (ON DELETE CASCADE) by this index.
+CREATE INDEX policies_va ON policies (va_id);
 
 -- +goose Down
 DROP TABLE policies;
