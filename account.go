@@ -19,7 +19,29 @@ type SmartAccountStatus string
 const (
 	SARequested SmartAccountStatus = "requested" // awaiting approval
 	SAActive    SmartAccountStatus = "active"
+	// SADenied is a request the vendor refused. The account is kept, not
+	// deleted, so that its event log (which records the refusal and its
+	// reason) stays verifiable and its domain cannot be requested again
+	// behind the vendor's back; the vendor may still approve it later.
+	SADenied SmartAccountStatus = "denied"
 )
+
+// ParseSmartAccountStatus checks a status given as a filter; empty is no filter.
+func ParseSmartAccountStatus(field, s string) (SmartAccountStatus, error) {
+	switch st := SmartAccountStatus(s); st {
+	case "", SARequested, SAActive, SADenied:
+		return st, nil
+	}
+	return "", Invalid(field, "must be %q, %q or %q", SARequested, SAActive, SADenied)
+}
+
+// SmartAccountFilter narrows a list of Smart Accounts.
+type SmartAccountFilter struct {
+	Status SmartAccountStatus // empty: every status
+}
+
+// MaxDenyReason bounds the reason a vendor gives for refusing a request.
+const MaxDenyReason = 500
 
 // SmartAccount is a customer organisation, identified by its domain.
 type SmartAccount struct {
@@ -62,9 +84,9 @@ func (sa SmartAccount) Validate() error {
 		return err
 	}
 	switch sa.Status {
-	case SARequested, SAActive:
+	case SARequested, SAActive, SADenied:
 	default:
-		return Invalid("status", "must be %q or %q", SARequested, SAActive)
+		return Invalid("status", "must be %q, %q or %q", SARequested, SAActive, SADenied)
 	}
 	return nil
 }

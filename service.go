@@ -38,9 +38,13 @@ type AccountService interface {
 	// sa.Status says so and the caller may approve) with its DEFAULT VA.
 	CreateSmartAccount(ctx context.Context, sa SmartAccount) (SmartAccount, error)
 	GetSmartAccount(ctx context.Context, sa string) (SmartAccount, error)
-	ListSmartAccounts(ctx context.Context, p Page) ([]SmartAccount, string, error)
+	ListSmartAccounts(ctx context.Context, f SmartAccountFilter, p Page) ([]SmartAccount, string, error)
 	UpdateSmartAccount(ctx context.Context, sa string, u SmartAccountUpdate) (SmartAccount, error)
+	// ApproveSmartAccount activates a requested (or an earlier denied) SA.
 	ApproveSmartAccount(ctx context.Context, sa string) (SmartAccount, error)
+	// DenySmartAccount refuses a requested SA, recording the reason in its
+	// event log.
+	DenySmartAccount(ctx context.Context, sa, reason string) (SmartAccount, error)
 
 	CreateVirtualAccount(ctx context.Context, sa string, in VirtualAccountInput) (VirtualAccount, error)
 	GetVirtualAccount(ctx context.Context, sa, va string) (VirtualAccount, error)

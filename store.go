@@ -147,7 +147,8 @@ type Tx interface {
 	// Smart Accounts. GetSmartAccount accepts an id or the domain.
 	InsertSmartAccount(ctx context.Context, sa SmartAccount) error
 	GetSmartAccount(ctx context.Context, idOrDomain string) (SmartAccount, error)
-	ListSmartAccounts(ctx context.Context, p Page) ([]SmartAccount, error)
+	// ListSmartAccounts lists in id order; a non-empty status keeps only those.
+	ListSmartAccounts(ctx context.Context, status SmartAccountStatus, p Page) ([]SmartAccount, error)
 	UpdateSmartAccount(ctx context.Context, sa SmartAccount) error
 	// LockSmartAccount serialises tree changes within one Smart Account
 	// (SELECT … FOR UPDATE on PostgreSQL; SQLite writers are already serial).

@@ -28,10 +28,7 @@ var vaTable = table[smartlic.VirtualAccount]{
 func newAccountCmd(f *clientFlags) *cobra.Command {
 	return group("account", "Manage Smart Accounts (customer organisations)",
 		newAccountCreateCmd(f),
-		newListCmd(f, "List Smart Accounts", accountTable,
-			func(ctx context.Context, a api, p smartlic.Page) ([]smartlic.SmartAccount, string, error) {
-				return a.ListSmartAccounts(ctx, p)
-			}),
+		newAccountListCmd(f),
 		newGetCmd(f, "SA", "Show a Smart Account by id or domain", accountTable,
 			func(ctx context.Context, a api, sa string) (smartlic.SmartAccount, error) {
 				return a.GetSmartAccount(ctx, sa)
@@ -51,7 +48,38 @@ func newAccountCmd(f *clientFlags) *cobra.Command {
 				})
 			},
 		},
+		newAccountDenyCmd(f),
 	)
+}
+
+func newAccountListCmd(f *clientFlags) *cobra.Command {
+	var status string
+	cmd := newListCmd(f, "List Smart Accounts", accountTable,
+		func(ctx context.Context, a api, p smartlic.Page) ([]smartlic.SmartAccount, string, error) {
+			return a.ListSmartAccounts(ctx, smartlic.SmartAccountFilter{Status: smartlic.SmartAccountStatus(status)}, p)
+		})
+	cmd.Flags().StringVar(&status, "status", "", "only accounts in this status: requested, active or denied")
+	return cmd
+}
+
+func newAccountDenyCmd(f *clientFlags) *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use:   "deny SA --reason TEXT",
+		Short: "Deny a requested Smart Account (the reason goes to its event log)",
+		Args:  args("SA"),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			return f.run(cmd, func(ctx context.Context, a api, p printer) error {
+				got, err := a.DenySmartAccount(ctx, argv[0], reason)
+				if err != nil {
+					return err
+				}
+				return printOne(p, got, accountTable)
+			})
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why the request is refused (required)")
+	return cmd
 }
 
 func newAccountCreateCmd(f *clientFlags) *cobra.Command {

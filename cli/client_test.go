@@ -334,6 +334,11 @@ func TestClientEveryVerb(t *testing.T) {
 
 	wantRow(t, h.ok("account", "create", "--name", "Gmail User", "--domain", "example.net", "--limited-use"),
 		"Gmail User", "example.net", "requested", "yes")
+	h.ok("account", "create", "--name", "Spam Inc", "--domain", "spam.example")
+	wantRow(t, h.ok("account", "list", "--status", "requested"), "Spam Inc", "spam.example", "requested")
+	h.fails(smartlic.EInvalid, "--reason", "account", "deny", "spam.example")
+	h.fails(smartlic.EInvalid, "--status", "account", "list", "--status", "sleeping")
+	wantRow(t, h.ok("account", "deny", "spam.example", "--reason", "not a customer"), "Spam Inc", "spam.example", "denied")
 	wantRow(t, h.ok("account", "approve", "example.net"), "Gmail User", "example.net", "active")
 	wantRow(t, h.ok("account", "update", "example.net", "--name", "Example Net", "--limited-use=false"),
 		"Example Net", "example.net", "active", "no")

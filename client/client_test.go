@@ -193,7 +193,7 @@ func testAccounts(t *testing.T, f *fixture) {
 	if got := must[smartlic.SmartAccount](t)(c.GetSmartAccount(ctx, "acme.example.com")); got != acme {
 		t.Errorf("get %+v, want %+v", got, acme)
 	}
-	sas := listAll(t, func(p smartlic.Page) ([]smartlic.SmartAccount, string, error) { return c.ListSmartAccounts(ctx, p) })
+	sas := listAll(t, func(p smartlic.Page) ([]smartlic.SmartAccount, string, error) { return c.ListSmartAccounts(ctx, smartlic.SmartAccountFilter{}, p) })
 	if len(sas) != 2 || sas[0].ID != req.ID || sas[1].ID != acme.ID {
 		t.Errorf("listed %+v", sas)
 	}
@@ -387,7 +387,7 @@ func TestHealthAndOpenAPI(t *testing.T) {
 	if err := anon.Health(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err := anon.ListSmartAccounts(t.Context(), smartlic.Page{})
+	_, _, err := anon.ListSmartAccounts(t.Context(), smartlic.SmartAccountFilter{}, smartlic.Page{})
 	wantErr(t, err, smartlic.EUnauthorized, "")
 	_, _, err = client.New(f.url, "slk_wrong").ListLicenseTypes(t.Context(), smartlic.Page{})
 	wantErr(t, err, smartlic.EUnauthorized, "")

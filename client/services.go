@@ -71,8 +71,14 @@ func (c *Client) GetSmartAccount(ctx context.Context, key string) (smartlic.Smar
 	return get[smartlic.SmartAccount](ctx, c, accounts, sa(key))
 }
 
-func (c *Client) ListSmartAccounts(ctx context.Context, p smartlic.Page) ([]smartlic.SmartAccount, string, error) {
-	return list[smartlic.SmartAccount](ctx, c, p, accounts)
+func (c *Client) ListSmartAccounts(ctx context.Context, f smartlic.SmartAccountFilter, p smartlic.Page) ([]smartlic.SmartAccount, string, error) {
+	var v wire.Page[smartlic.SmartAccount]
+	q := pageQuery(p)
+	if f.Status != "" {
+		q.Set("status", string(f.Status))
+	}
+	err := c.call(ctx, http.MethodGet, request{query: q, out: &v}, accounts)
+	return v.Items, v.Next, err
 }
 
 func (c *Client) UpdateSmartAccount(ctx context.Context, key string, u smartlic.SmartAccountUpdate) (smartlic.SmartAccount, error) {
@@ -81,6 +87,10 @@ func (c *Client) UpdateSmartAccount(ctx context.Context, key string, u smartlic.
 
 func (c *Client) ApproveSmartAccount(ctx context.Context, key string) (smartlic.SmartAccount, error) {
 	return send[smartlic.SmartAccount](ctx, c, http.MethodPost, nil, accounts, sa(key), "approve")
+}
+
+func (c *Client) DenySmartAccount(ctx context.Context, key, reason string) (smartlic.SmartAccount, error) {
+	return send[smartlic.SmartAccount](ctx, c, http.MethodPost, wire.DenyRequest{Reason: reason}, accounts, sa(key), "deny")
 }
 
 func (c *Client) CreateVirtualAccount(ctx context.Context, saKey string, in smartlic.VirtualAccountInput) (smartlic.VirtualAccount, error) {

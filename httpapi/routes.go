@@ -91,6 +91,15 @@ type pageQuery struct {
 	After string `query:"after" maxLength:"100" doc:"Cursor: the next value of the previous page"`
 }
 
+// accountsQuery is the list of Smart Accounts' filter and page.
+type accountsQuery struct {
+	Limit  int    `query:"limit" minimum:"1" maximum:"1000" default:"100" doc:"Items per page"`
+	After  string `query:"after" maxLength:"100" doc:"Cursor: the next value of the previous page"`
+	Status string `query:"status" enum:"requested,active,denied" doc:"Only the accounts in this status"`
+}
+
+func (q accountsQuery) page() smartlic.Page { return smartlic.Page{Limit: q.Limit, After: q.After} }
+
 func (q pageQuery) page() smartlic.Page { return smartlic.Page{Limit: q.Limit, After: q.After} }
 func (q saPage) page() smartlic.Page    { return smartlic.Page{Limit: q.Limit, After: q.After} }
 func (q vaPage) page() smartlic.Page    { return smartlic.Page{Limit: q.Limit, After: q.After} }
@@ -191,9 +200,9 @@ func (s *Server) registerRoutes() {
 
 	// Smart Accounts.
 	const sas, sa = "/api/v1/accounts", "/api/v1/accounts/{sa}"
-	handle(s, route{method: get, path: sas, id: "list-smart-accounts", summary: "List Smart Accounts", tag: "accounts"},
-		func(ctx context.Context, in *pageQuery) (*body[wire.Page[smartlic.SmartAccount]], error) {
-			return page(svc.ListSmartAccounts(ctx, in.page()))
+	handle(s, route{method: get, path: sas, id: "list-smart-accounts", summary: "List the Smart Accounts the caller can see", tag: "accounts"},
+		func(ctx context.Context, in *accountsQuery) (*body[wire.Page[smartlic.SmartAccount]], error) {
+			return page(svc.ListSmartAccounts(ctx, smartlic.SmartAccountFilter{Status: smartlic.SmartAccountStatus(in.Status)}, in.page()))
 		})
 	handle(s, route{method: post, path: sas, id: "create-smart-account", summary: "Create a Smart Account (with its DEFAULT Virtual Account)", tag: "accounts", status: http.StatusCreated},
 		func(ctx context.Context, in *struct{ Body wire.SmartAccountRequest }) (*body[smartlic.SmartAccount], error) {
@@ -210,6 +219,10 @@ func (s *Server) registerRoutes() {
 	handle(s, route{method: post, path: sa + "/approve", id: "approve-smart-account", summary: "Approve a requested Smart Account", tag: "accounts"},
 		func(ctx context.Context, in *saPath) (*body[smartlic.SmartAccount], error) {
 			return one(svc.ApproveSmartAccount(ctx, in.SA))
+		})
+	handle(s, route{method: post, path: sa + "/deny", id: "deny-smart-account", summary: "Deny a requested Smart Account, with a reason recorded in its event log", tag: "accounts"},
+		func(ctx context.Context, in *saBody[wire.DenyRequest]) (*body[smartlic.SmartAccount], error) {
+			return one(svc.DenySmartAccount(ctx, in.SA, in.Body.Reason))
 		})
 	handle(s, route{method: get, path: sa + "/licenses", id: "list-account-licenses", summary: "License pools of the whole Smart Account, one row per license type, a page at a time", tag: "licenses"},
 		func(ctx context.Context, in *accountPoolsQuery) (*body[smartlic.PoolPage], error) {

@@ -179,6 +179,7 @@ var expectedRoutes = []string{
 	"GET /api/v1/accounts/{sa}",
 	"PATCH /api/v1/accounts/{sa}",
 	"POST /api/v1/accounts/{sa}/approve",
+	"POST /api/v1/accounts/{sa}/deny",
 	"GET /api/v1/accounts/{sa}/licenses",
 	"GET /api/v1/accounts/{sa}/licenses/{tag}/history",
 	"GET /api/v1/accounts/{sa}/licenses/summary",

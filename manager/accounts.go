@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/smartlic/smartlic"
 )
@@ -13,6 +14,9 @@ import (
 func (m *Manager) CreateSmartAccount(ctx context.Context, sa smartlic.SmartAccount) (smartlic.SmartAccount, error) {
 	if sa.Status == "" {
 		sa.Status = smartlic.SARequested
+	}
+	if sa.Status == smartlic.SADenied {
+		return sa, smartlic.Invalid("status", "must be %q or %q: an account is denied after its request, with a reason", smartlic.SARequested, smartlic.SAActive)
 	}
 	if err := sa.Validate(); err != nil {
 		return sa, err
@@ -57,19 +61,22 @@ func (m *Manager) GetSmartAccount(ctx context.Context, key string) (sa smartlic.
 	return sa, err
 }
 
-// ListSmartAccounts lists Smart Accounts.
-func (m *Manager) ListSmartAccounts(ctx context.Context, p smartlic.Page) ([]smartlic.SmartAccount, string, error) {
+// ListSmartAccounts lists the Smart Accounts the caller can see.
+func (m *Manager) ListSmartAccounts(ctx context.Context, f smartlic.SmartAccountFilter, p smartlic.Page) ([]smartlic.SmartAccount, string, error) {
 	p, err := fetchPage(p)
 	if err != nil {
+		return nil, "", err
+	}
+	if f.Status, err = smartlic.ParseSmartAccountStatus("status", string(f.Status)); err != nil {
 		return nil, "", err
 	}
 	var out []smartlic.SmartAccount
 	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
 		if !isOperator(ctx) {
-			out, err = m.visibleSmartAccounts(ctx, tx, p)
+			out, err = m.visibleSmartAccounts(ctx, tx, f, p)
 			return err
 		}
-		out, err = tx.ListSmartAccounts(ctx, p)
+		out, err = tx.ListSmartAccounts(ctx, f.Status, p)
 		return err
 	})
 	out, next := cutPage(p, out, func(sa smartlic.SmartAccount) string { return sa.ID })
@@ -116,7 +123,8 @@ func (m *Manager) UpdateSmartAccount(ctx context.Context, key string, u smartlic
 	return sa, err
 }
 
-// ApproveSmartAccount activates a requested Smart Account.
+// ApproveSmartAccount activates a requested Smart Account, or one denied
+// earlier when the vendor reconsiders.
 func (m *Manager) ApproveSmartAccount(ctx context.Context, key string) (sa smartlic.SmartAccount, err error) {
 	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
 		if sa, err = m.getSAAs(ctx, tx, PermAccountApprove, key); err != nil {
@@ -132,6 +140,42 @@ func (m *Manager) ApproveSmartAccount(ctx context.Context, key string) (sa smart
 		}
 		return m.record(ctx, tx, smartlic.Event{Type: "account.approved", SmartAccountID: sa.ID, Subject: sa.ID,
 			Message: fmt.Sprintf("Smart Account %s approved", sa.Domain), Before: eventData(before), After: eventData(sa)})
+	})
+	return sa, err
+}
+
+// DenySmartAccount refuses a requested Smart Account. Only a request can
+// be denied: an active account holds licenses and instances, and taking it
+// away is not a refusal. Denying twice answers the account as it is, so a
+// retried request is harmless.
+func (m *Manager) DenySmartAccount(ctx context.Context, key, reason string) (sa smartlic.SmartAccount, err error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return sa, smartlic.Invalid("reason", "is required: the requester reads it in the account's event log")
+	}
+	if err := smartlic.ValidateText("reason", reason); err != nil {
+		return sa, err
+	}
+	if n := utf8.RuneCountInString(reason); n > smartlic.MaxDenyReason {
+		return sa, smartlic.Invalid("reason", "must be at most %d characters (got %d)", smartlic.MaxDenyReason, n)
+	}
+	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
+		if sa, err = m.getSAAs(ctx, tx, PermAccountApprove, key); err != nil {
+			return err
+		}
+		switch sa.Status {
+		case smartlic.SADenied:
+			return nil
+		case smartlic.SAActive:
+			return smartlic.Errorf(smartlic.EConflict, "status", "Smart Account %s is active: only a request waiting for approval can be denied", sa.Domain)
+		}
+		before := sa
+		sa.Status = smartlic.SADenied
+		if err := tx.UpdateSmartAccount(ctx, sa); err != nil {
+			return err
+		}
+		return m.record(ctx, tx, smartlic.Event{Type: "account.denied", SmartAccountID: sa.ID, Subject: sa.ID,
+			Message: fmt.Sprintf("Smart Account %s denied: %s", sa.Domain, reason), Before: eventData(before), After: eventData(sa)})
 	})
 	return sa, err
 }

@@ -1,7 +1,11 @@
 package manager_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/smartlic/smartlic"
@@ -170,7 +174,7 @@ func TestPaging(t *testing.T) {
 		if pages > 10 {
 			t.Fatal("paging never ends")
 		}
-		items, next, err := f.mgr.ListSmartAccounts(f.ctx, smartlic.Page{Limit: 3, After: after})
+		items, next, err := f.mgr.ListSmartAccounts(f.ctx, smartlic.SmartAccountFilter{}, smartlic.Page{Limit: 3, After: after})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -185,8 +189,103 @@ func TestPaging(t *testing.T) {
 	if len(all) != 7 {
 		t.Fatalf("paged through %d accounts, want 7: %v", len(all), all)
 	}
-	_, _, err := f.mgr.ListSmartAccounts(f.ctx, smartlic.Page{Limit: 1001})
+	_, _, err := f.mgr.ListSmartAccounts(f.ctx, smartlic.SmartAccountFilter{}, smartlic.Page{Limit: 1001})
 	wantCode(t, err, smartlic.EInvalid)
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestDenySmartAccount follows a request the vendor refuses: the reason is
+// required and recorded, nobody works in the account, its domain stays
+// taken, lists filter by status, and the vendor may still approve it.
+func TestDenySmartAccount(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, open func(*testing.T) *store.DB) {
+		f := newFixture(t, open)
+		active := f.account("active.example")
+		req := must[smartlic.SmartAccount](t)(f.mgr.CreateSmartAccount(f.ctx, smartlic.SmartAccount{Name: "Shady", Domain: "shady.example"}))
+
+		// Only the vendor decides: an administrator of the account is refused.
+		admin := f.user("admin@shady.example", req.Domain, "sa_admin")
+		_, err := f.mgr.DenySmartAccount(admin, req.Domain, "not mine")
+		wantCode(t, err, smartlic.EForbidden)
+
+		for _, bad := range []struct{ reason, why string }{
+			{"", "missing"}, {"   ", "blank"}, {"a\x00b", "NUL"}, {strings.Repeat("é", smartlic.MaxDenyReason+1), "too long"},
+		} {
+			_, err := f.mgr.DenySmartAccount(f.ctx, req.Domain, bad.reason)
+			wantCode(t, err, smartlic.EInvalid)
+			var e *smartlic.Error
+			if errors.As(err, &e) && e.Field != "reason" {
+				t.Errorf("%s reason: field %q, want reason", bad.why, e.Field)
+			}
+		}
+		if got := must[smartlic.SmartAccount](t)(f.mgr.GetSmartAccount(f.ctx, req.Domain)); got.Status != smartlic.SARequested {
+			t.Fatalf("a refused deny changed the account: %s", got.Status)
+		}
+
+		_, err = f.mgr.DenySmartAccount(f.ctx, active.Domain, "too late")
+		wantCode(t, err, smartlic.EConflict)
+
+		const reason = "the domain belongs to another company"
+		denied := must[smartlic.SmartAccount](t)(f.mgr.DenySmartAccount(f.ctx, req.Domain, reason))
+		if denied.Status != smartlic.SADenied {
+			t.Fatalf("deny: status %s", denied.Status)
+		}
+		again := must[smartlic.SmartAccount](t)(f.mgr.DenySmartAccount(f.ctx, req.Domain, "twice"))
+		if again.Status != smartlic.SADenied {
+			t.Fatalf("deny again: status %s", again.Status)
+		}
+		// The requester reads why, in the account's event log.
+		evs, _, err := f.mgr.ListEvents(admin, req.Domain, smartlic.EventFilter{Type: "account.denied"}, smartlic.Page{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) != 1 || !strings.Contains(evs[0].Message, reason) {
+			t.Fatalf("account.denied events = %+v, want one with the reason", evs)
+		}
+
+		_, err = f.mgr.CreateToken(f.ctx, req.Domain, smartlic.DefaultVAName, smartlic.TokenInput{Description: "t", ExpiresInDays: 30})
+		wantCode(t, err, smartlic.EConflict)
+		_, err = f.mgr.CreateSmartAccount(f.ctx, smartlic.SmartAccount{Name: "Again", Domain: "SHADY.example"})
+		wantCode(t, err, smartlic.EConflict)
+		_, err = f.mgr.CreateSmartAccount(f.ctx, smartlic.SmartAccount{Name: "Sneaky", Domain: "sneaky.example", Status: smartlic.SADenied})
+		wantCode(t, err, smartlic.EInvalid)
+
+		domains := func(ctx context.Context, st smartlic.SmartAccountStatus) []string {
+			t.Helper()
+			items, _, err := f.mgr.ListSmartAccounts(ctx, smartlic.SmartAccountFilter{Status: st}, smartlic.Page{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, sa := range items {
+				out = append(out, sa.Domain)
+			}
+			return out
+		}
+		if got := domains(f.ctx, smartlic.SARequested); len(got) != 0 {
+			t.Errorf("requested = %v, want none", got)
+		}
+		if got := domains(f.ctx, smartlic.SADenied); !slices.Equal(got, []string{"shady.example"}) {
+			t.Errorf("denied = %v", got)
+		}
+		if got := domains(admin, smartlic.SAActive); len(got) != 0 {
+			t.Errorf("the denied account's admin sees active accounts %v", got)
+		}
+		if got := domains(admin, smartlic.SADenied); !slices.Equal(got, []string{"shady.example"}) {
+			t.Errorf("the admin's denied accounts = %v", got)
+		}
+		_, _, err = f.mgr.ListSmartAccounts(f.ctx, smartlic.SmartAccountFilter{Status: "gone"}, smartlic.Page{})
+		wantCode(t, err, smartlic.EInvalid)
+
+		if sa := must[smartlic.SmartAccount](t)(f.mgr.ApproveSmartAccount(f.ctx, req.Domain)); sa.Status != smartlic.SAActive {
+			t.Fatalf("approve after deny: %s", sa.Status)
+		}
+		verdicts := must[[]smartlic.ChainVerdict](t)(f.mgr.VerifyEvents(f.ctx, req.Domain))
+		for _, v := range verdicts {
+			if !v.OK {
+				t.Errorf("chain %s: %s", v.Chain, v.Problem)
+			}
+		}
+	})
+}

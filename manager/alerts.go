@@ -282,16 +282,13 @@ func (m *Manager) eachSmartAccount(ctx context.Context, fn func(smartlic.SmartAc
 		var sas []smartlic.SmartAccount
 		err := m.st.Read(ctx, func(tx smartlic.Tx) error {
 			var err error
-			sas, err = tx.ListSmartAccounts(ctx, p)
+			sas, err = tx.ListSmartAccounts(ctx, smartlic.SAActive, p)
 			return err
 		})
 		if err != nil {
 			return err
 		}
 		for _, sa := range sas {
-			if sa.Status != smartlic.SAActive {
-				continue
-			}
 			if err := fn(sa); err != nil {
 				return err
 			}

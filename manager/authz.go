@@ -120,9 +120,10 @@ func (m *Manager) allowed(ctx context.Context, tx smartlic.Tx, a smartlic.Actor,
 	if va != nil && va.SmartAccountID != sa.ID {
 		return false, nil
 	}
-	if sa.Status != smartlic.SAActive && perm != PermAccountView {
-		// A requested account waits for the vendor: its requester sees it,
-		// nobody works in it yet.
+	if sa.Status != smartlic.SAActive && perm != PermAccountView && perm != PermEventsView {
+		// A requested account waits for the vendor, a denied one stays
+		// refused: its requester sees it and reads its event log (where a
+		// denial's reason is), nobody works in it.
 		return false, nil
 	}
 	grants, err := m.grantsOf(ctx, tx, a, sa.ID)

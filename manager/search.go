@@ -170,7 +170,7 @@ func (m *Manager) searchScope(ctx context.Context, tx smartlic.Tx, q smartlic.Se
 		return scope, where, nil
 	default:
 		var err error
-		if accounts, err = m.visibleSmartAccounts(ctx, tx, smartlic.Page{Limit: maxSearchAccounts}); err != nil {
+		if accounts, err = m.visibleSmartAccounts(ctx, tx, smartlic.SmartAccountFilter{}, smartlic.Page{Limit: maxSearchAccounts}); err != nil {
 			return scope, nil, err
 		}
 	}

@@ -752,7 +752,7 @@ func (m *Manager) authenticateUserKey(ctx context.Context, key string) (smartlic
 // visibleSmartAccounts is ListSmartAccounts for a caller who is not the
 // operator: the accounts it holds a role in (an OAuth client: its own),
 // one page of them in id order.
-func (m *Manager) visibleSmartAccounts(ctx context.Context, tx smartlic.Tx, p smartlic.Page) ([]smartlic.SmartAccount, error) {
+func (m *Manager) visibleSmartAccounts(ctx context.Context, tx smartlic.Tx, f smartlic.SmartAccountFilter, p smartlic.Page) ([]smartlic.SmartAccount, error) {
 	a, ok := smartlic.ActorFrom(ctx)
 	if !ok {
 		return nil, smartlic.Errorf(smartlic.EUnauthorized, "", "no credentials")
@@ -785,6 +785,9 @@ func (m *Manager) visibleSmartAccounts(ctx context.Context, tx smartlic.Tx, p sm
 		sa, err := tx.GetSmartAccount(ctx, id)
 		if err != nil {
 			return nil, err
+		}
+		if f.Status != "" && sa.Status != f.Status {
+			continue
 		}
 		out = append(out, sa)
 	}

@@ -25,8 +25,8 @@ func (t *tx) GetSmartAccount(ctx context.Context, idOrDomain string) (smartlic.S
 	})
 }
 
-func (t *tx) ListSmartAccounts(ctx context.Context, p smartlic.Page) ([]smartlic.SmartAccount, error) {
-	rows, err := t.query(ctx, stListSmartAccounts, p.After, limit(p))
+func (t *tx) ListSmartAccounts(ctx context.Context, status smartlic.SmartAccountStatus, p smartlic.Page) ([]smartlic.SmartAccount, error) {
+	rows, err := t.query(ctx, stListSmartAccounts, p.After, string(status), string(status), limit(p))
 	return collect(rows, err, scanSmartAccount, "listing Smart Accounts")
 }
 

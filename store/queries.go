@@ -143,7 +143,7 @@ func statements(d *dialect) *[numStmts]string {
 		// would need a sort to prefer the id.
 		stGetSmartAccount: `SELECT ` + smartAccountCols + ` FROM smart_accounts
 			WHERE id = COALESCE((SELECT id FROM smart_accounts WHERE id = ?), (SELECT id FROM smart_accounts WHERE domain = ?))`,
-		stListSmartAccounts:  `SELECT ` + smartAccountCols + ` FROM smart_accounts WHERE id > ? ORDER BY id LIMIT ?`,
+		stListSmartAccounts:  `SELECT ` + smartAccountCols + ` FROM smart_accounts WHERE id > ? AND (? = '' OR status = ?) ORDER BY id LIMIT ?`,
 		stUpdateSmartAccount: `UPDATE smart_accounts SET name = ?, domain = ?, limited_use = ?, status = ? WHERE id = ?`,
 		stLockSmartAccount:   `SELECT id FROM smart_accounts WHERE id = ?` + d.forUpdate,
 

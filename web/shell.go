@@ -57,7 +57,7 @@ const switcherSize = 50
 func (h *Handler) baseShell(w http.ResponseWriter, r *http.Request, s *Session) (Shell, error) {
 	ctx := r.Context()
 	sh := Shell{Session: s, Flash: takeFlash(w, r), Search: r.URL.Query().Get("q")}
-	accts, next, err := h.svc.ListSmartAccounts(ctx, smartlic.Page{Limit: switcherSize})
+	accts, next, err := h.svc.ListSmartAccounts(ctx, smartlic.SmartAccountFilter{}, smartlic.Page{Limit: switcherSize})
 	if err != nil {
 		return sh, err
 	}

@@ -33,6 +33,8 @@ func (h *Handler) commerceRoutes() {
 	h.page("GET /vendor/accounts", h.accountsPage)
 	h.page("POST /vendor/accounts", h.createAccount)
 	h.page("POST /vendor/accounts/{sa}/approve", h.approveAccount)
+	h.page("GET /vendor/accounts/{sa}/deny", h.confirmDenyAccount)
+	h.page("POST /vendor/accounts/{sa}/deny", h.denyAccount)
 
 	h.page("GET /sa/{sa}/transfers", h.transfersPage)
 	h.page("POST /sa/{sa}/transfers", h.createTransfer)

@@ -25,9 +25,9 @@ type accountsView struct {
 // accountsPerPage is the length of the list of every account.
 const accountsPerPage = 25
 
-// maxPendingScan bounds how many accounts the page reads to find the
-// requested ones: the service lists accounts without a status filter.
-const maxPendingScan = 5000
+// pendingPerPage is how many requests the page lists at once; the
+// operator approves or denies them, and the next ones move up.
+const pendingPerPage = 100
 
 func (h *Handler) accountsPage(w http.ResponseWriter, r *http.Request, s *Session) error {
 	return h.renderAccounts(w, r, s, http.StatusOK, newForm(url.Values{"active": {"1"}}))
@@ -39,21 +39,14 @@ func (h *Handler) renderAccounts(w http.ResponseWriter, r *http.Request, s *Sess
 		return err
 	}
 	v := &accountsView{Shell: sh, Activity: activity, Form: f}
-	all, err := allPages(maxPendingScan, func(p smartlic.Page) ([]smartlic.SmartAccount, string, error) {
-		return h.svc.ListSmartAccounts(r.Context(), p)
-	})
+	pending, more, err := h.svc.ListSmartAccounts(r.Context(), smartlic.SmartAccountFilter{Status: smartlic.SARequested}, smartlic.Page{Limit: pendingPerPage})
 	if err != nil {
 		return err
 	}
-	for _, a := range all {
-		if a.Status == smartlic.SARequested {
-			v.Pending = append(v.Pending, a)
-		}
-	}
-	v.PendingMore = len(all) >= maxPendingScan
+	v.Pending, v.PendingMore = pending, more != ""
 	after := r.URL.Query().Get("after")
 	var next string
-	if v.All, next, err = h.svc.ListSmartAccounts(r.Context(), smartlic.Page{Limit: accountsPerPage, After: after}); err != nil {
+	if v.All, next, err = h.svc.ListSmartAccounts(r.Context(), smartlic.SmartAccountFilter{}, smartlic.Page{Limit: accountsPerPage, After: after}); err != nil {
 		return err
 	}
 	v.Pager = pager(r, after, next)
@@ -85,4 +78,41 @@ func (h *Handler) approveAccount(w http.ResponseWriter, r *http.Request, s *Sess
 		return err
 	}
 	return redirectWithFlash(w, r, "/vendor/accounts", "Smart Account “"+sa.Name+"” ("+sa.Domain+") approved: its users can work in it now.")
+}
+
+// denyView is the page that asks for the reason of a refusal.
+type denyView struct {
+	Shell
+	Account smartlic.SmartAccount
+	Form    *Form
+}
+
+func (h *Handler) confirmDenyAccount(w http.ResponseWriter, r *http.Request, s *Session) error {
+	return h.renderDeny(w, r, s, http.StatusOK, newForm(nil))
+}
+
+func (h *Handler) renderDeny(w http.ResponseWriter, r *http.Request, s *Session, status int, f *Form) error {
+	sh, _, err := h.vendorShell(w, r, s, "/vendor/accounts")
+	if err != nil {
+		return err
+	}
+	sa, err := h.svc.GetSmartAccount(r.Context(), r.PathValue("sa"))
+	if err != nil {
+		return err
+	}
+	return h.render(w, r, status, "vendor_account_deny", &denyView{Shell: sh, Account: sa, Form: f})
+}
+
+// denyAccount refuses a request; the reason is required and lands in the
+// account's event log, where its requester reads it.
+func (h *Handler) denyAccount(w http.ResponseWriter, r *http.Request, s *Session) error {
+	f := newForm(r.PostForm)
+	sa, err := h.svc.DenySmartAccount(r.Context(), r.PathValue("sa"), f.Get("reason"))
+	if f.Bind(err) {
+		return h.renderDeny(w, r, s, http.StatusBadRequest, f)
+	}
+	if err != nil {
+		return err
+	}
+	return redirectWithFlash(w, r, "/vendor/accounts", "Smart Account request “"+sa.Name+"” ("+sa.Domain+") denied.")
 }

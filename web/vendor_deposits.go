@@ -91,7 +91,7 @@ func (h *Handler) renderDeposits(w http.ResponseWriter, r *http.Request, s *Sess
 // the account chosen (nil when none is) loaded through the service.
 func (h *Handler) accountChooser(r *http.Request, sa string) (selectView, *smartlic.SmartAccount, error) {
 	accts, err := allPages(maxAccountChoices, func(p smartlic.Page) ([]smartlic.SmartAccount, string, error) {
-		return h.svc.ListSmartAccounts(r.Context(), p)
+		return h.svc.ListSmartAccounts(r.Context(), smartlic.SmartAccountFilter{}, p)
 	})
 	if err != nil {
 		return selectView{}, nil, err

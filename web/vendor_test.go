@@ -170,7 +170,7 @@ func TestVendorPagesRefuseCustomers(t *testing.T) {
 		p.user("admin@acme.example", smartlic.RoleSAAdmin, sa.Domain, "")
 		b := newBrowser(t, p)
 		b.signIn("admin@acme.example", testPassword)
-		for _, path := range []string{"/vendor/catalog", "/vendor/deposits?sa=acme.example", "/vendor/paks", "/vendor/accounts", "/vendor/catalog/products/C9300-24T"} {
+		for _, path := range []string{"/vendor/catalog", "/vendor/deposits?sa=acme.example", "/vendor/paks", "/vendor/accounts", "/vendor/accounts/acme.example/deny", "/vendor/catalog/products/C9300-24T"} {
 			b.open(path)
 			if got := b.text("main h1"); got != "Not allowed" {
 				t.Fatalf("%s shows %q to an SA administrator, want the 403 page", path, got)
@@ -184,6 +184,7 @@ func TestVendorPagesRefuseCustomers(t *testing.T) {
 			"/vendor/catalog/license-types":           {"tag": {"stolen"}, "name": {"Stolen"}, "term": {"perpetual"}, "enforcement": {"unenforced"}},
 			"/vendor/deposits?sa=acme.example&va=Lab": {"sa": {"acme.example"}, "va": {"Lab"}, "order_number": {"SO-X"}, "license": {"network-advantage"}, "quantity": {"1000"}},
 			"/vendor/accounts/acme.example/approve":   {},
+			"/vendor/accounts/acme.example/deny":      {"reason": {"spite"}},
 		} {
 			form.Set("csrf_token", csrf)
 			if resp, _ := c.do("POST", path, form); resp.StatusCode != http.StatusForbidden {
@@ -227,6 +228,31 @@ func TestOperatorApprovesAndCreatesAccounts(t *testing.T) {
 		}
 		if got, err := p.mgr.GetSmartAccount(p.op, "beta.example"); err != nil || got.Status != smartlic.SAActive {
 			t.Fatalf("beta.example after approval: %v, %v", got.Status, err)
+		}
+
+		// Another request is refused: the reason is required, shown beside
+		// its field when missing, and lands in the account's event log.
+		must[smartlic.SmartAccount](t)(p.mgr.CreateSmartAccount(asUser, smartlic.SmartAccount{Name: "Delta Spam", Domain: "delta.example"}))
+		b.open("/vendor/accounts")
+		b.press("Deny delta.example")
+		b.press("Deny request")
+		if got := b.fieldError("Reason"); !strings.Contains(got, "required") {
+			t.Fatalf("error beside an empty reason = %q", got)
+		}
+		b.fill("Reason", "not a customer of ours")
+		b.press("Deny request")
+		if got := b.text(".flash"); !strings.Contains(got, "denied") {
+			t.Fatalf("flash after denying = %q", got)
+		}
+		if b.has("table.pending") {
+			t.Fatal("the request is still listed after its denial")
+		}
+		if row := rowWith(b, "delta.example"); len(row) < 3 || row[2] != "Denied" {
+			t.Fatalf("denied account row = %q", row)
+		}
+		evs, _, err := p.mgr.ListEvents(p.op, "delta.example", smartlic.EventFilter{Type: "account.denied"}, smartlic.Page{})
+		if err != nil || len(evs) != 1 || !strings.Contains(evs[0].Message, "not a customer of ours") {
+			t.Fatalf("account.denied events = %+v", evs)
 		}
 
 		b.fill("Name", "Gamma Networks")

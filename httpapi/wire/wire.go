@@ -81,6 +81,11 @@ type SmartAccountRequest struct {
 	Approve    bool   `json:"approve,omitempty" doc:"Create the account active instead of awaiting approval"`
 }
 
+// DenyRequest refuses a requested Smart Account.
+type DenyRequest struct {
+	Reason string `json:"reason" maxLength:"500" doc:"Why the request is refused; recorded in the account's event log, which its requester can read"`
+}
+
 // SmartAccountUpdate changes the fields that are set.
 type SmartAccountUpdate struct {
 	Name       *string `json:"name,omitempty" minLength:"1" maxLength:"200"`

@@ -1226,7 +1226,7 @@ func testPaging(t *testing.T, f *fixture) {
 		return ids(l, func(p smartlic.Product) string { return p.ID }), err
 	})
 	walk("smart accounts", want.sas, func(ctx context.Context, tx smartlic.Tx, p smartlic.Page) ([]string, error) {
-		l, err := tx.ListSmartAccounts(ctx, p)
+		l, err := tx.ListSmartAccounts(ctx, "", p)
 		return ids(l, func(sa smartlic.SmartAccount) string { return sa.ID }), err
 	})
 	walk("virtual accounts", want.vas, func(ctx context.Context, tx smartlic.Tx, p smartlic.Page) ([]string, error) {
