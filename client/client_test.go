@@ -193,7 +193,9 @@ func testAccounts(t *testing.T, f *fixture) {
 	if got := must[smartlic.SmartAccount](t)(c.GetSmartAccount(ctx, "acme.example.com")); got != acme {
 		t.Errorf("get %+v, want %+v", got, acme)
 	}
-	sas := listAll(t, func(p smartlic.Page) ([]smartlic.SmartAccount, string, error) { return c.ListSmartAccounts(ctx, smartlic.SmartAccountFilter{}, p) })
+	sas := listAll(t, func(p smartlic.Page) ([]smartlic.SmartAccount, string, error) {
+		return c.ListSmartAccounts(ctx, smartlic.SmartAccountFilter{}, p)
+	})
 	if len(sas) != 2 || sas[0].ID != req.ID || sas[1].ID != acme.ID {
 		t.Errorf("listed %+v", sas)
 	}
