@@ -121,15 +121,11 @@ var roleMatrix = map[string]matrixCase{
 	"approve-smart-account": {allow: operatorOnly, req: func(m *matrix, _ string) request {
 		return request{method: "POST", path: "/api/v1/accounts/" + m.freshRequestedAccount() + "/approve"}
 	}},
-<<<<<<< HEAD
-	"list-account-licenses":      {allow: licensingSA, req: fixed("GET", "/api/v1/accounts/acme.example/licenses", "")},
-	"summarize-account-licenses": {allow: licensingSA, req: fixed("GET", "/api/v1/accounts/acme.example/licenses/summary", "")},
-=======
 	"deny-smart-account": {allow: operatorOnly, req: func(m *matrix, _ string) request {
 		return m.post("/api/v1/accounts/"+m.freshRequestedAccount()+"/deny", `{"reason":"attempt %d"}`, m.n())
 	}},
-	"list-account-licenses": {allow: licensingSA, req: fixed("GET", "/api/v1/accounts/acme.example/licenses", "")},
->>>>>>> 7c6a1ae (The vendor denies a requested Smart Account with a reason (status denied, kept so its event log verifies and its domain stays taken; API, CLI, portal page); lists of Smart Accounts filter by status, so the portal's pending requests are one query instead of a scan of 5,000 accounts)
+	"list-account-licenses":      {allow: licensingSA, req: fixed("GET", "/api/v1/accounts/acme.example/licenses", "")},
+	"summarize-account-licenses": {allow: licensingSA, req: fixed("GET", "/api/v1/accounts/acme.example/licenses/summary", "")},
 
 	// Virtual Accounts, in the VA roles' subtree.
 	"list-virtual-accounts": {allow: inAccount, req: fixed("GET", "/api/v1/accounts/acme.example/virtual-accounts", "")},
