@@ -186,6 +186,10 @@ func (m *Manager) AcceptInvitation(ctx context.Context, in smartlic.AcceptInvita
 		return r, smartlic.Invalid("password", "must be at most %d bytes", smartlic.MaxPasswordLength)
 	}
 	caller, _ := smartlic.ActorFrom(ctx)
+	proof, err := m.proveInvitee(ctx, in, caller)
+	if err != nil {
+		return r, err
+	}
 	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
 		inv, err := tx.GetInvitationByHash(ctx, hashSecret(in.Code))
 		if smartlic.ErrorCode(err) == smartlic.ENotFound {
@@ -219,7 +223,7 @@ func (m *Manager) AcceptInvitation(ctx context.Context, in smartlic.AcceptInvita
 			}
 			return err
 		}
-		u, err := m.invitee(ctx, tx, inv, caller, in)
+		u, err := m.invitee(ctx, tx, inv, proof)
 		if err != nil {
 			return err
 		}
@@ -256,20 +260,87 @@ func (m *Manager) inviterMayGrant(ctx context.Context, tx smartlic.Tx, inv smart
 	return m.allowed(ctx, tx, creatorActor(inviter), PermUsersManage, sa, va)
 }
 
+// inviteeProof is what the accepting person proved before the write
+// transaction: the argon2 work (checking an existing user's password,
+// hashing a new user's) takes tens of milliseconds, and on SQLite every
+// other write would wait behind it inside the transaction.
+type inviteeProof struct {
+	userID  string // the existing user of the address, or empty
+	vouched bool   // the caller is that user, or gave its password
+	name    string // a new user's name
+	hash    string // a new user's password hash
+}
+
+// proveInvitee reads the invitation and its address's user, then checks or
+// hashes the password outside any transaction. invitee checks in the write
+// transaction that nothing it relied on changed.
+func (m *Manager) proveInvitee(ctx context.Context, in smartlic.AcceptInvitationInput, caller smartlic.Actor) (inviteeProof, error) {
+	var (
+		p      inviteeProof
+		inv    smartlic.Invitation
+		u      smartlic.User
+		exists bool
+	)
+	err := m.st.Read(ctx, func(tx smartlic.Tx) error {
+		var err error
+		inv, err = tx.GetInvitationByHash(ctx, hashSecret(in.Code))
+		if smartlic.ErrorCode(err) == smartlic.ENotFound {
+			return errInvitation("unknown code")
+		}
+		if err != nil {
+			return err
+		}
+		if st := inv.StateAt(m.clock.Now()); st != smartlic.InvitationPending {
+			return errInvitation("invitation " + inv.ID + " is " + st)
+		}
+		u, err = tx.GetUser(ctx, inv.Email)
+		switch {
+		case err == nil:
+			exists = true
+		case smartlic.ErrorCode(err) != smartlic.ENotFound:
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return p, err
+	}
+	if caller.UserID != "" && caller.Email != inv.Email {
+		return p, smartlic.Errorf(smartlic.EForbidden, "code", "this invitation is for another e-mail address; sign out, or sign in as that address")
+	}
+	if exists {
+		// The password is checked for a disabled user too, so the answer's
+		// timing does not tell a disabled account from a wrong password.
+		p.userID = u.ID
+		p.vouched = caller.UserID == u.ID || m.checkPassword(u.PasswordHash, in.Password)
+		return p, nil
+	}
+	p.name = in.Name
+	if p.name == "" {
+		p.name = inv.Email
+	}
+	if err := smartlic.ValidateName("name", p.name, 200); err != nil {
+		return p, err
+	}
+	if err := smartlic.ValidatePassword("password", in.Password); err != nil {
+		return p, err
+	}
+	p.hash, err = hashPassword(in.Password)
+	return p, err
+}
+
 // invitee is the user accepting inv: the existing user of the address,
 // once it has proved to be that user, or a new one with the password the
-// invitee chose.
-func (m *Manager) invitee(ctx context.Context, tx smartlic.Tx, inv smartlic.Invitation, caller smartlic.Actor, in smartlic.AcceptInvitationInput) (smartlic.User, error) {
-	if caller.UserID != "" && caller.Email != inv.Email {
-		return smartlic.User{}, smartlic.Errorf(smartlic.EForbidden, "code", "this invitation is for another e-mail address; sign out, or sign in as that address")
-	}
+// invitee chose. A user created, replaced or removed since proveInvitee
+// read it is a conflict: the proof was about another state.
+func (m *Manager) invitee(ctx context.Context, tx smartlic.Tx, inv smartlic.Invitation, p inviteeProof) (smartlic.User, error) {
 	u, err := tx.GetUser(ctx, inv.Email)
 	switch {
 	case err == nil:
-		// The password is checked for a disabled user too, so the answer's
-		// timing does not tell a disabled account from a wrong password.
-		vouched := caller.UserID == u.ID || m.checkPassword(u.PasswordHash, in.Password)
-		if u.Disabled || !vouched {
+		if u.ID != p.userID {
+			return u, errInvitationConflict(inv.Email)
+		}
+		if u.Disabled || !p.vouched {
 			return u, smartlic.Errorf(smartlic.EUnauthorized, "password",
 				"%s already has an account: sign in and accept, or give its current password (an invitation never changes it)", inv.Email)
 		}
@@ -277,26 +348,21 @@ func (m *Manager) invitee(ctx context.Context, tx smartlic.Tx, inv smartlic.Invi
 	case smartlic.ErrorCode(err) != smartlic.ENotFound:
 		return u, err
 	}
-	name := in.Name
-	if name == "" {
-		name = inv.Email
+	if p.userID != "" || p.hash == "" {
+		return u, errInvitationConflict(inv.Email)
 	}
-	if err := smartlic.ValidateName("name", name, 200); err != nil {
-		return u, err
-	}
-	if err := smartlic.ValidatePassword("password", in.Password); err != nil {
-		return u, err
-	}
-	hash, err := hashPassword(in.Password)
-	if err != nil {
-		return u, err
-	}
-	u = smartlic.User{ID: newID(), Email: inv.Email, Name: name, PasswordHash: hash, CreatedAt: m.clock.Now()}
+	u = smartlic.User{ID: newID(), Email: inv.Email, Name: p.name, PasswordHash: p.hash, CreatedAt: m.clock.Now()}
 	if err := tx.InsertUser(ctx, u); err != nil {
 		return u, err
 	}
 	ctx = smartlic.WithActor(ctx, smartlic.Actor{KeyID: inv.ID, Email: u.Email, Role: "user", UserID: u.ID})
 	return u, m.record(ctx, tx, smartlic.Event{Type: "user.created", Subject: u.ID, Message: "user " + u.Email + " created by accepting an invitation", After: eventData(u)})
+}
+
+// errInvitationConflict says the address's account changed while the
+// invitation was being accepted; accepting again works from the new state.
+func errInvitationConflict(email string) error {
+	return smartlic.Errorf(smartlic.EConflict, "code", "the account of %s changed while the invitation was accepted; try again", email)
 }
 
 // grantInvited stores the invited role; a role the user already holds
