@@ -102,6 +102,9 @@ type SigningKey struct {
 type Store interface {
 	Read(ctx context.Context, fn func(Tx) error) error
 	Write(ctx context.Context, fn func(Tx) error) error
+	// Register is the registration's own write path (see Registrar), which
+	// PostgreSQL batches per event chain.
+	Registrar
 	Close() error
 }
 

@@ -54,6 +54,14 @@ func (m *Manager) Register(ctx context.Context, env smartlic.Envelope) (smartlic
 		return smartlic.Envelope{}, err
 	}
 
+	if !req.Force {
+		if answer, ok, err := m.registerChecked(ctx, env, req, now); ok {
+			if err != nil {
+				return smartlic.Envelope{}, err
+			}
+			return m.seal(smartlic.TypeIDCert, answer)
+		}
+	}
 	var answer json.RawMessage
 	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
 		// A second copy of this envelope (the device retrying after a
@@ -69,8 +77,62 @@ func (m *Manager) Register(ctx context.Context, env smartlic.Envelope) (smartlic
 	return m.seal(smartlic.TypeIDCert, answer)
 }
 
+// registerChecked is the registration path for the common case: it reads
+// and checks the token, Virtual Account, Smart Account and product in one
+// query outside any transaction, builds the instance, its ID certificate and its
+// event, and leaves the writes to the store's Register, which takes the
+// token use and appends the event last (on PostgreSQL, batched with the
+// other registrations of the account; see docs/design.md). ok is false
+// when the read finds something wrong, or nothing: then the caller takes
+// the transactional path, which decides in the old order (a copy of an
+// accepted request first, then the token) and says why.
+func (m *Manager) registerChecked(ctx context.Context, env smartlic.Envelope, req smartlic.RegisterRequest, now time.Time) (answer json.RawMessage, ok bool, err error) {
+	scope, err := m.st.RegistrationScope(ctx, hashSecret(req.Token), req.UDI.PID)
+	tok, va, sa := scope.Token, scope.VirtualAccount, scope.SmartAccount
+	if err != nil || tok.UsableErr(now) != nil || sa.Status != smartlic.SAActive || scope.ProductID == "" {
+		return nil, false, nil
+	}
+	inst := smartlic.Instance{
+		ID: newID(), SmartAccountID: sa.ID, VirtualAccountID: va.ID, UDI: req.UDI,
+		Hostname: req.Hostname, ProductID: scope.ProductID, Mode: smartlic.ModeRegistered,
+		AllowExportControlled: tok.AllowExportControlled, PublicKey: req.PublicKey,
+		RegisteredAt: now, LastContactAt: now, IDCertExpiresAt: now.Add(smartlic.IDCertValidity),
+	}
+	answer, err = json.Marshal(idCert(inst, sa, va, now))
+	if err != nil {
+		return nil, true, smartlic.Internal(err, "encoding the answer")
+	}
+	e, _ := m.entry(deviceActor(ctx, inst), registeredEvent(inst, tok))
+	prior, err := m.st.Register(ctx, smartlic.Registration{
+		Request:   smartlic.SeenRequest{Hash: requestHash(env), SentAt: req.SentAt, ExpiresAt: req.SentAt.Add(replayMemory), Answer: answer},
+		TokenID:   tok.ID,
+		TokenHash: tok.Hash,
+		Instance:  inst,
+		Event:     e,
+	}, now)
+	switch {
+	case smartlic.ErrorCode(err) == smartlic.EConflict && smartlic.ErrorField(err) == "udi":
+		return nil, true, udiTaken(req.UDI)
+	case err != nil:
+		return nil, true, err
+	case prior != nil:
+		return prior, true, nil
+	}
+	return answer, true, nil
+}
+
+func registeredEvent(inst smartlic.Instance, tok smartlic.Token) smartlic.Event {
+	return smartlic.Event{Type: "instance.registered", SmartAccountID: inst.SmartAccountID, VirtualAccountID: inst.VirtualAccountID, Subject: inst.ID,
+		Message: fmt.Sprintf("%s (%s) registered with token %q", inst.UDI, inst.Hostname, tok.Description), After: eventData(inst)}
+}
+
+func udiTaken(udi smartlic.UDI) error {
+	return smartlic.Errorf(smartlic.EConflict, "udi", "%s is already registered; deregister it first or register with force", udi)
+}
+
 // register consumes the token and creates the instance for a verified
-// registration request, inside tx.
+// registration request, inside tx: the path of a registration with force,
+// and of one the read in registerChecked refused.
 func (m *Manager) register(ctx context.Context, tx smartlic.Tx, req smartlic.RegisterRequest, now time.Time) (smartlic.IDCert, error) {
 	var cert smartlic.IDCert
 	err := func() error {
@@ -121,13 +183,12 @@ func (m *Manager) register(ctx context.Context, tx smartlic.Tx, req smartlic.Reg
 		// a query that almost always finds nothing.
 		if err := tx.InsertInstance(ctx, inst); err != nil {
 			if smartlic.ErrorCode(err) == smartlic.EConflict && smartlic.ErrorField(err) == "udi" {
-				return smartlic.Errorf(smartlic.EConflict, "udi", "%s is already registered; deregister it first or register with force", req.UDI)
+				return udiTaken(req.UDI)
 			}
 			return err
 		}
 		cert = idCert(inst, sa, va, now)
-		return m.record(deviceActor(ctx, inst), tx, smartlic.Event{Type: "instance.registered", SmartAccountID: sa.ID, VirtualAccountID: va.ID, Subject: inst.ID,
-			Message: fmt.Sprintf("%s (%s) registered with token %q", inst.UDI, inst.Hostname, tok.Description), After: eventData(inst)})
+		return m.record(deviceActor(ctx, inst), tx, registeredEvent(inst, tok))
 	}()
 	return cert, err
 }

@@ -16,6 +16,17 @@ import (
 // time, the actor, the request id and the chain (the Smart Account's, or
 // the vendor's when e names none).
 func (m *Manager) record(ctx context.Context, tx smartlic.Tx, e smartlic.Event) error {
+	e, chain := m.entry(ctx, e)
+	head, err := tx.LockEventChain(ctx, chain)
+	if err != nil {
+		return err
+	}
+	e.Seal(head)
+	return tx.AppendEvent(ctx, e)
+}
+
+// entry completes e but for its place in the chain, which it returns.
+func (m *Manager) entry(ctx context.Context, e smartlic.Event) (smartlic.Event, string) {
 	chain := e.SmartAccountID
 	if chain == "" {
 		chain = smartlic.VendorChain
@@ -24,12 +35,7 @@ func (m *Manager) record(ctx context.Context, tx smartlic.Tx, e smartlic.Event) 
 		e.ActorID, e.ActorEmail, e.ActorRole = a.KeyID, a.Email, a.Role
 	}
 	e.ID, e.At, e.RequestID = newID(), m.clock.Now(), smartlic.RequestIDFrom(ctx)
-	head, err := tx.LockEventChain(ctx, chain)
-	if err != nil {
-		return err
-	}
-	e.Seal(head)
-	return tx.AppendEvent(ctx, e)
+	return e, chain
 }
 
 // eventData is the before/after snapshot of an event. Domain types never

@@ -34,6 +34,9 @@ type DB struct {
 	// commits is SQLite's group commit (see committer); nil on
 	// PostgreSQL, whose writers run side by side.
 	commits *committer
+	// regs batches registrations per event chain on PostgreSQL (see
+	// registrar); nil on SQLite, where commits batches every write.
+	regs *registrar
 	// secrets seals private signing keys and webhook secrets; nil stores
 	// them as they are (see secrets.go).
 	secrets *secretbox.Keyring
@@ -91,6 +94,8 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	}
 	if db.d.groupCommit {
 		db.commits = startCommitter(db)
+	} else {
+		db.regs = newRegistrar(db)
 	}
 	return db, nil
 }
@@ -103,6 +108,9 @@ func isPostgresDSN(dsn string) bool {
 func (db *DB) Close() error {
 	if db.commits != nil {
 		db.commits.close()
+	}
+	if db.regs != nil {
+		db.regs.close()
 	}
 	var errs []error
 	for _, stmts := range []*[numStmts]*sql.Stmt{db.wstmts, db.rstmts} {

@@ -8,7 +8,8 @@ import (
 	"github.com/smartlic/smartlic"
 )
 
-// ClaimDeviceRequest inserts the request's row unless its hash is there.
+// ClaimDeviceRequest inserts the request's row unless its hash is there,
+// with its answer when the caller knows it already (a registration does).
 // ON CONFLICT DO NOTHING rather than a lookup first: on PostgreSQL an
 // INSERT that meets a row another transaction is still inserting waits for
 // that transaction, so of two racing copies exactly one claims the request
@@ -16,8 +17,8 @@ import (
 // writers are serial, and a copy in the same group commit sees the first
 // one's row (and answer) in the shared transaction.
 func (t *tx) ClaimDeviceRequest(ctx context.Context, r smartlic.SeenRequest) (smartlic.SeenRequest, bool, error) {
-	res, err := t.execBuilt(ctx, `INSERT INTO device_requests (hash, instance_id, sent_at, expires_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (hash) DO NOTHING`, r.Hash, r.InstanceID, micros(r.SentAt), micros(r.ExpiresAt))
+	res, err := t.execBuilt(ctx, `INSERT INTO device_requests (hash, instance_id, sent_at, expires_at, answer) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (hash) DO NOTHING`, r.Hash, r.InstanceID, micros(r.SentAt), micros(r.ExpiresAt), nullText(r.Answer))
 	if err != nil {
 		return smartlic.SeenRequest{}, false, smartlic.Internal(err, "recording a device request")
 	}
@@ -71,4 +72,12 @@ func (t *tx) ForgetDeviceRequests(ctx context.Context, now time.Time, limit int)
 		return 0, smartlic.Internal(err, "forgetting device requests")
 	}
 	return n, nil
+}
+
+// nullText stores an absent answer as NULL.
+func nullText(b []byte) any {
+	if b == nil {
+		return nil
+	}
+	return string(b)
 }

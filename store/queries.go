@@ -71,6 +71,8 @@ const (
 	stAppendEvent
 	stMoveEventHead
 
+	stRegistrationScope
+
 	numStmts
 )
 
@@ -216,6 +218,18 @@ func statements(d *dialect) *[numStmts]string {
 			RETURNING seq, hash`,
 		stAppendEvent:   `INSERT INTO events (` + eventCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		stMoveEventHead: `UPDATE event_chains SET seq = ?, hash = ? WHERE chain = ? AND seq = ?`,
+
+		// Everything a registration reads, in one round trip (see
+		// registrations.go); the product as stGetProduct finds it.
+		stRegistrationScope: `SELECT t.id, t.va_id, t.description, t.hash, t.expires_at, t.max_uses, t.uses,
+				t.allow_export_controlled, t.revoked_at, t.created_at,
+				va.id, va.smart_account_id, va.parent_id, va.name, va.description, va.depth, va.created_at,
+				sa.id, sa.name, sa.domain, sa.limited_use, sa.status, sa.created_at,
+				COALESCE((SELECT id FROM products WHERE id = ?), (SELECT id FROM products WHERE pid = ?))
+			FROM tokens t
+			JOIN virtual_accounts va ON va.id = t.va_id
+			JOIN smart_accounts sa ON sa.id = va.smart_account_id
+			WHERE t.hash = ?`,
 	}
 	for i := range s {
 		s[i] = d.rebind(s[i])

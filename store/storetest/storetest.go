@@ -48,6 +48,8 @@ func Run(t *testing.T, open func(t *testing.T) smartlic.Store) {
 		{"LockSmartAccount", testLockSmartAccount},
 		{"ConcurrentConsumeToken", testConcurrentConsumeToken},
 		{"ConcurrentAddInUse", testConcurrentAddInUse},
+		{"Register", testRegister},
+		{"ConcurrentRegister", testConcurrentRegister},
 	})
 }
 
