@@ -114,9 +114,10 @@ type SeenRequest struct {
 
 // DeviceRequestTx is the storage that makes device requests single-use.
 type DeviceRequestTx interface {
-	// ClaimDeviceRequest records r, unless a request with its hash was
-	// recorded before: then ok is false and prior is that record. A copy
-	// racing the transaction that records the same hash waits for it.
+	// ClaimDeviceRequest records r (with its Answer, when the caller has
+	// it already), unless a request with its hash was recorded before:
+	// then ok is false and prior is that record. A copy racing the
+	// transaction that records the same hash waits for it.
 	ClaimDeviceRequest(ctx context.Context, r SeenRequest) (prior SeenRequest, ok bool, err error)
 	// AnswerDeviceRequest stores the signed answer of a claimed request.
 	AnswerDeviceRequest(ctx context.Context, hash string, answer []byte) error
