@@ -67,9 +67,11 @@ func newRegistrar(db *DB) *registrar {
 // away could leave a device believing a registration failed that in fact
 // committed.
 func (g *registrar) register(ctx context.Context, r smartlic.Registration, now time.Time) ([]byte, error) {
-	if len(r.Instance.Usage) > 0 || r.Instance.AuthorizedAt != nil || r.Instance.AuthExpiresAt != nil {
-		// The batch's INSERT writes neither.
-		return nil, smartlic.Internal(errors.New("a registration of an instance already authorized"), "registering an instance")
+	if in := r.Instance; len(in.Usage) > 0 || in.AuthorizedAt != nil || in.AuthExpiresAt != nil || in.TrustSerial != "" ||
+		in.TrustedAt != nil || in.FirstUseAt != nil || in.LastReportAt != nil || in.LastAckAt != nil || in.UsageChangedAt != nil {
+		// The batch's INSERT writes none of these: they are set later in
+		// an instance's life, never at registration.
+		return nil, smartlic.Internal(errors.New("a registration of an instance that was authorized or reported before"), "registering an instance")
 	}
 	it := &regItem{ctx: ctx, r: r, now: now, out: make(chan regResult, 1)}
 	if !g.batches.add(r.Instance.SmartAccountID, it) {
