@@ -122,6 +122,7 @@ type Tx interface {
 	SearchTx
 	DeviceAuthTx
 	PolicyTx
+	SLACTx
 
 	// Signing keys.
 	InsertSigningKey(ctx context.Context, k SigningKey) error

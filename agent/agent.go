@@ -204,6 +204,9 @@ func (a *Agent) reverify(st *State) error {
 	if st.Usage == nil {
 		st.Usage = []smartlic.Usage{}
 	}
+	if err := a.reverifySLACs(st); err != nil {
+		return err
+	}
 	r := st.Registration
 	if r == nil {
 		return nil
@@ -256,11 +259,31 @@ func (a *Agent) State() State {
 func (a *Agent) Status() Status {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	st := a.st.StatusAt(a.clock.Now())
+	clock := a.clock.Now()
+	st := a.st.StatusAt(effectiveNow(a.st, clock))
+	st.ClockRollback = rollbackAt(a.st, clock)
 	if a.trusted != nil {
 		st.ManagerKeyIDs = keyIDs(a.trusted)
 	}
 	return st
+}
+
+// now is the time the agent's timers read: the later of the clock and the
+// checkpoint (see State.Checkpoint).
+func (a *Agent) now() time.Time {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return effectiveNow(a.st, a.clock.Now())
+}
+
+// usedOf is the count of tag in usage.
+func usedOf(usage []smartlic.Usage, tag string) int64 {
+	for _, u := range usage {
+		if u.LicenseTag == tag {
+			return u.Count
+		}
+	}
+	return 0
 }
 
 // UDI is the instance's unique device identifier.
@@ -298,14 +321,22 @@ func (a *Agent) SetUsage(tag string, count int64) error {
 		usage = append(usage, smartlic.Usage{LicenseTag: tag, Count: count})
 		sort.Slice(usage, func(i, j int) bool { return usage[i].LicenseTag < usage[j].LicenseTag })
 	}
+	now := effectiveNow(a.st, a.clock.Now())
+	if err := checkUsage(a.st, tag, usedOf(a.st.Usage, tag), count, now); err != nil {
+		return err
+	}
 	next := cloneState(a.st)
 	next.Usage = usage
-	runEvaluation(&next, a.clock.Now())
+	runEvaluation(&next, now)
 	return a.commit(next)
 }
 
-// commit saves next and makes it the current state. Callers hold a.mu.
+// commit saves next and makes it the current state, moving the clock
+// checkpoint forward (never back). Callers hold a.mu.
 func (a *Agent) commit(next State) error {
+	if now := a.clock.Now(); now.After(next.Checkpoint) {
+		next.Checkpoint = now
+	}
 	if err := a.store.Save(next); err != nil {
 		return err
 	}
@@ -353,7 +384,7 @@ func (a *Agent) Register(ctx context.Context, token string, force bool) error {
 		return smartlic.Errorf(smartlic.EConflict, "force", "this instance is already registered (Smart Account %s, Virtual Account %s); deregister it first or register with force",
 			r.IDCert.SmartAccount, r.IDCert.VirtualAccount)
 	}
-	now := a.clock.Now()
+	now := a.now()
 	reg, keys, err := a.register(ctx, snap, token, force, now)
 	return a.finish(OpRegister, now, err, func(st *State) {
 		st.Registration = reg
@@ -506,7 +537,7 @@ func (a *Agent) authorize(ctx context.Context) error {
 	if snap.Registration == nil {
 		return notRegistered()
 	}
-	now := a.clock.Now()
+	now := a.now()
 	doc, auth, err := a.exchangeAuthorization(ctx, snap, now)
 	return a.finish(OpAuthorize, now, err, func(st *State) {
 		// A re-registration in between would make this answer about a
@@ -574,7 +605,7 @@ func (a *Agent) renewIDCert(ctx context.Context) error {
 	if snap.Registration == nil {
 		return notRegistered()
 	}
-	now := a.clock.Now()
+	now := a.now()
 	doc, cert, err := a.exchangeIDCert(ctx, snap, now)
 	return a.finish(OpRenewID, now, err, func(st *State) {
 		if st.Registration != nil && st.Registration.IDCert.InstanceID == cert.InstanceID {
@@ -654,7 +685,7 @@ func (a *Agent) Deregister(ctx context.Context) error {
 	if snap.Registration == nil {
 		return notRegistered()
 	}
-	now := a.clock.Now()
+	now := a.now()
 	err := a.exchangeDeregister(ctx, snap, now)
 	if smartlic.ErrorCode(err) == smartlic.ENotRegistered {
 		err = nil
@@ -718,6 +749,7 @@ func cloneState(st State) State {
 		rc.LastAuthorization = copyAttempt(r.LastAuthorization)
 		c.Registration = &rc
 	}
+	cloneEnforcement(&c, st)
 	return c
 }
 

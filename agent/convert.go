@@ -46,7 +46,7 @@ func (a *Agent) ConvertClassic(ctx context.Context, lines []smartlic.ClassicLice
 			return ans, smartlic.Invalid("classic.count", "must be between 1 and %d (got %d for %q)", smartlic.MaxClassicQuantity, l.Count, l.SKU)
 		}
 	}
-	now := a.clock.Now()
+	now := a.now()
 	ans, err := a.exchangeConversion(ctx, snap, lines, now)
 	return ans, a.finish(OpConvert, now, err, func(*State) {})
 }

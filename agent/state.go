@@ -17,7 +17,7 @@ import (
 
 // StateVersion is the layout of State this package writes. A state written
 // by a newer agent is refused rather than half understood.
-const StateVersion = 1
+const StateVersion = 2
 
 // ErrNoState is wrapped by the error a StateStore's Load returns when no
 // state was ever saved: the instance has not been set up yet.
@@ -53,6 +53,17 @@ type State struct {
 	Registration *Registration    `json:"registration,omitempty"`
 	// LastAttempt is the last exchange with the manager, whatever it was.
 	LastAttempt *Attempt `json:"last_attempt,omitempty"`
+
+	// Product is how the product enforces its licenses (enforce.go).
+	Product ProductConfig `json:"product,omitzero"`
+	// SLACs are the export-control authorizations installed, and
+	// PendingSLACs the offline requests waiting for their code (slac.go).
+	SLACs        []InstalledSLAC `json:"slacs,omitempty"`
+	PendingSLACs []PendingSLAC   `json:"pending_slacs,omitempty"`
+	// Checkpoint is the latest time the agent has seen. Every timer reads
+	// the later of the clock and the checkpoint, so setting the clock
+	// back extends nothing; the status reports the rollback.
+	Checkpoint time.Time `json:"checkpoint,omitzero"`
 }
 
 // Evaluation is the 90-day evaluation clock. It starts at the first use of

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"maps"
 	"time"
 
 	"github.com/smartlic/smartlic"
@@ -45,6 +46,27 @@ type Status struct {
 	// configured); empty before the first registration.
 	ManagerKeyIDs []string `json:"manager_key_ids"`
 	LastAttempt   *Attempt `json:"last_attempt,omitempty"`
+	// Product is the product's enforcement configuration and throughput.
+	Product ProductConfig `json:"product"`
+	// SLACs are the export-control authorizations installed; PendingSLACs
+	// the offline requests waiting for their authorization code.
+	SLACs        []SLACView `json:"slacs"`
+	PendingSLACs []string   `json:"pending_slacs,omitempty"` // license tags
+	// Insufficient names the licenses the last authorization did not fully
+	// cover; with soft enforcement, usage cannot grow meanwhile.
+	Insufficient []string `json:"insufficient,omitempty"`
+	// ClockRollback is set when the clock is behind the latest time the
+	// agent saw: timers keep reading that time, so nothing is extended.
+	ClockRollback *ClockRollback `json:"clock_rollback,omitempty"`
+}
+
+// SLACView is an installed SLAC as the status shows it.
+type SLACView struct {
+	ID             string    `json:"id"`
+	LicenseTag     string    `json:"tag"`
+	SmartAccount   string    `json:"smart_account"`
+	VirtualAccount string    `json:"virtual_account"`
+	IssuedAt       time.Time `json:"issued_at"`
 }
 
 // EvaluationStatus is the 90-day evaluation clock.
@@ -103,6 +125,10 @@ type License struct {
 	Tag    string       `json:"tag"`
 	Count  int64        `json:"count"`
 	Status LicenseState `json:"status"`
+	// Enforcement is the license's class as the product knows it, and
+	// Decision whether the product may use it now and why.
+	Enforcement smartlic.Enforcement `json:"enforcement"`
+	Decision    Decision             `json:"decision"`
 }
 
 // StatusAt computes the instance's standing at now. It reads only the
@@ -114,6 +140,17 @@ func (s State) StatusAt(now time.Time) Status {
 		Licenses:      []License{},
 		ManagerKeyIDs: keyIDs(s.ManagerKeys),
 		LastAttempt:   copyAttempt(s.LastAttempt),
+		Product:       s.Product,
+		SLACs:         []SLACView{},
+		Insufficient:  insufficient(s),
+	}
+	st.Product.Licenses = maps.Clone(s.Product.Licenses)
+	for _, sl := range s.SLACs {
+		st.SLACs = append(st.SLACs, SLACView{ID: sl.SLAC.ID, LicenseTag: sl.SLAC.LicenseTag, SmartAccount: sl.SLAC.SmartAccount,
+			VirtualAccount: sl.SLAC.VirtualAccount, IssuedAt: sl.SLAC.IssuedAt})
+	}
+	for _, p := range s.PendingSLACs {
+		st.PendingSLACs = append(st.PendingSLACs, p.LicenseTag)
 	}
 	switch {
 	case s.Registration != nil:
@@ -139,7 +176,7 @@ func (s State) StatusAt(now time.Time) Status {
 	}
 
 	for _, u := range s.Usage {
-		l := License{Tag: u.LicenseTag, Count: u.Count}
+		l := License{Tag: u.LicenseTag, Count: u.Count, Enforcement: s.Product.enforcement(u.LicenseTag), Decision: decide(s, u.LicenseTag, u.Count, now)}
 		switch {
 		case s.Registration == nil && st.Evaluation.Expired:
 			l.Status = LicenseEvaluationExpired

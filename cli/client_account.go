@@ -34,6 +34,7 @@ func newAccountCmd(f *clientFlags) *cobra.Command {
 				return a.GetSmartAccount(ctx, sa)
 			}),
 		newAccountUpdateCmd(f),
+		newAccountExportControlCmd(f),
 		&cobra.Command{
 			Use:   "approve SA",
 			Short: "Approve a requested Smart Account",

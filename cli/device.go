@@ -63,6 +63,9 @@ The simulator uses the system clock and has no background timer: run
 		f.renewCmd(),
 		f.deregisterCmd(),
 		f.convertCmd(),
+		f.slacCmd(),
+		f.throughputCmd(),
+		f.configureCmd(),
 		group("show", "Show licensing information", f.showLicenseCmd()),
 	)
 	return cmd
@@ -572,15 +575,21 @@ func writeSummary(w io.Writer, st agent.Status) {
 	} else {
 		writeEvaluation(w, st, "  ")
 	}
+	fmt.Fprintf(w, "\n")
+	writeProduct(w, st)
 	fmt.Fprintf(w, "\nLicense Usage:\n")
 	if len(st.Licenses) == 0 {
 		fmt.Fprintf(w, "  No licenses in use.\n")
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "  License\tCount\tStatus\n")
+	fmt.Fprintf(tw, "  License\tCount\tStatus\tEnforcement\tAllowed\n")
 	for _, l := range st.Licenses {
-		fmt.Fprintf(tw, "  %s\t%d\t%s\n", l.Tag, l.Count, licenseLabel(l.Status))
+		allowed := "NO"
+		if l.Decision.Allowed {
+			allowed = "YES"
+		}
+		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s: %s\n", l.Tag, l.Count, licenseLabel(l.Status), enforcementLabel(l.Enforcement), allowed, l.Decision.Reason)
 	}
 	_ = tw.Flush()
 }

@@ -59,6 +59,7 @@ func run(ctx context.Context, args []string, e *env) error {
 	addConversionCommands(root, e)
 	addLoginCommands(root, e)
 	addSearchCommand(root, e)
+	addSLACCommands(root, e)
 	cmd, err := root.ExecuteContextC(ctx)
 	return nameTheFlag(cmd, err)
 }

@@ -59,6 +59,9 @@ var statusOf = map[string]int{
 	smartlic.EInsufficient:     http.StatusConflict,
 	smartlic.ECodeInvalid:      http.StatusBadRequest,
 
+	smartlic.EWrongDevice:      http.StatusConflict,
+	smartlic.EReplayed:         http.StatusConflict,
+
 	// RFC 8628 §3.5: the token endpoint answers these with 400.
 	smartlic.EAuthorizationPending: http.StatusBadRequest,
 	smartlic.ESlowDown:             http.StatusBadRequest,

@@ -342,4 +342,5 @@ func (s *Server) registerRoutes() {
 	s.registerSearchRoutes()
 	s.registerDeviceAuthRoutes()
 	s.registerPolicyRoutes()
+	s.registerSLACRoutes()
 }

@@ -52,6 +52,7 @@ type Services interface {
 	smartlic.SearchService
 	smartlic.DeviceAuthService
 	smartlic.PolicyService
+	smartlic.SLACService
 }
 
 // Options configure the server.

@@ -224,6 +224,14 @@ var expectedRoutes = []string{
 	"POST /api/v1/accounts/{sa}/events/verify",
 	"POST /api/v1/events/verify",
 	"GET /api/v1/search",
+	// Export control (slac_test.go).
+	"GET /api/v1/accounts/{sa}/export-control",
+	"PATCH /api/v1/accounts/{sa}/export-control",
+	"GET /api/v1/export-controls",
+	"GET /api/v1/accounts/{sa}/slacs",
+	"GET /api/v1/accounts/{sa}/slacs/{slac}",
+	"POST /device/v1/slac",
+	"POST /device/v1/slac-return",
 	// Users, roles, credentials (users_test.go covers them).
 	"POST /api/v1/users",
 	"GET /api/v1/users",

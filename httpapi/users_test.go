@@ -68,14 +68,16 @@ type matrixCase struct {
 // roleMatrix is the expected table, keyed by operationId. An operation of
 // the OpenAPI document missing here fails TestRoleMatrix.
 var roleMatrix = map[string]matrixCase{
-	"health":            {public: true},
-	"device-keys":       {public: true},
-	"device-register":   {public: true},
-	"device-authorize":  {public: true},
-	"device-renew":      {public: true},
-	"device-deregister": {public: true},
-	"device-convert":    {public: true},
-	"login":             {public: true},
+	"health":             {public: true},
+	"device-keys":        {public: true},
+	"device-register":    {public: true},
+	"device-authorize":   {public: true},
+	"device-renew":       {public: true},
+	"device-deregister":  {public: true},
+	"device-convert":     {public: true},
+	"device-slac":        {public: true},
+	"device-slac-return": {public: true},
+	"login":              {public: true},
 	// The device sign-in's codes are its credentials (routes_deviceauth.go).
 	"start-device-authorization": {public: true},
 	"poll-device-authorization":  {public: true},
@@ -246,6 +248,16 @@ var roleMatrix = map[string]matrixCase{
 		return m.send("POST", "/api/v1/accounts/acme.example/paks/"+m.freshPAK()+"/convert", `{"va":"Engineering"}`)
 	}},
 
+	// Export control: the vendor decides, the account's members see it;
+	// SLACs are licensing of the VA they were issued from.
+	"get-export-control":   {allow: inAccount, req: fixed("GET", "/api/v1/accounts/acme.example/export-control", "")},
+	"set-export-control":   {allow: operatorOnly, req: fixed("PATCH", "/api/v1/accounts/acme.example/export-control", `{"allowed":true}`)},
+	"list-export-controls": {allow: operatorOnly, req: fixed("GET", "/api/v1/export-controls", "")},
+	"list-slacs":           {allow: licensing, req: fixed("GET", "/api/v1/accounts/acme.example/slacs?va=Engineering", "")},
+	"get-slac": {allow: licensing, req: func(m *matrix, _ string) request {
+		return request{method: "GET", path: "/api/v1/accounts/acme.example/slacs/" + m.theSLAC()}
+	}},
+
 	// Events: the account's log for those who may view it, the vendor's
 	// chains for the operator.
 	"list-events":       {allow: saEditors, req: fixed("GET", "/api/v1/accounts/acme.example/events", "")},
@@ -336,6 +348,7 @@ type matrix struct {
 	seq  int
 
 	token, instance, agreement, webhook, pak string
+	slac                                     string // made on first use (slac_test.go)
 }
 
 func (m *matrix) n() int { m.seq++; return m.seq }

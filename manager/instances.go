@@ -33,9 +33,15 @@ func (m *Manager) applyUsage(ctx context.Context, tx smartlic.Tx, inst smartlic.
 		counted int64 // what the pool counts for this instance after the change
 		old     int64 // what it counted before
 	}
+	// A line of a type the device holds a SLAC for is covered by it: the
+	// SLAC already holds the license.
+	cover, err := slacCover(ctx, tx, inst.UDI)
+	if err != nil {
+		return nil, err
+	}
 	byType := map[string]*line{}
 	for _, u := range inst.Usage {
-		byType[u.LicenseTypeID] = &line{old: countedOf(u)}
+		byType[u.LicenseTypeID] = &line{old: countedIn(u, cover)}
 	}
 	seen := map[string]bool{}
 	for _, u := range lines {
@@ -62,7 +68,7 @@ func (m *Manager) applyUsage(ctx context.Context, tx smartlic.Tx, inst smartlic.
 			byType[lt.ID] = l
 		}
 		l.lt, l.count = lt, u.Count
-		if u.Count > 0 && !(lt.Enforcement == smartlic.ExportControlled && !inst.AllowExportControlled) {
+		if u.Count > 0 && !cover[lt.ID] && !(lt.Enforcement == smartlic.ExportControlled && !inst.AllowExportControlled) {
 			l.counted = u.Count
 		}
 	}
@@ -90,6 +96,9 @@ func (m *Manager) applyUsage(ctx context.Context, tx smartlic.Tx, inst smartlic.
 		}
 		u := smartlic.Usage{LicenseTypeID: id, LicenseTag: l.lt.Tag, Count: l.count, Status: smartlic.Authorized}
 		switch {
+		case cover[id] && l.count > smartlic.SLACQuantity:
+			u.Status = smartlic.NotAuthorized // more than the SLAC covers
+		case cover[id]:
 		case l.counted == 0:
 			u.Status = smartlic.NotAuthorized // export-controlled without permission
 		case inUse[id] <= purchased[id]:
@@ -149,8 +158,14 @@ func (m *Manager) poolState(ctx context.Context, tx smartlic.Tx, vaID string) (p
 func (m *Manager) removeInstance(ctx context.Context, tx smartlic.Tx, inst smartlic.Instance, typ, why string) error {
 	usage := append([]smartlic.Usage(nil), inst.Usage...)
 	sort.Slice(usage, func(i, j int) bool { return usage[i].LicenseTypeID < usage[j].LicenseTypeID })
+	// Its SLACs stay (they are bound to the serial number, not to the
+	// registration) and so do the licenses they hold.
+	cover, err := slacCover(ctx, tx, inst.UDI)
+	if err != nil {
+		return err
+	}
 	for _, u := range usage {
-		if n := countedOf(u); n != 0 {
+		if n := countedIn(u, cover); n != 0 {
 			if err := tx.AddInUse(ctx, inst.VirtualAccountID, u.LicenseTypeID, -n, m.clock.Now()); err != nil {
 				return err
 			}

@@ -202,8 +202,14 @@ func (m *Manager) transferInstances(ctx context.Context, tx smartlic.Tx, tr *sma
 			return "", smartlic.NotFound("instance %q not found in Virtual Account %q", inst.UDI.String(), from.Name)
 		}
 		insts = append(insts, inst)
+		// Lines covered by a SLAC count nothing here: the SLAC's license
+		// stays in the VA it was issued from.
+		cover, err := slacCover(ctx, tx, inst.UDI)
+		if err != nil {
+			return "", err
+		}
 		for _, u := range inst.Usage {
-			if n := countedOf(u); n != 0 {
+			if n := countedIn(u, cover); n != 0 {
 				moved[u.LicenseTypeID] += n
 			}
 		}

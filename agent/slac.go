@@ -1,0 +1,215 @@
+package agent
+
+import (
+	"context"
+	"crypto/rand"
+	"slices"
+	"time"
+
+	"github.com/smartlic/smartlic"
+	"github.com/smartlic/smartlic/sign"
+)
+
+// Operations of export control in LastAttempt.
+const (
+	OpRequestSLAC = "request_slac"
+	OpReturnSLAC  = "return_slac"
+)
+
+// InstalledSLAC is a Smart License Authorization Code the device holds:
+// the signed document, its verified payload, and the secret whose reveal
+// returns it.
+type InstalledSLAC struct {
+	Doc    smartlic.Envelope `json:"doc"`
+	SLAC   smartlic.SLACDoc  `json:"slac"`
+	Secret []byte            `json:"secret"`
+}
+
+// PendingSLAC is an offline request waiting for its authorization code.
+// Only the newest request of a license is kept: the code of an older one
+// is refused (a reordered or replayed code).
+type PendingSLAC struct {
+	LicenseTag  string    `json:"tag"`
+	Nonce       string    `json:"nonce"`
+	Secret      []byte    `json:"secret"`
+	RequestedAt time.Time `json:"requested_at"`
+}
+
+// slacService is the part of the manager's device protocol that issues
+// and takes back SLACs; the HTTP client and the manager implement it.
+type slacService interface {
+	RequestSLAC(ctx context.Context, req smartlic.Envelope) (smartlic.Envelope, error)
+	ReturnSLACOnline(ctx context.Context, req smartlic.Envelope) (smartlic.Envelope, error)
+}
+
+func newSecret() []byte {
+	b := make([]byte, smartlic.SLACSecretBytes)
+	_, _ = rand.Read(b) // never fails since Go 1.24
+	return b
+}
+
+// RequestSLAC asks the manager online for a SLAC for the export-controlled
+// license tag. The instance must be registered with a token that allows
+// export-controlled licenses, its Smart Account allowed export control by
+// the vendor, and its Virtual Account must hold a license of the type.
+// The answer is verified (signed by a trusted key, for this device and
+// this request, issued now) before it is installed.
+func (a *Agent) RequestSLAC(ctx context.Context, tag string) error {
+	if err := smartlic.ValidateTag("tag", tag); err != nil {
+		return err
+	}
+	a.op.Lock()
+	defer a.op.Unlock()
+	snap := a.State()
+	if snap.Registration == nil {
+		return smartlic.Errorf(smartlic.ENotRegistered, "", "this instance is not registered: ask for the SLAC offline with a request code, or register first")
+	}
+	if s := slacFor(snap, tag); s != nil {
+		return smartlic.Errorf(smartlic.EConflict, "tag", "SLAC %s for %s is already installed", s.SLAC.ID, tag)
+	}
+	now := a.now()
+	installed, err := a.exchangeSLAC(ctx, snap, tag, now)
+	return a.finish(OpRequestSLAC, now, err, func(st *State) {
+		st.SLACs = append(st.SLACs, installed)
+		st.PendingSLACs = slices.DeleteFunc(st.PendingSLACs, func(p PendingSLAC) bool { return p.LicenseTag == tag })
+	})
+}
+
+func (a *Agent) exchangeSLAC(ctx context.Context, snap State, tag string, now time.Time) (InstalledSLAC, error) {
+	var out InstalledSLAC
+	svc, ok := a.svc.(slacService)
+	if !ok {
+		return out, smartlic.Invalid("service", "the configured device service cannot issue SLACs")
+	}
+	r := snap.Registration
+	secret, nonce := newSecret(), newNonce()
+	req, err := sign.Seal(smartlic.TypeSLACRequest, r.IDCert.InstanceID, r.PrivateKey, smartlic.SLACRequest{
+		InstanceID: r.IDCert.InstanceID, UDI: snap.UDI, SentAt: now, Nonce: nonce, LicenseTag: tag, ReturnHash: smartlic.ReturnHash(secret),
+	})
+	if err != nil {
+		return out, smartlic.Internal(err, "signing the SLAC request")
+	}
+	ans, err := svc.RequestSLAC(ctx, req)
+	if err != nil {
+		return out, err
+	}
+	doc, err := a.verifySLAC(snap, ans, tag, nonce)
+	if err != nil {
+		return out, err
+	}
+	if err := checkFresh("at", doc.IssuedAt, now); err != nil {
+		return out, err
+	}
+	if doc.SmartAccount != r.IDCert.SmartAccount {
+		return out, smartlic.Errorf(smartlic.EWrongDevice, "sa", "the SLAC is for Smart Account %s, not this instance's %s", doc.SmartAccount, r.IDCert.SmartAccount)
+	}
+	return InstalledSLAC{Doc: ans, SLAC: doc, Secret: secret}, nil
+}
+
+// verifySLAC checks a SLAC: signed by a trusted manager key, for this
+// device, for the license and request it answers.
+func (a *Agent) verifySLAC(snap State, env smartlic.Envelope, tag, nonce string) (smartlic.SLACDoc, error) {
+	var doc smartlic.SLACDoc
+	keys := a.keysOf(snap)
+	if len(keys) == 0 {
+		return doc, smartlic.Errorf(smartlic.ESignature, "keys", "no manager key is trusted yet: register once, or configure the manager's keys, to verify a SLAC")
+	}
+	if err := sign.Open(env, smartlic.TypeSLAC, keys, &doc); err != nil {
+		return doc, err
+	}
+	switch {
+	case doc.UDI != snap.UDI:
+		return doc, smartlic.Errorf(smartlic.EWrongDevice, "udi", "the SLAC is for %s, not this device (%s)", doc.UDI, snap.UDI)
+	case doc.LicenseTag != tag:
+		return doc, smartlic.Errorf(smartlic.EWrongDevice, "tag", "the SLAC is for license %q, not %q", doc.LicenseTag, tag)
+	case doc.Request != nonce:
+		return doc, smartlic.Errorf(smartlic.EReplayed, "request", "the SLAC answers another request than the last one this device made for %s: an old or reordered code", tag)
+	case doc.ID == "":
+		return doc, smartlic.Errorf(smartlic.ESignature, "id", "the SLAC has no id")
+	}
+	return doc, nil
+}
+
+// ReturnSLAC returns the SLAC of tag online: the license goes back to the
+// Virtual Account's pool and the device may no longer use the license (it
+// must stop using it first). The manager checks the return secret against
+// the hash the request carried.
+func (a *Agent) ReturnSLAC(ctx context.Context, tag string) error {
+	a.op.Lock()
+	defer a.op.Unlock()
+	snap := a.State()
+	s := slacFor(snap, tag)
+	if s == nil {
+		return smartlic.Errorf(smartlic.ENotFound, "tag", "no SLAC for %s is installed", tag)
+	}
+	if err := stillUsed(snap, tag); err != nil {
+		return err
+	}
+	if snap.Registration == nil {
+		return smartlic.Errorf(smartlic.ENotRegistered, "", "this instance is not registered: return the SLAC offline with a return code")
+	}
+	now := a.now()
+	err := a.exchangeSLACReturn(ctx, snap, *s, now)
+	id := s.SLAC.ID
+	return a.finish(OpReturnSLAC, now, err, func(st *State) {
+		st.SLACs = slices.DeleteFunc(st.SLACs, func(x InstalledSLAC) bool { return x.SLAC.ID == id })
+	})
+}
+
+// stillUsed refuses to give up a SLAC the product still depends on.
+func stillUsed(st State, tag string) error {
+	if n := usedOf(st.Usage, tag); n > 0 {
+		return smartlic.Errorf(smartlic.EConflict, "tag", "%s is still in use (%d); stop using it before returning its SLAC", tag, n)
+	}
+	if throughputSLAC(st) != nil && st.Product.ThroughputMbps > smartlic.ThroughputExportLimit {
+		rest := cloneState(st)
+		rest.SLACs = slices.DeleteFunc(rest.SLACs, func(x InstalledSLAC) bool { return x.SLAC.LicenseTag == tag })
+		if throughputSLAC(rest) == nil {
+			return smartlic.Errorf(smartlic.EConflict, "tag", "the throughput (%d Mbps) needs this SLAC; lower it to %d Mbps or less first",
+				st.Product.ThroughputMbps, smartlic.ThroughputExportLimit)
+		}
+	}
+	return nil
+}
+
+func (a *Agent) exchangeSLACReturn(ctx context.Context, snap State, s InstalledSLAC, now time.Time) error {
+	svc, ok := a.svc.(slacService)
+	if !ok {
+		return smartlic.Invalid("service", "the configured device service cannot take back SLACs")
+	}
+	r := snap.Registration
+	req, err := sign.Seal(smartlic.TypeSLACReturnRequest, r.IDCert.InstanceID, r.PrivateKey, smartlic.SLACReturnRequest{
+		InstanceID: r.IDCert.InstanceID, UDI: snap.UDI, SentAt: now, Nonce: newNonce(), SLACID: s.SLAC.ID, Secret: s.Secret,
+	})
+	if err != nil {
+		return smartlic.Internal(err, "signing the SLAC return")
+	}
+	ans, err := svc.ReturnSLACOnline(ctx, req)
+	if err != nil {
+		return err
+	}
+	var done smartlic.SLACReturnedDoc
+	if err := sign.Open(ans, smartlic.TypeSLACReturned, a.keysOf(snap), &done); err != nil {
+		return err
+	}
+	if done.SLACID != s.SLAC.ID || done.UDI != snap.UDI {
+		return smartlic.Errorf(smartlic.ESignature, "slac_id", "the confirmation is about SLAC %s of %s, not %s", done.SLACID, done.UDI, s.SLAC.ID)
+	}
+	return checkFresh("at", done.ReturnedAt, now)
+}
+
+// reverifySLACs checks the stored SLACs again when a state is loaded.
+func (a *Agent) reverifySLACs(st *State) error {
+	for i, s := range st.SLACs {
+		doc, err := a.verifySLAC(*st, s.Doc, s.SLAC.LicenseTag, s.SLAC.Request)
+		if err != nil {
+			return smartlic.Errorf(smartlic.ESignature, "state", "the stored SLAC for %s does not verify (%s): the state was altered or the manager's keys changed",
+				s.SLAC.LicenseTag, smartlic.ErrorMessage(err))
+		}
+		if len(s.Secret) != smartlic.SLACSecretBytes {
+			return smartlic.Errorf(smartlic.ESignature, "state", "the stored SLAC for %s has no return secret", s.SLAC.LicenseTag)
+		}
+		st.SLACs[i].SLAC = doc
+	}
+	return nil
+}

@@ -1,0 +1,183 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/smartlic/smartlic"
+	"github.com/smartlic/smartlic/agent"
+)
+
+// Export control and enforcement on the simulated product.
+
+func (f *deviceFlags) slacCmd() *cobra.Command {
+	request := &cobra.Command{
+		Use:   "request TAG",
+		Short: "Ask the manager for a SLAC for an export-controlled license (the instance must be registered)",
+		Args:  args("TAG"),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			a, p, err := f.open(smartlic.UDI{}, "")
+			if err != nil {
+				return err
+			}
+			if err := a.RequestSLAC(cmd.Context(), argv[0]); err != nil {
+				return f.reach(err)
+			}
+			st := a.Status()
+			if p.json {
+				return writeJSON(p.w, st)
+			}
+			fmt.Fprintf(p.w, "SLAC for %s: INSTALLED\n\n", argv[0])
+			writeSummary(p.w, st)
+			return nil
+		},
+	}
+	ret := &cobra.Command{
+		Use:   "return TAG",
+		Short: "Return the SLAC of a license to the manager; its license goes back to the pool",
+		Args:  args("TAG"),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			a, p, err := f.open(smartlic.UDI{}, "")
+			if err != nil {
+				return err
+			}
+			if err := a.ReturnSLAC(cmd.Context(), argv[0]); err != nil {
+				return f.reach(err)
+			}
+			st := a.Status()
+			if p.json {
+				return writeJSON(p.w, st)
+			}
+			fmt.Fprintf(p.w, "SLAC for %s: RETURNED\n\n", argv[0])
+			writeSummary(p.w, st)
+			return nil
+		},
+	}
+	cmd := group("slac", "Smart License Authorization Codes: what export-controlled licenses need before use", request, ret)
+	return cmd
+}
+
+func (f *deviceFlags) throughputCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "throughput MBPS",
+		Short: "Set the product's throughput; above 250 Mbps it is export-controlled and needs a SLAC",
+		Args:  args("MBPS"),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			mbps, err := strconv.ParseInt(argv[0], 10, 64)
+			if err != nil {
+				return smartlic.Invalid("MBPS", "must be a whole number of Mbps (got %q)", argv[0])
+			}
+			a, p, err := f.open(smartlic.UDI{}, "")
+			if err != nil {
+				return err
+			}
+			if err := a.SetThroughput(mbps); err != nil {
+				return err
+			}
+			st := a.Status()
+			if p.json {
+				return writeJSON(p.w, st)
+			}
+			fmt.Fprintf(p.w, "Throughput: %d Mbps\n", st.Product.ThroughputMbps)
+			return nil
+		},
+	}
+}
+
+func (f *deviceFlags) configureCmd() *cobra.Command {
+	var (
+		licenses   []string
+		soft       bool
+		throughput string
+	)
+	cmd := &cobra.Command{
+		Use:   "configure [--license TAG=CLASS]... [--soft-enforcement] [--throughput-license TAG]",
+		Short: "Describe how the product enforces its licenses (unenforced, enforced, export_controlled)",
+		Long: `Describe the simulated product's licenses as a product developer would: each
+license's class (unenforced: used freely and reported; enforced: needs an
+authorization first; export_controlled: needs a SLAC), whether the product
+applies soft enforcement (no new usage while licenses are insufficient), and
+which export-controlled license unlocks throughput above 250 Mbps. The whole
+configuration is replaced.`,
+		Example: "  smartlic device configure --license hseck9=export_controlled --license dna-advantage=enforced --soft-enforcement --throughput-license hseck9",
+		Args:    args(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c := agent.ProductConfig{Licenses: map[string]smartlic.Enforcement{}, SoftEnforcement: soft, ThroughputLicense: throughput}
+			for _, l := range licenses {
+				tag, class, ok := strings.Cut(l, "=")
+				if !ok {
+					return smartlic.Invalid("--license", "must be TAG=CLASS, e.g. hseck9=export_controlled (got %q)", l)
+				}
+				c.Licenses[tag] = smartlic.Enforcement(class)
+			}
+			a, p, err := f.open(smartlic.UDI{}, "")
+			if err != nil {
+				return err
+			}
+			if err := a.ConfigureProduct(c); err != nil {
+				return err
+			}
+			st := a.Status()
+			if p.json {
+				return writeJSON(p.w, st.Product)
+			}
+			writeProduct(p.w, st)
+			return nil
+		},
+	}
+	cmd.Flags().StringArrayVar(&licenses, "license", nil, "a license and its class, TAG=unenforced|enforced|export_controlled (repeat)")
+	cmd.Flags().BoolVar(&soft, "soft-enforcement", false, "refuse new usage while licenses are insufficient")
+	cmd.Flags().StringVar(&throughput, "throughput-license", "", "the export-controlled license whose SLAC unlocks more than 250 Mbps")
+	return cmd
+}
+
+// enforcementLabel is a license's class as the summary prints it.
+func enforcementLabel(e smartlic.Enforcement) string {
+	return strings.ToUpper(strings.ReplaceAll(string(e), "_", "-"))
+}
+
+// writeProduct is the enforcement part of the summary.
+func writeProduct(w io.Writer, st agent.Status) {
+	pc := st.Product
+	fmt.Fprintf(w, "Enforcement:\n")
+	if len(pc.Licenses) > 0 {
+		tags := make([]string, 0, len(pc.Licenses))
+		for t := range pc.Licenses {
+			tags = append(tags, t)
+		}
+		sort.Strings(tags)
+		for _, t := range tags {
+			fmt.Fprintf(w, "  %s: %s\n", t, enforcementLabel(pc.Licenses[t]))
+		}
+	} else {
+		fmt.Fprintf(w, "  every license unenforced (smartlic device configure)\n")
+	}
+	soft := "OFF"
+	if pc.SoftEnforcement {
+		soft = "ON"
+	}
+	fmt.Fprintf(w, "  Soft Enforcement: %s\n", soft)
+	if len(st.Insufficient) > 0 {
+		fmt.Fprintf(w, "  Licenses Insufficient: %s\n", strings.Join(st.Insufficient, ", "))
+	}
+	if pc.ThroughputMbps > 0 {
+		fmt.Fprintf(w, "  Throughput: %d Mbps\n", pc.ThroughputMbps)
+	}
+	if rb := st.ClockRollback; rb != nil {
+		fmt.Fprintf(w, "  CLOCK ROLLBACK: the clock (%s) is behind the last time seen (%s); timers keep that time\n", iosTime(rb.Clock), iosTime(rb.Checkpoint))
+	}
+	if len(st.SLACs) > 0 || len(st.PendingSLACs) > 0 {
+		fmt.Fprintf(w, "\nExport Authorization (SLAC):\n")
+		for _, s := range st.SLACs {
+			fmt.Fprintf(w, "  %s: INSTALLED on %s (SLAC %s, %s / %s)\n", s.LicenseTag, iosTime(s.IssuedAt), s.ID, s.SmartAccount, s.VirtualAccount)
+		}
+		for _, t := range st.PendingSLACs {
+			fmt.Fprintf(w, "  %s: REQUESTED, waiting for the authorization code\n", t)
+		}
+	}
+}

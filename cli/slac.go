@@ -1,0 +1,156 @@
+package cli
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"github.com/smartlic/smartlic"
+)
+
+var slacTable = table[smartlic.SLAC]{
+	header: []string{"ID", "DEVICE", "LICENSE", "VIRTUAL ACCOUNT", "STATUS", "REQUESTED", "ISSUED", "RETURNED"},
+	row: func(s smartlic.SLAC) []string {
+		returned := fmtTimePtr(s.ReturnedAt)
+		if s.Returned != "" {
+			returned += " (" + string(s.Returned) + ")"
+		}
+		return []string{s.ID, s.UDI.String(), s.LicenseTag, s.VirtualAccount, string(s.Status), string(s.Requested), fmtTime(s.IssuedAt), returned}
+	},
+}
+
+var exportControlTable = table[smartlic.ExportControl]{
+	header: []string{"SMART ACCOUNT", "EXPORT-CONTROLLED", "CHANGED"},
+	row: func(e smartlic.ExportControl) []string {
+		state := "forbidden"
+		if e.Allowed {
+			state = "allowed"
+		}
+		return []string{e.SmartAccount, state, fmtTimePtr(e.UpdatedAt)}
+	},
+}
+
+// addSLACCommands adds `smartlic slac …`: the Smart License Authorization
+// Codes that let devices use export-controlled licenses.
+func addSLACCommands(root *cobra.Command, e *env) {
+	f := &clientFlags{e: e}
+	var s scope
+	var (
+		pf     pageFlags
+		va     string
+		udi    string
+		status string
+	)
+	list := &cobra.Command{
+		Use:   "list [--va VA] [--udi PID:SN] [--status active|returned]",
+		Short: "List the SLACs of a Smart Account (or of one Virtual Account or device)",
+		Args:  args(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return f.run(cmd, func(ctx context.Context, a api, p printer) error {
+				sa, err := f.account(s.account)
+				if err != nil {
+					return err
+				}
+				filter := smartlic.SLACFilter{VA: va, Status: smartlic.SLACStatus(status)}
+				if udi != "" {
+					u, err := smartlic.ParseUDI("--udi", udi)
+					if err != nil {
+						return err
+					}
+					filter.UDI = &u
+				}
+				items, next, err := fetch(ctx, cmd, &pf, func(ctx context.Context, page smartlic.Page) ([]smartlic.SLAC, string, error) {
+					return a.ListSLACs(ctx, sa, filter, page)
+				})
+				if err != nil {
+					return err
+				}
+				return showList(f, p, items, next, slacTable)
+			})
+		},
+	}
+	list.Flags().StringVar(&va, "va", "", "only SLACs issued from this Virtual Account (VA roles must give it)")
+	list.Flags().StringVar(&udi, "udi", "", "only SLACs of this device (PID:SN)")
+	list.Flags().StringVar(&status, "status", "", "only active or only returned SLACs")
+	pf.register(list)
+
+	get := &cobra.Command{
+		Use:   "get ID",
+		Short: "Show one SLAC",
+		Args:  args("ID"),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			return f.run(cmd, func(ctx context.Context, a api, p printer) error {
+				sa, err := f.account(s.account)
+				if err != nil {
+					return err
+				}
+				got, err := a.GetSLAC(ctx, sa, argv[0])
+				if err != nil {
+					return err
+				}
+				return printOne(p, got, slacTable)
+			})
+		},
+	}
+	cmd := group("slac", "Smart License Authorization Codes: export-controlled licenses bound to a device's serial number", list, get)
+	cmd.Long = `A SLAC (Smart License Authorization Code) lets one device use one
+export-controlled license. The manager issues it only when the Smart Account
+is allowed export-controlled functionality (smartlic account export-control)
+and the Virtual Account has a license available; the SLAC holds that license
+until the device returns it.`
+	s.registerAccount(cmd)
+	f.register(cmd)
+	root.AddCommand(cmd)
+}
+
+// newAccountExportControlCmd is `smartlic account export-control SA
+// [allowed|forbidden]`: show, or (vendor operator) change, whether the
+// Smart Account may use export-controlled functionality.
+func newAccountExportControlCmd(f *clientFlags) *cobra.Command {
+	var listAll bool
+	cmd := &cobra.Command{
+		Use:   "export-control (SA [allowed|forbidden] | --list)",
+		Short: "Show or set whether a Smart Account may use export-controlled functionality (setting it: vendor operator)",
+		Example: "  smartlic account export-control acme.example allowed\n" +
+			"  smartlic account export-control acme.example\n  smartlic account export-control --list",
+		Args: func(cmd *cobra.Command, argv []string) error {
+			switch {
+			case listAll && len(argv) == 0:
+				return nil
+			case listAll:
+				return smartlic.Invalid("--list", "lists every Smart Account allowed; give no SA with it")
+			case len(argv) == 1:
+				return nil
+			case len(argv) == 2 && (argv[1] == "allowed" || argv[1] == "forbidden"):
+				return nil
+			case len(argv) == 2:
+				return smartlic.Invalid("setting", "must be allowed or forbidden (got %q)", argv[1])
+			}
+			return smartlic.Invalid("", "usage: %s", cmd.UseLine())
+		},
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			return f.run(cmd, func(ctx context.Context, a api, p printer) error {
+				if listAll {
+					items, err := a.ListExportControls(ctx)
+					if err != nil {
+						return err
+					}
+					return printList(p, items, "", exportControlTable)
+				}
+				var got smartlic.ExportControl
+				var err error
+				if len(argv) == 2 {
+					got, err = a.SetExportControl(ctx, argv[0], argv[1] == "allowed")
+				} else {
+					got, err = a.GetExportControl(ctx, argv[0])
+				}
+				if err != nil {
+					return err
+				}
+				return printOne(p, got, exportControlTable)
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&listAll, "list", false, "list the Smart Accounts allowed export-controlled functionality")
+	return cmd
+}

@@ -1,0 +1,79 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/smartlic/smartlic"
+	"github.com/smartlic/smartlic/httpapi/wire"
+)
+
+type slacList struct {
+	SA     string `path:"sa" doc:"Smart Account id or domain"`
+	VA     string `query:"va" maxLength:"200" doc:"Only SLACs issued from this Virtual Account (id or name); needed by VA roles"`
+	UDI    string `query:"udi" maxLength:"200" doc:"Only SLACs of this device (PID:SN)"`
+	Status string `query:"status" enum:"active,returned," doc:"Only active or only returned SLACs"`
+	Limit  int    `query:"limit" minimum:"1" maximum:"1000" default:"100" doc:"Items per page"`
+	After  string `query:"after" maxLength:"100" doc:"Cursor: the next value of the previous page"`
+}
+
+type slacPath struct {
+	SA   string `path:"sa" doc:"Smart Account id or domain"`
+	SLAC string `path:"slac" doc:"SLAC id"`
+}
+
+// ExportControlRequest allows or forbids a Smart Account export-controlled
+// functionality.
+type ExportControlRequest struct {
+	Allowed bool `json:"allowed" doc:"Whether the Smart Account may use export-controlled functionality (SLACs are issued to its devices)"`
+}
+
+// registerSLACRoutes adds export control: the vendor's per-account
+// setting, SLACs, and the device protocol to request and return them.
+func (s *Server) registerSLACRoutes() {
+	svc := s.svc
+	const setting = "/api/v1/accounts/{sa}/export-control"
+	handle(s, route{method: get, path: setting, id: "get-export-control", summary: "Whether the Smart Account may use export-controlled functionality", tag: "export-control"},
+		func(ctx context.Context, in *saPath) (*body[smartlic.ExportControl], error) {
+			return one(svc.GetExportControl(ctx, in.SA))
+		})
+	handle(s, route{method: patch, path: setting, id: "set-export-control", summary: "Allow or forbid the Smart Account export-controlled functionality (vendor operator)", tag: "export-control"},
+		func(ctx context.Context, in *saBody[ExportControlRequest]) (*body[smartlic.ExportControl], error) {
+			return one(svc.SetExportControl(ctx, in.SA, in.Body.Allowed))
+		})
+	handle(s, route{method: get, path: "/api/v1/export-controls", id: "list-export-controls", summary: "The Smart Accounts allowed export-controlled functionality (vendor operator)", tag: "export-control"},
+		func(ctx context.Context, _ *struct{}) (*body[wire.Items[smartlic.ExportControl]], error) {
+			return all(svc.ListExportControls(ctx))
+		})
+
+	const slacs = "/api/v1/accounts/{sa}/slacs"
+	handle(s, route{method: get, path: slacs, id: "list-slacs", summary: "List the Smart License Authorization Codes (SLACs) of a Smart Account", tag: "export-control"},
+		func(ctx context.Context, in *slacList) (*body[wire.Page[smartlic.SLAC]], error) {
+			f := smartlic.SLACFilter{VA: in.VA, Status: smartlic.SLACStatus(in.Status)}
+			if in.UDI != "" {
+				udi, err := smartlic.ParseUDI("udi", in.UDI)
+				if err != nil {
+					return nil, err
+				}
+				f.UDI = &udi
+			}
+			return page(svc.ListSLACs(ctx, in.SA, f, smartlic.Page{Limit: in.Limit, After: in.After}))
+		})
+	handle(s, route{method: get, path: slacs + "/{slac}", id: "get-slac", summary: "Get a SLAC", tag: "export-control"},
+		func(ctx context.Context, in *slacPath) (*body[smartlic.SLAC], error) {
+			return one(svc.GetSLAC(ctx, in.SA, in.SLAC))
+		})
+
+	device := func(verb, id, summary string, call func(context.Context, smartlic.Envelope) (smartlic.Envelope, error)) {
+		handle(s, route{method: post, path: "/device/v1/" + verb, id: id, summary: summary, tag: "device", public: true,
+			maxBody: MaxDeviceBodyBytes, errors: []int{http.StatusForbidden, http.StatusConflict}},
+			func(ctx context.Context, in *struct{ Body smartlic.Envelope }) (*body[smartlic.Envelope], error) {
+				if err := checkPayload(in.Body); err != nil {
+					return nil, err
+				}
+				return one(call(ctx, in.Body))
+			})
+	}
+	device("slac", "device-slac", "Ask for a SLAC for an export-controlled license; answers the signed SLAC", svc.RequestSLAC)
+	device("slac-return", "device-slac-return", "Return a SLAC; answers a signed confirmation", svc.ReturnSLACOnline)
+}
