@@ -58,7 +58,6 @@ var statusOf = map[string]int{
 	smartlic.EAlreadyConverted: http.StatusConflict,
 	smartlic.EInsufficient:     http.StatusConflict,
 	smartlic.ECodeInvalid:      http.StatusBadRequest,
-
 	smartlic.EWrongDevice:      http.StatusConflict,
 	smartlic.EReplayed:         http.StatusConflict,
 
