@@ -277,13 +277,16 @@ type TokenGrant struct {
 // Session is a signed-in portal user. The session id travels in a cookie
 // and is stored hashed; the CSRF token must accompany every unsafe request.
 type Session struct {
-	ID         string    `json:"-"` // internal id
-	Hash       string    `json:"-"`
-	UserID     string    `json:"user_id"`
-	CSRFToken  string    `json:"csrf_token"`
-	CreatedAt  time.Time `json:"created_at"`
-	LastSeenAt time.Time `json:"last_seen_at"`
-	ExpiresAt  time.Time `json:"expires_at"` // absolute limit
+	ID     string `json:"-"` // internal id
+	Hash   string `json:"-"`
+	UserID string `json:"user_id"`
+	// OperatorKeyID is set instead of UserID on the vendor operator's
+	// session: the operator key it signed in with.
+	OperatorKeyID string    `json:"-"`
+	CSRFToken     string    `json:"csrf_token"`
+	CreatedAt     time.Time `json:"created_at"`
+	LastSeenAt    time.Time `json:"last_seen_at"`
+	ExpiresAt     time.Time `json:"expires_at"` // absolute limit
 }
 
 // Login is the answer to a successful sign-in. Secret is the cookie value.
@@ -405,4 +408,15 @@ type UserTx interface {
 	GetSessionByHash(ctx context.Context, hash string) (Session, error)
 	TouchSession(ctx context.Context, id string, at time.Time) error
 	DeleteSession(ctx context.Context, id string) error
+
+	// The operator's portal sessions: Session with OperatorKeyID set.
+	InsertOperatorSession(ctx context.Context, s Session) error
+	// GetOperatorSessionByHash answers the session with the operator key
+	// it was opened with.
+	GetOperatorSessionByHash(ctx context.Context, hash string) (Session, APIKey, error)
+	TouchOperatorSession(ctx context.Context, id string, at time.Time) error
+	DeleteOperatorSession(ctx context.Context, id string) error
+	// ForgetSessions deletes up to limit sessions of each kind that expired
+	// at or before expiredAt or were last seen at or before idleSince.
+	ForgetSessions(ctx context.Context, expiredAt, idleSince time.Time, limit int) (int64, error)
 }

@@ -68,6 +68,9 @@ type Options struct {
 	// ForgetEvery is how often accepted device requests whose replay
 	// window has closed are deleted; 10 minutes by default.
 	ForgetEvery time.Duration
+	// SessionsEvery is how often ended portal sessions are deleted; 1 hour
+	// by default.
+	SessionsEvery time.Duration
 	// Poll is how often Run ticks; 30 seconds by default.
 	Poll time.Duration
 }
@@ -96,6 +99,7 @@ const (
 	TaskSummaries = "alerts.summaries"
 	TaskWebhooks  = "webhooks.deliver"
 	TaskForget    = "device_requests.forget"
+	TaskSessions  = "sessions.forget"
 )
 
 // New returns a runner of the standard tasks.
@@ -118,6 +122,7 @@ func New(opts Options) *Runner {
 	def(&opts.SummaryEvery, time.Hour)
 	def(&opts.WebhookEvery, time.Minute)
 	def(&opts.ForgetEvery, 10*time.Minute)
+	def(&opts.SessionsEvery, time.Hour)
 	def(&opts.Poll, 30*time.Second)
 	r := &Runner{opts: opts, log: opts.Logger}
 	r.tasks = []Task{
@@ -125,6 +130,7 @@ func New(opts Options) *Runner {
 		{Name: TaskSummaries, Every: opts.SummaryEvery, Run: r.sendSummaries},
 		{Name: TaskWebhooks, Every: opts.WebhookEvery, Run: r.deliverWebhooks},
 		{Name: TaskForget, Every: opts.ForgetEvery, Run: r.forgetDeviceRequests},
+		{Name: TaskSessions, Every: opts.SessionsEvery, Run: r.forgetSessions},
 	}
 	return r
 }
@@ -229,6 +235,17 @@ func (r *Runner) forgetDeviceRequests(ctx context.Context) error {
 	n, err := r.opts.Manager.ForgetDeviceRequests(ctx)
 	if n > 0 {
 		r.log.Debug("forgot expired device requests", "count", n)
+	}
+	return err
+}
+
+// forgetSessions deletes the portal sessions past their idle or absolute
+// limit: they no longer sign anyone in, and the table would grow with
+// every sign-in otherwise.
+func (r *Runner) forgetSessions(ctx context.Context) error {
+	n, err := r.opts.Manager.ForgetSessions(ctx)
+	if n > 0 {
+		r.log.Debug("forgot ended sessions", "count", n)
 	}
 	return err
 }

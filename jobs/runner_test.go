@@ -35,7 +35,7 @@ var epoch = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 var operator = smartlic.WithActor(context.Background(), smartlic.Actor{Email: "ops@vendor.example", Role: smartlic.RoleOperator})
 
 // allTasks are the standard tasks, in the order a tick runs them.
-var allTasks = []string{jobs.TaskAlerts, jobs.TaskSummaries, jobs.TaskWebhooks, jobs.TaskForget}
+var allTasks = []string{jobs.TaskAlerts, jobs.TaskSummaries, jobs.TaskWebhooks, jobs.TaskForget, jobs.TaskSessions}
 
 func must[T any](t *testing.T) func(T, error) T {
 	return func(v T, err error) T {

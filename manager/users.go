@@ -21,6 +21,7 @@ const (
 	oauthClientPrefix  = "slc_"  // OAuth client id (public)
 	oauthSecretPrefix  = "slcs_" // OAuth client secret
 	sessionPrefix      = "sls_"  // portal session cookie
+	operatorSessPrefix = "slz_"  // the operator's portal session cookie
 	maxCredentialBytes = 200
 )
 
@@ -600,6 +601,9 @@ func (m *Manager) Login(ctx context.Context, email, password string) (smartlic.L
 		m.checkPassword(dummyHash(), password)
 		return smartlic.Login{}, errLogin()
 	}
+	if strings.HasPrefix(password, apiKeyPrefix) {
+		return m.operatorLogin(ctx, email, password)
+	}
 	var u smartlic.User
 	err := m.st.Read(ctx, func(tx smartlic.Tx) error {
 		var err error
@@ -650,11 +654,23 @@ func randomToken() (string, error) {
 // Logout ends a session when csrf is its CSRF token. Ending one that is
 // already over is not an error.
 func (m *Manager) Logout(ctx context.Context, secret, csrf string) error {
-	if !strings.HasPrefix(secret, sessionPrefix) || len(secret) > maxCredentialBytes {
+	if len(secret) > maxCredentialBytes {
+		return nil
+	}
+	operator := strings.HasPrefix(secret, operatorSessPrefix)
+	if !operator && !strings.HasPrefix(secret, sessionPrefix) {
 		return nil
 	}
 	return m.st.Write(ctx, func(tx smartlic.Tx) error {
-		s, err := tx.GetSessionByHash(ctx, hashSecret(secret))
+		var (
+			s   smartlic.Session
+			err error
+		)
+		if operator {
+			s, _, err = tx.GetOperatorSessionByHash(ctx, hashSecret(secret))
+		} else {
+			s, err = tx.GetSessionByHash(ctx, hashSecret(secret))
+		}
 		if smartlic.ErrorCode(err) == smartlic.ENotFound {
 			return nil
 		}
@@ -664,16 +680,26 @@ func (m *Manager) Logout(ctx context.Context, secret, csrf string) error {
 		if csrf == "" || subtle.ConstantTimeCompare([]byte(csrf), []byte(s.CSRFToken)) != 1 {
 			return smartlic.Errorf(smartlic.EForbidden, "csrf_token", "signing out needs the session's CSRF token")
 		}
+		if operator {
+			return tx.DeleteOperatorSession(ctx, s.ID)
+		}
 		return tx.DeleteSession(ctx, s.ID)
 	})
 }
 
-// AuthenticateSession resolves a session cookie to its user.
+// AuthenticateSession resolves a session cookie to its user, or to the
+// operator for an operator's session.
 func (m *Manager) AuthenticateSession(ctx context.Context, secret string) (smartlic.Actor, smartlic.Session, error) {
 	bad := func(why string) (smartlic.Actor, smartlic.Session, error) {
 		return smartlic.Actor{}, smartlic.Session{}, errCredentials(why)
 	}
-	if !strings.HasPrefix(secret, sessionPrefix) || len(secret) > maxCredentialBytes {
+	if len(secret) > maxCredentialBytes {
+		return bad("invalid session")
+	}
+	if strings.HasPrefix(secret, operatorSessPrefix) {
+		return m.authenticateOperatorSession(ctx, secret)
+	}
+	if !strings.HasPrefix(secret, sessionPrefix) {
 		return bad("invalid session")
 	}
 	var (

@@ -298,3 +298,58 @@ func (t *tx) DeleteSession(ctx context.Context, id string) error {
 	res, err := t.execBuilt(ctx, `DELETE FROM sessions WHERE id = ?`, id)
 	return t.oneRow(res, err, about{what: "ending a session", noun: "session", id: id})
 }
+
+const operatorSessionCols = `id, hash, api_key_id, csrf_token, created_at, last_seen_at, expires_at`
+
+func (t *tx) InsertOperatorSession(ctx context.Context, s smartlic.Session) error {
+	_, err := t.execBuilt(ctx, `INSERT INTO operator_sessions (`+operatorSessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		s.ID, s.Hash, s.OperatorKeyID, s.CSRFToken, micros(s.CreatedAt), micros(s.LastSeenAt), micros(s.ExpiresAt))
+	if err != nil {
+		return t.writeErr(err, about{what: "storing an operator session", noun: "session", field: "hash", id: s.ID, refs: "an operator key"})
+	}
+	return nil
+}
+
+func (t *tx) GetOperatorSessionByHash(ctx context.Context, hash string) (smartlic.Session, smartlic.APIKey, error) {
+	var k smartlic.APIKey
+	s, err := one(t.queryRowBuilt(ctx, `SELECT s.id, s.hash, s.api_key_id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at,
+		k.id, k.email, k.role, k.hash, k.created_at, k.last_used_at
+		FROM operator_sessions s JOIN api_keys k ON k.id = s.api_key_id WHERE s.hash = ?`, hash), func(r scanner) (smartlic.Session, error) {
+		var s smartlic.Session
+		var created, seen, expires, keyCreated int64
+		var used sql.NullInt64
+		err := r.Scan(&s.ID, &s.Hash, &s.OperatorKeyID, &s.CSRFToken, &created, &seen, &expires,
+			&k.ID, &k.Email, &k.Role, &k.Hash, &keyCreated, &used)
+		s.CreatedAt, s.LastSeenAt, s.ExpiresAt = fromMicros(created), fromMicros(seen), fromMicros(expires)
+		k.CreatedAt, k.LastUsedAt = fromMicros(keyCreated), fromNullMicros(used)
+		return s, err
+	}, "reading an operator session", func() error { return smartlic.NotFound("session not found") })
+	return s, k, err
+}
+
+func (t *tx) TouchOperatorSession(ctx context.Context, id string, at time.Time) error {
+	res, err := t.execBuilt(ctx, `UPDATE operator_sessions SET last_seen_at = ? WHERE id = ?`, micros(at), id)
+	return t.oneRow(res, err, about{what: "recording a session's use", noun: "session", id: id})
+}
+
+func (t *tx) DeleteOperatorSession(ctx context.Context, id string) error {
+	res, err := t.execBuilt(ctx, `DELETE FROM operator_sessions WHERE id = ?`, id)
+	return t.oneRow(res, err, about{what: "ending a session", noun: "session", id: id})
+}
+
+func (t *tx) ForgetSessions(ctx context.Context, expiredAt, idleSince time.Time, limit int) (int64, error) {
+	var total int64
+	for _, table := range []string{"sessions", "operator_sessions"} {
+		res, err := t.execBuilt(ctx, `DELETE FROM `+table+` WHERE id IN
+			(SELECT id FROM `+table+` WHERE expires_at <= ? OR last_seen_at <= ? LIMIT ?)`, micros(expiredAt), micros(idleSince), limit)
+		if err != nil {
+			return total, smartlic.Internal(err, "forgetting ended sessions")
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, smartlic.Internal(err, "forgetting ended sessions")
+		}
+		total += n
+	}
+	return total, nil
+}

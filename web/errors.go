@@ -29,7 +29,6 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, s *Session, err e
 	code := smartlic.ErrorCode(err)
 	if code == smartlic.EUnauthorized {
 		clearCookie(w, r, sessionCookie)
-		clearCookie(w, r, operatorCookie)
 		h.toLogin(w, r)
 		return
 	}

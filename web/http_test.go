@@ -129,6 +129,62 @@ func TestSecurityHeadersAndCookies(t *testing.T) {
 	}
 }
 
+// The operator signs in with its key as the password, but the browser never
+// holds the key: it gets a session cookie that signing out ends on the
+// server, and an old operator cookie (an earlier release kept the key in
+// one) is no credential.
+func TestOperatorSessionHoldsNoKey(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, open func(*testing.T) *store.DB) {
+		t.Parallel()
+		p := newPortal(t, open)
+		p.acme()
+		c := newClient(t, p)
+		resp, _ := c.signInAttempt("ops@vendor.example", p.opKey)
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("operator sign-in: %s", resp.Status)
+		}
+		var session string
+		for _, ck := range resp.Cookies() {
+			if strings.Contains(ck.Value, p.opKey) || (ck.Name == "smartlic_operator" && ck.Value != "") {
+				t.Fatalf("cookie %s carries the operator key", ck.Name)
+			}
+			if ck.Name == "smartlic_session" {
+				session = ck.Value
+			}
+		}
+		if session == "" {
+			t.Fatalf("no session cookie for the operator: %v", resp.Header["Set-Cookie"])
+		}
+		resp, page := c.do("GET", "/vendor/accounts", nil)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("vendor page with the operator's session: %s", resp.Status)
+		}
+		m := csrfInput.FindStringSubmatch(page)
+		if m == nil {
+			t.Fatal("no CSRF field on the vendor page")
+		}
+		if resp, _ := c.do("POST", "/logout", url.Values{"csrf_token": {m[1]}}); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("sign out: %s", resp.Status)
+		}
+
+		// The ended session's cookie, replayed, and the key in the old
+		// cookie both meet the sign-in page.
+		for name, value := range map[string]string{"smartlic_session": session, "smartlic_operator": p.opKey} {
+			req, _ := http.NewRequest("GET", p.url+"/vendor/accounts", nil)
+			req.AddCookie(&http.Cookie{Name: name, Value: value})
+			resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
+				t.Errorf("%s cookie after sign-out: %s to %q, want the sign-in page", name, resp.Status, resp.Header.Get("Location"))
+			}
+		}
+	})
+}
+
 // The sign-in form is refused without its own token (login CSRF), and
 // repeated wrong passwords meet the API's limiter.
 func TestSignInFormTokenAndRateLimit(t *testing.T) {

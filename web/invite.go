@@ -97,7 +97,6 @@ func (h *Handler) acceptInvite(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		clearCookie(w, r, operatorCookie)
 		setCookie(w, r, sessionCookie, l.Secret, l.ExpiresAt.Sub(h.clock.Now()))
 	}
 	clearCookie(w, r, inviteCookie)

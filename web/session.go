@@ -2,9 +2,7 @@ package web
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"net/http"
@@ -19,15 +17,14 @@ import (
 // Cookies. A user's session is the API's session (the same cookie, the
 // same store): signing in here also signs in to the API, and signing out
 // ends both. The vendor operator has no user: it signs in with its e-mail
-// and operator API key, which the operator cookie carries (see
-// docs/portal.md).
+// and operator API key as the password and gets a session of its own, so
+// the browser never holds the key (see docs/portal.md).
 const (
 	sessionCookie  = httpapi.SessionCookie
-	operatorCookie = "smartlic_operator"
+	operatorCookie = "smartlic_operator" // an earlier release kept the operator key in it; cleared on sight
 	loginCookie    = "smartlic_login" // double-submit token of the sign-in form
 	flashCookie    = "smartlic_flash"
 	csrfField      = "csrf_token"
-	operatorPrefix = "slk_" // operator API keys (docs/users.md)
 )
 
 // Session is the signed-in caller of a page.
@@ -46,11 +43,16 @@ func (s *Session) ctx(ctx context.Context) context.Context { return smartlic.Wit
 // session resolves the request's cookies to a session; nil without one or
 // with one that has ended (the stale cookie is cleared).
 func (h *Handler) session(w http.ResponseWriter, r *http.Request) (*Session, error) {
+	if c, err := r.Cookie(operatorCookie); err == nil && c.Value != "" {
+		// An earlier release kept the operator's key itself in this
+		// cookie; it is no credential any more and leaves the browser.
+		clearCookie(w, r, operatorCookie)
+	}
 	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
 		actor, sess, err := h.svc.AuthenticateSession(r.Context(), c.Value)
 		switch smartlic.ErrorCode(err) {
 		case "":
-			return &Session{Actor: actor, CSRF: sess.CSRFToken}, nil
+			return &Session{Actor: actor, CSRF: sess.CSRFToken, Operator: actor.Role == smartlic.RoleOperator}, nil
 		case smartlic.EUnauthorized:
 			clearCookie(w, r, sessionCookie)
 			return nil, nil
@@ -58,27 +60,7 @@ func (h *Handler) session(w http.ResponseWriter, r *http.Request) (*Session, err
 			return nil, err
 		}
 	}
-	if c, err := r.Cookie(operatorCookie); err == nil && c.Value != "" {
-		actor, err := h.svc.Authenticate(r.Context(), c.Value)
-		switch {
-		case err == nil && actor.Role == smartlic.RoleOperator:
-			return &Session{Actor: actor, CSRF: operatorCSRF(c.Value), Operator: true}, nil
-		case err == nil || smartlic.ErrorCode(err) == smartlic.EUnauthorized:
-			clearCookie(w, r, operatorCookie)
-			return nil, nil
-		default:
-			return nil, err
-		}
-	}
 	return nil, nil
-}
-
-// operatorCSRF derives the operator's CSRF token from its key: only a
-// holder of the cookie can compute it, and it needs no server state.
-func operatorCSRF(key string) string {
-	m := hmac.New(sha256.New, []byte(key))
-	m.Write([]byte("smartlic portal csrf"))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
 // checkCSRF refuses a form that does not carry the expected token.
@@ -191,26 +173,14 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 			return h.renderLogin(w, r, http.StatusTooManyRequests, f)
 		}
 	}
-	if strings.HasPrefix(password, operatorPrefix) {
-		actor, err := h.svc.Authenticate(r.Context(), password)
-		if err == nil && (actor.Role != smartlic.RoleOperator || !strings.EqualFold(actor.Email, email)) {
-			err = smartlic.Errorf(smartlic.EUnauthorized, "", "wrong e-mail or password")
-		}
-		done(err == nil)
-		if err != nil {
-			return h.loginFailed(w, r, f, err)
-		}
-		clearCookie(w, r, sessionCookie)
-		setCookie(w, r, operatorCookie, password, 0)
-	} else {
-		l, err := h.svc.Login(r.Context(), email, password)
-		done(err == nil)
-		if err != nil {
-			return h.loginFailed(w, r, f, err)
-		}
-		clearCookie(w, r, operatorCookie)
-		setCookie(w, r, sessionCookie, l.Secret, l.ExpiresAt.Sub(h.clock.Now()))
+	// The operator signs in with its key as the password; the service
+	// answers a session for it as for a user, never keeping the key here.
+	l, err := h.svc.Login(r.Context(), email, password)
+	done(err == nil)
+	if err != nil {
+		return h.loginFailed(w, r, f, err)
 	}
+	setCookie(w, r, sessionCookie, l.Secret, l.ExpiresAt.Sub(h.clock.Now()))
 	clearCookie(w, r, loginCookie)
 	http.Redirect(w, r, localPath(r.PostFormValue("next")), http.StatusSeeOther)
 	return nil
@@ -234,7 +204,6 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request, s *Session) err
 		}
 	}
 	clearCookie(w, r, sessionCookie)
-	clearCookie(w, r, operatorCookie)
 	setFlash(w, r, "You are signed out.")
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 	return nil

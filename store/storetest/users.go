@@ -314,6 +314,56 @@ func testSessions(t *testing.T, f *fixture) {
 		wantErrCode(t, err, smartlic.ENotFound)
 		return nil
 	})
+
+	// The operator's sessions: the same life, bound to an operator key.
+	k := smartlic.APIKey{ID: newID(t), Email: "ops@vendor.example", Role: smartlic.RoleOperator, Hash: "kh", CreatedAt: f.now}
+	f.write(func(ctx context.Context, tx smartlic.Tx) error { return tx.InsertAPIKey(ctx, k) })
+	op := smartlic.Session{ID: newID(t), Hash: "oh", OperatorKeyID: k.ID, CSRFToken: "c2", CreatedAt: f.now, LastSeenAt: f.now, ExpiresAt: f.now.Add(time.Hour)}
+	f.write(func(ctx context.Context, tx smartlic.Tx) error { return tx.InsertOperatorSession(ctx, op) })
+	orphan := op
+	orphan.ID, orphan.Hash, orphan.OperatorKeyID = newID(t), "oh2", "no-such-key"
+	wantErrCode(t, f.writeErr(func(ctx context.Context, tx smartlic.Tx) error { return tx.InsertOperatorSession(ctx, orphan) }), smartlic.ENotFound)
+	f.write(func(ctx context.Context, tx smartlic.Tx) error { return tx.TouchOperatorSession(ctx, op.ID, seen) })
+	f.read(func(ctx context.Context, tx smartlic.Tx) error {
+		got, key, err := tx.GetOperatorSessionByHash(ctx, "oh")
+		if err != nil {
+			return err
+		}
+		op.LastSeenAt = seen
+		if got != op || key.ID != k.ID || key.Email != k.Email || key.Role != k.Role {
+			t.Errorf("GetOperatorSessionByHash = %+v, %+v; want %+v with key %s", got, key, op, k.ID)
+		}
+		_, _, err = tx.GetOperatorSessionByHash(ctx, "sh") // a user's session is not an operator's
+		wantErrCode(t, err, smartlic.ENotFound)
+		return nil
+	})
+
+	// ForgetSessions: expired and idle ones of both kinds go, live ones stay.
+	live := smartlic.Session{ID: newID(t), Hash: "live", UserID: u.ID, CSRFToken: "c", CreatedAt: f.now, LastSeenAt: f.now.Add(time.Hour), ExpiresAt: f.now.Add(3 * time.Hour)}
+	dead := smartlic.Session{ID: newID(t), Hash: "dead", UserID: u.ID, CSRFToken: "c", CreatedAt: f.now, LastSeenAt: f.now, ExpiresAt: f.now.Add(3 * time.Hour)}
+	f.write(func(ctx context.Context, tx smartlic.Tx) error {
+		if err := tx.InsertSession(ctx, live); err != nil {
+			return err
+		}
+		return tx.InsertSession(ctx, dead)
+	})
+	f.write(func(ctx context.Context, tx smartlic.Tx) error {
+		n, err := tx.ForgetSessions(ctx, f.now.Add(2*time.Hour), f.now.Add(30*time.Minute), 100)
+		if err == nil && n != 2 {
+			t.Errorf("ForgetSessions deleted %d, want the idle user session and the operator's", n)
+		}
+		return err
+	})
+	f.read(func(ctx context.Context, tx smartlic.Tx) error {
+		if _, err := tx.GetSessionByHash(ctx, "live"); err != nil {
+			t.Errorf("the live session was forgotten: %v", err)
+		}
+		_, err := tx.GetSessionByHash(ctx, "dead")
+		wantErrCode(t, err, smartlic.ENotFound)
+		_, _, err = tx.GetOperatorSessionByHash(ctx, "oh")
+		wantErrCode(t, err, smartlic.ENotFound)
+		return nil
+	})
 }
 
 func testInvitations(t *testing.T, f *fixture) {
