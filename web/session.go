@@ -22,7 +22,7 @@ import (
 const (
 	sessionCookie  = httpapi.SessionCookie
 	operatorCookie = "smartlic_operator" // an earlier release kept the operator key in it; cleared on sight
-	loginCookie    = "smartlic_login" // double-submit token of the sign-in form
+	loginCookie    = "smartlic_login"    // double-submit token of the sign-in form
 	flashCookie    = "smartlic_flash"
 	csrfField      = "csrf_token"
 )
