@@ -258,6 +258,11 @@ func (e *env) passwordLogin(ctx context.Context, server, email string, passwordS
 	if password == "" {
 		return credentials{}, smartlic.Invalid("--password-stdin", "the password is empty")
 	}
+	if strings.HasPrefix(password, "slk_") {
+		// The portal takes an operator key as the operator's password; the
+		// CLI needs no sign-in for one, and a personal key is a user's.
+		return credentials{}, smartlic.Invalid("password", "this is an operator API key: the CLI uses it as it is (export %s=slk_… or --api-key); smartlic login is for users", envAPIKey)
+	}
 	anon := client.New(server, "", httpClient())
 	l, err := anon.Login(ctx, email, password)
 	if err != nil {

@@ -44,6 +44,11 @@ func TestLoginLogoutWhoAmI(t *testing.T) {
 			t.Fatalf("failed login left %s: %v", path, err)
 		}
 		h.fails(smartlic.EInvalid, "--email", "login", "--password-stdin")
+		// An operator key is no password for the CLI: it says how to use it.
+		h.stdin = "slk_whatever\n"
+		if err := h.fails(smartlic.EInvalid, "password", "login", "--email", "ops@example.com", "--password-stdin"); !strings.Contains(err.Error(), "SMARTLIC_API_KEY") {
+			t.Errorf("operator key at login: %v", err)
+		}
 		// Standard input is no terminal here, so the password is not asked for.
 		h.stdin = "ada@acme.example\n"
 		h.fails(smartlic.EInvalid, "--password-stdin", "login")
