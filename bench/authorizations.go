@@ -25,6 +25,9 @@ func runAuthorizations(ctx context.Context, args []string, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
+	if fl.serve != "" {
+		return usagef("--serve is for registrations only")
+	}
 	stores, err := fl.stores()
 	if err != nil {
 		return err

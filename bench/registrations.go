@@ -112,6 +112,7 @@ type loadFlags struct {
 	commonFlags
 	n           int
 	concurrency int
+	serve       string // a smartlic binary to load instead of the in-process server
 }
 
 func parseLoadFlags(name string, args []string, stderr io.Writer) (*loadFlags, error) {
@@ -120,6 +121,7 @@ func parseLoadFlags(name string, args []string, stderr io.Writer) (*loadFlags, e
 	fl.register(fs)
 	fs.IntVar(&fl.n, "n", 20000, "number of requests (1-200000), each from a distinct instance")
 	fs.IntVar(&fl.concurrency, "concurrency", 32, "requests in flight (1-1024)")
+	fs.StringVar(&fl.serve, "serve", "", "load a `smartlic` binary run as \"smartlic serve\" on the seeded database (a child process), instead of the in-process server")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return nil, err
 	}
@@ -176,6 +178,18 @@ func registrationsOn(ctx context.Context, st string, fl *loadFlags, multiple boo
 		return r, nil, err
 	}
 	fmt.Fprintf(log, "%s: prepared %d signed register requests in %.1fs (not measured)\n", st, fl.n, time.Since(t0).Seconds())
+	if fl.serve != "" {
+		stop, err := srv.serveExternally(ctx, fl.serve)
+		if err != nil {
+			return r, nil, err
+		}
+		defer func() {
+			if serr := stop(); serr != nil && err == nil {
+				err = serr
+			}
+		}()
+		fmt.Fprintf(log, "%s: loading %s serve at %s\n", st, fl.serve, srv.url)
+	}
 	if err := srv.warmUp(ctx, fl.concurrency); err != nil {
 		return r, nil, err
 	}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// serveExternally starts the smartlic binary at path as `smartlic serve`
+// on the run's database (seeded already, in-process) and points the load
+// at it instead of at the in-process server, so that what is measured is
+// the real binary with its request log, portal and middleware, and the
+// load generator no longer shares the server's process. stop ends the
+// child; it must be called.
+func (s *server) serveExternally(ctx context.Context, path string) (stop func() error, err error) {
+	dir, err := os.MkdirTemp("", "smartlic-bench-serve-*")
+	if err != nil {
+		return nil, err
+	}
+	key := make([]byte, 32)
+	rand.Read(key)
+	keyFile := filepath.Join(dir, "secret.key")
+	if err := os.WriteFile(keyFile, []byte(base64.StdEncoding.EncodeToString(key)+"\n"), 0o600); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	cmd := exec.Command(path, "serve", "--db", s.backend.dsn, "--addr", "127.0.0.1:0", "--secret-key-file", keyFile)
+	cmd.Stderr = io.Discard // one log line per request: written, not shown
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("starting %s serve: %w", path, err)
+	}
+	exited := make(chan struct{}) // closed when waitErr is set
+	var waitErr error
+	stop = func() error {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+			err := waitErr
+			os.RemoveAll(dir)
+			var exit *exec.ExitError
+			if errors.As(err, &exit) && exit.Sys().(syscall.WaitStatus).Signaled() {
+				return nil // ended by the SIGTERM sent here
+			}
+			return err
+		case <-time.After(15 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+			os.RemoveAll(dir)
+			return fmt.Errorf("%s serve did not stop within 15s of SIGTERM; killed", path)
+		}
+	}
+	// The banner names the address; the rest of stdout is read and
+	// dropped so that the child never blocks writing to it.
+	listening := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if _, rest, ok := strings.Cut(sc.Text(), " listening on "); ok {
+				if url, _, ok := strings.Cut(rest, " "); ok {
+					select {
+					case listening <- url:
+					default:
+					}
+				}
+			}
+		}
+		io.Copy(io.Discard, out)
+		waitErr = cmd.Wait()
+		close(exited)
+	}()
+	select {
+	case url := <-listening:
+		s.url = url
+		return stop, nil
+	case <-exited:
+		err = errors.New("it exited before it listened (run it by hand to see why)")
+	case <-time.After(60 * time.Second):
+		err = errors.New("it printed no \"listening on\" line within 60s")
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	return nil, errors.Join(fmt.Errorf("starting %s serve: %w", path, err), stop())
+}
