@@ -123,6 +123,7 @@ type Tx interface {
 	DeviceAuthTx
 	PolicyTx
 	SLACTx
+	IdentityTx
 
 	// Signing keys.
 	InsertSigningKey(ctx context.Context, k SigningKey) error
