@@ -617,9 +617,27 @@ func (m *Manager) Login(ctx context.Context, email, password string) (smartlic.L
 		m.checkPassword(dummyHash(), password)
 		return smartlic.Login{}, errLogin()
 	}
-	if !m.checkPassword(u.PasswordHash, password) || u.Disabled {
+	// A user made by single sign-on has no password: the same argon2 work,
+	// and the same answer as a wrong one.
+	hash := u.PasswordHash
+	if hash == "" {
+		hash = dummyHash()
+	}
+	if !m.checkPassword(hash, password) || u.PasswordHash == "" || u.Disabled {
 		return smartlic.Login{}, errLogin()
 	}
+	var l smartlic.Login
+	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
+		var err error
+		l, err = m.openSession(ctx, tx, u, u.Email+" signed in")
+		return err
+	})
+	return l, err
+}
+
+// openSession stores a new session of u and records the sign-in; the
+// portal's sign-in and single sign-on open the same kind of session.
+func (m *Manager) openSession(ctx context.Context, tx smartlic.Tx, u smartlic.User, message string) (smartlic.Login, error) {
 	secret, err := newSecret(sessionPrefix)
 	if err != nil {
 		return smartlic.Login{}, err
@@ -631,13 +649,10 @@ func (m *Manager) Login(ctx context.Context, email, password string) (smartlic.L
 	now := m.clock.Now()
 	s := smartlic.Session{ID: newID(), Hash: hashSecret(secret), UserID: u.ID, CSRFToken: csrf, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(SessionMaxAge)}
 	ctx = smartlic.WithActor(ctx, smartlic.Actor{KeyID: s.ID, Email: u.Email, Role: "user", UserID: u.ID, Kind: smartlic.ActorSession})
-	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
-		if err := tx.InsertSession(ctx, s); err != nil {
-			return err
-		}
-		return m.record(ctx, tx, smartlic.Event{Type: "user.login", Subject: u.ID, Message: u.Email + " signed in"})
-	})
-	if err != nil {
+	if err := tx.InsertSession(ctx, s); err != nil {
+		return smartlic.Login{}, err
+	}
+	if err := m.record(ctx, tx, smartlic.Event{Type: "user.login", Subject: u.ID, Message: message}); err != nil {
 		return smartlic.Login{}, err
 	}
 	return smartlic.Login{Secret: secret, CSRFToken: csrf, User: u, ExpiresAt: s.ExpiresAt}, nil
