@@ -68,7 +68,9 @@ func testUserIdentities(t *testing.T, f *fixture) {
 	}
 
 	later := f.now.Add(time.Hour)
-	f.write(func(ctx context.Context, tx smartlic.Tx) error { return tx.TouchUserIdentity(ctx, i.ID, "ada@new.example.com", later) })
+	f.write(func(ctx context.Context, tx smartlic.Tx) error {
+		return tx.TouchUserIdentity(ctx, i.ID, "ada@new.example.com", later)
+	})
 	var list []smartlic.UserIdentity
 	f.read(func(ctx context.Context, tx smartlic.Tx) error {
 		var err error
@@ -90,7 +92,9 @@ func testUserIdentities(t *testing.T, f *fixture) {
 
 	f.write(func(ctx context.Context, tx smartlic.Tx) error { return tx.DeleteUserIdentity(ctx, i.ID) })
 	wantErrCode(t, f.writeErr(func(ctx context.Context, tx smartlic.Tx) error { return tx.DeleteUserIdentity(ctx, i.ID) }), smartlic.ENotFound)
-	wantErrCode(t, f.writeErr(func(ctx context.Context, tx smartlic.Tx) error { return tx.TouchUserIdentity(ctx, i.ID, "x@example.com", later) }), smartlic.ENotFound)
+	wantErrCode(t, f.writeErr(func(ctx context.Context, tx smartlic.Tx) error {
+		return tx.TouchUserIdentity(ctx, i.ID, "x@example.com", later)
+	}), smartlic.ENotFound)
 	if _, err := f.getIdentity(idp, "sub-ada"); smartlic.ErrorCode(err) != smartlic.ENotFound {
 		t.Fatalf("after delete: %v", err)
 	}
