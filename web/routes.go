@@ -22,6 +22,7 @@ func (h *Handler) routes() {
 	h.public("GET /login", h.loginPage)
 	h.public("POST /login", h.login)
 	h.page("POST /logout", h.logout)
+	h.ssoRoutes()
 
 	h.page("GET /{$}", h.home)
 	h.dashboardRoutes()

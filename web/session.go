@@ -121,6 +121,10 @@ type loginView struct {
 	Token    string // the form's double-submit token
 	NoUsers  bool
 	SetupCmd string
+	// SSO labels the "Sign in with …" button; empty without single sign-on.
+	SSO string
+	// SSOError says why a single sign-on just failed.
+	SSOError string
 }
 
 func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) error {
@@ -132,6 +136,10 @@ func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int, f *Form) error {
+	return h.renderLoginView(w, r, status, f, "")
+}
+
+func (h *Handler) renderLoginView(w http.ResponseWriter, r *http.Request, status int, f *Form, ssoError string) error {
 	has, err := h.svc.HasUsers(r.Context())
 	if err != nil {
 		return err
@@ -141,7 +149,10 @@ func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int
 	tok := randomToken()
 	setCookie(w, r, loginCookie, tok, 0)
 	v := &loginView{Shell: Shell{Title: "Sign in", Flash: takeFlash(w, r)}, Form: f, Next: localPath(r.FormValue("next")), Token: tok,
-		NoUsers: !has, SetupCmd: h.hint}
+		NoUsers: !has, SetupCmd: h.hint, SSOError: ssoError}
+	if h.sso != nil {
+		v.SSO = h.sso.Name()
+	}
 	return h.render(w, r, status, "login", v)
 }
 

@@ -54,6 +54,7 @@ type Services interface {
 	smartlic.SearchService
 	smartlic.SetupService
 	smartlic.DeviceAuthService
+	smartlic.IdentityService
 }
 
 // SignInLimiter reserves one sign-in attempt of the client that sent r
@@ -78,6 +79,9 @@ type Options struct {
 	// SetupHint is shown on the sign-in page while no user exists, e.g.
 	// the command that creates the first operator for this database.
 	SetupHint string
+	// SSO is the OpenID provider of "Sign in with …" (sso.Provider); nil
+	// offers the password form only.
+	SSO SSO
 }
 
 // Handler is the portal as an http.Handler.
@@ -87,6 +91,7 @@ type Handler struct {
 	limit SignInLimiter
 	clock smartlic.Clock
 	hint  string
+	sso   SSO
 	tmpl  *templates
 	mux   *http.ServeMux
 }
@@ -95,7 +100,7 @@ type Handler struct {
 // not parse: they are part of the binary, so that is a build defect that
 // every test would catch.
 func New(svc Services, opts Options) *Handler {
-	h := &Handler{svc: svc, log: opts.Logger, limit: opts.Limiter, clock: opts.Clock, hint: opts.SetupHint, mux: http.NewServeMux()}
+	h := &Handler{svc: svc, log: opts.Logger, limit: opts.Limiter, clock: opts.Clock, hint: opts.SetupHint, sso: opts.SSO, mux: http.NewServeMux()}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
