@@ -26,6 +26,7 @@ func newServeCmd(e *env) *cobra.Command {
 	var addr, dsn, keyFile string
 	var demo bool
 	var jf jobFlags
+	var of oidcFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the license manager: web portal, REST API and device protocol",
@@ -36,7 +37,7 @@ Smart Account, Virtual Accounts, deposits, a token and registered instances,
 and an operator API key is printed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return serve(cmd.Context(), e, addr, dsn, keyFile, demo, &jf)
+			return serve(cmd.Context(), e, addr, dsn, keyFile, demo, &jf, &of)
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "host:port to listen on (port 0 picks a free port)")
@@ -44,6 +45,7 @@ and an operator API key is printed.`,
 	cmd.Flags().BoolVar(&demo, "demo", false, "seed demo data and print an operator API key")
 	addSecretKeyFlag(cmd, &keyFile)
 	jf.register(cmd)
+	of.register(cmd)
 	return cmd
 }
 
@@ -58,7 +60,7 @@ func createOperatorHint(dsn string) string {
 	return "smartlic admin create-operator --db " + db + " --email you@example.com"
 }
 
-func serve(ctx context.Context, e *env, addr, dsn, keyFile string, demo bool, jf *jobFlags) error {
+func serve(ctx context.Context, e *env, addr, dsn, keyFile string, demo bool, jf *jobFlags, of *oidcFlags) error {
 	// The request log is quiet while --demo seeds through the API, so
 	// that the banner (users, operator key, export line) is the last thing
 	// a newcomer sees, not buried under the seeding's requests.
@@ -70,6 +72,10 @@ func serve(ctx context.Context, e *env, addr, dsn, keyFile string, demo bool, jf
 	}
 	webhooks, err := jf.webhookPolicy()
 	if err != nil {
+		return err
+	}
+	of.fromEnv(e)
+	if err := of.checkPublicURL(); err != nil {
 		return err
 	}
 	for _, f := range store.ReadableByOthers(dsn) {
@@ -88,9 +94,20 @@ func serve(ctx context.Context, e *env, addr, dsn, keyFile string, demo bool, jf
 	if err != nil {
 		return smartlic.Invalid("addr", "cannot listen on %s: %v", addr, err)
 	}
+	url := "http://" + ln.Addr().String()
+	provider, err := of.provider(ctx, of.public(url), st.SecretKeys())
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	api := httpapi.New(mgr, httpapi.Options{Logger: log, Version: Version})
 	hint := createOperatorHint(dsn)
-	portal := web.New(mgr, web.Options{Logger: log, Limiter: api, SetupHint: hint})
+	portalOpts := web.Options{Logger: log, Limiter: api, SetupHint: hint}
+	if provider != nil {
+		portalOpts.SSO = provider
+		log.Info("single sign-on on", "issuer", provider.Issuer(), "name", provider.Name())
+	}
+	portal := web.New(mgr, portalOpts)
 	srv := &http.Server{
 		Handler:           web.Mux(api, portal),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -100,7 +117,6 @@ func serve(ctx context.Context, e *env, addr, dsn, keyFile string, demo bool, jf
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	url := "http://" + ln.Addr().String()
 	fmt.Fprintf(e.stdout, "smartlic %s listening on %s (database: %s)\n", Version, url, store.Describe(dsn))
 	fmt.Fprintf(e.stdout, "Portal: %s/   API: %s/api/v1   OpenAPI: %s/api/v1/openapi.json\n", url, url, url)
 	if !demo {

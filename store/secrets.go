@@ -201,3 +201,8 @@ func createPrivate(path string) error {
 	}
 	return f.Close()
 }
+
+// SecretKeys is the key ring the store seals with (nil without one): the
+// portal seals its single sign-on state with it, since every replica has
+// the same key file.
+func (db *DB) SecretKeys() *secretbox.Keyring { return db.secrets }
