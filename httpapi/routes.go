@@ -343,4 +343,5 @@ func (s *Server) registerRoutes() {
 	s.registerDeviceAuthRoutes()
 	s.registerPolicyRoutes()
 	s.registerSLACRoutes()
+	s.registerIdentityRoutes()
 }

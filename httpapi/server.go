@@ -53,6 +53,7 @@ type Services interface {
 	smartlic.DeviceAuthService
 	smartlic.PolicyService
 	smartlic.SLACService
+	smartlic.IdentityService
 }
 
 // Options configure the server.

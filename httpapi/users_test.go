@@ -314,6 +314,12 @@ var roleMatrix = map[string]matrixCase{
 		return request{method: "POST", path: "/api/v1/me/api-keys/" + m.freshKey(role) + "/revoke"}
 	}},
 
+	// Single sign-on bindings belong to users too.
+	"list-identities": {allow: anyUser, req: fixed("GET", "/api/v1/me/identities", "")},
+	"unlink-identity": {allow: anyUser, req: func(m *matrix, role string) request {
+		return request{method: "DELETE", path: "/api/v1/me/identities/" + m.freshIdentity(role)}
+	}},
+
 	// OAuth clients.
 	"create-vendor-oauth-client": {allow: operatorOnly, req: fixed("POST", "/api/v1/oauth-clients", `{"name":"billing"}`)},
 	"list-vendor-oauth-clients":  {allow: operatorOnly, req: fixed("GET", "/api/v1/oauth-clients", "")},
@@ -563,6 +569,26 @@ func (m *matrix) freshKey(role string) string {
 		return ok[smartlic.UserAPIKey](m.t)(m.e.mgr.CreateAPIKey(m.signIn("member@acme.example"), smartlic.APIKeyInput{Name: "fresh"})).ID
 	}
 	return ok[smartlic.UserAPIKey](m.t)(m.e.mgr.CreateAPIKey(smartlic.WithActor(context.Background(), a), smartlic.APIKeyInput{Name: "fresh"})).ID
+}
+
+// freshIdentity binds the role's user (a member's, for the operator, who
+// has none) to a new subject at a new provider.
+func (m *matrix) freshIdentity(role string) string {
+	a := ok[smartlic.Actor](m.t)(m.e.mgr.Authenticate(context.Background(), m.keys[role]))
+	email := a.Email
+	if a.UserID == "" {
+		email = "member@acme.example"
+	}
+	iss := fmt.Sprintf("https://idp-%d.example", m.n())
+	l := ok[smartlic.Login](m.t)(m.e.mgr.SignInWithOIDC(context.Background(), smartlic.OIDCClaims{Issuer: iss, Subject: "s", Email: email, EmailVerified: true}))
+	as := smartlic.WithActor(context.Background(), smartlic.Actor{Email: l.User.Email, Role: "user", UserID: l.User.ID, Kind: smartlic.ActorSession})
+	for _, id := range ok[[]smartlic.UserIdentity](m.t)(m.e.mgr.ListIdentities(as)) {
+		if id.Issuer == iss {
+			return id.ID
+		}
+	}
+	m.t.Fatalf("no identity at %s", iss)
+	return ""
 }
 
 func (m *matrix) freshClient(sa string) string {
