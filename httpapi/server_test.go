@@ -252,6 +252,8 @@ var expectedRoutes = []string{
 	"POST /api/v1/me/api-keys",
 	"GET /api/v1/me/api-keys",
 	"POST /api/v1/me/api-keys/{key}/revoke",
+	"GET /api/v1/me/identities",
+	"DELETE /api/v1/me/identities/{identity}",
 	"POST /api/v1/oauth-clients",
 	"GET /api/v1/oauth-clients",
 	"POST /api/v1/oauth-clients/{client}/revoke",
