@@ -150,8 +150,9 @@ type Invitation struct {
 	SmartAccountID   string     `json:"smart_account_id"`
 	Role             string     `json:"role"`
 	VirtualAccountID string     `json:"virtual_account_id,omitempty"`
-	InvitedBy        string     `json:"invited_by"` // e-mail of the inviter
-	InviterUserID    string     `json:"-"`          // the user whose authority it carries; "" for the operator
+	VirtualAccount   string     `json:"virtual_account,omitempty"` // the VA's name, for people
+	InvitedBy        string     `json:"invited_by"`                // e-mail of the inviter
+	InviterUserID    string     `json:"-"`                         // the user whose authority it carries; "" for the operator
 	CodeHash         string     `json:"-"`
 	Code             string     `json:"code,omitempty"`
 	State            string     `json:"state"` // set when read

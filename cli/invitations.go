@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -13,7 +14,9 @@ import (
 var invitationTable = table[smartlic.Invitation]{
 	header: []string{"EMAIL", "ROLE", "VIRTUAL ACCOUNT", "STATE", "INVITED BY", "EXPIRES", "ID"},
 	row: func(i smartlic.Invitation) []string {
-		return []string{i.Email, i.Role, i.VirtualAccountID, i.State, i.InvitedBy, fmtTime(i.ExpiresAt), i.ID}
+		// The VA's name, as people call it; its id only if the name could
+		// not be read (an older server).
+		return []string{i.Email, i.Role, cmp.Or(i.VirtualAccount, i.VirtualAccountID), i.State, i.InvitedBy, fmtTime(i.ExpiresAt), i.ID}
 	},
 }
 

@@ -81,6 +81,13 @@ func TestUserCommands(t *testing.T) {
 	if len(invs.Items) != 2 || invs.Items[0].State != smartlic.InvitationPending || invs.Items[1].State != smartlic.InvitationAccepted {
 		t.Errorf("invitation list: %+v", invs.Items)
 	}
+	// The table names the VA as people do, not by its id.
+	if r := row(t, h.ok("invitation", "list"), "va@acme.example"); r[2] != "Engineering" || invs.Items[0].VirtualAccount != "Engineering" {
+		t.Errorf("invitation list row %q (json %+v), want the VA's name Engineering", r, invs.Items[0])
+	}
+	if inv.VirtualAccount != "Engineering" {
+		t.Errorf("user invite -o json = %+v, want virtual_account Engineering", inv)
+	}
 	if revoked := row(t, h.ok("invitation", "revoke", invs.Items[0].ID), "va@acme.example"); !slices.Contains(revoked, "revoked") {
 		t.Errorf("invitation revoke row %v", revoked)
 	}

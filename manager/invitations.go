@@ -51,7 +51,7 @@ func (m *Manager) InviteUser(ctx context.Context, saKey string, in smartlic.Invi
 		}
 		inv.SmartAccountID = sa.ID
 		if va != nil {
-			inv.VirtualAccountID = va.ID
+			inv.VirtualAccountID, inv.VirtualAccount = va.ID, va.Name
 		}
 		if err := tx.InsertInvitation(ctx, inv); err != nil {
 			return err

@@ -10,6 +10,11 @@ import (
 
 const invitationCols = `id, email, smart_account_id, role, va_id, invited_by, inviter_user_id, code_hash, created_at, expires_at, accepted_at, accepted_by, revoked_at`
 
+// invitationSelect reads an invitation with its VA's name, for people.
+const invitationSelect = `SELECT i.id, i.email, i.smart_account_id, i.role, i.va_id, i.invited_by, i.inviter_user_id, i.code_hash,
+	i.created_at, i.expires_at, i.accepted_at, i.accepted_by, i.revoked_at, v.name
+	FROM invitations i LEFT JOIN virtual_accounts v ON v.id = i.va_id`
+
 func (t *tx) InsertInvitation(ctx context.Context, inv smartlic.Invitation) error {
 	_, err := t.execBuilt(ctx, `INSERT INTO invitations (`+invitationCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		inv.ID, inv.Email, inv.SmartAccountID, inv.Role, nullString(inv.VirtualAccountID), inv.InvitedBy, nullString(inv.InviterUserID),
@@ -21,17 +26,17 @@ func (t *tx) InsertInvitation(ctx context.Context, inv smartlic.Invitation) erro
 }
 
 func (t *tx) GetInvitation(ctx context.Context, id string) (smartlic.Invitation, error) {
-	return one(t.queryRowBuilt(ctx, `SELECT `+invitationCols+` FROM invitations WHERE id = ?`, id), scanInvitation,
+	return one(t.queryRowBuilt(ctx, invitationSelect+` WHERE i.id = ?`, id), scanInvitation,
 		"reading an invitation", func() error { return smartlic.NotFound("invitation %q not found", id) })
 }
 
 func (t *tx) GetInvitationByHash(ctx context.Context, hash string) (smartlic.Invitation, error) {
-	return one(t.queryRowBuilt(ctx, `SELECT `+invitationCols+` FROM invitations WHERE code_hash = ?`, hash), scanInvitation,
+	return one(t.queryRowBuilt(ctx, invitationSelect+` WHERE i.code_hash = ?`, hash), scanInvitation,
 		"reading an invitation", func() error { return smartlic.NotFound("invitation not found") })
 }
 
 func (t *tx) ListInvitations(ctx context.Context, saID string, p smartlic.Page) ([]smartlic.Invitation, error) {
-	rows, err := t.queryBuilt(ctx, `SELECT `+invitationCols+` FROM invitations WHERE smart_account_id = ? AND id > ? ORDER BY id LIMIT ?`,
+	rows, err := t.queryBuilt(ctx, invitationSelect+` WHERE i.smart_account_id = ? AND i.id > ? ORDER BY i.id LIMIT ?`,
 		saID, p.After, limit(p))
 	return collect(rows, err, scanInvitation, "listing invitations")
 }
@@ -60,11 +65,11 @@ func (t *tx) pendingRow(res sql.Result, err error, a about) error {
 
 func scanInvitation(r scanner) (smartlic.Invitation, error) {
 	var i smartlic.Invitation
-	var va, inviter, acceptedBy sql.NullString
+	var va, inviter, acceptedBy, vaName sql.NullString
 	var created, expires int64
 	var accepted, revoked sql.NullInt64
-	err := r.Scan(&i.ID, &i.Email, &i.SmartAccountID, &i.Role, &va, &i.InvitedBy, &inviter, &i.CodeHash, &created, &expires, &accepted, &acceptedBy, &revoked)
-	i.VirtualAccountID, i.InviterUserID, i.AcceptedBy = va.String, inviter.String, acceptedBy.String
+	err := r.Scan(&i.ID, &i.Email, &i.SmartAccountID, &i.Role, &va, &i.InvitedBy, &inviter, &i.CodeHash, &created, &expires, &accepted, &acceptedBy, &revoked, &vaName)
+	i.VirtualAccountID, i.InviterUserID, i.AcceptedBy, i.VirtualAccount = va.String, inviter.String, acceptedBy.String, vaName.String
 	i.CreatedAt, i.ExpiresAt, i.AcceptedAt, i.RevokedAt = fromMicros(created), fromMicros(expires), fromNullMicros(accepted), fromNullMicros(revoked)
 	return i, err
 }

@@ -367,12 +367,13 @@ func testSessions(t *testing.T, f *fixture) {
 }
 
 func testInvitations(t *testing.T, f *fixture) {
-	sa, _ := f.account("acme.example")
+	sa, defaultVA := f.account("acme.example")
 	inviter, invitee := f.user("admin@acme.example"), f.user("new@acme.example")
 	inv := smartlic.Invitation{ID: newID(t), Email: invitee.Email, SmartAccountID: sa.ID, Role: smartlic.RoleSAUser, InvitedBy: inviter.Email,
 		InviterUserID: inviter.ID, CodeHash: "h1", CreatedAt: f.now, ExpiresAt: f.now.Add(smartlic.InvitationTTL)}
 	other := inv
 	other.ID, other.CodeHash, other.InviterUserID = newID(t), "h2", ""
+	other.Role, other.VirtualAccountID = smartlic.RoleVAUser, defaultVA.ID
 	for _, x := range []smartlic.Invitation{inv, other} {
 		f.write(func(ctx context.Context, tx smartlic.Tx) error { return tx.InsertInvitation(ctx, x) })
 	}
@@ -408,7 +409,9 @@ func testInvitations(t *testing.T, f *fixture) {
 		if got, err = tx.GetInvitation(ctx, other.ID); err != nil {
 			return err
 		}
-		if got.StateAt(f.now) != smartlic.InvitationRevoked || got.InviterUserID != "" || got.AcceptedBy != "" {
+		// A VA invitation reads with its VA's name, for people.
+		if got.StateAt(f.now) != smartlic.InvitationRevoked || got.InviterUserID != "" || got.AcceptedBy != "" ||
+			got.VirtualAccountID != defaultVA.ID || got.VirtualAccount != defaultVA.Name {
 			t.Errorf("GetInvitation(revoked) = %+v", got)
 		}
 		_, err = tx.GetInvitationByHash(ctx, "nope")
@@ -424,7 +427,7 @@ func testInvitations(t *testing.T, f *fixture) {
 		if err != nil {
 			return err
 		}
-		if len(list) != 1 || list[0].ID != other.ID {
+		if len(list) != 1 || list[0].ID != other.ID || list[0].VirtualAccount != defaultVA.Name {
 			t.Errorf("ListInvitations page 2 = %+v", list)
 		}
 		return nil
