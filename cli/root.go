@@ -60,6 +60,7 @@ func run(ctx context.Context, args []string, e *env) error {
 	addLoginCommands(root, e)
 	addSearchCommand(root, e)
 	addSLACCommands(root, e)
+	addPolicyCommands(root, e)
 	cmd, err := root.ExecuteContextC(ctx)
 	return nameTheFlag(cmd, err)
 }
@@ -97,6 +98,12 @@ func flagsOfField(field string) []string {
 		names = append(names, "expires-days")
 	case "q":
 		names = append(names, "search")
+	}
+	// A policy rule's field (classes.enforced.first_report_days) is set by
+	// policy set's flag of that rule (--first-report).
+	if rest, ok := strings.CutPrefix(field, "classes."); ok {
+		_, rule, _ := strings.Cut(rest, ".")
+		names = append(names, policyRuleFlags[rule])
 	}
 	return names
 }
