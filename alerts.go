@@ -22,8 +22,9 @@ const (
 	// AlertRenewalFailing: the instance's authorization expires within
 	// RenewalWarning; it should have renewed 60 days ago.
 	AlertRenewalFailing AlertType = "instance.renewal_failing"
-	// AlertReportOverdue: the authorization has expired; the instance has
-	// not reported for AuthValidity.
+	// AlertReportOverdue: the authorization has expired, the instance has
+	// not reported for AuthValidity; or, under Using Policy, the instance
+	// missed its policy's reporting deadline (ReportingAlerts).
 	AlertReportOverdue AlertType = "instance.report_overdue"
 	AlertIDCertExpired AlertType = "instance.id_cert_expired" // the ID certificate has expired
 	// AlertReservationPending and AlertSatelliteSyncOverdue are defined so
@@ -150,7 +151,9 @@ func InstanceAlerts(now time.Time, va VirtualAccount, i Instance) []Alert {
 	if i.Hostname != "" {
 		name = i.Hostname + " (" + name + ")"
 	}
-	if e := i.AuthExpiresAt; e != nil {
+	// An instance under Using Policy renews no authorization: its
+	// reporting deadlines are ReportingAlerts'.
+	if e := i.AuthExpiresAt; e != nil && i.Mode != ModePolicy {
 		switch {
 		case !now.Before(*e):
 			add(AlertReportOverdue, SeverityCritical, *e, "%s in %s has not renewed its authorization; it expired on %s", name, va.Name, e.Format(time.DateOnly))
@@ -162,6 +165,25 @@ func InstanceAlerts(now time.Time, va VirtualAccount, i Instance) []Alert {
 		add(AlertIDCertExpired, SeverityCritical, i.IDCertExpiresAt, "%s in %s: its ID certificate expired on %s; register it again", name, va.Name, i.IDCertExpiresAt.Format(time.DateOnly))
 	}
 	return out
+}
+
+// ReportingAlerts returns the alert an instance under Using Policy raises
+// when its Reporting (set when read) says it is overdue.
+func ReportingAlerts(va VirtualAccount, i Instance) []Alert {
+	r := i.Reporting
+	if r == nil || !r.Overdue || r.Due == nil {
+		return nil
+	}
+	name := i.UDI.String()
+	if i.Hostname != "" {
+		name = i.Hostname + " (" + name + ")"
+	}
+	due := *r.Due
+	return []Alert{{
+		Key: AlertKey(AlertReportOverdue, i.ID), Type: AlertReportOverdue, Severity: SeverityCritical,
+		SmartAccountID: i.SmartAccountID, VirtualAccountID: va.ID, VirtualAccount: va.Name, InstanceID: i.ID, UDI: i.UDI.String(),
+		Message: fmt.Sprintf("%s in %s has not reported usage: %s", name, va.Name, r.Message), DueAt: &due,
+	}}
 }
 
 // SortAlerts orders alerts most severe first, then by VA name, type and key.

@@ -78,7 +78,10 @@ type Instance struct {
 	LastReportAt   *time.Time `json:"last_report_at,omitempty"`
 	LastAckAt      *time.Time `json:"last_ack_at,omitempty"`
 	UsageChangedAt *time.Time `json:"usage_changed_at,omitempty"`
-	Usage          []Usage    `json:"usage"`
+	// Reporting is derived for a policy-mode instance when it is read:
+	// next report due and whether it is overdue (ReportingOf).
+	Reporting *PolicyReporting `json:"reporting,omitempty"`
+	Usage     []Usage          `json:"usage"`
 	// Authorization is derived (AuthorizationAt) when the instance is read.
 	Authorization AuthorizationState `json:"authorization"`
 	// PoolStatus is the most severe current status of the pools its usage

@@ -67,6 +67,9 @@ type Pool struct {
 	// Virtual Accounts whose own pool is insufficient: spare licenses in
 	// other VAs do not cover them (an instance consumes from its own VA).
 	ShortVirtualAccounts []string `json:"short_virtual_accounts,omitempty"`
+	// OverdueInstances counts the instances under Using Policy that use
+	// this license type and are overdue for reporting (set by license views).
+	OverdueInstances int64 `json:"overdue_instances,omitempty"`
 }
 
 // PoolCounter is the maintained in-use count of one VA × license type.

@@ -77,6 +77,10 @@ type PolicyTx interface {
 	// PolicyVersions lists a scope's versions below version before (0: from
 	// the newest), newest first.
 	PolicyVersions(ctx context.Context, subject string, before, limit int) ([]Policy, error)
+	// PolicyInstances returns up to limit instances of a Smart Account in
+	// policy mode, with their usage lines, by id: what overdue state is
+	// computed from.
+	PolicyInstances(ctx context.Context, saID string, limit int) ([]Instance, error)
 }
 
 // Subject is the key of the policy's scope: DefaultPolicyID, the Smart

@@ -211,3 +211,36 @@ func TestNextReportMovesWithClock(t *testing.T) {
 		t.Fatalf("after ack: %+v", d)
 	}
 }
+
+func TestReportingOfAndAlerts(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	types := map[string]smartlic.LicenseType{
+		"sub":  {ID: "sub", Term: smartlic.TermSubscription, Enforcement: smartlic.Unenforced},
+		"perp": {ID: "perp", Term: smartlic.TermPerpetual, Enforcement: smartlic.Unenforced},
+	}
+	expired := t0.Add(-smartlic.Day)
+	inst := smartlic.Instance{ID: "i1", UDI: smartlic.UDI{PID: "C9300", SN: "FOC1"}, Mode: smartlic.ModePolicy, FirstUseAt: &t0, AuthExpiresAt: &expired,
+		Usage: []smartlic.Usage{{LicenseTypeID: "perp", Count: 1}, {LicenseTypeID: "sub", Count: 0}, {LicenseTypeID: "unknown", Count: 3}}}
+	// A zero count uses nothing; an unknown type counts as perpetual.
+	r := smartlic.ReportingOf(inst, smartlic.DefaultPolicy(), types, t0.Add(366*smartlic.Day))
+	if !r.Overdue || r.Class != smartlic.ClassUnenforcedPerpetual || r.PolicyName != "Default Policy" || r.FirstUseAt != &t0 {
+		t.Fatalf("reporting = %+v", r)
+	}
+	va := smartlic.VirtualAccount{ID: "va", Name: "Lab"}
+	// The expired authorization of a policy-mode instance raises nothing.
+	if got := smartlic.InstanceAlerts(t0, va, inst); len(got) != 0 {
+		t.Fatalf("classic alerts of a policy instance: %+v", got)
+	}
+	if got := smartlic.ReportingAlerts(va, inst); len(got) != 0 {
+		t.Fatalf("alerts without reporting state: %+v", got)
+	}
+	inst.Reporting = &r
+	got := smartlic.ReportingAlerts(va, inst)
+	if len(got) != 1 || got[0].Type != smartlic.AlertReportOverdue || got[0].Key != smartlic.AlertKey(smartlic.AlertReportOverdue, "i1") || !got[0].DueAt.Equal(*r.Due) {
+		t.Fatalf("alerts = %+v", got)
+	}
+	r.Overdue = false
+	if got := smartlic.ReportingAlerts(va, inst); len(got) != 0 {
+		t.Fatalf("alert while on time: %+v", got)
+	}
+}

@@ -45,9 +45,10 @@ func newInstanceCmd(f *clientFlags) *cobra.Command {
 				return a.ListInstances(ctx, sa, s.va, p)
 			}),
 		&cobra.Command{
-			Use:   "get ID|UDI",
-			Short: "Show a product instance and the licenses it uses",
-			Args:  args("ID|UDI"),
+			Use:     "get ID|UDI",
+			Aliases: []string{"show"},
+			Short:   "Show a product instance, the licenses it uses and, under Using Policy, its reporting state",
+			Args:    args("ID|UDI"),
 			RunE: func(cmd *cobra.Command, argv []string) error {
 				return f.run(cmd, func(ctx context.Context, a api, p printer) error {
 					sa, err := f.account(s.account)
@@ -63,10 +64,13 @@ func newInstanceCmd(f *clientFlags) *cobra.Command {
 					}
 					if len(got.Usage) == 0 {
 						fmt.Fprintln(p.w, "\nNo license usage reported.")
-						return nil
+					} else {
+						fmt.Fprintln(p.w)
+						if err := printList(p, got.Usage, "", usageTable); err != nil {
+							return err
+						}
 					}
-					fmt.Fprintln(p.w)
-					return printList(p, got.Usage, "", usageTable)
+					return printReporting(p, got.Reporting)
 				})
 			},
 		},

@@ -375,3 +375,35 @@ func newPolicyHistoryCmd(f *clientFlags, s *policyScope) *cobra.Command {
 	s.register(cmd, "list")
 	return cmd
 }
+
+// reportingTable shows an instance's reporting state under Using Policy.
+var reportingTable = table[smartlic.PolicyReporting]{
+	header: []string{"POLICY", "LAST REPORT", "LAST ACK", "NEXT REPORT DUE", "STATE"},
+	row: func(r smartlic.PolicyReporting) []string {
+		state := "on time"
+		switch {
+		case r.Overdue:
+			state = "OVERDUE"
+		case r.Due == nil:
+			state = "nothing due"
+		}
+		return []string{fmt.Sprintf("%s (v%d)", r.PolicyName, r.PolicyVersion), fmtTimePtr(r.LastReportAt), fmtTimePtr(r.LastAckAt), fmtDate(r.Due), state}
+	},
+}
+
+// printReporting shows the reporting state of a policy-mode instance (in a
+// table; JSON output carries it inside the instance).
+func printReporting(p printer, r *smartlic.PolicyReporting) error {
+	if r == nil || p.json {
+		return nil
+	}
+	fmt.Fprintln(p.w)
+	if err := printOne(p, *r, reportingTable); err != nil {
+		return err
+	}
+	if r.Message != "" {
+		_, err := fmt.Fprintf(p.w, "\n%s\n", r.Message)
+		return err
+	}
+	return nil
+}

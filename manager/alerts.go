@@ -83,6 +83,18 @@ func (m *Manager) computeAlerts(ctx context.Context, tx smartlic.Tx, sa smartlic
 			out = append(out, smartlic.InstanceAlerts(now, va, i)...)
 		}
 	}
+	// Under Using Policy an instance is overdue when it missed its
+	// reporting deadline or left a usage change unreported past the
+	// policy's window.
+	overdue, err := m.overduePolicyInstances(ctx, tx, sa.ID)
+	if err != nil {
+		return nil, tree, err
+	}
+	for _, i := range overdue {
+		if va, ok := inScope[i.VirtualAccountID]; ok {
+			out = append(out, smartlic.ReportingAlerts(va, i)...)
+		}
+	}
 	// TODO(reservations): raise smartlic.AlertReservationPending for
 	// reservation requests awaiting an authorization code, once SLR/PLR
 	// exists. TODO(satellites): raise smartlic.AlertSatelliteSyncOverdue for

@@ -222,10 +222,13 @@ func (m *Manager) ListInstances(ctx context.Context, saKey, vaKey string, p smar
 			return err
 		}
 		pools, err := m.pools(ctx, tx, []string{va.ID}, nil)
+		if err != nil {
+			return err
+		}
 		for i := range out {
 			out[i].WithPools(pools)
 		}
-		return err
+		return m.withReporting(ctx, tx, va.SmartAccountID, out)
 	})
 	out, next := cutPage(p, out, func(i smartlic.Instance) string { return i.ID })
 	now := m.clock.Now()
@@ -242,7 +245,13 @@ func (m *Manager) GetInstance(ctx context.Context, saKey, vaKey, key string) (in
 			return err
 		}
 		pools, err := m.pools(ctx, tx, []string{inst.VirtualAccountID}, nil)
+		if err != nil {
+			return err
+		}
 		inst.WithPools(pools)
+		one := []smartlic.Instance{inst}
+		err = m.withReporting(ctx, tx, inst.SmartAccountID, one)
+		inst = one[0]
 		return err
 	})
 	inst.Authorization = inst.AuthorizationAt(m.clock.Now())

@@ -98,20 +98,24 @@ func (m *Manager) view(ctx context.Context, tx smartlic.Tx, saKey, vaKey string,
 			return nil, err
 		}
 		// An account-wide row belongs to no single VA.
-		return m.pools(ctx, tx, idsOf(all), &smartlic.Rollup{Names: vaNames(all)})
+		pools, err := m.pools(ctx, tx, idsOf(all), &smartlic.Rollup{Names: vaNames(all)})
+		return m.withOverdue(ctx, tx, sa.ID, idsOf(all), pools, err)
 	}
 	sa, va, err := m.getVAAs(ctx, tx, PermLicenseView, saKey, vaKey)
 	if err != nil {
 		return nil, err
 	}
 	if !rollup {
-		return m.pools(ctx, tx, []string{va.ID}, nil)
+		pools, err := m.pools(ctx, tx, []string{va.ID}, nil)
+		return m.withOverdue(ctx, tx, sa.ID, []string{va.ID}, pools, err)
 	}
 	all, err := tx.AllVirtualAccounts(ctx, sa.ID)
 	if err != nil {
 		return nil, err
 	}
-	return m.pools(ctx, tx, idsOf(newVATree(all).subtree(va.ID)), &smartlic.Rollup{To: va.ID, Names: vaNames(all)})
+	sub := idsOf(newVATree(all).subtree(va.ID))
+	pools, err := m.pools(ctx, tx, sub, &smartlic.Rollup{To: va.ID, Names: vaNames(all)})
+	return m.withOverdue(ctx, tx, sa.ID, sub, pools, err)
 }
 
 func (m *Manager) pools(ctx context.Context, tx smartlic.Tx, vaIDs []string, rollup *smartlic.Rollup) ([]smartlic.Pool, error) {

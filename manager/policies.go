@@ -372,17 +372,6 @@ func (r policyResolver) inForce(vaID string) smartlic.PolicyInForce {
 		Inherited: p.Scope != smartlic.ScopeVirtualAccount || p.VirtualAccountID != vaID}
 }
 
-// policyFor returns the policy in force for an instance's Virtual Account
-// inside the caller's transaction: what an ACK carries and what overdue
-// state is computed against.
-func (m *Manager) policyFor(ctx context.Context, tx smartlic.Tx, saID, vaID string) (smartlic.Policy, error) {
-	r, err := m.policies(ctx, tx, saID)
-	if err != nil {
-		return smartlic.Policy{}, err
-	}
-	return r.forVA(vaID), nil
-}
-
 func policyEvent(saID string, va *smartlic.VirtualAccount, typ string, p smartlic.Policy, msg string) smartlic.Event {
 	e := smartlic.Event{Type: typ, SmartAccountID: saID, Subject: p.ID, Message: msg, After: eventData(p)}
 	if va != nil {

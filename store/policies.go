@@ -77,3 +77,14 @@ func scanPolicy(r scanner) (smartlic.Policy, error) {
 	}
 	return p, nil
 }
+
+func (t *tx) PolicyInstances(ctx context.Context, saID string, limit int) ([]smartlic.Instance, error) {
+	const what = "listing instances under policy"
+	rows, err := t.queryBuilt(ctx, `SELECT `+instanceCols+` FROM instances i
+		WHERE i.smart_account_id = ? AND i.mode = ? ORDER BY i.id LIMIT ?`, saID, string(smartlic.ModePolicy), limit)
+	list, err := collect(rows, err, func(r scanner) (smartlic.Instance, error) { return scanInstance(r) }, what)
+	if err != nil {
+		return nil, err
+	}
+	return t.withUsage(ctx, list, what)
+}
