@@ -98,9 +98,11 @@ func (m *Manager) overduePolicyInstances(ctx context.Context, tx smartlic.Tx, sa
 // overdue for reporting. Rows are per license type here (one VA, or rolled
 // up over vaIDs), so an instance counts once per license type it uses.
 func (m *Manager) withOverdue(ctx context.Context, tx smartlic.Tx, saID string, vaIDs []string, pools []smartlic.Pool, err error) ([]smartlic.Pool, error) {
-	if err != nil || len(pools) == 0 {
+	if err != nil {
 		return pools, err
 	}
+	// Read whether or not there are rows, so that a view runs the same
+	// statements however many license types it holds.
 	overdue, err := m.overduePolicyInstances(ctx, tx, saID)
 	if err != nil || len(overdue) == 0 {
 		return pools, err

@@ -156,6 +156,8 @@ type instanceView struct {
 	Targets   []smartlic.VirtualAccount
 	Form      *Form
 	CanManage bool
+	// Reporting is the instance's reporting state under Using Policy.
+	Reporting *smartlic.PolicyReporting
 }
 
 type usageRow struct {
@@ -203,6 +205,13 @@ func (h *Handler) renderInstance(w http.ResponseWriter, r *http.Request, s *Sess
 	pools, err := h.svc.ListPools(r.Context(), sh.SA.ID, hit.VirtualAccountID, false)
 	if err != nil {
 		return err
+	}
+	if hit.Instance.Mode == smartlic.ModePolicy {
+		inst, err := h.svc.GetInstance(r.Context(), sh.SA.ID, hit.VirtualAccountID, hit.Instance.ID)
+		if err != nil {
+			return err
+		}
+		v.Reporting = inst.Reporting
 	}
 	for _, u := range hit.Instance.Usage {
 		row := usageRow{Usage: u}

@@ -112,7 +112,9 @@ var funcs = template.FuncMap{
 	// field describes one form input for the "field" partial:
 	// field .Form "description" "Description" "text" "hint".
 	"field": func(f *Form, name, label, kind string, hint ...string) fieldView {
-		v := fieldView{Name: name, Label: label, Kind: kind, ID: "f-" + name}
+		// Ids without dots (classes.enforced.first_report_days), which a CSS
+		// selector would read as classes.
+		v := fieldView{Name: name, Label: label, Kind: kind, ID: "f-" + strings.ReplaceAll(name, ".", "-")}
 		if f != nil {
 			v.Value, v.Error = f.Get(name), f.Errors[name]
 		}

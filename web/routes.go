@@ -28,6 +28,7 @@ func (h *Handler) routes() {
 	h.dashboardRoutes()
 	h.alertsRoutes()
 	h.reportsRoutes()
+	h.policiesRoutes()
 
 	// Inventory of one Virtual Account.
 	h.page("GET /sa/{sa}/va/{va}", h.vaHome)

@@ -55,6 +55,7 @@ type Services interface {
 	smartlic.SetupService
 	smartlic.DeviceAuthService
 	smartlic.IdentityService
+	smartlic.PolicyService
 }
 
 // SignInLimiter reserves one sign-in attempt of the client that sent r
