@@ -124,6 +124,7 @@ type Tx interface {
 	PolicyTx
 	SLACTx
 	IdentityTx
+	UsageTx
 
 	// Signing keys.
 	InsertSigningKey(ctx context.Context, k SigningKey) error

@@ -14,6 +14,8 @@ import (
 func RunUsage(t *testing.T, open func(*testing.T) smartlic.Store) {
 	runCases(t, open, []testCase{
 		{"InstancePolicyColumns", testInstancePolicyColumns},
+		{"UsageReportsAndMarks", testUsageReportsAndMarks},
+		{"UsageUploads", testUsageUploads},
 	})
 }
 
@@ -53,4 +55,132 @@ func testInstancePolicyColumns(t *testing.T, f *fixture) {
 		wantEqual(t, "listed", list[0], inst)
 		return nil
 	})
+}
+
+// testUsageReportsAndMarks: a report id is claimed once per instance, a
+// rolled-back claim leaves nothing, marks are replaced per tag, and both
+// go with their instance.
+func testUsageReportsAndMarks(t *testing.T, f *fixture) {
+	sa, va := f.account("example.com")
+	p := f.product("C9300-24T")
+	a := f.instance(sa, va, p, "POL1")
+	b := f.instance(sa, va, p, "POL2")
+	claim := func(inst, id, hash string) (string, bool) {
+		var prior string
+		var ok bool
+		f.write(func(ctx context.Context, tx smartlic.Tx) error {
+			var err error
+			prior, ok, err = tx.ClaimUsageReport(ctx, inst, id, hash, f.now)
+			return err
+		})
+		return prior, ok
+	}
+	if _, ok := claim(a.ID, "r1", "h1"); !ok {
+		t.Fatal("a new report id was not claimed")
+	}
+	if prior, ok := claim(a.ID, "r1", "h1"); ok || prior != "h1" {
+		t.Fatalf("a copy: ok %v prior %q", ok, prior)
+	}
+	if prior, ok := claim(a.ID, "r1", "other"); ok || prior != "h1" {
+		t.Fatalf("another report under a used id: ok %v prior %q", ok, prior)
+	}
+	if _, ok := claim(b.ID, "r1", "h1"); !ok {
+		t.Fatal("report ids are per instance, but another instance's r1 was refused")
+	}
+	err := f.writeErr(func(ctx context.Context, tx smartlic.Tx) error {
+		if _, ok, err := tx.ClaimUsageReport(ctx, a.ID, "r2", "h2", f.now); err != nil || !ok {
+			t.Fatalf("claim r2: %v %v", ok, err)
+		}
+		return smartlic.Invalid("x", "refused")
+	})
+	wantCode(t, err, smartlic.EInvalid, "x")
+	if _, ok := claim(a.ID, "r2", "h2"); !ok {
+		t.Fatal("a claim that was rolled back still counts")
+	}
+	err = f.writeErr(func(ctx context.Context, tx smartlic.Tx) error {
+		_, _, err := tx.ClaimUsageReport(ctx, newID(t), "r1", "h1", f.now)
+		return err
+	})
+	if err == nil {
+		t.Fatal("a report of a missing instance was recorded")
+	}
+
+	marks := func(inst string) (out []smartlic.UsageMark) {
+		f.read(func(ctx context.Context, tx smartlic.Tx) error {
+			var err error
+			out, err = tx.UsageMarks(ctx, inst)
+			return err
+		})
+		return out
+	}
+	if m := marks(a.ID); len(m) != 0 {
+		t.Fatalf("marks of a new instance: %+v", m)
+	}
+	f.write(func(ctx context.Context, tx smartlic.Tx) error {
+		for _, m := range []smartlic.UsageMark{
+			{Tag: "b-tag", MeasuredUntil: f.now, Count: 1},
+			{Tag: "a-tag", MeasuredUntil: f.now, Count: 2},
+			{Tag: "b-tag", MeasuredUntil: f.now.Add(time.Hour), Count: 3},
+		} {
+			if err := tx.SetUsageMark(ctx, a.ID, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	wantEqual(t, "marks", marks(a.ID), []smartlic.UsageMark{
+		{Tag: "a-tag", MeasuredUntil: f.now, Count: 2},
+		{Tag: "b-tag", MeasuredUntil: f.now.Add(time.Hour), Count: 3},
+	})
+	f.write(func(ctx context.Context, tx smartlic.Tx) error { return tx.DeleteInstance(ctx, a.ID) })
+	if m := marks(a.ID); len(m) != 0 {
+		t.Fatalf("marks outlived their instance: %+v", m)
+	}
+	f.write(func(ctx context.Context, tx smartlic.Tx) error { return tx.InsertInstance(ctx, a) })
+	if _, ok := claim(a.ID, "r1", "h1"); !ok {
+		t.Fatal("report ids outlived their instance")
+	}
+}
+
+// testUsageUploads: uploads list per Smart Account in id order, without
+// their ACK files, and read back one by one with them.
+func testUsageUploads(t *testing.T, f *fixture) {
+	sa, _ := f.account("example.com")
+	other, _ := f.account("other.example")
+	ups := []smartlic.UsageUpload{
+		{ID: newID(t), SmartAccountID: sa.ID, FileName: "usage-1.json", UploadedBy: "ana@example.com", UploadedAt: f.now,
+			Summary: smartlic.UsageSummary{Reports: 3, Accepted: 2, Rejected: 1}, Ack: []byte(`{"type":"smartlic.ack-file/v1"}`)},
+		{ID: newID(t), SmartAccountID: other.ID, FileName: "theirs.json", UploadedBy: "bo@other.example", UploadedAt: f.now, Ack: []byte(`{}`)},
+		{ID: newID(t), SmartAccountID: sa.ID, FileName: "usage-2.json", UploadedBy: "ana@example.com", UploadedAt: f.now.Add(time.Hour),
+			Summary: smartlic.UsageSummary{Reports: 1, Accepted: 1}, Ack: []byte(`{"n":2}`)},
+	}
+	f.write(func(ctx context.Context, tx smartlic.Tx) error {
+		for _, u := range ups {
+			if err := tx.InsertUsageUpload(ctx, u); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	f.read(func(ctx context.Context, tx smartlic.Tx) error {
+		list, err := tx.ListUsageUploads(ctx, sa.ID, smartlic.Page{Limit: 10})
+		if err != nil {
+			return err
+		}
+		strip := func(u smartlic.UsageUpload) smartlic.UsageUpload { u.Ack = nil; return u }
+		wantEqual(t, "list", list, []smartlic.UsageUpload{strip(ups[0]), strip(ups[2])})
+		page, err := tx.ListUsageUploads(ctx, sa.ID, smartlic.Page{Limit: 10, After: ups[0].ID})
+		if err != nil {
+			return err
+		}
+		wantEqual(t, "second page", page, []smartlic.UsageUpload{strip(ups[2])})
+		got, err := tx.GetUsageUpload(ctx, ups[0].ID)
+		wantEqual(t, "get", got, ups[0])
+		return err
+	})
+	err := f.readErr(func(ctx context.Context, tx smartlic.Tx) error {
+		_, err := tx.GetUsageUpload(ctx, newID(t))
+		return err
+	})
+	wantCode(t, err, smartlic.ENotFound, "")
 }

@@ -1,0 +1,367 @@
+package smartlic
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// Smart Licensing Using Policy (docs/protocols.md): trust codes bind an
+// instance's UDI to its key, the instance signs RUM reports of its usage,
+// the manager answers each batch with a signed ACK. Offline, the same
+// signed documents travel in files: a trust file (manager → devices), a
+// usage file (devices → manager) and an ACK file (manager → devices).
+const (
+	// TypeTrustRequest asks for a trust code. Self-signed: kid is the
+	// instance's new public key, as for a registration request.
+	TypeTrustRequest = "smartlic.trust-request/v1"
+	// TypeTrustCode is the manager's statement that a UDI (and, once
+	// bound, a public key) belongs to a Smart Account.
+	TypeTrustCode = "smartlic.trust-code/v1"
+	// TypeRUMReport is a usage report, signed by the instance (kid =
+	// instance id).
+	TypeRUMReport = "smartlic.rum-report/v1"
+	// TypeUsageAck is the manager's answer to the reports of one instance.
+	TypeUsageAck = "smartlic.usage-ack/v1"
+	// TypePolicyModeRequest moves a classic-registered instance to Using
+	// Policy; a device request signed with its registered key.
+	TypePolicyModeRequest = "smartlic.policy-mode-request/v1"
+)
+
+// File types: the "type" of the JSON containers that carry signed
+// documents offline. A container is not signed itself — every document in
+// it is, and each device takes only its own — but its type keeps a trust
+// file from being imported as an ACK file, or uploaded as usage.
+const (
+	FileTypeTrust = "smartlic.trust-file/v1"
+	FileTypeUsage = "smartlic.usage-file/v1"
+	FileTypeAck   = "smartlic.ack-file/v1"
+)
+
+// Limits of Using Policy documents and files (docs/protocols.md).
+const (
+	MaxMeasurementsPerReport = 200
+	MaxReportsPerFile        = 10_000
+	MaxTrustCodesPerFile     = 10_000
+	// MaxUsageFileBytes bounds an uploaded usage file (and an ACK or trust
+	// file a device imports): 10,000 reports of 10 measurements take about
+	// 15 MiB.
+	MaxUsageFileBytes = 32 << 20
+	// MaxOnlineReports and MaxOnlineUsageBytes bound one online exchange,
+	// which needs no credential but the signatures inside: a device with
+	// more pending reports sends them in several exchanges.
+	MaxOnlineReports    = 200
+	MaxOnlineUsageBytes = 4 << 20
+	// MaxPendingReports is how many unacknowledged reports an agent keeps;
+	// older ones are dropped first (each later report supersedes them).
+	MaxPendingReports = 1000
+	// MaxMeasurementCount bounds one measurement's count, as it bounds an
+	// authorization's.
+	MaxMeasurementCount = 1_000_000
+)
+
+// Error codes of Using Policy.
+const (
+	// ENotTrusted refuses a report (or a request) from an instance that
+	// holds no trust code, or whose trust is not bound to the signing key.
+	ENotTrusted = "not_trusted"
+	// EWrongAccount refuses a usage file, or a report in it, that belongs
+	// to another Smart Account than the one it is uploaded to.
+	EWrongAccount = "wrong_smart_account"
+)
+
+// TrustRequest asks the manager for a trust code. It carries one of two
+// credentials: a registration token (online; one use of the token is
+// consumed, exactly as a registration consumes one), or an offline trust
+// code for this UDI that does not name a key yet (from a trust file): the
+// first request that presents it binds the key that signed the request.
+type TrustRequest struct {
+	UDI       UDI       `json:"udi"`
+	Hostname  string    `json:"hostname,omitempty"`
+	PublicKey []byte    `json:"public_key"` // Ed25519, 32 bytes; the signer
+	SentAt    time.Time `json:"sent_at"`
+	Nonce     string    `json:"nonce,omitempty"`
+	Token     string    `json:"token,omitempty"`
+	TrustCode *Envelope `json:"trust_code,omitempty"`
+	// Force replaces the trust of an instance that already has a bound key
+	// (a token is required then): a re-installed device with a new key.
+	Force bool `json:"force,omitempty"`
+}
+
+// TrustCode is the manager's statement of an instance's trust.
+type TrustCode struct {
+	Serial           string    `json:"serial"`
+	InstanceID       string    `json:"instance_id"`
+	UDI              UDI       `json:"udi"`
+	SmartAccount     string    `json:"smart_account"` // domain
+	SmartAccountName string    `json:"smart_account_name"`
+	VirtualAccount   string    `json:"virtual_account"`
+	// PublicKey is the instance's key; empty in a trust file, where the
+	// key is not known yet (see TrustRequest).
+	PublicKey []byte    `json:"public_key,omitempty"`
+	IssuedAt  time.Time `json:"issued_at"`
+}
+
+// Bound reports whether the trust code names the instance's key.
+func (c TrustCode) Bound() bool { return len(c.PublicKey) > 0 }
+
+// Measurement is the use of one license during an interval: Count
+// licenses of Tag from Start to End.
+type Measurement struct {
+	Tag   string    `json:"tag"`
+	Count int64     `json:"count"`
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+}
+
+// RUMReport is one usage report of an instance (Resource Utilization
+// Measurement). ReportID is the instance's, unique per instance: the
+// manager counts a report once however often it arrives.
+type RUMReport struct {
+	ReportID     string        `json:"report_id"`
+	InstanceID   string        `json:"instance_id"`
+	UDI          UDI           `json:"udi"`
+	CreatedAt    time.Time     `json:"created_at"`
+	Measurements []Measurement `json:"measurements"`
+}
+
+var reportIDRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// Validate checks a report's fields against the rules of the protocol at
+// now (the manager's clock): a report id of 1-64 URL-safe characters, at
+// most MaxMeasurementsPerReport measurements, each with a valid tag, a
+// count within bounds and an interval that ends no earlier than it starts
+// and not in the future (beyond the allowed clock skew).
+func (r RUMReport) Validate(now time.Time) error {
+	if !reportIDRE.MatchString(r.ReportID) {
+		return Invalid("report_id", "must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-' (got %q)", clip(r.ReportID))
+	}
+	if r.InstanceID == "" {
+		return Invalid("instance_id", "is required")
+	}
+	if err := r.UDI.Validate("udi"); err != nil {
+		return err
+	}
+	future := now.Add(DeviceClockSkew)
+	if r.CreatedAt.IsZero() {
+		return Invalid("created_at", "is required")
+	}
+	if r.CreatedAt.After(future) {
+		return Invalid("created_at", "is in the future (%s; the manager's clock says %s)", r.CreatedAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	if len(r.Measurements) > MaxMeasurementsPerReport {
+		return Invalid("measurements", "at most %d per report (got %d)", MaxMeasurementsPerReport, len(r.Measurements))
+	}
+	for i, m := range r.Measurements {
+		field := fmt.Sprintf("measurements[%d]", i)
+		if err := ValidateTag(field+".tag", m.Tag); err != nil {
+			return err
+		}
+		switch {
+		case m.Count < 0 || m.Count > MaxMeasurementCount:
+			return Invalid(field+".count", "must be between 0 and %d (got %d)", MaxMeasurementCount, m.Count)
+		case m.Start.IsZero() || m.End.IsZero():
+			return Invalid(field, "start and end are required")
+		case m.End.Before(m.Start):
+			return Invalid(field+".end", "ends (%s) before it starts (%s)", m.End.UTC().Format(time.RFC3339), m.Start.UTC().Format(time.RFC3339))
+		case m.End.After(future):
+			return Invalid(field+".end", "is in the future (%s; the manager's clock says %s)", m.End.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+		case m.End.After(r.CreatedAt.Add(DeviceClockSkew)):
+			return Invalid(field+".end", "is after the report was created (%s)", r.CreatedAt.UTC().Format(time.RFC3339))
+		}
+	}
+	return nil
+}
+
+// Latest is the newest measurement of each tag in the report: the one
+// with the latest end (of two with the same end, the later listed).
+func (r RUMReport) Latest() map[string]Measurement {
+	out := make(map[string]Measurement, len(r.Measurements))
+	for _, m := range r.Measurements {
+		if o, ok := out[m.Tag]; !ok || !m.End.Before(o.End) {
+			out[m.Tag] = m
+		}
+	}
+	return out
+}
+
+// ReportRejection says why one report was not accepted. Code is an error
+// code (signature_invalid, not_trusted, invalid, conflict,
+// wrong_smart_account, not_registered…).
+type ReportRejection struct {
+	ReportID string `json:"report_id,omitempty"`
+	Code     string `json:"code"`
+	Field    string `json:"field,omitempty"`
+	Message  string `json:"message"`
+}
+
+// UsageAck is the manager's signed answer to the reports of one instance:
+// which it accepted (including copies of reports accepted before), which it
+// rejected and why, the policy in force and when the next report is due.
+type UsageAck struct {
+	AckID        string            `json:"ack_id"`
+	InstanceID   string            `json:"instance_id"`
+	UDI          UDI               `json:"udi"`
+	SmartAccount string            `json:"smart_account"`
+	IssuedAt     time.Time         `json:"issued_at"`
+	Accepted     []string          `json:"accepted"`
+	Rejected     []ReportRejection `json:"rejected"`
+	Policy       Policy            `json:"policy"`
+	// NextReportDue is when the policy wants the next report; nil when it
+	// asks for none.
+	NextReportDue *time.Time `json:"next_report_due,omitempty"`
+	// TrustCode is a trust code bound to the instance's key, when this
+	// exchange bound it (an offline trust code presented for the first
+	// time); the device keeps it instead of the unbound one.
+	TrustCode *Envelope `json:"trust_code,omitempty"`
+	// Usage is what the manager counts for the instance after these
+	// reports, with each line's status.
+	Usage []Usage `json:"usage"`
+}
+
+// UsageFile carries an instance's (or a collector's) unacknowledged
+// reports, and the trust requests that bind their keys, to the manager.
+type UsageFile struct {
+	Type          string     `json:"type"`
+	CreatedAt     time.Time  `json:"created_at"`
+	TrustRequests []Envelope `json:"trust_requests,omitempty"`
+	Reports       []Envelope `json:"reports"`
+}
+
+// AckFile is the manager's answer to a usage file: one signed ACK per
+// instance, and a summary that lists every report not accepted, including
+// those no instance can be held to (an unknown signer).
+type AckFile struct {
+	Type         string         `json:"type"`
+	UploadID     string         `json:"upload_id,omitempty"`
+	SmartAccount string         `json:"smart_account"`
+	IssuedAt     time.Time      `json:"issued_at"`
+	Acks         []Envelope     `json:"acks"`
+	Summary      UsageSummary   `json:"summary"`
+	Rejections   []FileRejected `json:"rejections"`
+}
+
+// UsageSummary counts what became of a usage file's reports.
+type UsageSummary struct {
+	Reports  int `json:"reports"`
+	Accepted int `json:"accepted"` // duplicates of accepted reports included
+	Rejected int `json:"rejected"`
+	// Duplicates were accepted before: they changed nothing this time.
+	Duplicates int `json:"duplicates"`
+	Instances  int `json:"instances"`
+}
+
+// FileRejected is one document of a usage file that was not accepted: its
+// position in the file, and what can be read of it.
+type FileRejected struct {
+	Index      int    `json:"index"` // 0-based, in reports (or trust_requests when Kind says so)
+	Kind       string `json:"kind"`  // "report" or "trust_request"
+	ReportID   string `json:"report_id,omitempty"`
+	InstanceID string `json:"instance_id,omitempty"`
+	UDI        string `json:"udi,omitempty"`
+	ReportRejection
+}
+
+// TrustFile carries offline trust codes from the manager to devices: one
+// signed trust code per UDI, none of them bound to a key yet.
+type TrustFile struct {
+	Type           string     `json:"type"`
+	SmartAccount   string     `json:"smart_account"`
+	VirtualAccount string     `json:"virtual_account"`
+	IssuedAt       time.Time  `json:"issued_at"`
+	TrustCodes     []Envelope `json:"trust_codes"`
+}
+
+// ParseUsageFile decodes a usage file strictly: its size, its type, no
+// unknown fields, at most MaxReportsPerFile reports. The documents inside
+// are not trusted yet: each is verified on its own.
+func ParseUsageFile(data []byte) (UsageFile, error) {
+	var f UsageFile
+	if err := parseFile(data, FileTypeUsage, "usage file", &f, func() string { return f.Type }); err != nil {
+		return f, err
+	}
+	switch {
+	case len(f.Reports) > MaxReportsPerFile:
+		return f, Invalid("reports", "a usage file holds at most %d reports (got %d); split it", MaxReportsPerFile, len(f.Reports))
+	case len(f.TrustRequests) > MaxReportsPerFile:
+		return f, Invalid("trust_requests", "a usage file holds at most %d trust requests (got %d)", MaxReportsPerFile, len(f.TrustRequests))
+	case len(f.Reports) == 0 && len(f.TrustRequests) == 0:
+		return f, Invalid("reports", "the usage file holds no reports")
+	}
+	return f, nil
+}
+
+// ParseAckFile decodes an ACK file strictly.
+func ParseAckFile(data []byte) (AckFile, error) {
+	var f AckFile
+	if err := parseFile(data, FileTypeAck, "ACK file", &f, func() string { return f.Type }); err != nil {
+		return f, err
+	}
+	if len(f.Acks) > MaxReportsPerFile {
+		return f, Invalid("acks", "an ACK file holds at most %d ACKs (got %d)", MaxReportsPerFile, len(f.Acks))
+	}
+	return f, nil
+}
+
+// ParseTrustFile decodes a trust file strictly.
+func ParseTrustFile(data []byte) (TrustFile, error) {
+	var f TrustFile
+	if err := parseFile(data, FileTypeTrust, "trust file", &f, func() string { return f.Type }); err != nil {
+		return f, err
+	}
+	switch {
+	case len(f.TrustCodes) > MaxTrustCodesPerFile:
+		return f, Invalid("trust_codes", "a trust file holds at most %d trust codes (got %d)", MaxTrustCodesPerFile, len(f.TrustCodes))
+	case len(f.TrustCodes) == 0:
+		return f, Invalid("trust_codes", "the trust file holds no trust codes")
+	}
+	return f, nil
+}
+
+// FileType reads only the type of a Using Policy file, so that a device's
+// "import" can tell a trust file from an ACK file.
+func FileType(data []byte) (string, error) {
+	if len(data) > MaxUsageFileBytes {
+		return "", Errorf(ETooLarge, "file", "the file is larger than %d bytes", MaxUsageFileBytes)
+	}
+	var head struct {
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return "", Invalid("file", "not a smartlic file (JSON expected): %v", err)
+	}
+	switch head.Type {
+	case FileTypeTrust, FileTypeUsage, FileTypeAck:
+		return head.Type, nil
+	}
+	return "", Invalid("type", "not a Using Policy file: type %q (want %s, %s or %s)", clip(head.Type), FileTypeTrust, FileTypeAck, FileTypeUsage)
+}
+
+// parseFile decodes data into v strictly and checks its type.
+func parseFile(data []byte, want, what string, v any, typ func() string) error {
+	if len(data) > MaxUsageFileBytes {
+		return Errorf(ETooLarge, "file", "the %s is larger than %d bytes", what, MaxUsageFileBytes)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return Invalid("file", "not a valid %s (truncated or malformed): %v", what, err)
+	}
+	if dec.More() {
+		return Invalid("file", "not a valid %s: data after the document", what)
+	}
+	if t := typ(); t != want {
+		return Invalid("type", "not a %s: its type is %q, want %q", what, clip(t), want)
+	}
+	return nil
+}
+
+// clip shortens what an error quotes from untrusted input.
+func clip(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "…"
+	}
+	return s
+}

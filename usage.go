@@ -1,0 +1,49 @@
+package smartlic
+
+import (
+	"context"
+	"time"
+)
+
+// UsageMark is the newest measurement the manager has seen of one license
+// of one instance: a report that arrives late, with an older measurement,
+// never sets the usage back.
+type UsageMark struct {
+	Tag           string    `json:"tag"`
+	MeasuredUntil time.Time `json:"measured_until"`
+	Count         int64     `json:"count"`
+}
+
+// UsageUpload is an offline usage file uploaded to a Smart Account and
+// the ACK file it got.
+type UsageUpload struct {
+	ID             string       `json:"id"`
+	SmartAccountID string       `json:"smart_account_id"`
+	FileName       string       `json:"file_name"`
+	UploadedBy     string       `json:"uploaded_by"`
+	UploadedAt     time.Time    `json:"uploaded_at"`
+	Summary        UsageSummary `json:"summary"`
+	// Ack is the ACK file as JSON; only GetUsageUpload fills it.
+	Ack []byte `json:"-"`
+}
+
+// UsageTx is the storage of Using Policy's reports.
+type UsageTx interface {
+	// ClaimUsageReport records that the instance's report with this id
+	// (and hash of what it signed) was accepted at. When the id was
+	// recorded before, ok is false and priorHash is the hash recorded
+	// then: the same hash is a copy, another one a different report
+	// under a used id.
+	ClaimUsageReport(ctx context.Context, instanceID, reportID, hash string, at time.Time) (priorHash string, ok bool, err error)
+	// UsageMarks returns the instance's marks.
+	UsageMarks(ctx context.Context, instanceID string) ([]UsageMark, error)
+	// SetUsageMark inserts or replaces the instance's mark of m.Tag.
+	SetUsageMark(ctx context.Context, instanceID string, m UsageMark) error
+	// InsertUsageUpload records an upload with its ACK file.
+	InsertUsageUpload(ctx context.Context, u UsageUpload) error
+	// ListUsageUploads lists a Smart Account's uploads, oldest first,
+	// without their ACK files.
+	ListUsageUploads(ctx context.Context, saID string, p Page) ([]UsageUpload, error)
+	// GetUsageUpload reads one upload with its ACK file.
+	GetUsageUpload(ctx context.Context, id string) (UsageUpload, error)
+}
