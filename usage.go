@@ -47,3 +47,25 @@ type UsageTx interface {
 	// GetUsageUpload reads one upload with its ACK file.
 	GetUsageUpload(ctx context.Context, id string) (UsageUpload, error)
 }
+
+// UsageService is Smart Licensing Using Policy as the API exposes it: the
+// device side (trust, online reports, the move from registration) and the
+// account side (offline usage files, trust files).
+type UsageService interface {
+	// RequestTrust answers a signed trust request with a signed trust code.
+	RequestTrust(ctx context.Context, req Envelope) (Envelope, error)
+	// ReportUsage ingests reports sent online and answers an ACK file.
+	ReportUsage(ctx context.Context, f UsageFile) (AckFile, error)
+	// MoveToPolicy moves a registered instance to Using Policy and
+	// answers a trust code bound to its registered key.
+	MoveToPolicy(ctx context.Context, req Envelope) (Envelope, error)
+
+	// UploadUsageFile ingests an offline usage file (its raw bytes, as
+	// uploaded) into a Smart Account and returns the ACK file.
+	UploadUsageFile(ctx context.Context, sa, name string, data []byte) (AckFile, error)
+	ListUsageUploads(ctx context.Context, sa string, p Page) ([]UsageUpload, string, error)
+	// GetUsageUploadAck returns the ACK file of an earlier upload.
+	GetUsageUploadAck(ctx context.Context, sa, id string) (AckFile, error)
+	// GenerateTrustFile issues offline trust codes for UDIs in a VA.
+	GenerateTrustFile(ctx context.Context, sa, va string, udis []UDI) (TrustFile, error)
+}

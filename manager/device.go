@@ -293,6 +293,9 @@ func (m *Manager) deviceCall(ctx context.Context, env smartlic.Envelope, typ, an
 		if err := sign.Verify(env, typ, ed25519.PublicKey(inst.PublicKey)); err != nil {
 			return err
 		}
+		if inst.Mode == smartlic.ModePolicy && typ != smartlic.TypeDeregisterRequest {
+			return smartlic.Errorf(smartlic.EConflict, "mode", "%s is under Smart Licensing Using Policy: it reports its usage (RUM reports to /device/v1/usage) instead of asking for authorization", inst.UDI)
+		}
 		var req smartlic.DeviceRequest
 		if err := smartlic.DecodePayload(env, &req); err != nil {
 			return err

@@ -1,0 +1,775 @@
+package manager
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/smartlic/smartlic"
+	"github.com/smartlic/smartlic/sign"
+)
+
+// Ingestion of RUM reports (Smart Licensing Using Policy). Online and
+// offline take the same path:
+//
+//  1. every trust request of the file is verified against the key it
+//     names, and the offline trust code inside it against the manager's;
+//  2. the signing instances are read (one read transaction), which gives
+//     each report the key to verify it with;
+//  3. every signature is verified — in parallel, on every core, outside
+//     any write transaction — and only then is a payload read and checked;
+//  4. one write transaction locks the instances, binds pending keys,
+//     claims report ids (a report counts once however often it comes),
+//     keeps the newest measurement per instance and license (a late older
+//     report never sets usage back), and moves the pools through the same
+//     applyUsage the classic authorization uses: one pool, two ways in.
+//
+// Each instance then gets a signed ACK.
+
+// ReportUsage ingests reports sent online (by a device, or a collector
+// forwarding several) and answers an ACK per instance.
+func (m *Manager) ReportUsage(ctx context.Context, f smartlic.UsageFile) (smartlic.AckFile, error) {
+	if f.Type != smartlic.FileTypeUsage {
+		return smartlic.AckFile{}, smartlic.Invalid("type", "must be %q (got %q)", smartlic.FileTypeUsage, f.Type)
+	}
+	switch {
+	case len(f.Reports)+len(f.TrustRequests) == 0:
+		return smartlic.AckFile{}, smartlic.Invalid("reports", "send at least one report")
+	case len(f.Reports) > smartlic.MaxOnlineReports || len(f.TrustRequests) > smartlic.MaxOnlineReports:
+		return smartlic.AckFile{}, smartlic.Invalid("reports", "at most %d reports per online exchange (got %d); send the rest in another", smartlic.MaxOnlineReports, len(f.Reports))
+	}
+	res, err := m.ingest(ctx, f, nil)
+	if err != nil {
+		return smartlic.AckFile{}, err
+	}
+	return res.file, nil
+}
+
+// usageUpload is what an offline upload adds to ingestion.
+type usageUpload struct {
+	sa       smartlic.SmartAccount
+	name     string
+	uploader string
+}
+
+// UploadUsageFile ingests an offline usage file uploaded to a Smart
+// Account, keeps the ACK file it answers for download, and returns it.
+// Reports of instances in another Smart Account are rejected one by one
+// (wrong_smart_account); a file with nothing of this account is refused
+// whole.
+func (m *Manager) UploadUsageFile(ctx context.Context, saKey, name string, data []byte) (smartlic.AckFile, error) {
+	if err := smartlic.ValidateName("file_name", name, 200); err != nil && name != "" {
+		return smartlic.AckFile{}, err
+	}
+	if name == "" {
+		name = "usage.json"
+	}
+	var up usageUpload
+	err := m.st.Read(ctx, func(tx smartlic.Tx) error {
+		sa, err := m.getSAAs(ctx, tx, PermLicenseManage, saKey)
+		up.sa = sa
+		return err
+	})
+	if err != nil {
+		return smartlic.AckFile{}, err
+	}
+	f, err := smartlic.ParseUsageFile(data)
+	if err != nil {
+		return smartlic.AckFile{}, err
+	}
+	up.name = name
+	if a, ok := smartlic.ActorFrom(ctx); ok {
+		up.uploader = a.Email
+	}
+	res, err := m.ingest(ctx, f, &up)
+	if err != nil {
+		return smartlic.AckFile{}, err
+	}
+	return res.file, nil
+}
+
+// ListUsageUploads lists the usage files uploaded to a Smart Account.
+func (m *Manager) ListUsageUploads(ctx context.Context, saKey string, p smartlic.Page) ([]smartlic.UsageUpload, string, error) {
+	p, err := fetchPage(p)
+	if err != nil {
+		return nil, "", err
+	}
+	var out []smartlic.UsageUpload
+	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
+		sa, err := m.getSAAs(ctx, tx, PermLicenseView, saKey)
+		if err != nil {
+			return err
+		}
+		out, err = tx.ListUsageUploads(ctx, sa.ID, p)
+		return err
+	})
+	out, next := cutPage(p, out, func(u smartlic.UsageUpload) string { return u.ID })
+	return out, next, err
+}
+
+// GetUsageUploadAck returns the ACK file an upload got, to download again.
+func (m *Manager) GetUsageUploadAck(ctx context.Context, saKey, id string) (smartlic.AckFile, error) {
+	var file smartlic.AckFile
+	err := m.st.Read(ctx, func(tx smartlic.Tx) error {
+		sa, err := m.getSAAs(ctx, tx, PermLicenseView, saKey)
+		if err != nil {
+			return err
+		}
+		u, err := tx.GetUsageUpload(ctx, id)
+		if err == nil && u.SmartAccountID != sa.ID {
+			err = smartlic.NotFound("usage upload %q not found", id)
+		}
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(u.Ack, &file); err != nil {
+			return smartlic.Internal(err, "reading a stored ACK file")
+		}
+		return nil
+	})
+	return file, err
+}
+
+// reportItem is one report of a file on its way through ingestion.
+type reportItem struct {
+	index  int
+	env    smartlic.Envelope
+	report smartlic.RUMReport
+	rej    *smartlic.ReportRejection
+	dup    bool // accepted before: a copy, changes nothing
+}
+
+// binding is a verified trust request with an offline trust code.
+type binding struct {
+	index int
+	req   smartlic.TrustRequest
+	pub   ed25519.PublicKey
+	code  smartlic.TrustCode
+}
+
+// instanceBatch is what one instance sent in a file.
+type instanceBatch struct {
+	id    string
+	inst  smartlic.Instance // as read before verification
+	sa    smartlic.SmartAccount
+	key   ed25519.PublicKey // what its reports were verified with
+	bind  *binding
+	items []*reportItem
+	// filled in the write transaction
+	ack smartlic.UsageAck
+}
+
+type ingestResult struct {
+	file smartlic.AckFile
+}
+
+func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpload) (ingestResult, error) {
+	now := m.clock.Now()
+	var rejections []smartlic.FileRejected
+	reject := func(kind string, index int, reportID, instanceID, udi string, err error) {
+		rejections = append(rejections, smartlic.FileRejected{Index: index, Kind: kind, ReportID: reportID, InstanceID: instanceID, UDI: udi,
+			ReportRejection: rejectionOf("", err)})
+	}
+
+	// 1. Trust requests: self-signed, carrying an offline trust code.
+	bindings := map[string]*binding{}
+	for i, env := range f.TrustRequests {
+		pub, req, err := openTrustRequest(env)
+		if err == nil && req.TrustCode == nil {
+			err = smartlic.Invalid("trust_code", "a usage file binds keys with offline trust codes only; a token is presented online (POST /device/v1/trust)")
+		}
+		var tc smartlic.TrustCode
+		if err == nil {
+			tc, err = m.openTrustCode(*req.TrustCode)
+		}
+		if err == nil && tc.UDI != req.UDI {
+			err = smartlic.Errorf(smartlic.ENotTrusted, "udi", "the trust code is for %s, not %s", tc.UDI, req.UDI)
+		}
+		if err == nil && bindings[tc.InstanceID] != nil {
+			err = smartlic.Errorf(smartlic.EConflict, "trust_code", "the file binds %s twice", req.UDI)
+		}
+		if err != nil {
+			reject("trust_request", i, "", tc.InstanceID, udiString(req.UDI), err)
+			continue
+		}
+		bindings[tc.InstanceID] = &binding{index: i, req: req, pub: pub, code: tc}
+	}
+
+	// 2. The signers.
+	items := make([]*reportItem, len(f.Reports))
+	batches := map[string]*instanceBatch{}
+	for i, env := range f.Reports {
+		it := &reportItem{index: i, env: env}
+		items[i] = it
+		if err := sign.CheckShape(env); err != nil {
+			it.rej = ptrTo(rejectionOf("", err))
+			continue
+		}
+		if batches[env.KeyID] == nil {
+			batches[env.KeyID] = &instanceBatch{id: env.KeyID}
+		}
+		batches[env.KeyID].items = append(batches[env.KeyID].items, it)
+	}
+	for id, b := range bindings {
+		if batches[id] == nil {
+			batches[id] = &instanceBatch{id: id}
+		}
+		batches[id].bind = b
+	}
+	err := m.st.Read(ctx, func(tx smartlic.Tx) error {
+		sas := map[string]smartlic.SmartAccount{}
+		for _, b := range batches {
+			inst, err := tx.GetInstance(ctx, b.id)
+			if smartlic.ErrorCode(err) == smartlic.ENotFound {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			b.inst = inst
+			sa, ok := sas[inst.SmartAccountID]
+			if !ok {
+				if sa, err = tx.GetSmartAccount(ctx, inst.SmartAccountID); err != nil {
+					return err
+				}
+				sas[sa.ID] = sa
+			}
+			b.sa = sa
+		}
+		return nil
+	})
+	if err != nil {
+		return ingestResult{}, err
+	}
+	for _, b := range batches {
+		var why error
+		switch {
+		case b.inst.ID == "":
+			why = smartlic.Errorf(smartlic.ENotTrusted, "kid", "no instance %q is trusted by this manager; establish trust first (a token online, or a trust file)", clipID(b.id))
+		case up != nil && b.inst.SmartAccountID != up.sa.ID:
+			why = smartlic.Errorf(smartlic.EWrongAccount, "kid", "%s belongs to another Smart Account than %s", b.inst.UDI, up.sa.Domain)
+		case b.inst.Mode != smartlic.ModePolicy:
+			why = smartlic.Errorf(smartlic.ENotTrusted, "kid", "%s is registered the classic way; move it to Using Policy first (smartlic device license smart policy-mode)", b.inst.UDI)
+		case len(b.inst.PublicKey) > 0:
+			b.key = ed25519.PublicKey(b.inst.PublicKey)
+			if b.bind != nil && !b.key.Equal(b.bind.pub) {
+				reject("trust_request", b.bind.index, "", b.id, udiString(b.bind.req.UDI), smartlic.Errorf(smartlic.ENotTrusted, "public_key",
+					"the trust of %s is already bound to another key; generate a new trust file for it to bind a new key", b.inst.UDI))
+				b.bind = nil
+			}
+		case b.bind != nil && b.bind.code.Serial == b.inst.TrustSerial && b.bind.req.UDI == b.inst.UDI:
+			b.key = b.bind.pub
+		case b.bind != nil:
+			why = smartlic.Errorf(smartlic.ENotTrusted, "trust_code", "the trust code of %s was replaced by a newer one; import the current trust file", b.inst.UDI)
+		default:
+			why = smartlic.Errorf(smartlic.ENotTrusted, "kid", "%s has an offline trust code but no key bound yet: send its trust request with the reports", b.inst.UDI)
+		}
+		if why != nil {
+			for _, it := range b.items {
+				it.rej = ptrTo(rejectionOf("", why))
+			}
+			if b.bind != nil {
+				reject("trust_request", b.bind.index, "", b.id, udiString(b.bind.req.UDI), why)
+			}
+			b.key, b.bind = nil, nil
+		}
+	}
+	if up != nil && len(f.Reports) > 0 {
+		mine := false
+		for _, b := range batches {
+			mine = mine || (b.inst.ID != "" && b.inst.SmartAccountID == up.sa.ID)
+		}
+		if !mine {
+			return ingestResult{}, smartlic.Errorf(smartlic.EWrongAccount, "file", "nothing in this usage file belongs to Smart Account %s: upload it to the account its product instances are in", up.sa.Domain)
+		}
+	}
+
+	// 3. Verify every signature, in parallel, then read and check.
+	var work []*reportItem
+	keyOf := map[*reportItem]*instanceBatch{}
+	for _, b := range batches {
+		if b.key == nil {
+			continue
+		}
+		for _, it := range b.items {
+			work = append(work, it)
+			keyOf[it] = b
+		}
+	}
+	parallel(len(work), func(i int) {
+		it := work[i]
+		b := keyOf[it]
+		if err := sign.Verify(it.env, smartlic.TypeRUMReport, b.key); err != nil {
+			it.rej = ptrTo(rejectionOf("", err))
+			return
+		}
+		var r smartlic.RUMReport
+		err := smartlic.DecodePayload(it.env, &r)
+		if err == nil {
+			err = r.Validate(now)
+		}
+		if err == nil && (r.InstanceID != b.inst.ID || r.UDI != b.inst.UDI) {
+			err = smartlic.Errorf(smartlic.ESignature, "instance_id", "the report is about %s (%s), not the instance that signed it (%s)", clipID(r.InstanceID), r.UDI, b.inst.UDI)
+		}
+		it.report = r
+		if err != nil {
+			it.rej = ptrTo(rejectionOf(r.ReportID, err))
+		}
+	})
+
+	// 4. One write transaction.
+	ids := make([]string, 0, len(batches))
+	for id, b := range batches {
+		if b.key != nil {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	var file smartlic.AckFile
+	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
+		file = smartlic.AckFile{Type: smartlic.FileTypeAck, IssuedAt: now}
+		if up != nil {
+			file.SmartAccount, file.UploadID = up.sa.Domain, newID()
+		}
+		// Instances are locked in id order before anything else is
+		// touched, so two ingestions of overlapping instances queue
+		// rather than deadlock.
+		for _, id := range ids {
+			if err := tx.LockInstance(ctx, id); err != nil && smartlic.ErrorCode(err) != smartlic.ENotFound {
+				return err
+			}
+		}
+		cat := &catalogCache{tx: tx, types: map[string]smartlic.LicenseType{}, products: map[string]smartlic.Product{}}
+		var events []func() error
+		for _, id := range ids {
+			ev, err := m.ingestInstance(ctx, tx, cat, batches[id], now)
+			if err != nil {
+				return err
+			}
+			if ev != nil {
+				events = append(events, ev)
+			}
+		}
+		// Events last: the event chain is locked after every pool row, as
+		// in every other write, so no two writers wait on each other.
+		for _, ev := range events {
+			if err := ev(); err != nil {
+				return err
+			}
+		}
+		file.Summary = smartlic.UsageSummary{Reports: len(f.Reports)}
+		file.Rejections = slices.Clone(rejections)
+		for _, it := range items {
+			if it.rej != nil {
+				file.Rejections = append(file.Rejections, smartlic.FileRejected{Index: it.index, Kind: "report", ReportID: it.report.ReportID,
+					InstanceID: clipID(it.env.KeyID), UDI: udiString(it.report.UDI), ReportRejection: *it.rej})
+			}
+		}
+		sort.SliceStable(file.Rejections, func(i, j int) bool {
+			a, b := file.Rejections[i], file.Rejections[j]
+			if a.Kind != b.Kind {
+				return a.Kind == "trust_request"
+			}
+			return a.Index < b.Index
+		})
+		for _, r := range file.Rejections {
+			if r.Kind == "report" {
+				file.Summary.Rejected++
+			}
+		}
+		file.Summary.Accepted = file.Summary.Reports - file.Summary.Rejected
+		acks := make([]any, 0, len(ids))
+		for _, id := range ids {
+			b := batches[id]
+			if b.ack.InstanceID == "" {
+				continue
+			}
+			file.Summary.Instances++
+			file.Summary.Duplicates += b.dupes()
+			acks = append(acks, b.ack)
+		}
+		if up == nil {
+			file.Acks = make([]smartlic.Envelope, len(acks))
+			for i, a := range acks {
+				file.Acks[i] = smartlic.Envelope{Payload: mustJSON(a)} // sealed after the transaction
+			}
+			return nil
+		}
+		// An upload keeps its ACK file with it, so the ACKs are signed
+		// here, in the transaction that stores them.
+		sealed, err := m.sealAll(smartlic.TypeUsageAck, acks)
+		if err != nil {
+			return err
+		}
+		file.Acks = sealed
+		if err := tx.InsertUsageUpload(ctx, smartlic.UsageUpload{ID: file.UploadID, SmartAccountID: up.sa.ID, FileName: up.name, UploadedBy: up.uploader,
+			UploadedAt: now, Summary: file.Summary, Ack: mustJSON(file)}); err != nil {
+			return err
+		}
+		return m.record(ctx, tx, smartlic.Event{Type: "usage.file_uploaded", SmartAccountID: up.sa.ID, Subject: file.UploadID,
+			Message: fmt.Sprintf("usage file %q uploaded: %d reports, %d accepted (%d already known), %d rejected, %d instances",
+				up.name, file.Summary.Reports, file.Summary.Accepted, file.Summary.Duplicates, file.Summary.Rejected, file.Summary.Instances)})
+	})
+	if err != nil {
+		return ingestResult{}, err
+	}
+	if up == nil {
+		payloads := make([]any, len(file.Acks))
+		for i, a := range file.Acks {
+			payloads[i] = json.RawMessage(a.Payload)
+		}
+		if file.Acks, err = m.sealAll(smartlic.TypeUsageAck, payloads); err != nil {
+			return ingestResult{}, err
+		}
+	}
+	if file.Rejections == nil {
+		file.Rejections = []smartlic.FileRejected{}
+	}
+	return ingestResult{file: file}, nil
+}
+
+// dupes counts the batch's reports that were accepted before.
+func (b *instanceBatch) dupes() int {
+	n := 0
+	for _, it := range b.items {
+		if it.dup {
+			n++
+		}
+	}
+	return n
+}
+
+// ingestInstance applies one instance's verified reports inside the write
+// transaction and fills its ACK. It returns the event to record, if any.
+func (m *Manager) ingestInstance(ctx context.Context, tx smartlic.Tx, cat *catalogCache, b *instanceBatch, now time.Time) (func() error, error) {
+	inst, err := tx.GetInstance(ctx, b.id)
+	refuse := func(why error) (func() error, error) {
+		for _, it := range b.items {
+			if it.rej == nil {
+				it.rej = ptrTo(rejectionOf(it.report.ReportID, why))
+			}
+		}
+		return nil, nil
+	}
+	switch {
+	case smartlic.ErrorCode(err) == smartlic.ENotFound:
+		return refuse(smartlic.Errorf(smartlic.ENotTrusted, "kid", "the instance was removed while its reports were checked"))
+	case err != nil:
+		return nil, err
+	case inst.Mode != smartlic.ModePolicy,
+		len(inst.PublicKey) > 0 && !ed25519.PublicKey(inst.PublicKey).Equal(b.key),
+		len(inst.PublicKey) == 0 && (b.bind == nil || b.bind.code.Serial != inst.TrustSerial):
+		return refuse(smartlic.Errorf(smartlic.ENotTrusted, "kid", "the trust of %s changed while its reports were checked; send them again", inst.UDI))
+	}
+	var events []smartlic.Event
+	actor := deviceActor(ctx, inst)
+	if len(inst.PublicKey) == 0 {
+		inst.PublicKey, inst.TrustedAt = b.key, &now
+		if b.bind.req.Hostname != "" {
+			inst.Hostname = b.bind.req.Hostname
+		}
+		events = append(events, smartlic.Event{Type: "instance.trust_bound", SmartAccountID: inst.SmartAccountID, VirtualAccountID: inst.VirtualAccountID, Subject: inst.ID,
+			Message: fmt.Sprintf("%s bound its key to the offline trust code %s", inst.UDI, inst.TrustSerial)})
+		code, err := m.trustCodeOf(ctx, tx, inst, now)
+		if err != nil {
+			return nil, err
+		}
+		env, err := m.seal(smartlic.TypeTrustCode, code)
+		if err != nil {
+			return nil, err
+		}
+		b.ack.TrustCode = &env
+	}
+	product, err := cat.product(ctx, inst.ProductID)
+	if err != nil {
+		return nil, err
+	}
+
+	// Claim report ids; gather the newest measurement per tag.
+	latest := map[string]smartlic.Measurement{}
+	b.ack.Accepted, b.ack.Rejected = []string{}, []smartlic.ReportRejection{}
+	var firstUse *time.Time
+	for _, it := range b.items {
+		if it.rej == nil {
+			if err := checkTags(ctx, cat, product, it.report); err != nil {
+				it.rej = ptrTo(rejectionOf(it.report.ReportID, err))
+			}
+		}
+		if it.rej != nil {
+			// The ACK answers what the instance verifiably sent (a report
+			// id read after its signature checked); the file's summary
+			// lists everything.
+			if it.report.ReportID != "" {
+				b.ack.Rejected = append(b.ack.Rejected, *it.rej)
+			}
+			continue
+		}
+		prior, ok, err := tx.ClaimUsageReport(ctx, inst.ID, it.report.ReportID, requestHash(it.env), now)
+		if err != nil {
+			return nil, err
+		}
+		if !ok && prior != requestHash(it.env) {
+			it.rej = ptrTo(rejectionOf(it.report.ReportID, smartlic.Errorf(smartlic.EConflict, "report_id",
+				"report id %q was used before by another report of this instance", it.report.ReportID)))
+			b.ack.Rejected = append(b.ack.Rejected, *it.rej)
+			continue
+		}
+		b.ack.Accepted = append(b.ack.Accepted, it.report.ReportID)
+		if !ok {
+			it.dup = true
+			continue
+		}
+		for tag, ms := range it.report.Latest() {
+			if o, seen := latest[tag]; !seen || !ms.End.Before(o.End) {
+				latest[tag] = ms
+			}
+		}
+		for _, ms := range it.report.Measurements {
+			if ms.Count > 0 && (firstUse == nil || ms.Start.Before(*firstUse)) {
+				s := ms.Start
+				firstUse = &s
+			}
+		}
+	}
+
+	// Keep only measurements newer than what was seen: a late report
+	// never sets usage back.
+	changed := map[string]smartlic.Measurement{}
+	if len(latest) > 0 {
+		marks, err := tx.UsageMarks(ctx, inst.ID)
+		if err != nil {
+			return nil, err
+		}
+		seen := make(map[string]smartlic.UsageMark, len(marks))
+		for _, mk := range marks {
+			seen[mk.Tag] = mk
+		}
+		tags := make([]string, 0, len(latest))
+		for tag := range latest {
+			tags = append(tags, tag)
+		}
+		sort.Strings(tags)
+		for _, tag := range tags {
+			ms := latest[tag]
+			if mk, ok := seen[tag]; ok && !ms.End.After(mk.MeasuredUntil) {
+				continue
+			}
+			if err := tx.SetUsageMark(ctx, inst.ID, smartlic.UsageMark{Tag: tag, MeasuredUntil: ms.End, Count: ms.Count}); err != nil {
+				return nil, err
+			}
+			changed[tag] = ms
+		}
+	}
+	counts := map[string]int64{}
+	for _, u := range inst.Usage {
+		counts[u.LicenseTag] = u.Count
+	}
+	lines := make([]smartlic.Usage, 0, len(counts)+len(changed))
+	differs := false
+	var changedAt *time.Time
+	for tag, ms := range changed {
+		if counts[tag] != ms.Count {
+			differs = true
+			if s := ms.Start; changedAt == nil || s.After(*changedAt) {
+				changedAt = &s
+			}
+		}
+		counts[tag] = ms.Count
+	}
+	for tag, n := range counts {
+		if n > 0 {
+			lines = append(lines, smartlic.Usage{LicenseTag: tag, Count: n})
+		}
+	}
+	sort.Slice(lines, func(i, j int) bool { return lines[i].LicenseTag < lines[j].LicenseTag })
+	if differs {
+		usage, err := m.applyUsage(ctx, tx, inst, lines)
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, smartlic.Event{Type: "instance.usage_changed", SmartAccountID: inst.SmartAccountID, VirtualAccountID: inst.VirtualAccountID, Subject: inst.ID,
+			Message: fmt.Sprintf("%s reported under policy that it now uses %s", inst.UDI, usageSummary(usage)), Before: eventData(inst.Usage), After: eventData(usage)})
+		inst.Usage = usage
+		inst.UsageChangedAt = changedAt
+	}
+	if firstUse != nil && (inst.FirstUseAt == nil || firstUse.Before(*inst.FirstUseAt)) {
+		inst.FirstUseAt = firstUse
+	}
+	if len(b.ack.Accepted) > 0 {
+		inst.LastReportAt = &now
+	}
+	inst.LastAckAt, inst.LastContactAt = &now, now
+	if err := tx.UpdateInstance(ctx, inst); err != nil {
+		return nil, err
+	}
+
+	policy, err := m.policyFor(ctx, tx, inst)
+	if err != nil {
+		return nil, err
+	}
+	state := smartlic.ReportingState{LastChangeAt: timeOr(inst.UsageChangedAt), LastReportAt: timeOr(inst.LastReportAt), LastAckAt: timeOr(inst.LastAckAt), FirstUseAt: timeOr(inst.FirstUseAt)}
+	for _, u := range inst.Usage {
+		lt, err := cat.licenseType(ctx, u.LicenseTag)
+		if err != nil {
+			return nil, err
+		}
+		state.Classes = append(state.Classes, smartlic.ClassOf(lt))
+	}
+	due := policy.NextReport(state, now)
+	usage := slices.Clone(inst.Usage)
+	if usage == nil {
+		usage = []smartlic.Usage{}
+	}
+	b.ack = smartlic.UsageAck{
+		AckID: newID(), InstanceID: inst.ID, UDI: inst.UDI, SmartAccount: b.sa.Domain, IssuedAt: now,
+		Accepted: b.ack.Accepted, Rejected: b.ack.Rejected, Policy: policy, NextReportDue: due.Due, TrustCode: b.ack.TrustCode, Usage: usage,
+	}
+	if len(events) == 0 {
+		return nil, nil
+	}
+	return func() error {
+		for _, e := range events {
+			if err := m.record(actor, tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, nil
+}
+
+// policyFor is the policy in force for an instance.
+func (m *Manager) policyFor(ctx context.Context, tx smartlic.Tx, inst smartlic.Instance) (smartlic.Policy, error) {
+	return smartlic.DefaultPolicy(), nil
+}
+
+// checkTags refuses a report naming a license the instance's product may
+// not consume, or one the catalogue does not have.
+func checkTags(ctx context.Context, cat *catalogCache, p smartlic.Product, r smartlic.RUMReport) error {
+	for i, ms := range r.Measurements {
+		field := fmt.Sprintf("measurements[%d].tag", i)
+		if !p.Allows(ms.Tag) {
+			return smartlic.Invalid(field, "product %s may not consume license %q", p.PID, ms.Tag)
+		}
+		if _, err := cat.licenseType(ctx, ms.Tag); err != nil {
+			if smartlic.ErrorCode(err) == smartlic.EInvalid {
+				return smartlic.Invalid(field, "unknown license type %q", ms.Tag)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// catalogCache reads each product and license type once per transaction.
+type catalogCache struct {
+	tx       smartlic.Tx
+	types    map[string]smartlic.LicenseType
+	products map[string]smartlic.Product
+}
+
+func (c *catalogCache) licenseType(ctx context.Context, tag string) (smartlic.LicenseType, error) {
+	if lt, ok := c.types[tag]; ok {
+		return lt, nil
+	}
+	lt, err := getLicenseType(ctx, c.tx, tag, "tag")
+	if err == nil {
+		c.types[tag] = lt
+	}
+	return lt, err
+}
+
+func (c *catalogCache) product(ctx context.Context, id string) (smartlic.Product, error) {
+	if p, ok := c.products[id]; ok {
+		return p, nil
+	}
+	p, err := c.tx.GetProduct(ctx, id)
+	if err == nil {
+		c.products[id] = p
+	}
+	return p, err
+}
+
+// sealAll signs payloads as documents of type typ, on every core.
+func (m *Manager) sealAll(typ string, payloads []any) ([]smartlic.Envelope, error) {
+	out := make([]smartlic.Envelope, len(payloads))
+	errs := make([]error, len(payloads))
+	parallel(len(payloads), func(i int) { out[i], errs[i] = m.seal(typ, payloads[i]) })
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// parallel runs fn(0..n-1) on GOMAXPROCS goroutines. fn must not panic:
+// it only verifies, decodes and signs.
+func parallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			fn(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	next := make(chan int, workers)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				fn(i)
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
+
+// rejectionOf turns an error into a report's rejection.
+func rejectionOf(reportID string, err error) smartlic.ReportRejection {
+	return smartlic.ReportRejection{ReportID: reportID, Code: smartlic.ErrorCode(err), Field: smartlic.ErrorField(err), Message: smartlic.ErrorMessage(err)}
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+func timeOr(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
+}
+
+func udiString(u smartlic.UDI) string {
+	if u == (smartlic.UDI{}) {
+		return ""
+	}
+	return clipID(u.String())
+}
+
+// clipID shortens an identifier quoted from untrusted input.
+func clipID(s string) string {
+	if len(s) > 100 {
+		return s[:100]
+	}
+	return s
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// The values are our own types, which always marshal.
+		return []byte("null")
+	}
+	return b
+}
