@@ -81,6 +81,7 @@ type request struct {
 	path   string     // already escaped (see path)
 	query  url.Values // optional
 	in     any        // JSON body, when not nil
+	raw    []byte     // JSON body sent as is (a file), when in is nil
 	out    any        // decoded from a 2xx answer, when not nil
 	public bool       // send no API key
 }
@@ -97,13 +98,15 @@ func (c *Client) do(ctx context.Context, r request) error {
 			return fmt.Errorf("smartlic client: encode %s %s: %w", r.method, r.path, err)
 		}
 		body = bytes.NewReader(b)
+	} else if r.raw != nil {
+		body = bytes.NewReader(r.raw)
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, u, body)
 	if err != nil {
 		return fmt.Errorf("smartlic client: %w", err)
 	}
 	req.Header.Set("Accept", "application/json")
-	if r.in != nil {
+	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	switch {

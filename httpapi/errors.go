@@ -60,6 +60,8 @@ var statusOf = map[string]int{
 	smartlic.ECodeInvalid:      http.StatusBadRequest,
 	smartlic.EWrongDevice:      http.StatusConflict,
 	smartlic.EReplayed:         http.StatusConflict,
+	smartlic.ENotTrusted:       http.StatusForbidden,
+	smartlic.EWrongAccount:     http.StatusForbidden,
 
 	// RFC 8628 §3.5: the token endpoint answers these with 400.
 	smartlic.EAuthorizationPending: http.StatusBadRequest,

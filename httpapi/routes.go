@@ -344,4 +344,5 @@ func (s *Server) registerRoutes() {
 	s.registerPolicyRoutes()
 	s.registerSLACRoutes()
 	s.registerIdentityRoutes()
+	s.registerUsageRoutes()
 }

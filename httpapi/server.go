@@ -54,6 +54,7 @@ type Services interface {
 	smartlic.PolicyService
 	smartlic.SLACService
 	smartlic.IdentityService
+	smartlic.UsageService
 }
 
 // Options configure the server.

@@ -1,0 +1,68 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/smartlic/smartlic"
+	"github.com/smartlic/smartlic/httpapi/wire"
+)
+
+type usageUploadInput struct {
+	SA      string `path:"sa" doc:"Smart Account id or domain"`
+	Name    string `query:"name" maxLength:"200" doc:"File name to remember the upload by (default usage.json)"`
+	RawBody []byte `contentType:"application/json" doc:"The usage file (smartlic.usage-file/v1) as a device saved it"`
+}
+
+type usageUploadPath struct {
+	SA     string `path:"sa" doc:"Smart Account id or domain"`
+	Upload string `path:"upload" doc:"Upload id"`
+}
+
+// registerUsageRoutes adds Smart Licensing Using Policy: the device side
+// (trust, online reports, moving from registration) and the account side
+// (offline usage files and trust files).
+func (s *Server) registerUsageRoutes() {
+	svc := s.svc
+
+	device := func(verb, id, summary string, call func(context.Context, smartlic.Envelope) (smartlic.Envelope, error)) {
+		handle(s, route{method: post, path: "/device/v1/" + verb, id: id, summary: summary, tag: "device", public: true,
+			maxBody: MaxDeviceBodyBytes, errors: []int{http.StatusForbidden}},
+			func(ctx context.Context, in *struct{ Body smartlic.Envelope }) (*body[smartlic.Envelope], error) {
+				if err := checkPayload(in.Body); err != nil {
+					return nil, err
+				}
+				return one(call(ctx, in.Body))
+			})
+	}
+	device("trust", "device-trust", "Establish trust under Using Policy (a token, or an offline trust code); answers a signed trust code", svc.RequestTrust)
+	device("policy-mode", "device-policy-mode", "Move a registered instance to Using Policy; answers a trust code bound to its key", svc.MoveToPolicy)
+	handle(s, route{method: post, path: "/device/v1/usage", id: "device-usage", summary: "Send signed RUM reports (a usage file); answers an ACK file with one signed ACK per instance", tag: "device", public: true,
+		maxBody: smartlic.MaxOnlineUsageBytes, errors: []int{http.StatusForbidden}},
+		func(ctx context.Context, in *struct{ Body smartlic.UsageFile }) (*body[smartlic.AckFile], error) {
+			return one(svc.ReportUsage(ctx, in.Body))
+		})
+
+	const files = "/api/v1/accounts/{sa}/usage-files"
+	handle(s, route{method: post, path: files, id: "upload-usage-file", summary: "Upload an offline usage file; answers the ACK file for the devices (good reports are accepted, each bad one listed with its reason)", tag: "usage",
+		maxBody: smartlic.MaxUsageFileBytes, errors: []int{http.StatusForbidden}},
+		func(ctx context.Context, in *usageUploadInput) (*body[smartlic.AckFile], error) {
+			return one(svc.UploadUsageFile(ctx, in.SA, in.Name, in.RawBody))
+		})
+	handle(s, route{method: get, path: files, id: "list-usage-files", summary: "List the usage files uploaded to a Smart Account", tag: "usage"},
+		func(ctx context.Context, in *saPage) (*body[wire.Page[smartlic.UsageUpload]], error) {
+			return page(svc.ListUsageUploads(ctx, in.SA, in.page()))
+		})
+	handle(s, route{method: get, path: files + "/{upload}/ack", id: "get-usage-file-ack", summary: "Download the ACK file of an upload again", tag: "usage"},
+		func(ctx context.Context, in *usageUploadPath) (*body[smartlic.AckFile], error) {
+			return one(svc.GetUsageUploadAck(ctx, in.SA, in.Upload))
+		})
+	handle(s, route{method: post, path: "/api/v1/accounts/{sa}/virtual-accounts/{va}/trust-files", id: "generate-trust-file", summary: "Generate an offline trust file for listed UDIs (each device imports it; its first report binds its key)", tag: "usage"},
+		func(ctx context.Context, in *vaBody[wire.TrustFileRequest]) (*body[smartlic.TrustFile], error) {
+			udis, err := in.Body.Parse()
+			if err != nil {
+				return nil, err
+			}
+			return one(svc.GenerateTrustFile(ctx, in.SA, in.VA, udis))
+		})
+}
