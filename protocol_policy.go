@@ -272,6 +272,10 @@ type TrustFile struct {
 	VirtualAccount string     `json:"virtual_account"`
 	IssuedAt       time.Time  `json:"issued_at"`
 	TrustCodes     []Envelope `json:"trust_codes"`
+	// Keys are the manager's verification keys, for a device that never
+	// reached the manager: it pins them at its first import (trust on
+	// first use, as at the first online exchange).
+	Keys PublicKeySet `json:"keys"`
 }
 
 // ParseUsageFile decodes a usage file strictly: its size, its type, no

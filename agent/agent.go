@@ -72,6 +72,13 @@ type Options struct {
 	// TrustedKeys are the manager's verification keys. When nil, the keys
 	// are fetched at the first registration and pinned in the state.
 	TrustedKeys sign.KeySet
+	// Mode, when the state is created, chooses classic Smart Licensing
+	// (the default) or ModePolicy: Smart Licensing Using Policy.
+	Mode Mode
+	// Restricted lists, for a policy-mode instance, the licenses of the
+	// product that are enforced or export-controlled: it refuses to use
+	// them without an authorization. Used when the state is created.
+	Restricted map[string]smartlic.LicenseClass
 }
 
 // Agent is one product instance's licensing. Safe for concurrent use;
@@ -126,6 +133,15 @@ func New(opts Options) (*Agent, error) {
 			return nil, err
 		}
 		st = State{Version: StateVersion, UDI: opts.UDI, Hostname: opts.Hostname, CreatedAt: a.clock.Now(), Usage: []smartlic.Usage{}}
+		switch opts.Mode {
+		case "", ModeRegistered, ModeEvaluation:
+		case ModePolicy:
+			if st.Policy, err = newPolicyState(opts.Restricted, st.CreatedAt); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, smartlic.Invalid("mode", "must be %q or %q (got %q)", ModeRegistered, ModePolicy, opts.Mode)
+		}
 		if err := a.store.Save(st); err != nil {
 			return nil, err
 		}
@@ -205,6 +221,9 @@ func (a *Agent) reverify(st *State) error {
 		st.Usage = []smartlic.Usage{}
 	}
 	if err := a.reverifySLACs(st); err != nil {
+		return err
+	}
+	if err := a.reverifyPolicy(st); err != nil {
 		return err
 	}
 	r := st.Registration
@@ -327,6 +346,11 @@ func (a *Agent) SetUsage(tag string, count int64) error {
 	}
 	next := cloneState(a.st)
 	next.Usage = usage
+	if next.Policy != nil {
+		if err := next.Policy.recordUsage(tag, count, now); err != nil {
+			return err
+		}
+	}
 	runEvaluation(&next, now)
 	return a.commit(next)
 }
@@ -348,7 +372,7 @@ func (a *Agent) commit(next State) error {
 // is unregistered and uses a license, and stops it when registered.
 func runEvaluation(st *State, now time.Time) {
 	ev := &st.Evaluation
-	if st.Registration != nil {
+	if st.Registration != nil || st.Policy != nil {
 		if ev.RunningSince != nil {
 			if d := now.Sub(*ev.RunningSince); d > 0 {
 				ev.UsedSeconds += int64(d / time.Second)
@@ -750,6 +774,9 @@ func cloneState(st State) State {
 		c.Registration = &rc
 	}
 	cloneEnforcement(&c, st)
+	if st.Policy != nil {
+		c.Policy = clonePolicy(st.Policy)
+	}
 	return c
 }
 

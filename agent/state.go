@@ -51,6 +51,10 @@ type State struct {
 	Usage        []smartlic.Usage `json:"usage"`
 	Evaluation   Evaluation       `json:"evaluation"`
 	Registration *Registration    `json:"registration,omitempty"`
+	// Policy is set while the instance runs under Smart Licensing Using
+	// Policy (see policy.go); it then has no registration and no
+	// evaluation period.
+	Policy *PolicyState `json:"policy,omitempty"`
 	// LastAttempt is the last exchange with the manager, whatever it was.
 	LastAttempt *Attempt `json:"last_attempt,omitempty"`
 

@@ -58,6 +58,8 @@ type Status struct {
 	// ClockRollback is set when the clock is behind the latest time the
 	// agent saw: timers keep reading that time, so nothing is extended.
 	ClockRollback *ClockRollback `json:"clock_rollback,omitempty"`
+	// Policy is set in policy mode (Smart Licensing Using Policy).
+	Policy *PolicyStatus `json:"policy,omitempty"`
 }
 
 // SLACView is an installed SLAC as the status shows it.
@@ -136,7 +138,7 @@ type License struct {
 func (s State) StatusAt(now time.Time) Status {
 	st := Status{
 		At: now, UDI: s.UDI, Hostname: s.Hostname,
-		Evaluation:    s.Evaluation.statusAt(now, s.Registration == nil),
+		Evaluation:    s.Evaluation.statusAt(now, s.Registration == nil && s.Policy == nil),
 		Licenses:      []License{},
 		ManagerKeyIDs: keyIDs(s.ManagerKeys),
 		LastAttempt:   copyAttempt(s.LastAttempt),
@@ -195,6 +197,9 @@ func (s State) StatusAt(now time.Time) Status {
 			}
 		}
 		st.Licenses = append(st.Licenses, l)
+	}
+	if s.Policy != nil {
+		s.policyStatusAt(&st, now)
 	}
 	return st
 }

@@ -11,7 +11,7 @@ import (
 type usageUploadInput struct {
 	SA      string `path:"sa" doc:"Smart Account id or domain"`
 	Name    string `query:"name" maxLength:"200" doc:"File name to remember the upload by (default usage.json)"`
-	RawBody []byte `contentType:"application/json" doc:"The usage file (smartlic.usage-file/v1) as a device saved it"`
+	RawBody []byte `contentType:"application/octet-stream" doc:"The usage file (smartlic.usage-file/v1) as a device saved it"`
 }
 
 type usageUploadPath struct {

@@ -338,7 +338,7 @@ func (m *Manager) GenerateTrustFile(ctx context.Context, saKey, vaKey string, ud
 				codes[len(codes)-1].VirtualAccount = vaOf.Name
 			}
 		}
-		file = smartlic.TrustFile{Type: smartlic.FileTypeTrust, SmartAccount: sa.Domain, VirtualAccount: va.Name, IssuedAt: now}
+		file = smartlic.TrustFile{Type: smartlic.FileTypeTrust, SmartAccount: sa.Domain, VirtualAccount: va.Name, IssuedAt: now, Keys: m.pub}
 		return nil
 	})
 	if err != nil {
