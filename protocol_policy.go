@@ -92,12 +92,12 @@ type TrustRequest struct {
 
 // TrustCode is the manager's statement of an instance's trust.
 type TrustCode struct {
-	Serial           string    `json:"serial"`
-	InstanceID       string    `json:"instance_id"`
-	UDI              UDI       `json:"udi"`
-	SmartAccount     string    `json:"smart_account"` // domain
-	SmartAccountName string    `json:"smart_account_name"`
-	VirtualAccount   string    `json:"virtual_account"`
+	Serial           string `json:"serial"`
+	InstanceID       string `json:"instance_id"`
+	UDI              UDI    `json:"udi"`
+	SmartAccount     string `json:"smart_account"` // domain
+	SmartAccountName string `json:"smart_account_name"`
+	VirtualAccount   string `json:"virtual_account"`
 	// PublicKey is the instance's key; empty in a trust file, where the
 	// key is not known yet (see TrustRequest).
 	PublicKey []byte    `json:"public_key,omitempty"`

@@ -78,6 +78,26 @@ var roleMatrix = map[string]matrixCase{
 	"device-slac":        {public: true},
 	"device-slac-return": {public: true},
 	"login":              {public: true},
+	"health":            {public: true},
+	"device-keys":       {public: true},
+	"device-register":   {public: true},
+	"device-authorize":  {public: true},
+	"device-renew":      {public: true},
+	"device-deregister": {public: true},
+	"device-convert":    {public: true},
+	"device-trust":       {public: true},
+	"device-policy-mode": {public: true},
+	"device-usage":       {public: true},
+	// Using Policy's files (routes_usage.go; helpers in usage_test.go).
+	"upload-usage-file": {allow: licensingSA, req: func(m *matrix, _ string) request { return m.usageFileUpload() }},
+	"list-usage-files":  {allow: licensingSA, req: fixed("GET", "/api/v1/accounts/acme.example/usage-files", "")},
+	"get-usage-file-ack": {allow: licensingSA, req: func(m *matrix, _ string) request {
+		return request{method: "GET", path: "/api/v1/accounts/acme.example/usage-files/" + m.usageUpload() + "/ack"}
+	}},
+	"generate-trust-file": {allow: licensing, req: func(m *matrix, _ string) request {
+		return m.post(vaPath("Engineering")+"/trust-files", `{"udis":["C9300-24T:TRUST%05d"]}`, m.n())
+	}},
+	"login":             {public: true},
 	// The device sign-in's codes are its credentials (routes_deviceauth.go).
 	"start-device-authorization": {public: true},
 	"poll-device-authorization":  {public: true},

@@ -476,6 +476,10 @@ func (m *Manager) ingestInstance(ctx context.Context, tx smartlic.Tx, cat *catal
 		}
 		events = append(events, smartlic.Event{Type: "instance.trust_bound", SmartAccountID: inst.SmartAccountID, VirtualAccountID: inst.VirtualAccountID, Subject: inst.ID,
 			Message: fmt.Sprintf("%s bound its key to the offline trust code %s", inst.UDI, inst.TrustSerial)})
+	}
+	if b.bind != nil {
+		// The bound trust code goes back whenever the file asked to bind,
+		// so a device that imports only a later upload's ACK gets it too.
 		code, err := m.trustCodeOf(ctx, tx, inst, now)
 		if err != nil {
 			return nil, err
