@@ -97,7 +97,7 @@ var roleMatrix = map[string]matrixCase{
 	"generate-trust-file": {allow: licensing, req: func(m *matrix, _ string) request {
 		return m.post(vaPath("Engineering")+"/trust-files", `{"udis":["C9300-24T:TRUST%05d"]}`, m.n())
 	}},
-	"login":             {public: true},
+	"login": {public: true},
 	// The device sign-in's codes are its credentials (routes_deviceauth.go).
 	"start-device-authorization": {public: true},
 	"poll-device-authorization":  {public: true},

@@ -345,7 +345,7 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 				return err
 			}
 		}
-		cat := &catalogCache{tx: tx, types: map[string]smartlic.LicenseType{}, products: map[string]smartlic.Product{}}
+		cat := &catalogCache{tx: tx, types: map[string]smartlic.LicenseType{}, products: map[string]smartlic.Product{}, resolvers: map[string]policyResolver{}}
 		var events []func() error
 		for _, id := range ids {
 			ev, err := m.ingestInstance(ctx, tx, cat, batches[id], now)
@@ -613,7 +613,7 @@ func (m *Manager) ingestInstance(ctx context.Context, tx smartlic.Tx, cat *catal
 		return nil, err
 	}
 
-	policy, err := m.policyFor(ctx, tx, inst)
+	policy, err := cat.policy(ctx, m, inst)
 	if err != nil {
 		return nil, err
 	}
@@ -647,11 +647,6 @@ func (m *Manager) ingestInstance(ctx context.Context, tx smartlic.Tx, cat *catal
 	}, nil
 }
 
-// policyFor is the policy in force for an instance.
-func (m *Manager) policyFor(ctx context.Context, tx smartlic.Tx, inst smartlic.Instance) (smartlic.Policy, error) {
-	return smartlic.DefaultPolicy(), nil
-}
-
 // checkTags refuses a report naming a license the instance's product may
 // not consume, or one the catalogue does not have.
 func checkTags(ctx context.Context, cat *catalogCache, p smartlic.Product, r smartlic.RUMReport) error {
@@ -670,11 +665,27 @@ func checkTags(ctx context.Context, cat *catalogCache, p smartlic.Product, r sma
 	return nil
 }
 
-// catalogCache reads each product and license type once per transaction.
+// catalogCache reads each product, license type and Smart Account's
+// policies once per transaction.
 type catalogCache struct {
-	tx       smartlic.Tx
-	types    map[string]smartlic.LicenseType
-	products map[string]smartlic.Product
+	tx        smartlic.Tx
+	types     map[string]smartlic.LicenseType
+	products  map[string]smartlic.Product
+	resolvers map[string]policyResolver
+}
+
+// policy is the policy in force for inst (the policy helper's lookup:
+// the nearest VA's, else the account's, else the default).
+func (c *catalogCache) policy(ctx context.Context, m *Manager, inst smartlic.Instance) (smartlic.Policy, error) {
+	r, ok := c.resolvers[inst.SmartAccountID]
+	if !ok {
+		var err error
+		if r, err = m.policies(ctx, c.tx, inst.SmartAccountID); err != nil {
+			return smartlic.Policy{}, err
+		}
+		c.resolvers[inst.SmartAccountID] = r
+	}
+	return r.forVA(inst.VirtualAccountID), nil
 }
 
 func (c *catalogCache) licenseType(ctx context.Context, tag string) (smartlic.LicenseType, error) {
