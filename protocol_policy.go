@@ -348,13 +348,21 @@ func parseFile(data []byte, want, what string, v any, typ func() string) error {
 	if len(data) > MaxUsageFileBytes {
 		return Errorf(ETooLarge, "file", "the %s is larger than %d bytes", what, MaxUsageFileBytes)
 	}
+	// The type first, so that a file of another kind is named as such
+	// rather than as a malformed one of this kind.
+	var head struct {
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return Invalid("file", "not a valid %s (truncated or malformed): %v", what, err)
+	}
+	if head.Type != want {
+		return Invalid("type", "not a %s: its type is %q, want %q", what, clip(head.Type), want)
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return Invalid("file", "not a valid %s (truncated or malformed): %v", what, err)
-	}
-	if dec.More() {
-		return Invalid("file", "not a valid %s: data after the document", what)
+		return Invalid("file", "not a valid %s (malformed): %v", what, err)
 	}
 	if t := typ(); t != want {
 		return Invalid("type", "not a %s: its type is %q, want %q", what, clip(t), want)

@@ -66,6 +66,7 @@ The simulator uses the system clock and has no background timer: run
 		f.slacCmd(),
 		f.throughputCmd(),
 		f.configureCmd(),
+		f.licenseCmd(),
 		group("show", "Show licensing information", f.showLicenseCmd()),
 	)
 	return cmd
@@ -100,6 +101,12 @@ func (f *deviceFlags) serverURL() (string, error) {
 // open opens the instance in --state-dir. With a zero udi the state must
 // exist; init passes the UDI to create it.
 func (f *deviceFlags) open(udi smartlic.UDI, hostname string) (*agent.Agent, printer, error) {
+	return f.openWith(agent.Options{UDI: udi, Hostname: hostname})
+}
+
+// openWith opens the instance with opts, filling in the connection and
+// the state directory.
+func (f *deviceFlags) openWith(opts agent.Options) (*agent.Agent, printer, error) {
 	p, err := f.printer()
 	if err != nil {
 		return nil, p, err
@@ -108,13 +115,8 @@ func (f *deviceFlags) open(udi smartlic.UDI, hostname string) (*agent.Agent, pri
 	if err != nil {
 		return nil, p, err
 	}
-	a, err := agent.New(agent.Options{
-		Server:     server,
-		HTTPClient: &http.Client{Timeout: requestTimeout},
-		Store:      agent.FileState(f.stateDir),
-		UDI:        udi,
-		Hostname:   hostname,
-	})
+	opts.Server, opts.HTTPClient, opts.Store = server, &http.Client{Timeout: requestTimeout}, agent.FileState(f.stateDir)
+	a, err := agent.New(opts)
 	if errors.Is(err, agent.ErrNoState) {
 		return nil, p, smartlic.Errorf(smartlic.ENotFound, "--state-dir",
 			"no simulated instance in %s: run \"smartlic device --state-dir %s init --pid PID --sn SN\" first", f.stateDir, f.stateDir)
@@ -133,16 +135,23 @@ func (f *deviceFlags) reach(err error) error {
 }
 
 func (f *deviceFlags) initCmd() *cobra.Command {
-	var pid, sn, hostname string
+	var pid, sn, hostname, mode string
+	var enforced, export []string
 	cmd := &cobra.Command{
-		Use:   "init --pid PID [--sn SN] [--hostname NAME]",
+		Use:   "init --pid PID [--sn SN] [--hostname NAME] [--mode registration|policy]",
 		Short: "Create a simulated product instance in --state-dir",
 		Long: `Create a simulated product instance in --state-dir. Its UDI is PID:SN; the
 product ID must be in the server's catalogue for the instance to register.
 Without --sn a random serial number (SIM followed by 8 hex digits) is chosen,
 so many instances can be made from one script. The instance starts
 unregistered; its 90-day evaluation period starts when it first uses a
-license.`,
+license.
+
+With --mode policy the instance runs Smart Licensing Using Policy instead: no
+registration and no evaluation; it uses licenses at once and reports their
+use (license smart trust, sync, save usage, import). --enforced and
+--export-controlled name the product's licenses it refuses to use without an
+authorization code.`,
 		Args: args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if pid == "" {
@@ -168,13 +177,31 @@ license.`,
 				}
 				return smartlic.Errorf(smartlic.EConflict, "--state-dir", "%s already holds a simulated instance; use another --state-dir for another instance", f.stateDir)
 			}
-			a, p, err := f.open(udi, hostname)
+			opts := agent.Options{UDI: udi, Hostname: hostname}
+			switch mode {
+			case "", "registration":
+			case "policy":
+				opts.Mode = agent.ModePolicy
+				restricted, err := restrictedFlags(enforced, export)
+				if err != nil {
+					return err
+				}
+				opts.Restricted = restricted
+			default:
+				return smartlic.Invalid("--mode", "must be registration or policy (got %q)", mode)
+			}
+			a, p, err := f.openWith(opts)
 			if err != nil {
 				return err
 			}
 			st := a.Status()
 			if p.json {
 				return writeJSON(p.w, st)
+			}
+			if st.Mode == agent.ModePolicy {
+				fmt.Fprintf(p.w, "Created product instance %s in %s\n", udiLine(st.UDI), f.stateDir)
+				fmt.Fprintf(p.w, "Smart Licensing Using Policy is ENABLED: licenses are in use at once; establish trust to report (license smart trust idtoken TOKEN, or import a trust file).\n")
+				return nil
 			}
 			fmt.Fprintf(p.w, "Created product instance %s in %s\n", udiLine(st.UDI), f.stateDir)
 			fmt.Fprintf(p.w, "Smart Licensing is ENABLED; the instance is UNREGISTERED.\n")
@@ -185,6 +212,9 @@ license.`,
 	cmd.Flags().StringVar(&pid, "pid", "", "product ID, as in the catalogue (e.g. C9300-24T)")
 	cmd.Flags().StringVar(&sn, "sn", "", "serial number (default: random SIMxxxxxxxx)")
 	cmd.Flags().StringVar(&hostname, "hostname", "", "host name reported at registration")
+	cmd.Flags().StringVar(&mode, "mode", "registration", "licensing mode: registration (classic Smart Licensing) or policy (Smart Licensing Using Policy)")
+	cmd.Flags().StringArrayVar(&enforced, "enforced", nil, "policy mode: an enforced license of the product (repeat)")
+	cmd.Flags().StringArrayVar(&export, "export-controlled", nil, "policy mode: an export-controlled license of the product (repeat)")
 	return cmd
 }
 
@@ -272,6 +302,9 @@ use.`,
 			before := a.Status()
 			if err := a.SetUsage(tag, count); err != nil {
 				return err
+			}
+			if before.Mode == agent.ModePolicy {
+				return f.usePolicy(cmd, a, p, tag)
 			}
 			var authErr error
 			if before.Mode == agent.ModeRegistered {
@@ -432,6 +465,20 @@ func (f *deviceFlags) showLicenseCmd() *cobra.Command {
 			st := a.Status()
 			if p.json {
 				return writeJSON(p.w, st)
+			}
+			if st.Mode == agent.ModePolicy {
+				server, _ := f.serverURL()
+				switch args[0] {
+				case "summary":
+					writePolicySummary(p.w, st)
+				case "usage":
+					writePolicyUsage(p.w, st, "")
+				case "status":
+					writePolicyStatus(p.w, st, server)
+				case "udi":
+					fmt.Fprintf(p.w, "UDI: %s\n", udiLine(st.UDI))
+				}
+				return nil
 			}
 			switch args[0] {
 			case "summary":

@@ -61,6 +61,7 @@ func run(ctx context.Context, args []string, e *env) error {
 	addSearchCommand(root, e)
 	addSLACCommands(root, e)
 	addPolicyCommands(root, e)
+	addUsageCommands(root, e)
 	cmd, err := root.ExecuteContextC(ctx)
 	return nameTheFlag(cmd, err)
 }
