@@ -21,7 +21,9 @@ func TestDevicePolicyWalkthrough(t *testing.T) {
 	secret := tokenSecret(t, h.ok("token", "create", "--description", "switches", "--expires-days", "30"))
 	dir := t.TempDir()
 	sw1, sw2 := filepath.Join(dir, "sw1"), filepath.Join(dir, "sw2")
-	dev := func(state string, args ...string) []string { return append([]string{"device", "--state-dir", state}, args...) }
+	dev := func(state string, args ...string) []string {
+		return append([]string{"device", "--state-dir", state}, args...)
+	}
 
 	wantLines(t, h.ok(dev(sw1, "init", "--mode", "policy", "--pid", "C9300-24T", "--sn", "POL0001", "--hostname", "sw1", "--enforced", "threat-defense")...),
 		"Created product instance PID:C9300-24T,SN:POL0001", "Smart Licensing Using Policy is ENABLED")
