@@ -5,6 +5,7 @@
 //	go run ./bench registrations --store sqlite --n 20000 --concurrency 32
 //	go run ./bench authorizations --store both --n 20000 --concurrency 32
 //	go run ./bench poolview --store sqlite --instances 100000 --vas 20 --requests 2000
+//	go run ./bench usage --store both --n 10000 --concurrency 32
 //
 // Each run starts the server in-process on 127.0.0.1:0 over a fresh store
 // (a SQLite file in a temporary directory, or a new schema on the
@@ -59,6 +60,8 @@ subcommands:
   registrations   POST /device/v1/register: registrations per second and latency
   authorizations  POST /device/v1/authorize on registered instances
   poolview        GET the license pools of a Smart Account with many instances
+  usage           POST /device/v1/usage (RUM reports of 10 measurements) beside the
+                  single-core Ed25519 verify rate; then one offline usage file
 
 Run "go run ./bench <subcommand> -h" for its flags.
 `
@@ -77,6 +80,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runAuthorizations(ctx, rest, stdout, stderr)
 	case "poolview":
 		return runPoolView(ctx, rest, stdout, stderr)
+	case "usage":
+		return runUsage(ctx, rest, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -287,6 +287,13 @@ var expectedRoutes = []string{
 	"GET /api/v1/accounts/{sa}/paks/{pak}/conversions",
 	"POST /api/v1/accounts/{sa}/paks/{pak}/convert",
 	"POST /device/v1/convert",
+	"POST /device/v1/trust",
+	"POST /device/v1/policy-mode",
+	"POST /device/v1/usage",
+	"POST /api/v1/accounts/{sa}/usage-files",
+	"GET /api/v1/accounts/{sa}/usage-files",
+	"GET /api/v1/accounts/{sa}/usage-files/{upload}/ack",
+	"POST /api/v1/accounts/{sa}/virtual-accounts/{va}/trust-files",
 	// Reporting policies of Using Policy (policies_test.go covers them).
 	"GET /api/v1/accounts/{sa}/policies",
 	"GET /api/v1/accounts/{sa}/policies/account",
@@ -402,6 +409,12 @@ func TestOpenAPIDocument(t *testing.T) {
 				// RFC 6749 clients send forms; users_test.go covers both forms and JSON.
 				if _, ok := op.RequestBody.Content["application/x-www-form-urlencoded"]; !ok {
 					t.Errorf("%s request body content types %v, want a form", r, op.RequestBody.Content)
+				}
+			} else if path == "/api/v1/accounts/{sa}/usage-files" {
+				// A usage file is uploaded as the device saved it: the bytes
+				// go to the manager unparsed (application/json is accepted).
+				if _, ok := op.RequestBody.Content["application/octet-stream"]; !ok {
+					t.Errorf("%s request body content types %v, want the file as is", r, op.RequestBody.Content)
 				}
 			} else if _, ok := op.RequestBody.Content["application/json"]; !ok || len(op.RequestBody.Content) != 1 {
 				t.Errorf("%s request body content types %v, want application/json only", r, op.RequestBody.Content)
