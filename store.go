@@ -86,13 +86,20 @@ type APIKey struct {
 const RoleOperator = "operator"
 
 // SigningKey is one of the manager's Ed25519 keys. Keys carry ids so they
-// can rotate; the newest active key signs.
+// can rotate; the newest active key signs. A rotated-out key keeps
+// verifying until RetiresAt and is refused from then on.
 type SigningKey struct {
-	ID         string    `json:"kid"`
-	Algorithm  string    `json:"alg"`
-	PublicKey  []byte    `json:"public_key"`
-	PrivateKey []byte    `json:"-"`
-	CreatedAt  time.Time `json:"created_at"`
+	ID         string     `json:"kid"`
+	Algorithm  string     `json:"alg"`
+	PublicKey  []byte     `json:"public_key"`
+	PrivateKey []byte     `json:"-"`
+	CreatedAt  time.Time  `json:"created_at"`
+	RetiresAt  *time.Time `json:"retires_at,omitempty"`
+}
+
+// ActiveAt reports whether the key may still verify at now.
+func (k SigningKey) ActiveAt(now time.Time) bool {
+	return k.RetiresAt == nil || now.Before(*k.RetiresAt)
 }
 
 // Store persists the domain. Every change happens inside Write, which runs
@@ -129,6 +136,9 @@ type Tx interface {
 	// Signing keys.
 	InsertSigningKey(ctx context.Context, k SigningKey) error
 	ListSigningKeys(ctx context.Context) ([]SigningKey, error)
+	// RetireSigningKeys sets the retirement of every key but keep to at,
+	// unless a key already retires earlier; it returns how many changed.
+	RetireSigningKeys(ctx context.Context, keep string, at time.Time) (int, error)
 
 	// API keys.
 	InsertAPIKey(ctx context.Context, k APIKey) error

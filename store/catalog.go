@@ -14,7 +14,7 @@ import (
 // Signing keys.
 
 func (t *tx) InsertSigningKey(ctx context.Context, k smartlic.SigningKey) error {
-	_, err := t.exec(ctx, stInsertSigningKey, k.ID, k.Algorithm, k.PublicKey, t.db.sealPrivateKey(k.ID, k.PrivateKey), micros(k.CreatedAt))
+	_, err := t.exec(ctx, stInsertSigningKey, k.ID, k.Algorithm, k.PublicKey, t.db.sealPrivateKey(k.ID, k.PrivateKey), micros(k.CreatedAt), nullMicros(k.RetiresAt))
 	if err != nil {
 		return t.writeErr(err, about{what: "storing a signing key", noun: "signing key", id: k.ID})
 	}
@@ -37,8 +37,9 @@ func (t *tx) ListSigningKeys(ctx context.Context) ([]smartlic.SigningKey, error)
 func scanSigningKey(r scanner) (smartlic.SigningKey, error) {
 	var k smartlic.SigningKey
 	var created int64
-	err := r.Scan(&k.ID, &k.Algorithm, &k.PublicKey, &k.PrivateKey, &created)
-	k.CreatedAt = fromMicros(created)
+	var retires sql.NullInt64
+	err := r.Scan(&k.ID, &k.Algorithm, &k.PublicKey, &k.PrivateKey, &created, &retires)
+	k.CreatedAt, k.RetiresAt = fromMicros(created), fromNullMicros(retires)
 	return k, err
 }
 

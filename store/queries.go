@@ -78,7 +78,7 @@ const (
 
 // Column lists, in the order the scan functions read them.
 const (
-	signingKeyCols   = `id, algorithm, public_key, private_key, created_at`
+	signingKeyCols   = `id, algorithm, public_key, private_key, created_at, retires_at`
 	apiKeyCols       = `id, email, role, hash, created_at, last_used_at`
 	licenseTypeCols  = `id, tag, name, description, term, enforcement, created_at`
 	productCols      = `p.id, p.pid, p.name, p.description, p.created_at`
@@ -101,7 +101,7 @@ const (
 // wins over another row whose natural key happens to equal it.
 func statements(d *dialect) *[numStmts]string {
 	s := [numStmts]string{
-		stInsertSigningKey: `INSERT INTO signing_keys (` + signingKeyCols + `) VALUES (?, ?, ?, ?, ?)`,
+		stInsertSigningKey: `INSERT INTO signing_keys (` + signingKeyCols + `) VALUES (?, ?, ?, ?, ?, ?)`,
 		stListSigningKeys:  `SELECT ` + signingKeyCols + ` FROM signing_keys ORDER BY id`,
 
 		stInsertAPIKey:    `INSERT INTO api_keys (` + apiKeyCols + `) VALUES (?, ?, ?, ?, ?, ?)`,

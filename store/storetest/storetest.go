@@ -23,6 +23,7 @@ import (
 func Run(t *testing.T, open func(t *testing.T) smartlic.Store) {
 	runCases(t, open, []testCase{
 		{"SigningKeys", testSigningKeys},
+		{"SigningKeyRetirement", testSigningKeyRetirement},
 		{"APIKeys", testAPIKeys},
 		{"LicenseTypes", testLicenseTypes},
 		{"LicenseTypeInUse", testLicenseTypeInUse},
