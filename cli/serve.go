@@ -138,6 +138,13 @@ func serve(ctx context.Context, e *env, addr, dsn, keyFile string, demo bool, jf
 	waitJobs := jf.start(jobsCtx, log, st, mgr, mailer)
 	defer waitJobs()
 	defer stopJobs()
+	// Every replica, not only the one running jobs, picks up a rotated key.
+	keysFresh := make(chan struct{})
+	go func() {
+		defer close(keysFresh)
+		mgr.KeepKeysFresh(jobsCtx, time.Minute, func(err error) { log.Warn("refreshing signing keys", "err", err) })
+	}()
+	defer func() { <-keysFresh }()
 	if e.ready != nil {
 		e.ready(url)
 	}

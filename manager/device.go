@@ -339,7 +339,8 @@ func checkFresh(sent, now time.Time) error {
 }
 
 func (m *Manager) seal(typ string, payload any) (smartlic.Envelope, error) {
-	env, err := sign.Seal(typ, m.key.ID, ed25519.PrivateKey(m.key.PrivateKey), payload)
+	k := m.signer()
+	env, err := sign.Seal(typ, k.ID, ed25519.PrivateKey(k.PrivateKey), payload)
 	if err != nil {
 		return env, smartlic.Internal(err, "signing the answer")
 	}

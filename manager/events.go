@@ -123,14 +123,20 @@ func (m *Manager) VerifyEvents(ctx context.Context, saKey string) ([]smartlic.Ch
 // heads of a TypeEventHeads document this manager signed: only an anchor
 // kept outside the database shows a tail rewritten with recomputed hashes.
 func (m *Manager) VerifyEventsAgainst(ctx context.Context, saKey string, anchor smartlic.Envelope) ([]smartlic.ChainVerdict, error) {
+	// The keys come first and outside the transaction: an unknown kid
+	// reloads them, in a read of its own.
+	keys, err := m.verifyingKeys(ctx, anchor)
+	if err != nil {
+		return nil, err
+	}
 	var verdicts []smartlic.ChainVerdict
-	err := m.st.Read(ctx, func(tx smartlic.Tx) error {
+	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
 		chain, err := m.verifyScope(ctx, tx, saKey)
 		if err != nil {
 			return err
 		}
 		var heads smartlic.EventHeads
-		if err := sign.Open(anchor, smartlic.TypeEventHeads, m.keys, &heads); err != nil {
+		if err := sign.Open(anchor, smartlic.TypeEventHeads, keys, &heads); err != nil {
 			return err
 		}
 		verdicts, err = VerifyChains(ctx, tx, chain, &heads)

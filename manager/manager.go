@@ -5,13 +5,11 @@ package manager
 
 import (
 	"context"
-	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"sort"
 	"strconv"
 	"sync/atomic"
 
@@ -26,9 +24,7 @@ import (
 type Manager struct {
 	st    smartlic.Store
 	clock smartlic.Clock
-	key   smartlic.SigningKey // newest key; signs everything
-	keys  sign.KeySet
-	pub   smartlic.PublicKeySet
+	ks    keyState // signing keys (signingkeys.go)
 	// webhooks decides which webhook URLs may be saved; the sender
 	// enforces the same policy again when it dials.
 	webhooks notify.DestinationPolicy
@@ -89,18 +85,12 @@ func New(ctx context.Context, st smartlic.Store, clock smartlic.Clock, opts ...O
 			return nil, fmt.Errorf("signing key vanished after insert")
 		}
 	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].CreatedAt.Before(keys[j].CreatedAt) })
-	m.key = keys[len(keys)-1]
-	if len(m.key.PrivateKey) != ed25519.PrivateKeySize {
-		// A store opened without the secret key reads a sealed private key
-		// as missing.
-		return nil, fmt.Errorf("signing key %s has no usable private key (is it encrypted at rest? %s)", m.key.ID,
-			"pass --secret-key-file or set SMARTLIC_SECRET_KEY_FILE")
+	r, err := newKeyring(keys, clock.Now())
+	if err != nil {
+		return nil, err
 	}
-	m.keys = sign.NewKeySet(keys)
-	for _, k := range keys {
-		m.pub.Keys = append(m.pub.Keys, smartlic.SigningKey{ID: k.ID, Algorithm: k.Algorithm, PublicKey: k.PublicKey, CreatedAt: k.CreatedAt})
-	}
+	m.ks.ring.Store(r)
+	m.ks.last = clock.Now()
 	return m, nil
 }
 
@@ -115,11 +105,6 @@ func (m *Manager) loadKeys(ctx context.Context) ([]smartlic.SigningKey, error) {
 		return nil, fmt.Errorf("load signing keys: %w", err)
 	}
 	return keys, nil
-}
-
-// PublicKeys returns the manager's verification keys.
-func (m *Manager) PublicKeys(ctx context.Context) (smartlic.PublicKeySet, error) {
-	return m.pub, nil
 }
 
 // Clock returns the manager's clock (the demo seeder and tests share it).
