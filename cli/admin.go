@@ -54,6 +54,6 @@ func newAdminCmd(e *env) *cobra.Command {
 	create.Flags().StringVar(&email, "email", "", "operator e-mail address")
 	create.Flags().StringVarP(&output, "output", "o", "table", "table or json")
 	addSecretKeyFlag(create, &keyFile)
-	cmd.AddCommand(create, newRotateSecretKeyCmd(e))
+	cmd.AddCommand(create, newRotateSecretKeyCmd(e), newRotateKeyCmd(e))
 	return cmd
 }

@@ -182,7 +182,8 @@ func (m *Manager) RotateKey(ctx context.Context, grace time.Duration) (smartlic.
 	if grace < 0 {
 		return smartlic.SigningKey{}, smartlic.Invalid("grace", "must not be negative (got %s)", grace)
 	}
-	now := m.clock.Now()
+	// The store keeps microseconds; so does the time reported.
+	now := m.clock.Now().Truncate(time.Microsecond)
 	k, err := sign.NewKey(now)
 	if err != nil {
 		return smartlic.SigningKey{}, smartlic.Internal(err, "making a signing key")
