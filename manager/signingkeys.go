@@ -204,3 +204,15 @@ func (m *Manager) RotateKey(ctx context.Context, grace time.Duration) (smartlic.
 	k.PrivateKey = nil
 	return k, nil
 }
+
+// currentKeys is the active key set as this replica last loaded it,
+// without a reload: for checks made inside a transaction, where a reload
+// would need a read of its own.
+func (m *Manager) currentKeys() sign.KeySet {
+	return sign.NewKeySet(activeKeys(m.ks.ring.Load(), m.clock.Now()))
+}
+
+// currentPublicKeys is currentKeys as published.
+func (m *Manager) currentPublicKeys() smartlic.PublicKeySet {
+	return smartlic.PublicKeySet{Keys: activeKeys(m.ks.ring.Load(), m.clock.Now())}
+}

@@ -104,7 +104,7 @@ func openTrustRequest(env smartlic.Envelope) (ed25519.PublicKey, smartlic.TrustR
 // openTrustCode verifies a trust code the manager issued.
 func (m *Manager) openTrustCode(env smartlic.Envelope) (smartlic.TrustCode, error) {
 	var tc smartlic.TrustCode
-	if err := sign.Open(env, smartlic.TypeTrustCode, m.keys, &tc); err != nil {
+	if err := sign.Open(env, smartlic.TypeTrustCode, m.currentKeys(), &tc); err != nil {
 		return tc, err
 	}
 	if tc.InstanceID == "" || tc.Serial == "" {
@@ -338,7 +338,7 @@ func (m *Manager) GenerateTrustFile(ctx context.Context, saKey, vaKey string, ud
 				codes[len(codes)-1].VirtualAccount = vaOf.Name
 			}
 		}
-		file = smartlic.TrustFile{Type: smartlic.FileTypeTrust, SmartAccount: sa.Domain, VirtualAccount: va.Name, IssuedAt: now, Keys: m.pub}
+		file = smartlic.TrustFile{Type: smartlic.FileTypeTrust, SmartAccount: sa.Domain, VirtualAccount: va.Name, IssuedAt: now, Keys: m.currentPublicKeys()}
 		return nil
 	})
 	if err != nil {
