@@ -57,9 +57,12 @@ type Pool struct {
 	Enforcement      Enforcement `json:"enforcement"`
 	Purchased        int64       `json:"purchased"`
 	InUse            int64       `json:"in_use"`
-	Available        int64       `json:"available"` // purchased - in_use; negative means overage
-	Overage          int64       `json:"overage"`   // max(0, in_use - purchased); rolled up, the sum of the VAs' overages
-	Status           PoolStatus  `json:"status"`
+	// Reserved is held by reservations (SLR) for air-gapped instances:
+	// consumed like licenses in use, but shown apart.
+	Reserved  int64      `json:"reserved"`
+	Available int64      `json:"available"` // purchased - in_use - reserved; negative means overage
+	Overage   int64      `json:"overage"`   // max(0, in_use + reserved - purchased); rolled up, the sum of the VAs' overages
+	Status    PoolStatus `json:"status"`
 	// NextExpiry is the earliest end among the subscriptions held now, net
 	// of transfers: a lot transferred away whole does not count.
 	NextExpiry *time.Time `json:"next_expiry,omitempty"`
@@ -73,10 +76,13 @@ type Pool struct {
 }
 
 // PoolCounter is the maintained in-use count of one VA × license type.
+// InUse includes Reserved: the store counts reserved licenses in both, so
+// that every check of what is available sees them.
 type PoolCounter struct {
 	VirtualAccountID string
 	LicenseTypeID    string
 	InUse            int64
+	Reserved         int64
 }
 
 // Rollup asks ComputePools for one row per license type over all the VAs
@@ -138,7 +144,9 @@ func ComputePools(now time.Time, types map[string]LicenseType, counters []PoolCo
 		return a
 	}
 	for _, c := range counters {
-		get(c.VirtualAccountID, c.LicenseTypeID).pool.InUse += c.InUse
+		p := &get(c.VirtualAccountID, c.LicenseTypeID).pool
+		p.InUse += c.InUse - c.Reserved
+		p.Reserved += c.Reserved
 	}
 	for _, d := range deposits {
 		a := get(d.VirtualAccountID, d.LicenseTypeID)
@@ -155,7 +163,7 @@ func ComputePools(now time.Time, types map[string]LicenseType, counters []PoolCo
 	}
 	status := func(p *Pool, ended bool) PoolStatus {
 		switch {
-		case p.InUse > p.Purchased || len(p.ShortVirtualAccounts) > 0:
+		case p.InUse+p.Reserved > p.Purchased || len(p.ShortVirtualAccounts) > 0:
 			return Insufficient
 		case p.Purchased <= 0 && ended:
 			return Expired
@@ -168,12 +176,12 @@ func ComputePools(now time.Time, types map[string]LicenseType, counters []PoolCo
 	}
 	var out []Pool
 	for _, a := range rows {
-		if a.pool.InUse == 0 && !a.anyDeposit {
+		if a.pool.InUse == 0 && a.pool.Reserved == 0 && !a.anyDeposit {
 			continue // a counter that went back to zero with nothing ever deposited
 		}
 		p := &a.pool
-		p.Available = p.Purchased - p.InUse
-		p.Overage = max(0, p.InUse-p.Purchased)
+		p.Available = p.Purchased - p.InUse - p.Reserved
+		p.Overage = max(0, p.InUse+p.Reserved-p.Purchased)
 		for end, q := range a.lots {
 			if q > 0 && (p.NextExpiry == nil || end.Before(*p.NextExpiry)) {
 				e := end
@@ -209,6 +217,7 @@ func rollUp(pools []Pool, r *Rollup, status func(*Pool, bool) PoolStatus) []Pool
 		}
 		m.Purchased += p.Purchased
 		m.InUse += p.InUse
+		m.Reserved += p.Reserved
 		m.Overage += p.Overage
 		if e := p.NextExpiry; e != nil && (m.NextExpiry == nil || e.Before(*m.NextExpiry)) {
 			m.NextExpiry = e
@@ -226,7 +235,7 @@ func rollUp(pools []Pool, r *Rollup, status func(*Pool, bool) PoolStatus) []Pool
 	for _, lt := range order {
 		m := merged[lt]
 		sort.Strings(m.ShortVirtualAccounts)
-		m.Available = m.Purchased - m.InUse
+		m.Available = m.Purchased - m.InUse - m.Reserved
 		m.Status = status(m, expired[lt])
 		out = append(out, *m)
 	}

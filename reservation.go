@@ -1,8 +1,192 @@
 package smartlic
 
+import (
+	"context"
+	"sort"
+	"time"
+)
+
 // ECodeInvalid refuses a paste-able code (request, authorization, return,
 // confirmation, SLAC) that is not well formed: a character outside the
 // alphabet, a missing or extra character, a failed check, or a code of
 // another kind. It is found before any lookup, so it says nothing about
 // whether such a reservation exists.
 const ECodeInvalid = "code_invalid"
+
+// Errors of reservations (SLR and PLR).
+const (
+	// ECodeOtherDevice refuses an authorization code issued for another
+	// UDI, or a request code for a UDI already holding a reservation.
+	ECodeOtherDevice = "code_other_device"
+	// ECodeStale refuses a code that was already used or that an
+	// exchange since has superseded: a replayed request code, an older
+	// authorization code, a confirmation of a sequence not outstanding.
+	ECodeStale = "code_stale"
+	// EReservationClosed refuses acting on a reservation already
+	// returned or cancelled (returning twice, for one).
+	EReservationClosed = "reservation_closed"
+	// EReservationNotAllowed refuses a permanent reservation for a
+	// product or Smart Account the vendor has not enabled for it.
+	EReservationNotAllowed = "reservation_not_allowed"
+)
+
+// ReservationKind says what a reservation holds.
+type ReservationKind string
+
+const (
+	// Specific License Reservation: the license types and quantities
+	// chosen, taken from the VA's pool.
+	ReservationSpecific ReservationKind = "specific"
+	// Permanent License Reservation: every license type the product
+	// supports, in any quantity, with no expiry; granted by the vendor
+	// per product and Smart Account rather than drawn from pools.
+	ReservationPermanent ReservationKind = "permanent"
+)
+
+// ReservationStatus is where a reservation stands.
+type ReservationStatus string
+
+const (
+	// ReservationAuthorized: an authorization code was issued and the
+	// device has not confirmed installing it yet.
+	ReservationAuthorized ReservationStatus = "authorized"
+	// ReservationUpdating: installed once, an updated code was issued;
+	// the larger of the old and new quantities stays reserved until the
+	// device's confirmation code arrives.
+	ReservationUpdating ReservationStatus = "updating"
+	// ReservationInstalled: the device confirmed the current code.
+	ReservationInstalled ReservationStatus = "installed"
+	ReservationReturned  ReservationStatus = "returned"
+	ReservationCancelled ReservationStatus = "cancelled"
+)
+
+// Open reports whether the reservation still holds licenses.
+func (s ReservationStatus) Open() bool {
+	return s == ReservationAuthorized || s == ReservationUpdating || s == ReservationInstalled
+}
+
+// ReservedLicense is one license type of a reservation.
+type ReservedLicense struct {
+	LicenseTypeID string `json:"license_type_id"`
+	LicenseTag    string `json:"license_tag"`
+	Quantity      int64  `json:"quantity"`
+}
+
+// Reservation is licenses reserved for one air-gapped product instance,
+// identified by the request code's key fingerprint.
+type Reservation struct {
+	ID               string            `json:"id"`
+	SmartAccountID   string            `json:"smart_account_id"`
+	VirtualAccountID string            `json:"virtual_account_id"`
+	VirtualAccount   string            `json:"virtual_account"` // name, for lists
+	UDI              UDI               `json:"udi"`
+	Kind             ReservationKind   `json:"kind"`
+	Status           ReservationStatus `json:"status"`
+	// Fingerprint names the request (8 bytes of SHA-256 of its key, hex);
+	// every later code carries it.
+	Fingerprint string `json:"fingerprint"`
+	DeviceKey   []byte `json:"-"` // the request's Ed25519 public key
+	// Sequence is the sequence of the latest authorization code;
+	// Confirmed the latest the device confirmed installing (0: none).
+	Sequence  int64 `json:"sequence"`
+	Confirmed int64 `json:"confirmed"`
+	// Licenses is what the latest authorization code grants; Previous,
+	// while updating, what the installed code granted, still reserved
+	// until the device confirms the update.
+	Licenses          []ReservedLicense `json:"licenses"`
+	Previous          []ReservedLicense `json:"previous,omitempty"`
+	AuthorizationCode string            `json:"authorization_code,omitempty"`
+	CreatedAt         time.Time         `json:"created_at"`
+	UpdatedAt         time.Time         `json:"updated_at"`
+	ClosedAt          *time.Time        `json:"closed_at,omitempty"`
+	CloseReason       string            `json:"close_reason,omitempty"`
+}
+
+// Held is what the reservation takes from its pool now, per license type
+// id: the larger of the current and previous quantity (none once closed,
+// none for a permanent reservation).
+func (r Reservation) Held() map[string]int64 {
+	out := map[string]int64{}
+	if !r.Status.Open() || r.Kind == ReservationPermanent {
+		return out
+	}
+	for _, l := range r.Licenses {
+		out[l.LicenseTypeID] = max(out[l.LicenseTypeID], l.Quantity)
+	}
+	for _, l := range r.Previous {
+		out[l.LicenseTypeID] = max(out[l.LicenseTypeID], l.Quantity)
+	}
+	return out
+}
+
+// HeldDelta is what going from before to after takes from (positive) or
+// gives back to (negative) each pool, by license type id, sorted so that
+// pools are always locked in one order.
+func HeldDelta(before, after Reservation) []PoolDelta {
+	b, a := before.Held(), after.Held()
+	for id := range b {
+		if _, ok := a[id]; !ok {
+			a[id] = 0
+		}
+	}
+	var out []PoolDelta
+	for id, q := range a {
+		if d := q - b[id]; d != 0 {
+			out = append(out, PoolDelta{LicenseTypeID: id, Delta: d})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].LicenseTypeID < out[j].LicenseTypeID })
+	return out
+}
+
+// PoolDelta is a change of one pool's reserved count.
+type PoolDelta struct {
+	LicenseTypeID string
+	Delta         int64
+}
+
+// LicenseRequest is one license type and quantity a user asks to reserve.
+type LicenseRequest struct {
+	Tag      string `json:"tag"`
+	Quantity int64  `json:"quantity"`
+}
+
+// ReservationInput creates a reservation from a device's request code.
+type ReservationInput struct {
+	VirtualAccount string           `json:"virtual_account,omitempty"` // name or id; default DEFAULT
+	RequestCode    string           `json:"request_code"`
+	Licenses       []LicenseRequest `json:"licenses,omitempty"`
+	Permanent      bool             `json:"permanent,omitempty"`
+}
+
+// ReservationFilter narrows a list of reservations.
+type ReservationFilter struct {
+	UDI    string // exact PID:SN, or a prefix of it
+	Status string // open, closed, or one status; "" for all
+}
+
+// ReservationSettings are the vendor's permission for permanent
+// reservations, per product and per Smart Account: a PLR needs both.
+type ReservationSettings struct {
+	Permanent bool `json:"permanent"`
+}
+
+// ReservationTx is the storage of reservations.
+type ReservationTx interface {
+	InsertReservation(ctx context.Context, r Reservation) error
+	// UpdateReservation replaces the reservation's mutable fields if its
+	// sequence and status are still those in prev; ok is false otherwise
+	// (a concurrent change won).
+	UpdateReservation(ctx context.Context, r Reservation, prev Reservation) (ok bool, err error)
+	GetReservation(ctx context.Context, saID, id string) (Reservation, error)
+	// ReservationByFingerprint finds the reservation of a request.
+	ReservationByFingerprint(ctx context.Context, fingerprint string) (Reservation, error)
+	// OpenReservationOfUDI returns the open reservation of a UDI, if any.
+	OpenReservationOfUDI(ctx context.Context, udi UDI) (Reservation, bool, error)
+	ListReservations(ctx context.Context, saID string, vaIDs []string, f ReservationFilter, p Page) ([]Reservation, error)
+	// AddReserved moves a pool's reserved count, and its in-use count
+	// with it (reserved licenses are consumed), by delta.
+	AddReserved(ctx context.Context, vaID, licenseTypeID string, delta int64, at time.Time) error
+	PermanentReservationAllowed(ctx context.Context, subject, id string) (bool, error)
+	SetPermanentReservationAllowed(ctx context.Context, subject, id string, allowed bool) error
+}

@@ -132,6 +132,7 @@ type Tx interface {
 	SLACTx
 	IdentityTx
 	UsageTx
+	ReservationTx
 
 	// Signing keys.
 	InsertSigningKey(ctx context.Context, k SigningKey) error

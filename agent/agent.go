@@ -226,6 +226,9 @@ func (a *Agent) reverify(st *State) error {
 	if err := a.reverifyPolicy(st); err != nil {
 		return err
 	}
+	if err := a.reverifyReservation(st); err != nil {
+		return err
+	}
 	r := st.Registration
 	if r == nil {
 		return nil
@@ -372,7 +375,8 @@ func (a *Agent) commit(next State) error {
 // is unregistered and uses a license, and stops it when registered.
 func runEvaluation(st *State, now time.Time) {
 	ev := &st.Evaluation
-	if st.Registration != nil || st.Policy != nil {
+	// A registered, policy-mode or reserved instance is licensed: the clock stops.
+	if st.Registration != nil || st.Policy != nil || st.Reservation.Installed() {
 		if ev.RunningSince != nil {
 			if d := now.Sub(*ev.RunningSince); d > 0 {
 				ev.UsedSeconds += int64(d / time.Second)
@@ -756,6 +760,7 @@ func cloneState(st State) State {
 	c.Evaluation.StartedAt = copyTime(st.Evaluation.StartedAt)
 	c.Evaluation.RunningSince = copyTime(st.Evaluation.RunningSince)
 	c.LastAttempt = copyAttempt(st.LastAttempt)
+	c.Reservation = st.Reservation.clone()
 	if r := st.Registration; r != nil {
 		rc := *r
 		rc.PrivateKey = slices.Clone(r.PrivateKey)

@@ -55,6 +55,8 @@ type State struct {
 	// Policy (see policy.go); it then has no registration and no
 	// evaluation period.
 	Policy *PolicyState `json:"policy,omitempty"`
+	// Reservation is the license reservation (SLR/PLR), when enabled.
+	Reservation *Reservation `json:"reservation,omitempty"`
 	// LastAttempt is the last exchange with the manager, whatever it was.
 	LastAttempt *Attempt `json:"last_attempt,omitempty"`
 

@@ -2,9 +2,11 @@ package agent
 
 import (
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/smartlic/smartlic"
+	"github.com/smartlic/smartlic/rescode"
 )
 
 // Mode is how an instance is licensed at a moment.
@@ -14,6 +16,7 @@ const (
 	ModeEvaluation        Mode = "evaluation"         // not registered, evaluation period left (or not started)
 	ModeEvaluationExpired Mode = "evaluation_expired" // not registered, 90 days of evaluation used up
 	ModeRegistered        Mode = "registered"         // holds an ID certificate
+	ModeReserved          Mode = "reserved"           // not registered, holds an installed reservation
 )
 
 // LicenseState is the standing of one license the instance uses.
@@ -28,7 +31,12 @@ const (
 	LicensePending              LicenseState = "authorization_pending"
 	LicenseAuthorizationExpired LicenseState = "authorization_expired" // 90 days without a successful authorization
 	LicenseEvaluation           LicenseState = "evaluation"
-	LicenseEvaluationExpired    LicenseState = "evaluation_expired"
+	// LicenseReserved: covered by the installed reservation;
+	// LicenseNotReserved: a reservation is installed but does not cover
+	// this license or this many.
+	LicenseReserved          LicenseState = "reserved"
+	LicenseNotReserved       LicenseState = "not_reserved"
+	LicenseEvaluationExpired LicenseState = "evaluation_expired"
 )
 
 // Status is an instance's licensing standing at one moment: what `show
@@ -60,6 +68,9 @@ type Status struct {
 	ClockRollback *ClockRollback `json:"clock_rollback,omitempty"`
 	// Policy is set in policy mode (Smart Licensing Using Policy).
 	Policy *PolicyStatus `json:"policy,omitempty"`
+	// Reservation is the installed or requested reservation; nil when
+	// reservation is not enabled.
+	Reservation *ReservationStatus `json:"reservation,omitempty"`
 }
 
 // SLACView is an installed SLAC as the status shows it.
@@ -84,6 +95,18 @@ type EvaluationStatus struct {
 	// ExpiresAt is when the period runs out if the clock keeps running.
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	Expired   bool       `json:"expired"`
+}
+
+// ReservationStatus describes the license reservation.
+type ReservationStatus struct {
+	// Status: "none", "requested" (request code made, nothing installed)
+	// or "installed".
+	Status      string            `json:"status"`
+	Kind        string            `json:"kind,omitempty"` // specific or permanent
+	Sequence    uint64            `json:"sequence,omitempty"`
+	Licenses    []rescode.License `json:"licenses,omitempty"`
+	RequestedAt *time.Time        `json:"requested_at,omitempty"`
+	InstalledAt *time.Time        `json:"installed_at,omitempty"`
 }
 
 // RegistrationStatus describes the ID certificate.
@@ -138,7 +161,7 @@ type License struct {
 func (s State) StatusAt(now time.Time) Status {
 	st := Status{
 		At: now, UDI: s.UDI, Hostname: s.Hostname,
-		Evaluation:    s.Evaluation.statusAt(now, s.Registration == nil && s.Policy == nil),
+		Evaluation:    s.Evaluation.statusAt(now, s.Registration == nil && s.Policy == nil && !s.Reservation.Installed()),
 		Licenses:      []License{},
 		ManagerKeyIDs: keyIDs(s.ManagerKeys),
 		LastAttempt:   copyAttempt(s.LastAttempt),
@@ -154,9 +177,12 @@ func (s State) StatusAt(now time.Time) Status {
 	for _, p := range s.PendingSLACs {
 		st.PendingSLACs = append(st.PendingSLACs, p.LicenseTag)
 	}
+	reserved := s.Reservation.Installed()
 	switch {
 	case s.Registration != nil:
 		st.Mode = ModeRegistered
+	case reserved:
+		st.Mode = ModeReserved
 	case st.Evaluation.Expired && st.Evaluation.StartedAt != nil:
 		st.Mode = ModeEvaluationExpired
 	default:
@@ -179,7 +205,11 @@ func (s State) StatusAt(now time.Time) Status {
 
 	for _, u := range s.Usage {
 		l := License{Tag: u.LicenseTag, Count: u.Count, Enforcement: s.Product.enforcement(u.LicenseTag), Decision: decide(s, u.LicenseTag, u.Count, now)}
-		switch {
+		switch n, any := s.Reservation.Reserved(u.LicenseTag); {
+		case reserved && (any || u.Count <= n):
+			l.Status = LicenseReserved
+		case reserved && s.Registration == nil:
+			l.Status = LicenseNotReserved
 		case s.Registration == nil && st.Evaluation.Expired:
 			l.Status = LicenseEvaluationExpired
 		case s.Registration == nil:
@@ -201,7 +231,26 @@ func (s State) StatusAt(now time.Time) Status {
 	if s.Policy != nil {
 		s.policyStatusAt(&st, now)
 	}
+	st.Reservation = s.Reservation.statusOf()
 	return st
+}
+
+func (r *Reservation) statusOf() *ReservationStatus {
+	if r == nil || !r.Enabled {
+		return nil
+	}
+	rs := &ReservationStatus{Status: "none", RequestedAt: copyTime(r.RequestedAt), InstalledAt: copyTime(r.InstalledAt)}
+	switch {
+	case r.Installed():
+		a := r.Authorization
+		rs.Status, rs.Kind, rs.Sequence, rs.Licenses = "installed", "specific", a.Sequence, slices.Clone(a.Licenses)
+		if a.Permanent {
+			rs.Kind = "permanent"
+		}
+	case r.RequestKey != nil:
+		rs.Status = "requested"
+	}
+	return rs
 }
 
 func (e Evaluation) statusAt(now time.Time, running bool) EvaluationStatus {

@@ -87,7 +87,7 @@ func (t *tx) PoolCountersOf(ctx context.Context, vaIDs []string) ([]smartlic.Poo
 	}
 	var out []smartlic.PoolCounter
 	for chunk := range slices.Chunk(vaIDs, maxInList) {
-		rows, err := t.queryBuilt(ctx, `SELECT va_id, license_type_id, in_use FROM pools
+		rows, err := t.queryBuilt(ctx, `SELECT va_id, license_type_id, in_use, reserved FROM pools
 			WHERE va_id IN (`+inList(len(chunk))+`) ORDER BY va_id, license_type_id`, anys(chunk)...)
 		part, err := collect(rows, err, scanPoolCounter, "reading pool counters")
 		if err != nil {
@@ -105,7 +105,7 @@ func (t *tx) PoolCountersOf(ctx context.Context, vaIDs []string) ([]smartlic.Poo
 
 func scanPoolCounter(r scanner) (smartlic.PoolCounter, error) {
 	var c smartlic.PoolCounter
-	err := r.Scan(&c.VirtualAccountID, &c.LicenseTypeID, &c.InUse)
+	err := r.Scan(&c.VirtualAccountID, &c.LicenseTypeID, &c.InUse, &c.Reserved)
 	return c, err
 }
 
