@@ -16,7 +16,7 @@ const ECodeInvalid = "code_invalid"
 // Errors of reservations (SLR and PLR).
 const (
 	// ECodeOtherDevice refuses an authorization code issued for another
-	// UDI, or a request code for a UDI already holding a reservation.
+	// UDI.
 	ECodeOtherDevice = "code_other_device"
 	// ECodeStale refuses a code that was already used or that an
 	// exchange since has superseded: a replayed request code, an older

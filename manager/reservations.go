@@ -49,6 +49,18 @@ func (m *Manager) CreateReservation(ctx context.Context, saKey string, in smartl
 		if sa.LimitedUse {
 			return smartlic.Errorf(smartlic.ELimitedUse, "", "license reservation is not available to a limited-use Smart Account")
 		}
+		// A replayed request code, then a device that already holds a
+		// reservation; the unique indexes stop the same races.
+		if _, err := tx.ReservationByFingerprint(ctx, req.Fingerprint()); err == nil {
+			return smartlic.Errorf(smartlic.ECodeStale, "request_code", "this request code was already used for a reservation; ask the device for a new one")
+		} else if smartlic.ErrorCode(err) != smartlic.ENotFound {
+			return err
+		}
+		if _, held, err := tx.OpenReservationOfUDI(ctx, req.UDI); err != nil {
+			return err
+		} else if held {
+			return smartlic.Errorf(smartlic.EConflict, "request_code", "device %s already holds a reservation; return or cancel it first, or update it", req.UDI)
+		}
 		prod, err := tx.GetProduct(ctx, req.UDI.PID)
 		if smartlic.ErrorCode(err) == smartlic.ENotFound {
 			return smartlic.Invalid("request_code", "the device's product ID %q is not in the catalogue", req.UDI.PID)

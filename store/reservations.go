@@ -34,7 +34,7 @@ func (t *tx) InsertReservation(ctx context.Context, r smartlic.Reservation) erro
 		if strings.Contains(err.Error(), "fingerprint") {
 			return smartlic.Errorf(smartlic.ECodeStale, "request_code", "this request code was already used for a reservation; ask the device for a new one")
 		}
-		return smartlic.Errorf(smartlic.ECodeOtherDevice, "request_code", "device %s already holds a reservation; return or cancel it first, or update it", r.UDI)
+		return smartlic.Errorf(smartlic.EConflict, "request_code", "device %s already holds a reservation; return or cancel it first, or update it", r.UDI)
 	}
 	return t.writeErr(err, about{what: "storing a reservation", noun: "reservation", id: r.ID, refs: "a Smart or Virtual Account"})
 }
