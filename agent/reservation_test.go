@@ -97,7 +97,10 @@ func TestReservationOnDevice(t *testing.T) {
 	good := v.authorize(t, req, 1, rescode.License{Tag: "dna-advantage", Count: 2})
 	raw, _ := rescode.Decode("c", rescode.KindAuthorization, good)
 	raw[len(raw)-70] ^= 1 // a license count, inside the signature's cover
-	wantCode(t, func() error { _, err := a.InstallReservation(rescode.Encode(rescode.KindAuthorization, raw)); return err }(), smartlic.ESignature)
+	wantCode(t, func() error {
+		_, err := a.InstallReservation(rescode.Encode(rescode.KindAuthorization, raw))
+		return err
+	}(), smartlic.ESignature)
 	typo := []byte(good)
 	typo[10] = map[bool]byte{true: 'A', false: 'B'}[typo[10] != 'A']
 	wantCode(t, func() error { _, err := a.InstallReservation(string(typo)); return err }(), smartlic.ECodeInvalid)

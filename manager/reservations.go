@@ -280,7 +280,7 @@ func (m *Manager) UpdateReservation(ctx context.Context, saKey, id string, lines
 		}
 		return m.record(ctx, tx, smartlic.Event{Type: "reservation.updated", SmartAccountID: sa.ID, VirtualAccountID: va.ID, Subject: r.ID,
 			Message: fmt.Sprintf("reservation for %s updated to %s (authorization %d); the previous quantities stay reserved until the device confirms", r.UDI, reservedSummary(r), r.Sequence),
-			Before: eventData(prev), After: eventData(r)})
+			Before:  eventData(prev), After: eventData(r)})
 	})
 	return r, err
 }
@@ -431,7 +431,7 @@ func (m *Manager) ReturnReservation(ctx context.Context, saKey, code string) (sm
 		}
 		return m.record(ctx, tx, smartlic.Event{Type: "reservation.returned", SmartAccountID: sa.ID, VirtualAccountID: va.ID, Subject: r.ID,
 			Message: fmt.Sprintf("%s returned its reservation (it had authorization %d installed): %s back to %q", r.UDI, pr.Sequence, reservedSummary(prev), va.Name),
-			Before: eventData(prev), After: eventData(r)})
+			Before:  eventData(prev), After: eventData(r)})
 	})
 	return r, err
 }

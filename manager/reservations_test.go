@@ -56,7 +56,9 @@ func (f *fixture) openAuthorization(code string) rescode.Authorization {
 	return a
 }
 
-func lic(tag string, n int64) smartlic.LicenseRequest { return smartlic.LicenseRequest{Tag: tag, Quantity: n} }
+func lic(tag string, n int64) smartlic.LicenseRequest {
+	return smartlic.LicenseRequest{Tag: tag, Quantity: n}
+}
 
 // wantPool checks a pool's purchased, in-use, reserved and available.
 func (f *fixture) wantPool(sa, va, tag string, purchased, inUse, reserved int64) {
@@ -86,16 +88,16 @@ func TestReservationLifecycle(t *testing.T) {
 			in   smartlic.ReservationInput
 			code string
 		}{
-			"mistyped request":   {smartlic.ReservationInput{RequestCode: string(typo), Licenses: []smartlic.LicenseRequest{lic("network-essentials", 1)}}, smartlic.ECodeInvalid},
-			"a return code":      {smartlic.ReservationInput{RequestCode: d.proof(t, rescode.TypeReturn, 0), Licenses: []smartlic.LicenseRequest{lic("network-essentials", 1)}}, smartlic.ECodeInvalid},
-			"beyond available":   {smartlic.ReservationInput{RequestCode: req, Licenses: []smartlic.LicenseRequest{lic("network-essentials", 4), lic("threat-defense", 3)}}, smartlic.EInsufficient},
-			"no licenses":        {smartlic.ReservationInput{RequestCode: req}, smartlic.EInvalid},
-			"zero":               {smartlic.ReservationInput{RequestCode: req, Licenses: []smartlic.LicenseRequest{lic("network-essentials", 0)}}, smartlic.EInvalid},
-			"twice":              {smartlic.ReservationInput{RequestCode: req, Licenses: []smartlic.LicenseRequest{lic("network-essentials", 1), lic("network-essentials", 1)}}, smartlic.EInvalid},
-			"unknown type":       {smartlic.ReservationInput{RequestCode: req, Licenses: []smartlic.LicenseRequest{lic("nope", 1)}}, smartlic.EInvalid},
-			"unknown VA":         {smartlic.ReservationInput{VirtualAccount: "Nope", RequestCode: req, Licenses: []smartlic.LicenseRequest{lic("network-essentials", 1)}}, smartlic.ENotFound},
-			"PLR not enabled":    {smartlic.ReservationInput{RequestCode: req, Permanent: true}, smartlic.EReservationNotAllowed},
-			"nothing deposited":  {smartlic.ReservationInput{RequestCode: req, Licenses: []smartlic.LicenseRequest{lic("network-advantage", 1)}}, smartlic.EInsufficient},
+			"mistyped request":  {smartlic.ReservationInput{RequestCode: string(typo), Licenses: []smartlic.LicenseRequest{lic("network-essentials", 1)}}, smartlic.ECodeInvalid},
+			"a return code":     {smartlic.ReservationInput{RequestCode: d.proof(t, rescode.TypeReturn, 0), Licenses: []smartlic.LicenseRequest{lic("network-essentials", 1)}}, smartlic.ECodeInvalid},
+			"beyond available":  {smartlic.ReservationInput{RequestCode: req, Licenses: []smartlic.LicenseRequest{lic("network-essentials", 4), lic("threat-defense", 3)}}, smartlic.EInsufficient},
+			"no licenses":       {smartlic.ReservationInput{RequestCode: req}, smartlic.EInvalid},
+			"zero":              {smartlic.ReservationInput{RequestCode: req, Licenses: []smartlic.LicenseRequest{lic("network-essentials", 0)}}, smartlic.EInvalid},
+			"twice":             {smartlic.ReservationInput{RequestCode: req, Licenses: []smartlic.LicenseRequest{lic("network-essentials", 1), lic("network-essentials", 1)}}, smartlic.EInvalid},
+			"unknown type":      {smartlic.ReservationInput{RequestCode: req, Licenses: []smartlic.LicenseRequest{lic("nope", 1)}}, smartlic.EInvalid},
+			"unknown VA":        {smartlic.ReservationInput{VirtualAccount: "Nope", RequestCode: req, Licenses: []smartlic.LicenseRequest{lic("network-essentials", 1)}}, smartlic.ENotFound},
+			"PLR not enabled":   {smartlic.ReservationInput{RequestCode: req, Permanent: true}, smartlic.EReservationNotAllowed},
+			"nothing deposited": {smartlic.ReservationInput{RequestCode: req, Licenses: []smartlic.LicenseRequest{lic("network-advantage", 1)}}, smartlic.EInsufficient},
 		} {
 			_, err := f.mgr.CreateReservation(f.ctx, sa, tc.in)
 			if smartlic.ErrorCode(err) != tc.code {

@@ -194,7 +194,9 @@ func testPermanentReservationPermissions(t *testing.T, f *fixture) {
 		})
 	}
 	set := func(subject, id string, on bool) {
-		f.write(func(ctx context.Context, tx smartlic.Tx) error { return tx.SetPermanentReservationAllowed(ctx, subject, id, on) })
+		f.write(func(ctx context.Context, tx smartlic.Tx) error {
+			return tx.SetPermanentReservationAllowed(ctx, subject, id, on)
+		})
 	}
 	check("product", p.ID, false)
 	set("product", p.ID, true)
