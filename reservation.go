@@ -190,3 +190,30 @@ type ReservationTx interface {
 	PermanentReservationAllowed(ctx context.Context, subject, id string) (bool, error)
 	SetPermanentReservationAllowed(ctx context.Context, subject, id string, allowed bool) error
 }
+
+// ReservationService reserves licenses for air-gapped instances (SLR and
+// PLR) with paste-able codes (see docs/protocols.md).
+type ReservationService interface {
+	// CreateReservation turns a device's request code into a signed
+	// authorization code, taking the licenses from the VA's pool.
+	CreateReservation(ctx context.Context, sa string, in ReservationInput) (Reservation, error)
+	// UpdateReservation issues a new authorization code with new
+	// quantities; the old ones are released on ConfirmReservation.
+	UpdateReservation(ctx context.Context, sa, id string, licenses []LicenseRequest) (Reservation, error)
+	// ConfirmReservation takes the device's confirmation code.
+	ConfirmReservation(ctx context.Context, sa, code string) (Reservation, error)
+	// ReturnReservation takes the device's return code and gives the
+	// licenses back.
+	ReturnReservation(ctx context.Context, sa, code string) (Reservation, error)
+	// CancelReservation closes a reservation without a return code: an
+	// administrator's decision, with a reason for the event log.
+	CancelReservation(ctx context.Context, sa, id, reason string) (Reservation, error)
+	GetReservation(ctx context.Context, sa, id string) (Reservation, error)
+	ListReservations(ctx context.Context, sa string, f ReservationFilter, p Page) ([]Reservation, string, error)
+	// Permanent reservation (PLR) is the vendor's to enable, per product
+	// and per Smart Account.
+	ReservationSettingsOfProduct(ctx context.Context, pid string) (ReservationSettings, error)
+	SetReservationSettingsOfProduct(ctx context.Context, pid string, s ReservationSettings) (ReservationSettings, error)
+	ReservationSettingsOfAccount(ctx context.Context, sa string) (ReservationSettings, error)
+	SetReservationSettingsOfAccount(ctx context.Context, sa string, s ReservationSettings) (ReservationSettings, error)
+}

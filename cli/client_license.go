@@ -23,9 +23,9 @@ var depositTable = table[smartlic.Deposit]{
 // poolTable is the compliance view. Overage shows as a negative AVAILABLE
 // and an "insufficient" STATUS, as the design's soft enforcement has it.
 var poolTable = table[smartlic.Pool]{
-	header: []string{"LICENSE", "PURCHASED", "IN USE", "AVAILABLE", "STATUS", "NEXT EXPIRY"},
+	header: []string{"LICENSE", "PURCHASED", "IN USE", "RESERVED", "AVAILABLE", "STATUS", "NEXT EXPIRY"},
 	row: func(p smartlic.Pool) []string {
-		return []string{p.LicenseTag, fmtInt(p.Purchased), fmtInt(p.InUse), fmtInt(p.Available), human(p.Status), fmtDate(p.NextExpiry)}
+		return []string{p.LicenseTag, fmtInt(p.Purchased), fmtInt(p.InUse), fmtInt(p.Reserved), fmtInt(p.Available), human(p.Status), fmtDate(p.NextExpiry)}
 	},
 }
 

@@ -268,17 +268,17 @@ func TestClientWalkthrough(t *testing.T) {
 	// Three switches on two licenses: overage is allowed, shown as a
 	// negative available and an insufficient status.
 	out = h.ok("license", "list")
-	wantRow(t, out, "LICENSE", "PURCHASED", "IN USE", "AVAILABLE", "STATUS", "NEXT EXPIRY")
-	wantRow(t, out, "network-essentials", "2", "3", "-1", "insufficient", "-")
-	wantRow(t, out, "network-advantage", "10", "0", "10", "expiring", ends)
+	wantRow(t, out, "LICENSE", "PURCHASED", "IN USE", "RESERVED", "AVAILABLE", "STATUS", "NEXT EXPIRY")
+	wantRow(t, out, "network-essentials", "2", "3", "0", "-1", "insufficient", "-")
+	wantRow(t, out, "network-advantage", "10", "0", "0", "10", "expiring", ends)
 
 	out = h.ok("license", "list", "--va", "Engineering")
-	wantRow(t, out, "network-essentials", "2", "3", "-1", "insufficient")
+	wantRow(t, out, "network-essentials", "2", "3", "0", "-1", "insufficient")
 	if strings.Contains(out, "network-advantage") {
 		t.Fatalf("Engineering's own pools show Lab's licenses:\n%s", out)
 	}
 	out = h.ok("license", "list", "--va", "Engineering", "--rollup")
-	wantRow(t, out, "network-advantage", "10", "0", "10", "expiring", ends)
+	wantRow(t, out, "network-advantage", "10", "0", "0", "10", "expiring", ends)
 
 	out = h.ok("instance", "list", "--va", "Engineering")
 	wantRow(t, out, "C9300-24T:FOC0002", "sw-foc0002", "registered")
@@ -289,7 +289,7 @@ func TestClientWalkthrough(t *testing.T) {
 	if !strings.Contains(out, "Removed product instance C9300-24T:FOC0002") {
 		t.Fatalf("instance remove says:\n%s", out)
 	}
-	wantRow(t, h.ok("license", "list"), "network-essentials", "2", "2", "0", "in compliance")
+	wantRow(t, h.ok("license", "list"), "network-essentials", "2", "2", "0", "0", "in compliance")
 	h.fails(smartlic.ENotFound, anyField, "instance", "get", "C9300-24T:FOC0002", "--va", "Engineering")
 
 	out = h.ok("token", "list", "--va", "Engineering")

@@ -546,6 +546,8 @@ func registrationLabel(st agent.Status) string {
 func authorizationLabel(st agent.Status) string {
 	a := st.Authorization
 	switch {
+	case a == nil && st.Mode == agent.ModeReserved:
+		return "AUTHORIZED - RESERVED"
 	case a == nil && st.Mode == agent.ModeEvaluationExpired:
 		return "EVALUATION EXPIRED on " + iosTime(*st.Evaluation.ExpiresAt)
 	case a == nil:

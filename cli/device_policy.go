@@ -20,7 +20,7 @@ import (
 
 func (f *deviceFlags) licenseCmd() *cobra.Command {
 	smart := group("smart", "Smart Licensing Using Policy: trust, usage reports and their ACKs",
-		f.trustCmd(), f.syncCmd(), f.saveCmd(), f.importCmd(), f.policyModeCmd())
+		f.trustCmd(), f.syncCmd(), f.saveCmd(), f.importCmd(), f.policyModeCmd(), f.reservationCmd())
 	return group("license", "Licensing actions, as IOS-XE's license smart commands", smart)
 }
 

@@ -65,13 +65,13 @@ func TestDeviceWalkthrough(t *testing.T) {
 		"  Last Renewal Attempt: None", "  Next Renewal Attempt: ",
 		"License Authorization:", "  Status: AUTHORIZED on ", "  Last Communication Attempt: SUCCEEDED on ",
 		"License Usage:", "network-essentials", "AUTHORIZED")
-	wantRow(t, h.ok("license", "list"), "network-essentials", "1", "1", "0", "in compliance")
+	wantRow(t, h.ok("license", "list"), "network-essentials", "1", "1", "0", "0", "in compliance")
 	h.fails(smartlic.EConflict, "--force", dev("register", "--token", secret)...)
 
 	// Two on a pool of one: counted, out of compliance.
 	wantLines(t, h.ok(dev("use", "network-essentials", "2")...),
 		"  Status: OUT OF COMPLIANCE on ", "network-essentials:", "  Count: 2", "  Status: OUT OF COMPLIANCE")
-	wantRow(t, h.ok("license", "list"), "network-essentials", "1", "2", "-1", "insufficient")
+	wantRow(t, h.ok("license", "list"), "network-essentials", "1", "2", "0", "-1", "insufficient")
 	wantLines(t, h.ok(dev("use", "network-advantage", "1")...), "network-advantage:", "  Count: 1", "  Status: ")
 
 	out := h.ok(dev("show", "license", "usage")...)
@@ -98,7 +98,7 @@ func TestDeviceWalkthrough(t *testing.T) {
 		"  Last Renewal Attempt: SUCCEEDED on ")
 
 	wantLines(t, h.ok(dev("deregister")...), "Deregistration: SUCCEEDED", "  Status: UNREGISTERED", "  Evaluation Mode: In Use")
-	wantRow(t, h.ok("license", "list"), "network-essentials", "1", "0", "1", "in compliance")
+	wantRow(t, h.ok("license", "list"), "network-essentials", "1", "0", "0", "1", "in compliance")
 	h.fails(smartlic.ENotRegistered, "", dev("renew")...)
 
 	err = h.fails(smartlic.ETokenUnknown, "--token", dev("register", "--token", "slt_nope")...)

@@ -43,7 +43,7 @@ func TestDeviceUseRefusedLicense(t *testing.T) {
 		// Later renewals are not stuck on the refused line.
 		wantLines(t, h.ok(dev("renew", "--auth")...), "AUTHORIZED")
 		wantLines(t, h.ok(dev("show", "license", "summary")...), "  Status: AUTHORIZED on ")
-		wantRow(t, h.ok("license", "list"), "network-essentials", "5", "2", "3", "in compliance")
+		wantRow(t, h.ok("license", "list"), "network-essentials", "5", "2", "0", "3", "in compliance")
 
 		// A refused change of a line already in use puts its count back.
 		h.ok("catalog", "product", "update", "C9300-24T", "--license-types", "network-advantage")

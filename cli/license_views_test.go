@@ -52,7 +52,7 @@ func TestLicenseViewsSayWhatIsShort(t *testing.T) {
 		if !strings.Contains(errOut, `Building A is short: smartlic license list --va "Building A"`) {
 			t.Errorf("no drill-down hint on stderr:\n%s", errOut)
 		}
-		wantRow(t, h.ok("license", "list", "--va", "Campus", "--rollup"), "network-essentials", "1", "2", "-1", "insufficient", "-", "1: Building A")
+		wantRow(t, h.ok("license", "list", "--va", "Campus", "--rollup"), "network-essentials", "1", "2", "0", "-1", "insufficient", "-", "1: Building A")
 		var pools listJSON[smartlic.Pool]
 		h.json(&pools, "license", "list")
 		for _, p := range pools.Items {
@@ -63,8 +63,8 @@ func TestLicenseViewsSayWhatIsShort(t *testing.T) {
 
 		// Every network-advantage license of Building A goes to Campus.
 		h.ok("transfer", "licenses", "--from", "Building A", "--to", "Campus", "--license", "network-advantage", "--quantity", "4")
-		wantRow(t, h.ok("license", "list", "--va", "Building A"), "network-advantage", "0", "0", "0", "empty", "-")
-		wantRow(t, h.ok("license", "list", "--va", "Campus"), "network-advantage", "4", "0", "4", "expiring", ends)
+		wantRow(t, h.ok("license", "list", "--va", "Building A"), "network-advantage", "0", "0", "0", "0", "empty", "-")
+		wantRow(t, h.ok("license", "list", "--va", "Campus"), "network-advantage", "4", "0", "0", "4", "expiring", ends)
 
 		// One deposit, one number of days.
 		var alerts listJSON[smartlic.Alert]

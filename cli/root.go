@@ -54,6 +54,7 @@ func run(ctx context.Context, args []string, e *env) error {
 	addEventCommands(root, e)
 	addUserCommands(root, e)
 	addTransferCommands(root, e)
+	addReservationCommands(root, e)
 	addReportCommands(root, e)
 	addAlertCommands(root, e)
 	addConversionCommands(root, e)
@@ -99,6 +100,10 @@ func flagsOfField(field string) []string {
 		names = append(names, "expires-days")
 	case "q":
 		names = append(names, "search")
+	case "request_code":
+		names = append(names, "request")
+	case "licenses":
+		names = append(names, "license")
 	}
 	// A policy rule's field (classes.enforced.first_report_days) is set by
 	// policy set's flag of that rule (--first-report).

@@ -63,6 +63,11 @@ var statusOf = map[string]int{
 	smartlic.ENotTrusted:       http.StatusForbidden,
 	smartlic.EWrongAccount:     http.StatusForbidden,
 
+	smartlic.ECodeOtherDevice:       http.StatusConflict,
+	smartlic.ECodeStale:             http.StatusConflict,
+	smartlic.EReservationClosed:     http.StatusConflict,
+	smartlic.EReservationNotAllowed: http.StatusForbidden,
+
 	// RFC 8628 §3.5: the token endpoint answers these with 400.
 	smartlic.EAuthorizationPending: http.StatusBadRequest,
 	smartlic.ESlowDown:             http.StatusBadRequest,

@@ -345,4 +345,5 @@ func (s *Server) registerRoutes() {
 	s.registerSLACRoutes()
 	s.registerIdentityRoutes()
 	s.registerUsageRoutes()
+	s.registerReservationRoutes()
 }

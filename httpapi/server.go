@@ -55,6 +55,7 @@ type Services interface {
 	smartlic.SLACService
 	smartlic.IdentityService
 	smartlic.UsageService
+	smartlic.ReservationService
 }
 
 // Options configure the server.
