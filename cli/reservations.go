@@ -58,9 +58,13 @@ func newReservationCmd(f *clientFlags) *cobra.Command {
 		newReservationCreateCmd(f, &s),
 		newReservationUpdateCmd(f, &s),
 		newReservationCodeCmd(f, &s, "return", "Enter a device's return code: the reservation's licenses go back to the pool",
-			func(ctx context.Context, a api, sa, code string) (smartlic.Reservation, error) { return a.ReturnReservation(ctx, sa, code) }),
+			func(ctx context.Context, a api, sa, code string) (smartlic.Reservation, error) {
+				return a.ReturnReservation(ctx, sa, code)
+			}),
 		newReservationCodeCmd(f, &s, "confirm", "Enter a device's confirmation code: quantities held for older codes go back to the pool",
-			func(ctx context.Context, a api, sa, code string) (smartlic.Reservation, error) { return a.ConfirmReservation(ctx, sa, code) }),
+			func(ctx context.Context, a api, sa, code string) (smartlic.Reservation, error) {
+				return a.ConfirmReservation(ctx, sa, code)
+			}),
 		newReservationCancelCmd(f, &s),
 		list,
 		newGetCmd(f, "ID", "Show one reservation and its latest authorization code", reservationTable,

@@ -49,7 +49,9 @@ type ReservationUpdate struct {
 }
 
 // LicenseRequests is the root form of the update.
-func (u ReservationUpdate) LicenseRequests() []smartlic.LicenseRequest { return licenseRequests(u.Licenses) }
+func (u ReservationUpdate) LicenseRequests() []smartlic.LicenseRequest {
+	return licenseRequests(u.Licenses)
+}
 
 // ReservationCode carries a device's return or confirmation code.
 type ReservationCode struct {
