@@ -35,6 +35,7 @@ type UsageRow struct {
 	LicenseName      string     `json:"license_name"`
 	Purchased        int64      `json:"purchased"`
 	InUse            int64      `json:"in_use"`
+	Reserved         int64      `json:"reserved"` // held by reservations (SLR) for air-gapped instances
 	Available        int64      `json:"available"`
 	Overage          int64      `json:"overage"`
 	Status           PoolStatus `json:"status"`
@@ -50,9 +51,9 @@ type UsageReport struct {
 
 // Table returns the report's rows.
 func (r UsageReport) Table() Table {
-	t := Table{Header: []string{"virtual_account", "license", "purchased", "in_use", "available", "overage", "status"}}
+	t := Table{Header: []string{"virtual_account", "license", "purchased", "in_use", "reserved", "available", "overage", "status"}}
 	for _, u := range r.Items {
-		t.Rows = append(t.Rows, []string{u.VirtualAccount, u.LicenseTag, itoa(u.Purchased), itoa(u.InUse), itoa(u.Available), itoa(u.Overage), string(u.Status)})
+		t.Rows = append(t.Rows, []string{u.VirtualAccount, u.LicenseTag, itoa(u.Purchased), itoa(u.InUse), itoa(u.Reserved), itoa(u.Available), itoa(u.Overage), string(u.Status)})
 	}
 	return t
 }

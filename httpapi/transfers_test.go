@@ -80,12 +80,12 @@ func TestTransfersAndReportsOverHTTP(t *testing.T) {
 
 	// Reports as CSV parse, with a header row.
 	rows := readCSV(t, e.do(request{method: "GET", path: base + "/reports/usage?format=csv"}),
-		"virtual_account", "license", "purchased", "in_use", "available", "overage", "status")
+		"virtual_account", "license", "purchased", "in_use", "reserved", "available", "overage", "status")
 	if len(rows) != 2 || rows[0][0] != "A" || rows[0][2] != "3" || rows[1][0] != "B" || rows[1][2] != "2" {
 		t.Fatalf("usage CSV rows = %v", rows)
 	}
 	rows = readCSV(t, e.do(request{method: "GET", path: base + "/reports/usage?format=csv&va=B&at=" + epoch.Add(-smartlic.Day).Format("2006-01-02")}),
-		"virtual_account", "license", "purchased", "in_use", "available", "overage", "status")
+		"virtual_account", "license", "purchased", "in_use", "reserved", "available", "overage", "status")
 	if len(rows) != 0 {
 		t.Fatalf("usage of B before anything = %v", rows)
 	}

@@ -93,7 +93,7 @@ func (m *Manager) UsageReport(ctx context.Context, saKey string, q smartlic.Usag
 		for _, p := range smartlic.ComputePools(at, types, counters, deposits, nil) {
 			r.Items = append(r.Items, smartlic.UsageRow{
 				VirtualAccountID: p.VirtualAccountID, VirtualAccount: names[p.VirtualAccountID], LicenseTag: p.LicenseTag,
-				LicenseName: p.LicenseName, Purchased: p.Purchased, InUse: p.InUse, Available: p.Available, Overage: p.Overage, Status: p.Status,
+				LicenseName: p.LicenseName, Purchased: p.Purchased, InUse: p.InUse, Reserved: p.Reserved, Available: p.Available, Overage: p.Overage, Status: p.Status,
 			})
 		}
 		sortRows(r.Items, func(u smartlic.UsageRow) (string, string) { return u.VirtualAccount, u.LicenseTag })

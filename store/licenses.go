@@ -66,14 +66,14 @@ func scanDeposit(r scanner) (smartlic.Deposit, error) {
 // transaction, orders the history entries of one pool as the changes
 // commit.
 func (t *tx) AddInUse(ctx context.Context, vaID, licenseTypeID string, delta int64, at time.Time) error {
-	var inUse int64
-	if err := t.queryRow(ctx, stAddInUse, vaID, licenseTypeID, delta).Scan(&inUse); err != nil {
+	var inUse, reserved int64
+	if err := t.queryRow(ctx, stAddInUse, vaID, licenseTypeID, delta).Scan(&inUse, &reserved); err != nil {
 		return t.writeErr(err, about{what: "counting licenses in use", noun: "pool", refs: "a Virtual Account or license type"})
 	}
 	if delta == 0 {
 		return nil
 	}
-	if _, err := t.exec(ctx, stInsertPoolHistory, vaID, licenseTypeID, micros(at), inUse); err != nil {
+	if _, err := t.exec(ctx, stInsertPoolHistory, vaID, licenseTypeID, micros(at), inUse, reserved); err != nil {
 		return t.writeErr(err, about{what: "recording pool history", noun: "pool history", refs: "a Virtual Account or license type"})
 	}
 	return nil

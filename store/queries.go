@@ -172,7 +172,7 @@ func statements(d *dialect) *[numStmts]string {
 
 		stAddInUse: `INSERT INTO pools (va_id, license_type_id, in_use) VALUES (?, ?, ?)
 			ON CONFLICT (va_id, license_type_id) DO UPDATE SET in_use = pools.in_use + excluded.in_use
-			RETURNING in_use`,
+			RETURNING in_use, reserved`,
 
 		stInsertToken:    `INSERT INTO tokens (` + tokenCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		stGetToken:       `SELECT ` + tokenCols + ` FROM tokens WHERE id = ?`,
@@ -208,7 +208,7 @@ func statements(d *dialect) *[numStmts]string {
 			VALUES (?, ?, ?, ?, ?)`,
 
 		// Every usage change writes a history entry: fixed and prepared.
-		stInsertPoolHistory: `INSERT INTO pool_history (va_id, license_type_id, at, in_use) VALUES (?, ?, ?, ?)`,
+		stInsertPoolHistory: `INSERT INTO pool_history (va_id, license_type_id, at, in_use, reserved) VALUES (?, ?, ?, ?, ?)`,
 
 		// The event log is appended to by nearly every write, registrations
 		// included, so its statements are fixed and prepared. The upsert

@@ -132,17 +132,20 @@ func scanAgreement(r scanner) (smartlic.Agreement, error) {
 func (t *tx) InUseAt(ctx context.Context, vaIDs []string, at time.Time) ([]smartlic.PoolCounter, error) {
 	var out []smartlic.PoolCounter
 	for chunk := range slices.Chunk(vaIDs, maxInList) {
-		args := append([]any{micros(at)}, anys(chunk)...)
+		args := append([]any{micros(at), micros(at)}, anys(chunk)...)
 		rows, err := t.queryBuilt(ctx, `SELECT p.va_id, p.license_type_id,
 				(SELECT h.in_use FROM pool_history h
+				 WHERE h.va_id = p.va_id AND h.license_type_id = p.license_type_id AND h.at <= ?
+				 ORDER BY h.at DESC, h.seq DESC LIMIT 1),
+				(SELECT h.reserved FROM pool_history h
 				 WHERE h.va_id = p.va_id AND h.license_type_id = p.license_type_id AND h.at <= ?
 				 ORDER BY h.at DESC, h.seq DESC LIMIT 1)
 			FROM pools p WHERE p.va_id IN (`+inList(len(chunk))+`) ORDER BY p.va_id, p.license_type_id`, args...)
 		part, err := collect(rows, err, func(r scanner) (smartlic.PoolCounter, error) {
 			var c smartlic.PoolCounter
-			var n sql.NullInt64
-			err := r.Scan(&c.VirtualAccountID, &c.LicenseTypeID, &n)
-			c.InUse = n.Int64
+			var n, reserved sql.NullInt64
+			err := r.Scan(&c.VirtualAccountID, &c.LicenseTypeID, &n, &reserved)
+			c.InUse, c.Reserved = n.Int64, reserved.Int64
 			if !n.Valid {
 				c.VirtualAccountID = "" // no history then
 			}

@@ -179,14 +179,14 @@ func (t *tx) AddReserved(ctx context.Context, vaID, licenseTypeID string, delta 
 	if delta == 0 {
 		return nil
 	}
-	var inUse int64
+	var inUse, reserved int64
 	err := t.queryRowBuilt(ctx, `INSERT INTO pools (va_id, license_type_id, in_use, reserved) VALUES (?, ?, ?, ?)
 		ON CONFLICT (va_id, license_type_id) DO UPDATE SET in_use = pools.in_use + excluded.in_use, reserved = pools.reserved + excluded.reserved
-		RETURNING in_use`, vaID, licenseTypeID, delta, delta).Scan(&inUse)
+		RETURNING in_use, reserved`, vaID, licenseTypeID, delta, delta).Scan(&inUse, &reserved)
 	if err != nil {
 		return t.writeErr(err, about{what: "counting reserved licenses", noun: "pool", refs: "a Virtual Account or license type"})
 	}
-	if _, err := t.exec(ctx, stInsertPoolHistory, vaID, licenseTypeID, micros(at), inUse); err != nil {
+	if _, err := t.exec(ctx, stInsertPoolHistory, vaID, licenseTypeID, micros(at), inUse, reserved); err != nil {
 		return t.writeErr(err, about{what: "recording pool history", noun: "pool history", refs: "a Virtual Account or license type"})
 	}
 	return nil

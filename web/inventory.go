@@ -161,6 +161,7 @@ var poolColumns = []struct {
 	}},
 	{"Purchased", "purchased", true, func(a, b smartlic.Pool) int { return cmp.Compare(a.Purchased, b.Purchased) }},
 	{"In use", "in_use", true, func(a, b smartlic.Pool) int { return cmp.Compare(a.InUse, b.InUse) }},
+	{"Reserved", "reserved", true, func(a, b smartlic.Pool) int { return cmp.Compare(a.Reserved, b.Reserved) }},
 	{"Available", "available", true, func(a, b smartlic.Pool) int { return cmp.Compare(a.Available, b.Available) }},
 	{"Status", "status", false, func(a, b smartlic.Pool) int { return cmp.Compare(a.Status, b.Status) }},
 }
@@ -219,14 +220,14 @@ func (h *Handler) licensesPage(w http.ResponseWriter, r *http.Request, s *Sessio
 // poolTable is the licenses table as the CSV download has it, with the
 // API's column names.
 func poolTable(pools []smartlic.Pool) smartlic.Table {
-	t := smartlic.Table{Header: []string{"license", "name", "enforcement", "purchased", "in_use", "available", "overage", "status", "next_expiry"}}
+	t := smartlic.Table{Header: []string{"license", "name", "enforcement", "purchased", "in_use", "reserved", "available", "overage", "status", "next_expiry"}}
 	for _, p := range pools {
 		exp := ""
 		if p.NextExpiry != nil {
 			exp = p.NextExpiry.UTC().Format("2006-01-02T15:04:05Z")
 		}
 		t.Rows = append(t.Rows, []string{p.LicenseTag, p.LicenseName, string(p.Enforcement), itoa(p.Purchased), itoa(p.InUse),
-			itoa(p.Available), itoa(p.Overage), string(p.Status), exp})
+			itoa(p.Reserved), itoa(p.Available), itoa(p.Overage), string(p.Status), exp})
 	}
 	return t
 }

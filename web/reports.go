@@ -117,7 +117,7 @@ type reportCell struct {
 const reportRowsPerPage = 100
 
 // numericColumns are the report columns that hold counts.
-var numericColumns = map[string]bool{"purchased": true, "in_use": true, "available": true, "overage": true, "peak_in_use": true,
+var numericColumns = map[string]bool{"purchased": true, "in_use": true, "reserved": true, "available": true, "overage": true, "peak_in_use": true,
 	"peak_overage": true, "purchased_at_peak": true, "quantity": true, "days_left": true}
 
 func (h *Handler) reportPage(w http.ResponseWriter, r *http.Request, s *Session, k reportKind) error {

@@ -66,7 +66,7 @@ func TestReportPages(t *testing.T) {
 		}
 		b.screenshot("usage")
 		csv := b.fetch("/sa/acme.example/reports/usage?at=2026-01-05T23:00:00Z&format=csv")
-		if !strings.HasPrefix(csv, "virtual_account,license,purchased,in_use,available,overage,status\n") || !strings.Contains(csv, "\nLab,network-advantage,10,12,-2,2,insufficient\n") {
+		if !strings.HasPrefix(csv, "virtual_account,license,purchased,in_use,reserved,available,overage,status\n") || !strings.Contains(csv, "\nLab,network-advantage,10,12,0,-2,2,insufficient\n") {
 			t.Errorf("usage CSV =\n%s", csv)
 		}
 		b.fill("At", "yesterday")

@@ -5,6 +5,9 @@
 
 -- +goose Up
 ALTER TABLE pools ADD COLUMN reserved BIGINT NOT NULL DEFAULT 0;
+-- The history keeps the reserved count beside in_use, so that a report at a
+-- past moment shows it apart too.
+ALTER TABLE pool_history ADD COLUMN reserved BIGINT NOT NULL DEFAULT 0;
 
 CREATE TABLE reservations (
     id           TEXT COLLATE "C" NOT NULL PRIMARY KEY,
@@ -44,4 +47,5 @@ CREATE TABLE reservation_permissions (
 -- +goose Down
 DROP TABLE reservation_permissions;
 DROP TABLE reservations;
+ALTER TABLE pool_history DROP COLUMN reserved;
 ALTER TABLE pools DROP COLUMN reserved;
