@@ -9,8 +9,22 @@ import (
 	"github.com/smartlic/smartlic/rescode"
 )
 
-// The role matrix's rows for reservations, kept beside the capability.
+// The route list's and the role matrix's rows for reservations, kept
+// beside the capability.
 func init() {
+	expectedRoutes = append(expectedRoutes,
+		"POST /api/v1/accounts/{sa}/reservations",
+		"GET /api/v1/accounts/{sa}/reservations",
+		"GET /api/v1/accounts/{sa}/reservations/{reservation}",
+		"PATCH /api/v1/accounts/{sa}/reservations/{reservation}",
+		"POST /api/v1/accounts/{sa}/reservations/{reservation}/cancel",
+		"POST /api/v1/accounts/{sa}/reservation-returns",
+		"POST /api/v1/accounts/{sa}/reservation-confirmations",
+		"GET /api/v1/accounts/{sa}/reservation-settings",
+		"PUT /api/v1/accounts/{sa}/reservation-settings",
+		"GET /api/v1/catalog/products/{product}/reservation-settings",
+		"PUT /api/v1/catalog/products/{product}/reservation-settings",
+	)
 	const base = "/api/v1/accounts/acme.example/reservations"
 	for id, c := range map[string]matrixCase{
 		"create-reservation": {allow: licensing, req: func(m *matrix, _ string) request {

@@ -146,7 +146,7 @@ func Decode(field string, want Kind, text string) ([]byte, error) {
 	}
 	n, ln := binary.Uvarint(raw)
 	if ln <= 0 || n > MaxPayload || uint64(len(raw)) != uint64(ln)+n+4 {
-		return nil, smartlic.Errorf(smartlic.ECodeInvalid, field, "is incomplete or has extra characters: check it was copied whole")
+		return nil, smartlic.Errorf(smartlic.ECodeInvalid, field, "is incomplete, has extra characters or is mistyped in its first characters: check it was copied whole")
 	}
 	sum := binary.BigEndian.Uint32(raw[len(raw)-4:])
 	if checksum(want, raw[:len(raw)-4]) != sum {

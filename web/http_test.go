@@ -279,9 +279,9 @@ func TestLicensesCSV(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(body), "\n")
 	want := []string{
 		"license,name,enforcement,purchased,in_use,reserved,available,overage,status,next_expiry",
-		"network-advantage,Network Advantage,unenforced,4,0,4,0,in_compliance,",
-		"dna-advantage,DNA Advantage,unenforced,2,0,2,0,in_compliance,",
-		`formula,"'=HYPERLINK(""http://evil"")",unenforced,1,0,1,0,in_compliance,`,
+		"network-advantage,Network Advantage,unenforced,4,0,0,4,0,in_compliance,",
+		"dna-advantage,DNA Advantage,unenforced,2,0,0,2,0,in_compliance,",
+		`formula,"'=HYPERLINK(""http://evil"")",unenforced,1,0,0,1,0,in_compliance,`,
 	}
 	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("CSV sorted by purchased, descending:\n%s\nwant\n%s", body, strings.Join(want, "\n"))

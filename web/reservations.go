@@ -24,6 +24,7 @@ type reservationsView struct {
 	Reservations []smartlic.Reservation
 	Pager        Pager
 	UDI, Status  string
+	Statuses     []string
 	ListNote     string
 }
 
@@ -88,7 +89,8 @@ func (h *Handler) renderReservations(w http.ResponseWriter, r *http.Request, s *
 	sh.Title = "Reserve licenses · " + sh.SA.Name
 	sh.Crumbs = append(sh.Crumbs, NavLink{Label: "Reserve licenses", Current: true})
 	q := r.URL.Query()
-	v := &reservationsView{Shell: sh, Form: f, CodeForm: codes, UDI: strings.TrimSpace(q.Get("udi")), Status: q.Get("status")}
+	v := &reservationsView{Shell: sh, Form: f, CodeForm: codes, UDI: strings.TrimSpace(q.Get("udi")), Status: q.Get("status"),
+		Statuses: []string{"open", "closed", "authorized", "updating", "installed", "returned", "cancelled"}}
 
 	vas := vaOptions(sh.Tree, 0)
 	va := f.Get("va")

@@ -43,6 +43,9 @@ func (h *Handler) routes() {
 	// conversions, agreements (vendor.go).
 	h.commerceRoutes()
 
+	// Reserve licenses: SLR/PLR codes (reservations.go).
+	h.reservationRoutes()
+
 	// Administration, the user's own pages, invitations.
 	h.adminRoutes()
 

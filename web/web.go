@@ -56,6 +56,7 @@ type Services interface {
 	smartlic.DeviceAuthService
 	smartlic.IdentityService
 	smartlic.PolicyService
+	smartlic.ReservationService
 }
 
 // SignInLimiter reserves one sign-in attempt of the client that sent r
