@@ -27,9 +27,11 @@ const (
 	// missed its policy's reporting deadline (ReportingAlerts).
 	AlertReportOverdue AlertType = "instance.report_overdue"
 	AlertIDCertExpired AlertType = "instance.id_cert_expired" // the ID certificate has expired
-	// AlertReservationPending and AlertSatelliteSyncOverdue are defined so
-	// that preferences and webhooks can subscribe to them; nothing raises
-	// them until reservations (SLR/PLR) and satellites exist.
+	// AlertReservationPending: an authorization code of a reservation
+	// has waited ReservationPendingAfter for the device's confirmation.
+	// AlertSatelliteSyncOverdue is defined so that preferences and
+	// webhooks can subscribe to it; nothing raises it until satellites
+	// exist.
 	AlertReservationPending   AlertType = "reservation.pending"
 	AlertSatelliteSyncOverdue AlertType = "satellite.sync_overdue"
 )

@@ -2,6 +2,7 @@ package smartlic
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"time"
 )
@@ -162,7 +163,7 @@ type ReservationInput struct {
 // ReservationFilter narrows a list of reservations.
 type ReservationFilter struct {
 	UDI    string // exact PID:SN, or a prefix of it
-	Status string // open, closed, or one status; "" for all
+	Status string // open, closed, pending (authorized or updating), or one status; "" for all
 }
 
 // ReservationSettings are the vendor's permission for permanent
@@ -216,4 +217,26 @@ type ReservationService interface {
 	SetReservationSettingsOfProduct(ctx context.Context, pid string, s ReservationSettings) (ReservationSettings, error)
 	ReservationSettingsOfAccount(ctx context.Context, sa string) (ReservationSettings, error)
 	SetReservationSettingsOfAccount(ctx context.Context, sa string, s ReservationSettings) (ReservationSettings, error)
+}
+
+// ReservationPendingAfter is how long an authorization code may wait for
+// the device's confirmation code before the reservation is an alert: the
+// licenses are reserved, but nobody knows the device runs them.
+const ReservationPendingAfter = 7 * Day
+
+// ReservationAlerts is the reservation.pending alert of r at now, if any.
+func ReservationAlerts(now time.Time, va VirtualAccount, r Reservation) []Alert {
+	if r.Status != ReservationAuthorized && r.Status != ReservationUpdating {
+		return nil
+	}
+	due := r.UpdatedAt.Add(ReservationPendingAfter)
+	if now.Before(due) {
+		return nil
+	}
+	return []Alert{{
+		Key: AlertKey(AlertReservationPending, r.ID), Type: AlertReservationPending, Severity: SeverityWarning,
+		SmartAccountID: r.SmartAccountID, VirtualAccountID: va.ID, VirtualAccount: va.Name, UDI: r.UDI.String(), DueAt: &due,
+		Message: fmt.Sprintf("Authorization code %d for %s in %s was issued on %s and its installation was never confirmed: enter the device's confirmation code, or its return code",
+			r.Sequence, r.UDI, va.Name, r.UpdatedAt.Format(time.DateOnly)),
+	}}
 }

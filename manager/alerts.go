@@ -95,11 +95,18 @@ func (m *Manager) computeAlerts(ctx context.Context, tx smartlic.Tx, sa smartlic
 			out = append(out, smartlic.ReportingAlerts(va, i)...)
 		}
 	}
-	// TODO(reservations): raise smartlic.AlertReservationPending for
-	// reservation requests awaiting an authorization code, once SLR/PLR
-	// exists. TODO(satellites): raise smartlic.AlertSatelliteSyncOverdue for
+	pending, err := tx.ListReservations(ctx, sa.ID, nil, smartlic.ReservationFilter{Status: "pending"}, smartlic.Page{Limit: maxAlertInstances})
+	if err != nil {
+		return nil, tree, err
+	}
+	for _, r := range pending {
+		if va, ok := inScope[r.VirtualAccountID]; ok {
+			out = append(out, smartlic.ReservationAlerts(now, va, r)...)
+		}
+	}
+	// TODO(satellites): raise smartlic.AlertSatelliteSyncOverdue for
 	// satellites that have not synchronised within 30 days, once satellites
-	// exist. Neither is computed today: there is nothing to compute from.
+	// exist: there is nothing to compute it from today.
 	smartlic.SortAlerts(out)
 	return out, tree, nil
 }

@@ -360,3 +360,38 @@ func TestConcurrentReservations(t *testing.T) {
 		f.wantPool(sa, "DEFAULT", "network-essentials", 50, 0, 50)
 	})
 }
+
+// An authorization code not confirmed within a week raises
+// reservation.pending; the confirmation clears it.
+func TestReservationPendingAlert(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, open func(*testing.T) *store.DB) {
+		f := newFixture(t, open)
+		f.catalog()
+		sa := f.account("acme.example").Domain
+		must[smartlic.Deposit](t)(f.mgr.CreateDeposit(f.ctx, sa, "DEFAULT", smartlic.DepositInput{OrderNumber: "PO-1", License: "network-essentials", Quantity: 5}))
+		d := newSLRDevice(t, "FOC1")
+		r := must[smartlic.Reservation](t)(f.mgr.CreateReservation(f.ctx, sa, smartlic.ReservationInput{RequestCode: d.request(), Licenses: []smartlic.LicenseRequest{lic("network-essentials", 1)}}))
+		pending := func() []smartlic.Alert {
+			var out []smartlic.Alert
+			for _, a := range must[[]smartlic.Alert](t)(f.mgr.ListAlerts(f.ctx, sa, "")) {
+				if a.Type == smartlic.AlertReservationPending {
+					out = append(out, a)
+				}
+			}
+			return out
+		}
+		f.clock.Advance(smartlic.ReservationPendingAfter - smartlic.Day)
+		if got := pending(); len(got) != 0 {
+			t.Fatalf("pending after 6 days: %+v", got)
+		}
+		f.clock.Advance(smartlic.Day)
+		got := pending()
+		if len(got) != 1 || got[0].UDI != "C9300-24T:FOC1" || got[0].Key != smartlic.AlertKey(smartlic.AlertReservationPending, r.ID) {
+			t.Fatalf("pending after 7 days: %+v", got)
+		}
+		must[smartlic.Reservation](t)(f.mgr.ConfirmReservation(f.ctx, sa, d.proof(t, rescode.TypeConfirmation, 1)))
+		if got := pending(); len(got) != 0 {
+			t.Fatalf("pending after the confirmation: %+v", got)
+		}
+	})
+}

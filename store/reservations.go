@@ -130,6 +130,8 @@ func (t *tx) ListReservations(ctx context.Context, saID string, vaIDs []string, 
 		q += ` AND r.status IN ('authorized', 'updating', 'installed')`
 	case "closed":
 		q += ` AND r.status IN ('returned', 'cancelled')`
+	case "pending": // an authorization code not confirmed yet
+		q += ` AND r.status IN ('authorized', 'updating')`
 	default:
 		q += ` AND r.status = ?`
 		args = append(args, f.Status)
