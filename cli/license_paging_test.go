@@ -26,7 +26,7 @@ func TestLicenseListPagesAndFilters(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantRow(t, out, "network-advantage", "3", "0", "3", "expiring", ends)
+		wantRow(t, out, "network-advantage", "3", "0", "0", "3", "expiring", ends)
 		if strings.Contains(out, "network-essentials") {
 			t.Errorf("a page of 1 shows two rows:\n%s", out)
 		}
@@ -36,7 +36,7 @@ func TestLicenseListPagesAndFilters(t *testing.T) {
 		}
 		cursor := strings.TrimSpace(errOut[i+len("more: --after "):])
 		out = h.ok("license", "list", "--limit", "1", "--after", cursor)
-		wantRow(t, out, "network-essentials", "5", "0", "5", "in compliance")
+		wantRow(t, out, "network-essentials", "5", "0", "0", "5", "in compliance")
 		if strings.Contains(out, "network-advantage") {
 			t.Errorf("the second page repeats the first:\n%s", out)
 		}

@@ -48,7 +48,7 @@ func TestLicenseViewsSayWhatIsShort(t *testing.T) {
 			t.Fatal(err)
 		}
 		wantRow(t, out, "LICENSE", "PURCHASED", "IN USE", "RESERVED", "AVAILABLE", "STATUS", "NEXT EXPIRY", "SHORT IN")
-		wantRow(t, out, "network-essentials", "21", "2", "19", "insufficient", "-", "1: Building A")
+		wantRow(t, out, "network-essentials", "21", "2", "0", "19", "insufficient", "-", "1: Building A")
 		if !strings.Contains(errOut, `Building A is short: smartlic license list --va "Building A"`) {
 			t.Errorf("no drill-down hint on stderr:\n%s", errOut)
 		}

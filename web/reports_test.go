@@ -55,13 +55,13 @@ func TestReportPages(t *testing.T) {
 		if loc := b.location(); loc != "/sa/acme.example/reports/usage" {
 			t.Fatalf("the Reports link leads to %s", loc)
 		}
-		if got := rowStarting(b.rows("table.report"), "Lab", "network-advantage"); !slices.Equal(got, []string{"Lab", "network-advantage", "10", "9", "1", "0", "in_compliance"}) {
+		if got := rowStarting(b.rows("table.report"), "Lab", "network-advantage"); !slices.Equal(got, []string{"Lab", "network-advantage", "10", "9", "0", "1", "0", "in_compliance"}) {
 			t.Errorf("usage of the Lab now = %q", got)
 		}
 		// At the end of the 5th, the Lab was 2 short.
 		b.fill("At", "2026-01-05T23:00:00Z")
 		b.press("Run")
-		if got := rowStarting(b.rows("table.report"), "Lab", "network-advantage"); !slices.Equal(got, []string{"Lab", "network-advantage", "10", "12", "-2", "2", "insufficient"}) {
+		if got := rowStarting(b.rows("table.report"), "Lab", "network-advantage"); !slices.Equal(got, []string{"Lab", "network-advantage", "10", "12", "0", "-2", "2", "insufficient"}) {
 			t.Errorf("usage of the Lab on the 5th = %q", got)
 		}
 		b.screenshot("usage")
