@@ -175,14 +175,15 @@ func (m *Manager) checkPermanentAllowed(ctx context.Context, tx smartlic.Tx, sa 
 
 // authorizationCode signs r's current authorization.
 func (m *Manager) authorizationCode(r smartlic.Reservation) (string, error) {
+	k := m.signer()
 	a := rescode.Authorization{
-		KeyID: m.key.ID, Fingerprint: r.Fingerprint, Sequence: uint64(r.Sequence),
+		KeyID: k.ID, Fingerprint: r.Fingerprint, Sequence: uint64(r.Sequence),
 		Permanent: r.Kind == smartlic.ReservationPermanent, IssuedAt: r.UpdatedAt, UDI: r.UDI,
 	}
 	for _, l := range r.Licenses {
 		a.Licenses = append(a.Licenses, rescode.License{Tag: l.LicenseTag, Count: l.Quantity})
 	}
-	code, err := a.Sign(ed25519.PrivateKey(m.key.PrivateKey))
+	code, err := a.Sign(ed25519.PrivateKey(k.PrivateKey))
 	if err != nil {
 		return "", err
 	}
