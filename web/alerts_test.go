@@ -88,7 +88,7 @@ func TestAlertsPage(t *testing.T) {
 		if loc := b.location(); loc != "/sa/acme.example/va/Lab/licenses?q=network-advantage" {
 			t.Fatalf("the license link leads to %s", loc)
 		}
-		if got := b.cells("main table tbody tr:nth-child(1)"); len(got) < 5 || !slices.Equal(got[1:5], []string{"10", "12", "-2", "Insufficient"}) {
+		if got := b.cells("main table tbody tr:nth-child(1)"); len(got) < 6 || !slices.Equal(got[1:6], []string{"10", "12", "0", "-2", "Insufficient"}) {
 			t.Errorf("the Lab's Network Advantage = %q", got)
 		}
 	})

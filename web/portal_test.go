@@ -124,10 +124,10 @@ func TestTokenRegistersDeviceAndUsageShows(t *testing.T) {
 		}
 		b.press("Licenses")
 		// Sorted by license name: DNA Advantage, then Network Advantage.
-		if got := b.cells("main table tbody tr:nth-child(1)"); len(got) < 5 || !strings.HasPrefix(got[0], "DNA Advantage") || !slices.Equal(got[1:5], []string{"2", "0", "2", "In compliance"}) {
+		if got := b.cells("main table tbody tr:nth-child(1)"); len(got) < 6 || !strings.HasPrefix(got[0], "DNA Advantage") || !slices.Equal(got[1:6], []string{"2", "0", "0", "2", "In compliance"}) {
 			t.Fatalf("DNA Advantage row = %q, want purchased 2, in use 0, available 2", got)
 		}
-		if got := b.cells("main table tbody tr:nth-child(2)"); len(got) < 5 || !strings.HasPrefix(got[0], "Network Advantage") || !slices.Equal(got[1:5], []string{"4", "3", "1", "In compliance"}) {
+		if got := b.cells("main table tbody tr:nth-child(2)"); len(got) < 6 || !strings.HasPrefix(got[0], "Network Advantage") || !slices.Equal(got[1:6], []string{"4", "3", "0", "1", "In compliance"}) {
 			t.Fatalf("Network Advantage row = %q, want purchased 4, in use 3, available 1", got)
 		}
 		b.screenshot("licenses")

@@ -105,7 +105,7 @@ func TestOperatorDepositsAndAdminTransfers(t *testing.T) {
 		admin := newBrowser(t, p)
 		admin.signIn("admin@acme.example", testPassword)
 		admin.open("/sa/acme.example/va/Campus/licenses")
-		if row := rowWith(admin, "Security Plus"); len(row) < 4 || !slices.Equal(row[1:4], []string{"10", "0", "10"}) {
+		if row := rowWith(admin, "Security Plus"); len(row) < 5 || !slices.Equal(row[1:5], []string{"10", "0", "0", "10"}) {
 			t.Fatalf("Campus licenses row = %q, want 10 purchased and available", row)
 		}
 		admin.press("Transfers")

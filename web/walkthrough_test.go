@@ -50,7 +50,7 @@ func TestSeedWalkthrough(t *testing.T) {
 			t.Fatalf("instance row = %q", got)
 		}
 		b.press("Licenses")
-		if got := b.cells("main table tbody tr:nth-child(1)"); len(got) < 5 || !strings.HasPrefix(got[0], "Network Advantage") || !slices.Equal(got[1:5], []string{"2", "1", "1", "In compliance"}) {
+		if got := b.cells("main table tbody tr:nth-child(1)"); len(got) < 6 || !strings.HasPrefix(got[0], "Network Advantage") || !slices.Equal(got[1:6], []string{"2", "1", "0", "1", "In compliance"}) {
 			t.Fatalf("licenses row = %q", got)
 		}
 
@@ -62,7 +62,7 @@ func TestSeedWalkthrough(t *testing.T) {
 			t.Fatal(err)
 		}
 		b.open("/sa/acme.example/va/ISE/licenses")
-		if got := b.cells("main table tbody tr:nth-child(1)"); len(got) < 5 || !slices.Equal(got[1:5], []string{"2", "3", "-1", "Insufficient"}) {
+		if got := b.cells("main table tbody tr:nth-child(1)"); len(got) < 6 || !slices.Equal(got[1:6], []string{"2", "3", "0", "-1", "Insufficient"}) {
 			t.Fatalf("licenses row in overage = %q", got)
 		}
 		b.screenshot("insufficient")
