@@ -162,6 +162,7 @@ type instanceBatch struct {
 	bind  *binding
 	items []*reportItem
 	// filled in the write transaction
+	cur *smartlic.Instance // as read under its lock
 	ack smartlic.UsageAck
 }
 
@@ -346,20 +347,26 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 			}
 		}
 		cat := &catalogCache{tx: tx, types: map[string]smartlic.LicenseType{}, products: map[string]smartlic.Product{}, resolvers: map[string]policyResolver{}}
-		var events []func() error
+		if err := lockIngestPools(ctx, tx, cat, batches, ids); err != nil {
+			return err
+		}
+		var events []instanceEvents
 		for _, id := range ids {
 			ev, err := m.ingestInstance(ctx, tx, cat, batches[id], now)
 			if err != nil {
 				return err
 			}
-			if ev != nil {
+			if ev.record != nil {
 				events = append(events, ev)
 			}
 		}
 		// Events last: the event chain is locked after every pool row, as
-		// in every other write, so no two writers wait on each other.
+		// in every other write, and chains in account order, so that two
+		// exchanges forwarding instances of the same accounts in opposite
+		// orders queue rather than deadlock.
+		sort.SliceStable(events, func(i, j int) bool { return events[i].chain < events[j].chain })
 		for _, ev := range events {
-			if err := ev(); err != nil {
+			if err := ev.record(); err != nil {
 				return err
 			}
 		}
@@ -445,23 +452,104 @@ func (b *instanceBatch) dupes() int {
 	return n
 }
 
+// instanceEvents records the events of one instance's ingestion on the
+// event chain of its Smart Account.
+type instanceEvents struct {
+	chain  string
+	record func() error
+}
+
+// lockIngestPools locks, in (Virtual Account, license type) order, every
+// pool row the ingestion may move: the types each instance counts now and
+// the types its verified reports measure in use. ingestInstance then moves
+// the pools of one instance after another; without the locks taken here
+// first, two ingestions whose instances share pools in opposite orders
+// would each hold a row the other waits for, which PostgreSQL ends by
+// aborting one of them (SQLite's single writer never interleaves them).
+// It also reads each instance once, for ingestInstance.
+func lockIngestPools(ctx context.Context, tx smartlic.Tx, cat *catalogCache, batches map[string]*instanceBatch, ids []string) error {
+	type poolKey struct{ va, lt string }
+	seen := map[poolKey]bool{}
+	var keys []poolKey
+	add := func(va, lt string) {
+		if k := (poolKey{va, lt}); !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	for _, id := range ids {
+		b := batches[id]
+		inst, err := tx.GetInstance(ctx, id)
+		if smartlic.ErrorCode(err) == smartlic.ENotFound {
+			continue // ingestInstance refuses its reports
+		}
+		if err != nil {
+			return err
+		}
+		b.cur = &inst
+		for _, u := range inst.Usage {
+			add(inst.VirtualAccountID, u.LicenseTypeID)
+		}
+		product, err := cat.product(ctx, inst.ProductID)
+		if err != nil {
+			return err
+		}
+		for _, it := range b.items {
+			if it.rej != nil {
+				continue
+			}
+			for _, ms := range it.report.Measurements {
+				if ms.Count == 0 || !product.Allows(ms.Tag) {
+					continue // moves no pool, or is refused by checkTags
+				}
+				lt, err := cat.licenseType(ctx, ms.Tag)
+				if c := smartlic.ErrorCode(err); c == smartlic.EInvalid || c == smartlic.ENotFound {
+					continue // refused by checkTags
+				}
+				if err != nil {
+					return err
+				}
+				add(inst.VirtualAccountID, lt.ID)
+			}
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].va != keys[j].va {
+			return keys[i].va < keys[j].va
+		}
+		return keys[i].lt < keys[j].lt
+	})
+	for _, k := range keys {
+		if _, err := tx.LockPool(ctx, k.va, k.lt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // ingestInstance applies one instance's verified reports inside the write
-// transaction and fills its ACK. It returns the event to record, if any.
-func (m *Manager) ingestInstance(ctx context.Context, tx smartlic.Tx, cat *catalogCache, b *instanceBatch, now time.Time) (func() error, error) {
-	inst, err := tx.GetInstance(ctx, b.id)
-	refuse := func(why error) (func() error, error) {
+// transaction and fills its ACK. It returns the events to record, if any.
+func (m *Manager) ingestInstance(ctx context.Context, tx smartlic.Tx, cat *catalogCache, b *instanceBatch, now time.Time) (instanceEvents, error) {
+	var inst smartlic.Instance
+	var err error
+	if b.cur != nil {
+		inst = *b.cur // read under the instance's lock by lockIngestPools
+	} else {
+		inst, err = tx.GetInstance(ctx, b.id)
+	}
+	refuse := func(why error) (instanceEvents, error) {
 		for _, it := range b.items {
 			if it.rej == nil {
 				it.rej = ptrTo(rejectionOf(it.report.ReportID, why))
 			}
 		}
-		return nil, nil
+		return instanceEvents{}, nil
 	}
 	switch {
 	case smartlic.ErrorCode(err) == smartlic.ENotFound:
 		return refuse(smartlic.Errorf(smartlic.ENotTrusted, "kid", "the instance was removed while its reports were checked"))
 	case err != nil:
-		return nil, err
+		return instanceEvents{}, err
 	case inst.Mode != smartlic.ModePolicy,
 		len(inst.PublicKey) > 0 && !ed25519.PublicKey(inst.PublicKey).Equal(b.key),
 		len(inst.PublicKey) == 0 && (b.bind == nil || b.bind.code.Serial != inst.TrustSerial):
@@ -482,17 +570,17 @@ func (m *Manager) ingestInstance(ctx context.Context, tx smartlic.Tx, cat *catal
 		// so a device that imports only a later upload's ACK gets it too.
 		code, err := m.trustCodeOf(ctx, tx, inst, now)
 		if err != nil {
-			return nil, err
+			return instanceEvents{}, err
 		}
 		env, err := m.seal(smartlic.TypeTrustCode, code)
 		if err != nil {
-			return nil, err
+			return instanceEvents{}, err
 		}
 		b.ack.TrustCode = &env
 	}
 	product, err := cat.product(ctx, inst.ProductID)
 	if err != nil {
-		return nil, err
+		return instanceEvents{}, err
 	}
 
 	// Claim report ids; gather the newest measurement per tag.
@@ -516,7 +604,7 @@ func (m *Manager) ingestInstance(ctx context.Context, tx smartlic.Tx, cat *catal
 		}
 		prior, ok, err := tx.ClaimUsageReport(ctx, inst.ID, it.report.ReportID, requestHash(it.env), now)
 		if err != nil {
-			return nil, err
+			return instanceEvents{}, err
 		}
 		if !ok && prior != requestHash(it.env) {
 			it.rej = ptrTo(rejectionOf(it.report.ReportID, smartlic.Errorf(smartlic.EConflict, "report_id",
@@ -548,7 +636,7 @@ func (m *Manager) ingestInstance(ctx context.Context, tx smartlic.Tx, cat *catal
 	if len(latest) > 0 {
 		marks, err := tx.UsageMarks(ctx, inst.ID)
 		if err != nil {
-			return nil, err
+			return instanceEvents{}, err
 		}
 		seen := make(map[string]smartlic.UsageMark, len(marks))
 		for _, mk := range marks {
@@ -565,7 +653,7 @@ func (m *Manager) ingestInstance(ctx context.Context, tx smartlic.Tx, cat *catal
 				continue
 			}
 			if err := tx.SetUsageMark(ctx, inst.ID, smartlic.UsageMark{Tag: tag, MeasuredUntil: ms.End, Count: ms.Count}); err != nil {
-				return nil, err
+				return instanceEvents{}, err
 			}
 			changed[tag] = ms
 		}
@@ -595,7 +683,7 @@ func (m *Manager) ingestInstance(ctx context.Context, tx smartlic.Tx, cat *catal
 	if differs {
 		usage, err := m.applyUsage(ctx, tx, inst, lines)
 		if err != nil {
-			return nil, err
+			return instanceEvents{}, err
 		}
 		events = append(events, smartlic.Event{Type: "instance.usage_changed", SmartAccountID: inst.SmartAccountID, VirtualAccountID: inst.VirtualAccountID, Subject: inst.ID,
 			Message: fmt.Sprintf("%s reported under policy that it now uses %s", inst.UDI, usageSummary(usage)), Before: eventData(inst.Usage), After: eventData(usage)})
@@ -610,18 +698,18 @@ func (m *Manager) ingestInstance(ctx context.Context, tx smartlic.Tx, cat *catal
 	}
 	inst.LastAckAt, inst.LastContactAt = &now, now
 	if err := tx.UpdateInstance(ctx, inst); err != nil {
-		return nil, err
+		return instanceEvents{}, err
 	}
 
 	policy, err := cat.policy(ctx, m, inst)
 	if err != nil {
-		return nil, err
+		return instanceEvents{}, err
 	}
 	state := smartlic.ReportingState{LastChangeAt: timeOr(inst.UsageChangedAt), LastReportAt: timeOr(inst.LastReportAt), LastAckAt: timeOr(inst.LastAckAt), FirstUseAt: timeOr(inst.FirstUseAt)}
 	for _, u := range inst.Usage {
 		lt, err := cat.licenseType(ctx, u.LicenseTag)
 		if err != nil {
-			return nil, err
+			return instanceEvents{}, err
 		}
 		state.Classes = append(state.Classes, smartlic.ClassOf(lt))
 	}
@@ -635,16 +723,16 @@ func (m *Manager) ingestInstance(ctx context.Context, tx smartlic.Tx, cat *catal
 		Accepted: b.ack.Accepted, Rejected: b.ack.Rejected, Policy: policy, NextReportDue: due.Due, TrustCode: b.ack.TrustCode, Usage: usage,
 	}
 	if len(events) == 0 {
-		return nil, nil
+		return instanceEvents{}, nil
 	}
-	return func() error {
+	return instanceEvents{chain: inst.SmartAccountID, record: func() error {
 		for _, e := range events {
 			if err := m.record(actor, tx, e); err != nil {
 				return err
 			}
 		}
 		return nil
-	}, nil
+	}}, nil
 }
 
 // checkTags refuses a report naming a license the instance's product may
