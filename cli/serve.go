@@ -66,6 +66,9 @@ func serve(ctx context.Context, e *env, addr, dsn, keyFile string, demo bool, jf
 	// a newcomer sees, not buried under the seeding's requests.
 	var logLevel slog.LevelVar
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: &logLevel}))
+	if err := jf.checkPeriods(); err != nil {
+		return err
+	}
 	mailer, err := jf.mailer()
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -28,6 +29,9 @@ type jobFlags struct {
 	smtpFrom     string
 	smtpHTML     bool
 	webhookAllow []string
+	poll         time.Duration
+	alertsEvery  time.Duration
+	webhookEvery time.Duration
 	// webhooks is webhookAllow parsed, set by webhookPolicy.
 	webhooks notify.DestinationPolicy
 }
@@ -42,6 +46,9 @@ func (j *jobFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&j.smtpPassFile, "smtp-password-file", "", "file holding the AUTH PLAIN password")
 	fl.StringVar(&j.smtpFrom, "smtp-from", "", "sender address of notification e-mails")
 	fl.BoolVar(&j.smtpHTML, "smtp-html", true, "add an HTML alternative to summary e-mails")
+	fl.DurationVar(&j.poll, "jobs-poll", 5*time.Second, "how often each replica stands for leader and runs the jobs that are due: a dead leader is replaced within about this long")
+	fl.DurationVar(&j.alertsEvery, "alerts-every", 15*time.Minute, "how often the leader scans every account for alerts")
+	fl.DurationVar(&j.webhookEvery, "webhooks-every", time.Minute, "how often the leader sends the webhook deliveries that are due")
 	fl.StringArrayVar(&j.webhookAllow, "webhook-allow-cidr", nil, "let webhooks reach this non-public address range, e.g. 10.1.0.0/16 (repeatable; default: public addresses only)")
 }
 
@@ -51,6 +58,20 @@ func (j *jobFlags) webhookPolicy() (notify.DestinationPolicy, error) {
 	p, err := notify.ParseAllowCIDRs("--webhook-allow-cidr", j.webhookAllow)
 	j.webhooks = p
 	return p, err
+}
+
+// checkPeriods refuses job periods that would hammer the database or
+// never run.
+func (j *jobFlags) checkPeriods() error {
+	for _, p := range []struct {
+		flag string
+		d    time.Duration
+	}{{"--jobs-poll", j.poll}, {"--alerts-every", j.alertsEvery}, {"--webhooks-every", j.webhookEvery}} {
+		if p.d < 100*time.Millisecond || p.d > 24*time.Hour {
+			return smartlic.Invalid(p.flag, "must be between 100ms and 24h (got %s)", p.d)
+		}
+	}
+	return nil
 }
 
 // mailer checks the SMTP flags and returns the mailer, nil when e-mail is
@@ -98,7 +119,8 @@ func (j *jobFlags) start(ctx context.Context, log *slog.Logger, st *store.DB, mg
 		return func() {}
 	}
 	opts := jobs.Options{Manager: mgr, Store: st, Leader: st, Clock: mgr.Clock(), HTML: j.smtpHTML, Logger: log,
-		Webhooks: notify.NewWebhookSender(j.webhooks)}
+		Webhooks: notify.NewWebhookSender(j.webhooks),
+		Poll:     j.poll, AlertEvery: j.alertsEvery, WebhookEvery: j.webhookEvery}
 	if mailer != nil {
 		opts.Mailer = mailer
 		log.Info("notification e-mail on", "relay", j.smtpHost, "port", j.smtpPort, "starttls", j.smtpStartTLS, "from", j.smtpFrom, "auth", j.smtpUser != "")

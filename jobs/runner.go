@@ -71,7 +71,9 @@ type Options struct {
 	// SessionsEvery is how often ended portal sessions are deleted; 1 hour
 	// by default.
 	SessionsEvery time.Duration
-	// Poll is how often Run ticks; 30 seconds by default.
+	// Poll is how often Run ticks; 5 seconds by default. A follower stands
+	// for leader at each tick, so this bounds how long the jobs stop when
+	// the leader dies. A tick costs a handful of small queries.
 	Poll time.Duration
 }
 
@@ -123,7 +125,7 @@ func New(opts Options) *Runner {
 	def(&opts.WebhookEvery, time.Minute)
 	def(&opts.ForgetEvery, 10*time.Minute)
 	def(&opts.SessionsEvery, time.Hour)
-	def(&opts.Poll, 30*time.Second)
+	def(&opts.Poll, 5*time.Second)
 	r := &Runner{opts: opts, log: opts.Logger}
 	r.tasks = []Task{
 		{Name: TaskAlerts, Every: opts.AlertEvery, Run: r.scanAlerts},
