@@ -99,7 +99,12 @@ func startServe(t *testing.T, name string, args ...string) *child {
 		cmd.Wait()
 		close(c.exited)
 	}()
-	t.Cleanup(func() { c.stop(t) })
+	t.Cleanup(func() {
+		c.stop(t)
+		if t.Failed() {
+			t.Logf("%s's log:\n%s", name, c.logs)
+		}
+	})
 	select {
 	case c.url = <-listening:
 		return c
