@@ -45,6 +45,7 @@ func (s *server) serveExternally(ctx context.Context, path string) (stop func() 
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("starting %s serve: %w", path, err)
 	}
+	s.childPID = cmd.Process.Pid
 	exited := make(chan struct{}) // closed when waitErr is set
 	var waitErr error
 	stop = func() error {

@@ -60,6 +60,9 @@ subcommands:
   registrations   POST /device/v1/register: registrations per second and latency
   authorizations  POST /device/v1/authorize on registered instances
   poolview        GET the license pools of a Smart Account with many instances
+  scale           a bulk-loaded Smart Account (1,000,000 instances, 10,000 license
+                  types) read through the real binary: license pages and
+                  summaries, alert scan, report, RSS and cold start
   usage           POST /device/v1/usage (RUM reports of 10 measurements) beside the
                   single-core Ed25519 verify rate; then one offline usage file
 
@@ -82,6 +85,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runPoolView(ctx, rest, stdout, stderr)
 	case "usage":
 		return runUsage(ctx, rest, stdout, stderr)
+	case "scale":
+		return runScale(ctx, rest, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
