@@ -63,31 +63,6 @@ type SLACReturnedDoc struct {
 	ReturnedAt time.Time `json:"at"`
 }
 
-// SLACRequestCode is the payload of an offline request code (kind
-// CodeSLACRequest): what an air-gapped device asks for, for a user to
-// paste into the manager.
-type SLACRequestCode struct {
-	UDI        string `json:"u"` // PID:SN
-	LicenseTag string `json:"t"`
-	Nonce      string `json:"n"`
-	ReturnHash string `json:"h"` // SHA-256 (hex) of the device's return secret
-}
-
-// SLACReturnCode is the payload of an offline return code (kind
-// CodeSLACReturn): the device's proof that it removed the SLAC.
-type SLACReturnCode struct {
-	UDI    string `json:"u"` // PID:SN
-	SLACID string `json:"i"`
-	Secret []byte `json:"s"`
-}
-
-// Kinds of paste-able export-control codes (see package rescode).
-const (
-	CodeSLACRequest = "SQ1" // device → manager: request
-	CodeSLAC        = "SA1" // manager → device: the signed SLAC
-	CodeSLACReturn  = "SR1" // device → manager: proof of return
-)
-
 // ReturnHash is the hash of a return secret a request carries.
 func ReturnHash(secret []byte) string {
 	h := sha256.Sum256(secret)

@@ -126,6 +126,25 @@ type SLACService interface {
 	// smartlic.slac-returned/v1.
 	RequestSLAC(ctx context.Context, req Envelope) (Envelope, error)
 	ReturnSLACOnline(ctx context.Context, req Envelope) (Envelope, error)
+
+	// IssueSLAC and ReturnSLAC are the offline path: a user of the
+	// Virtual Account pastes the device's request code and gets the
+	// SLAC with its authorization code (AuthorizationCode); pasting the
+	// device's return code gives the license back.
+	IssueSLAC(ctx context.Context, sa string, in SLACIssueInput) (SLAC, error)
+	ReturnSLAC(ctx context.Context, sa string, returnCode string) (SLAC, error)
+}
+
+// SLACIssueInput is an offline SLAC request entered in the manager.
+type SLACIssueInput struct {
+	// RequestCode is the device's SLAC request code (SQ1-…).
+	RequestCode string `json:"request_code"`
+	// LicenseTag, when given, must be the license the request code asks
+	// for: a check that the user pasted the code they meant.
+	LicenseTag string `json:"license,omitempty"`
+	// VirtualAccount the license is taken from: by default the device's
+	// own when it is registered in the Smart Account, else DEFAULT.
+	VirtualAccount string `json:"virtual_account,omitempty"`
 }
 
 // SLACTx is the storage of SLACs and export-control settings.

@@ -3,10 +3,13 @@ package agent
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"errors"
 	"slices"
 	"time"
 
 	"github.com/smartlic/smartlic"
+	"github.com/smartlic/smartlic/rescode"
 	"github.com/smartlic/smartlic/sign"
 )
 
@@ -212,4 +215,117 @@ func (a *Agent) reverifySLACs(st *State) error {
 		st.SLACs[i].SLAC = doc
 	}
 	return nil
+}
+
+// RequestSLACCode starts an offline SLAC request for the export-controlled
+// license tag and returns the request code a user enters in the manager.
+// The request's nonce and return secret stay on the device; only the
+// newest request of a license is kept, so the authorization code of an
+// older one is refused as stale.
+func (a *Agent) RequestSLACCode(tag string) (string, error) {
+	if err := smartlic.ValidateTag("tag", tag); err != nil {
+		return "", err
+	}
+	a.op.Lock()
+	defer a.op.Unlock()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if s := slacFor(a.st, tag); s != nil {
+		return "", smartlic.Errorf(smartlic.EConflict, "tag", "SLAC %s for %s is already installed", s.SLAC.ID, tag)
+	}
+	secret, nonce := newSecret(), make([]byte, rescode.SLACNonceBytes)
+	_, _ = rand.Read(nonce) // never fails since Go 1.24
+	hash := sha256.Sum256(secret)
+	req := rescode.SLACRequest{UDI: a.st.UDI, LicenseTag: tag, Nonce: nonce, ReturnHash: hash[:]}
+	next := cloneState(a.st)
+	next.PendingSLACs = slices.DeleteFunc(next.PendingSLACs, func(p PendingSLAC) bool { return p.LicenseTag == tag })
+	next.PendingSLACs = append(next.PendingSLACs, PendingSLAC{LicenseTag: tag, Nonce: req.NonceString(), Secret: secret, RequestedAt: a.clock.Now()})
+	if err := a.commit(next); err != nil {
+		return "", err
+	}
+	return req.Encode(), nil
+}
+
+// InstallSLAC installs the SLAC an authorization code carries. It is
+// verified first (signed by a trusted manager key, for this device's UDI,
+// answering the outstanding request for its license, and for this
+// instance's Smart Account when it is registered); a code for another
+// device, an altered one, a second install of the same code or the code of
+// an older request is refused and changes nothing. It returns the SLAC.
+func (a *Agent) InstallSLAC(code string) (smartlic.SLACDoc, error) {
+	env, err := rescode.DecodeSLAC("code", code)
+	if err != nil {
+		return smartlic.SLACDoc{}, err
+	}
+	a.op.Lock()
+	defer a.op.Unlock()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	keys := a.keysOf(a.st)
+	if len(keys) == 0 {
+		return smartlic.SLACDoc{}, smartlic.Errorf(smartlic.ESignature, "code", "this instance trusts no manager key yet: register once, or enable reservation with the manager's keys, to verify a SLAC")
+	}
+	var doc smartlic.SLACDoc
+	if err := sign.Open(env, smartlic.TypeSLAC, keys, &doc); err != nil {
+		return doc, fieldOf(err, "code")
+	}
+	if doc.UDI != a.st.UDI {
+		return doc, smartlic.Errorf(smartlic.EWrongDevice, "code", "this SLAC is for %s, not this device (%s)", doc.UDI, a.st.UDI)
+	}
+	if s := slacFor(a.st, doc.LicenseTag); s != nil && s.SLAC.ID == doc.ID {
+		return doc, smartlic.Errorf(smartlic.EReplayed, "code", "SLAC %s is already installed", doc.ID)
+	}
+	i := slices.IndexFunc(a.st.PendingSLACs, func(p PendingSLAC) bool { return p.LicenseTag == doc.LicenseTag })
+	if i < 0 {
+		return doc, smartlic.Errorf(smartlic.EReplayed, "code", "this device has no outstanding SLAC request for %s: the code was installed or returned before, or answers a request made elsewhere", doc.LicenseTag)
+	}
+	p := a.st.PendingSLACs[i]
+	if doc, err = a.verifySLAC(a.st, env, doc.LicenseTag, p.Nonce); err != nil {
+		return doc, fieldOf(err, "code")
+	}
+	if r := a.st.Registration; r != nil && doc.SmartAccount != r.IDCert.SmartAccount {
+		return doc, smartlic.Errorf(smartlic.EWrongDevice, "code", "this SLAC was issued by Smart Account %s; this instance is registered in %s", doc.SmartAccount, r.IDCert.SmartAccount)
+	}
+	next := cloneState(a.st)
+	next.PendingSLACs = slices.Delete(next.PendingSLACs, i, i+1)
+	next.SLACs = append(next.SLACs, InstalledSLAC{Doc: env, SLAC: doc, Secret: slices.Clone(p.Secret)})
+	return doc, a.commit(next)
+}
+
+// ReturnSLACCode removes the SLAC of tag from the device and returns the
+// return code that gives its license back in the manager. The product must
+// stop using what the SLAC allows first. The code carries the return
+// secret, so it is the only proof of the return: keep it until the
+// manager accepted it.
+func (a *Agent) ReturnSLACCode(tag string) (string, error) {
+	a.op.Lock()
+	defer a.op.Unlock()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s := slacFor(a.st, tag)
+	if s == nil {
+		return "", smartlic.Errorf(smartlic.ENotFound, "tag", "no SLAC for %s is installed", tag)
+	}
+	if err := stillUsed(a.st, tag); err != nil {
+		return "", err
+	}
+	code := rescode.SLACReturn{UDI: a.st.UDI, SLACID: s.SLAC.ID, Secret: s.Secret}.Encode()
+	id := s.SLAC.ID
+	next := cloneState(a.st)
+	next.SLACs = slices.DeleteFunc(next.SLACs, func(x InstalledSLAC) bool { return x.SLAC.ID == id })
+	if err := a.commit(next); err != nil {
+		return "", err
+	}
+	return code, nil
+}
+
+// fieldOf names the input an error is about when it names none.
+func fieldOf(err error, field string) error {
+	var e *smartlic.Error
+	if errors.As(err, &e) && e.Field == "" {
+		c := *e
+		c.Field = field
+		return &c
+	}
+	return err
 }

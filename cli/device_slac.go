@@ -16,13 +16,32 @@ import (
 // Export control and enforcement on the simulated product.
 
 func (f *deviceFlags) slacCmd() *cobra.Command {
+	var offlineRequest, offlineReturn bool
 	request := &cobra.Command{
-		Use:   "request TAG",
-		Short: "Ask the manager for a SLAC for an export-controlled license (the instance must be registered)",
-		Args:  args("TAG"),
+		Use:   "request TAG [--offline]",
+		Short: "Ask the manager for a SLAC for an export-controlled license (online: registered; --offline: print a request code)",
+		Long: `Ask for a Smart License Authorization Code for an export-controlled license.
+Online, the registered instance asks the manager and installs the answer.
+With --offline it prints a request code instead: enter it in the license
+manager (smartlic slac issue --request CODE, or the portal's SLAC page),
+then install the authorization code it gives with "smartlic device slac
+install CODE". A new request of a license replaces the older one, whose
+authorization code is then refused.`,
+		Args: args("TAG"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			a, p, err := f.open(smartlic.UDI{}, "")
 			if err != nil {
+				return err
+			}
+			if offlineRequest {
+				code, err := a.RequestSLACCode(argv[0])
+				if err != nil {
+					return err
+				}
+				if p.json {
+					return writeJSON(p.w, map[string]string{"request_code": code})
+				}
+				_, err = fmt.Fprintf(p.w, "Enter this SLAC request code in the license manager (smartlic slac issue --request CODE):\n%s\n", code)
 				return err
 			}
 			if err := a.RequestSLAC(cmd.Context(), argv[0]); err != nil {
@@ -37,13 +56,47 @@ func (f *deviceFlags) slacCmd() *cobra.Command {
 			return nil
 		},
 	}
+	request.Flags().BoolVar(&offlineRequest, "offline", false, "print a request code to enter in the license manager instead of asking it")
+	install := &cobra.Command{
+		Use:   "install CODE",
+		Short: "Install a SLAC authorization code from the license manager (answers this device's last offline request)",
+		Args:  args("CODE"),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			a, p, err := f.open(smartlic.UDI{}, "")
+			if err != nil {
+				return err
+			}
+			doc, err := a.InstallSLAC(argv[0])
+			if err != nil {
+				return err
+			}
+			st := a.Status()
+			if p.json {
+				return writeJSON(p.w, st)
+			}
+			fmt.Fprintf(p.w, "SLAC for %s: INSTALLED (SLAC %s)\n\n", doc.LicenseTag, doc.ID)
+			writeSummary(p.w, st)
+			return nil
+		},
+	}
 	ret := &cobra.Command{
-		Use:   "return TAG",
-		Short: "Return the SLAC of a license to the manager; its license goes back to the pool",
+		Use:   "return TAG [--offline]",
+		Short: "Return the SLAC of a license; its license goes back to the pool (--offline: print a return code)",
 		Args:  args("TAG"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			a, p, err := f.open(smartlic.UDI{}, "")
 			if err != nil {
+				return err
+			}
+			if offlineReturn {
+				code, err := a.ReturnSLACCode(argv[0])
+				if err != nil {
+					return err
+				}
+				if p.json {
+					return writeJSON(p.w, map[string]string{"return_code": code})
+				}
+				_, err = fmt.Fprintf(p.w, "SLAC removed. Enter this return code in the license manager (smartlic slac return --code CODE):\n%s\n", code)
 				return err
 			}
 			if err := a.ReturnSLAC(cmd.Context(), argv[0]); err != nil {
@@ -58,7 +111,8 @@ func (f *deviceFlags) slacCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd := group("slac", "Smart License Authorization Codes: what export-controlled licenses need before use", request, ret)
+	ret.Flags().BoolVar(&offlineReturn, "offline", false, "remove the SLAC here and print a return code to enter in the license manager")
+	cmd := group("slac", "Smart License Authorization Codes: what export-controlled licenses need before use", request, install, ret)
 	return cmd
 }
 

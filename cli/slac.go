@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -92,7 +94,63 @@ func addSLACCommands(root *cobra.Command, e *env) {
 			})
 		},
 	}
-	cmd := group("slac", "Smart License Authorization Codes: export-controlled licenses bound to a device's serial number", list, get)
+	var in smartlic.SLACIssueInput
+	issue := &cobra.Command{
+		Use:   "issue --request CODE [--license TAG] [--va VA]",
+		Short: "Issue a SLAC for a device's offline request code and print the authorization code",
+		Example: "  smartlic slac issue --request SQ1-… --license hseck9\n" +
+			"  smartlic device slac install SA1-…   # on the device",
+		Args: args(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if strings.TrimSpace(in.RequestCode) == "" {
+				return smartlic.Invalid("--request", "is required: the device's SLAC request code (smartlic device slac request TAG --offline)")
+			}
+			return f.run(cmd, func(ctx context.Context, a api, p printer) error {
+				sa, err := f.account(s.account)
+				if err != nil {
+					return err
+				}
+				got, err := a.IssueSLAC(ctx, sa, in)
+				if err != nil {
+					return err
+				}
+				if err := printOne(p, got, slacTable); err != nil || p.json {
+					return err
+				}
+				_, err = fmt.Fprintf(p.w, "\nSLAC authorization code (enter it on the device with \"slac install\"):\n%s\n", got.AuthorizationCode)
+				return err
+			})
+		},
+	}
+	issue.Flags().StringVar(&in.RequestCode, "request", "", "the device's SLAC request code (SQ1-…)")
+	issue.Flags().StringVar(&in.LicenseTag, "license", "", "the export-controlled license; checked against the one the code asks for")
+	issue.Flags().StringVar(&in.VirtualAccount, "va", "", "Virtual Account whose license the SLAC holds (default: the device's own if registered, else DEFAULT)")
+
+	var returnCode string
+	ret := &cobra.Command{
+		Use:   "return --code CODE",
+		Short: "Enter a device's SLAC return code: the SLAC's license goes back to the pool",
+		Args:  args(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if strings.TrimSpace(returnCode) == "" {
+				return smartlic.Invalid("--code", "is required: the device's SLAC return code (smartlic device slac return TAG --offline)")
+			}
+			return f.run(cmd, func(ctx context.Context, a api, p printer) error {
+				sa, err := f.account(s.account)
+				if err != nil {
+					return err
+				}
+				got, err := a.ReturnSLAC(ctx, sa, returnCode)
+				if err != nil {
+					return err
+				}
+				return printOne(p, got, slacTable)
+			})
+		},
+	}
+	ret.Flags().StringVar(&returnCode, "code", "", "the device's SLAC return code (SR1-…)")
+
+	cmd := group("slac", "Smart License Authorization Codes: export-controlled licenses bound to a device's serial number", list, get, issue, ret)
 	cmd.Long = `A SLAC (Smart License Authorization Code) lets one device use one
 export-controlled license. The manager issues it only when the Smart Account
 is allowed export-controlled functionality (smartlic account export-control)

@@ -53,6 +53,18 @@ func (c *Client) GetSLAC(ctx context.Context, saKey, id string) (smartlic.SLAC, 
 	return get[smartlic.SLAC](ctx, c, accounts, sa(saKey), "slacs", segment{"slac", id})
 }
 
+// IssueSLAC issues a SLAC for a device's offline request code; the answer
+// carries the authorization code.
+func (c *Client) IssueSLAC(ctx context.Context, saKey string, in smartlic.SLACIssueInput) (smartlic.SLAC, error) {
+	return send[smartlic.SLAC](ctx, c, http.MethodPost, wire.SLACIssue{RequestCode: in.RequestCode, License: in.LicenseTag, VirtualAccount: in.VirtualAccount},
+		accounts, sa(saKey), "slacs")
+}
+
+// ReturnSLAC enters a device's SLAC return code.
+func (c *Client) ReturnSLAC(ctx context.Context, saKey, code string) (smartlic.SLAC, error) {
+	return send[smartlic.SLAC](ctx, c, http.MethodPost, wire.SLACReturnCode{Code: code}, accounts, sa(saKey), "slac-returns")
+}
+
 // RequestSLAC sends a signed SLAC request; it needs no API key.
 func (c *Client) RequestSLAC(ctx context.Context, req smartlic.Envelope) (smartlic.Envelope, error) {
 	return c.device(ctx, "slac", req)

@@ -64,6 +64,17 @@ func (s *Server) registerSLACRoutes() {
 			return one(svc.GetSLAC(ctx, in.SA, in.SLAC))
 		})
 
+	handle(s, route{method: post, path: slacs, id: "issue-slac", tag: "export-control",
+		summary: "Issue a SLAC for a device's offline request code; the answer carries the authorization code the device installs"},
+		func(ctx context.Context, in *saBody[wire.SLACIssue]) (*body[smartlic.SLAC], error) {
+			return one(svc.IssueSLAC(ctx, in.SA, smartlic.SLACIssueInput{RequestCode: in.Body.RequestCode, LicenseTag: in.Body.License, VirtualAccount: in.Body.VirtualAccount}))
+		})
+	handle(s, route{method: post, path: "/api/v1/accounts/{sa}/slac-returns", id: "return-slac", tag: "export-control",
+		summary: "Enter a device's SLAC return code: the SLAC's license goes back to the pool"},
+		func(ctx context.Context, in *saBody[wire.SLACReturnCode]) (*body[smartlic.SLAC], error) {
+			return one(svc.ReturnSLAC(ctx, in.SA, in.Body.Code))
+		})
+
 	device := func(verb, id, summary string, call func(context.Context, smartlic.Envelope) (smartlic.Envelope, error)) {
 		handle(s, route{method: post, path: "/device/v1/" + verb, id: id, summary: summary, tag: "device", public: true,
 			maxBody: MaxDeviceBodyBytes, errors: []int{http.StatusForbidden, http.StatusConflict}},
