@@ -350,7 +350,7 @@ func (a *Agent) SetUsage(tag string, count int64) error {
 	next := cloneState(a.st)
 	next.Usage = usage
 	if next.Policy != nil {
-		if err := next.Policy.recordUsage(tag, count, now); err != nil {
+		if err := next.Policy.recordUsage(tag, count, now, restrictedCovered(next, tag, count)); err != nil {
 			return err
 		}
 	}

@@ -157,32 +157,127 @@ func decide(st State, tag string, count int64, now time.Time) Decision {
 		}
 		return Decision{Allowed: true, Reason: "export-controlled: SLAC " + s.SLAC.ID + " installed on " + s.SLAC.IssuedAt.UTC().Format(time.DateOnly)}
 	case smartlic.Enforced:
-		r := st.Registration
-		switch {
-		case r == nil:
-			return Decision{Reason: "enforced: needs an authorization; register the instance (or install a reservation or policy)"}
-		case !now.Before(r.IDCert.ExpiresAt):
-			return Decision{Reason: "enforced: the registration expired; register again"}
-		case r.Authorization == nil:
-			return Decision{Allowed: true, Reason: "enforced: registered, authorization pending (the next authorization request reports it)"}
-		case !now.Before(r.Authorization.ExpiresAt):
-			return Decision{Reason: "enforced: the authorization expired on " + r.Authorization.ExpiresAt.UTC().Format(time.DateOnly) + "; renew it"}
-		}
-		for _, e := range r.Authorization.Entitlements {
-			if e.LicenseTag != tag {
-				continue
-			}
-			if e.Status == smartlic.NotAuthorized {
-				return Decision{Reason: "enforced: the manager did not authorize it (no license available in the Virtual Account)"}
-			}
-			if count > e.Count {
-				return Decision{Allowed: true, Reason: fmt.Sprintf("enforced: %d authorized, %d pending authorization", e.Count, count-e.Count)}
-			}
-			return Decision{Allowed: true, Reason: "enforced: authorized by the manager on " + r.Authorization.IssuedAt.UTC().Format(time.DateOnly)}
-		}
-		return Decision{Allowed: true, Reason: "enforced: registered, authorization pending (the next authorization request reports it)"}
+		return decideEnforced(st, tag, count, now)
 	}
 	return Decision{Allowed: true, Reason: "unenforced: used freely and reported"}
+}
+
+// decideEnforced is the rule of an enforced license: it needs an
+// authorization, and any of the three the product can hold gives one — a
+// registration (the manager's authorization answers), an installed
+// reservation that covers the count (SLR, or PLR for any count), or Smart
+// Licensing Using Policy (a trust code the manager signed; its ACKs then
+// say whether the license is counted). The first that allows wins; when
+// none does, the refusal of the one the instance holds says why.
+func decideEnforced(st State, tag string, count int64, now time.Time) Decision {
+	var refusals []Decision
+	if r := st.Reservation; r.Installed() {
+		d := decideReserved(r, tag, count)
+		if d.Allowed {
+			return d
+		}
+		refusals = append(refusals, d)
+	}
+	if st.Registration != nil {
+		d := decideRegistered(st.Registration, tag, count, now)
+		if d.Allowed {
+			return d
+		}
+		refusals = append(refusals, d)
+	}
+	if st.Policy != nil {
+		d := decidePolicy(st.Policy, tag, count)
+		if d.Allowed {
+			return d
+		}
+		refusals = append(refusals, d)
+	}
+	if len(refusals) > 0 {
+		return refusals[0]
+	}
+	return Decision{Reason: "enforced: needs an authorization; register the instance, install a reservation or establish trust under Smart Licensing Using Policy"}
+}
+
+func decideReserved(r *Reservation, tag string, count int64) Decision {
+	n, permanent := r.Reserved(tag)
+	a := r.Authorization
+	switch {
+	case permanent:
+		return Decision{Allowed: true, Reason: fmt.Sprintf("enforced: permanently reserved (authorization %d)", a.Sequence)}
+	case n == 0:
+		return Decision{Reason: fmt.Sprintf("enforced: the installed reservation (authorization %d) does not include it", a.Sequence)}
+	case count > n:
+		return Decision{Reason: fmt.Sprintf("enforced: %d reserved (authorization %d), not %d", n, a.Sequence, count)}
+	}
+	return Decision{Allowed: true, Reason: fmt.Sprintf("enforced: %d reserved (authorization %d)", n, a.Sequence)}
+}
+
+func decideRegistered(r *Registration, tag string, count int64, now time.Time) Decision {
+	switch {
+	case !now.Before(r.IDCert.ExpiresAt):
+		return Decision{Reason: "enforced: the registration expired; register again"}
+	case r.Authorization == nil:
+		return Decision{Allowed: true, Reason: "enforced: registered, authorization pending (the next authorization request reports it)"}
+	case !now.Before(r.Authorization.ExpiresAt):
+		return Decision{Reason: "enforced: the authorization expired on " + r.Authorization.ExpiresAt.UTC().Format(time.DateOnly) + "; renew it"}
+	}
+	for _, e := range r.Authorization.Entitlements {
+		if e.LicenseTag != tag {
+			continue
+		}
+		if e.Status == smartlic.NotAuthorized {
+			return Decision{Reason: "enforced: the manager did not authorize it (no license available in the Virtual Account)"}
+		}
+		if count > e.Count {
+			return Decision{Allowed: true, Reason: fmt.Sprintf("enforced: %d authorized, %d pending authorization", e.Count, count-e.Count)}
+		}
+		return Decision{Allowed: true, Reason: "enforced: authorized by the manager on " + r.Authorization.IssuedAt.UTC().Format(time.DateOnly)}
+	}
+	return Decision{Allowed: true, Reason: "enforced: registered, authorization pending (the next authorization request reports it)"}
+}
+
+// decidePolicy: under Smart Licensing Using Policy the trust code is the
+// manager's authorization of the instance, and its ACKs say, per license,
+// what the manager counted. Before trust is established nothing enforced
+// runs; a license the last ACK answered not_authorized is refused until a
+// later ACK says otherwise.
+func decidePolicy(p *PolicyState, tag string, count int64) Decision {
+	if p.TrustCode == nil {
+		return Decision{Reason: "enforced: Smart Licensing Using Policy without a trust code; establish trust (smartlic device license smart trust) first"}
+	}
+	if ack := p.LastAck; ack != nil {
+		for _, u := range ack.Usage {
+			if u.LicenseTag != tag {
+				continue
+			}
+			if u.Status == smartlic.NotAuthorized {
+				return Decision{Reason: "enforced: the manager's ACK of " + ack.IssuedAt.UTC().Format(time.DateOnly) + " did not authorize it (no license available)"}
+			}
+			if count > u.Count {
+				return Decision{Allowed: true, Reason: fmt.Sprintf("enforced: %d acknowledged under policy, %d reported in the next report", u.Count, count-u.Count)}
+			}
+			return Decision{Allowed: true, Reason: "enforced: authorized by policy (ACK of " + ack.IssuedAt.UTC().Format(time.DateOnly) + ")"}
+		}
+	}
+	return Decision{Allowed: true, Reason: "enforced: authorized by policy (trust code of " + p.TrustCode.IssuedAt.UTC().Format(time.DateOnly) + "); the next report's ACK counts it"}
+}
+
+// restrictedCovered reports whether an authorization code installed on
+// the instance covers count of a license that Smart Licensing Using Policy
+// restricts: a reservation for an enforced one, a SLAC for an
+// export-controlled one.
+func restrictedCovered(st State, tag string, count int64) bool {
+	if st.Policy == nil {
+		return false
+	}
+	switch st.Policy.Restricted[tag] {
+	case smartlic.ClassEnforced:
+		n, permanent := st.Reservation.Reserved(tag)
+		return permanent || count <= n
+	case smartlic.ClassExportControlled:
+		return slacFor(st, tag) != nil && count <= smartlic.SLACQuantity
+	}
+	return false
 }
 
 // checkUsage refuses a change of usage the enforcement rules forbid: only

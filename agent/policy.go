@@ -95,9 +95,11 @@ func newPolicyState(restricted map[string]smartlic.LicenseClass, now time.Time) 
 }
 
 // recordUsage records a change of one license's count in policy mode:
-// the running interval closes, a new one opens.
-func (p *PolicyState) recordUsage(tag string, count int64, now time.Time) error {
-	if c, ok := p.Restricted[tag]; ok && count > 0 {
+// the running interval closes, a new one opens. A restricted license is
+// refused unless coded says an authorization code installed on the
+// instance covers count (restrictedCovered).
+func (p *PolicyState) recordUsage(tag string, count int64, now time.Time, coded bool) error {
+	if c, ok := p.Restricted[tag]; ok && count > 0 && !coded {
 		what := "an enforced"
 		if c == smartlic.ClassExportControlled {
 			what = "an export-controlled"
