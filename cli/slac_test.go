@@ -151,6 +151,9 @@ func TestSLACEndToEnd(t *testing.T) {
 func typo(code string) string {
 	b := []byte(code)
 	i := len(b) - 3
+	for b[i] == '-' {
+		i--
+	}
 	if b[i] == 'A' {
 		b[i] = 'B'
 	} else {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/smartlic/smartlic"
+	"github.com/smartlic/smartlic/rescode"
 )
 
 // Export control (SLAC): see the comment at the top of the root package's
@@ -123,6 +124,12 @@ func (m *Manager) GetSLAC(ctx context.Context, saKey, id string) (s smartlic.SLA
 		s, err = m.getSLACAs(ctx, tx, PermLicenseView, saKey, id)
 		return err
 	})
+	if err == nil && s.Requested == smartlic.SLACOffline && s.Status == smartlic.SLACActive {
+		// Shown again until returned: the user who issued it may not
+		// have carried it to the device yet. It holds no secret — the
+		// device's nonce and return secret never leave it.
+		s.AuthorizationCode, err = rescode.EncodeSLAC(s.Document)
+	}
 	return s, err
 }
 

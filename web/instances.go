@@ -158,6 +158,8 @@ type instanceView struct {
 	CanManage bool
 	// Reporting is the instance's reporting state under Using Policy.
 	Reporting *smartlic.PolicyReporting
+	// SLACs are the device's export authorizations, active and returned.
+	SLACs []smartlic.SLAC
 }
 
 type usageRow struct {
@@ -212,6 +214,9 @@ func (h *Handler) renderInstance(w http.ResponseWriter, r *http.Request, s *Sess
 			return err
 		}
 		v.Reporting = inst.Reporting
+	}
+	if v.SLACs, err = h.instanceSLACs(r, sh.SA.Domain, hit.VirtualAccountID, hit.Instance.UDI); err != nil {
+		return err
 	}
 	for _, u := range hit.Instance.Usage {
 		row := usageRow{Usage: u}

@@ -38,6 +38,7 @@ var sections = []section{
 	{label: "Reports", path: "/reports/usage", match: "/reports/", needs: []manager.Permission{manager.PermLicenseView}},
 	{label: "Transfers", path: "/transfers", match: "/transfers", needs: []manager.Permission{manager.PermLicenseManage}},
 	{label: "Reservations", path: "/reservations", match: "/reservations", needs: []manager.Permission{manager.PermLicenseManage}},
+	{label: "Export authorization", path: "/slacs", match: "/slacs", needs: []manager.Permission{manager.PermLicenseView}},
 	{label: "Conversions", path: "/conversions", match: "/conversions", needs: []manager.Permission{manager.PermLicenseManage}},
 	{label: "Policies", path: "/policies", match: "/policies", needs: []manager.Permission{manager.PermLicenseView}},
 	{label: "Agreements", path: "/agreements", match: "/agreements", needs: []manager.Permission{manager.PermLicenseView, manager.PermAgreementAccept}},

@@ -45,6 +45,8 @@ func (h *Handler) routes() {
 
 	// Reserve licenses: SLR/PLR codes (reservations.go).
 	h.reservationRoutes()
+	// Export authorization: SLACs from request and return codes (slacs.go).
+	h.slacRoutes()
 
 	// Administration, the user's own pages, invitations.
 	h.adminRoutes()

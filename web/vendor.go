@@ -35,6 +35,7 @@ func (h *Handler) commerceRoutes() {
 	h.page("POST /vendor/accounts/{sa}/approve", h.approveAccount)
 	h.page("GET /vendor/accounts/{sa}/deny", h.confirmDenyAccount)
 	h.page("POST /vendor/accounts/{sa}/deny", h.denyAccount)
+	h.vendorSettingRoutes()
 
 	h.page("GET /sa/{sa}/transfers", h.transfersPage)
 	h.page("POST /sa/{sa}/transfers", h.createTransfer)

@@ -18,8 +18,11 @@ type accountsView struct {
 	// PendingMore is set when more requests wait than the page lists.
 	PendingMore bool
 	All         []smartlic.SmartAccount
-	Pager       Pager
-	Form        *Form
+	// Settings are the vendor's settings of the listed accounts, by id.
+	Settings map[string]accountSettings
+	After    string // the list's place, kept by the settings' buttons
+	Pager    Pager
+	Form     *Form
 }
 
 // accountsPerPage is the length of the list of every account.
@@ -49,7 +52,10 @@ func (h *Handler) renderAccounts(w http.ResponseWriter, r *http.Request, s *Sess
 	if v.All, next, err = h.svc.ListSmartAccounts(r.Context(), smartlic.SmartAccountFilter{}, smartlic.Page{Limit: accountsPerPage, After: after}); err != nil {
 		return err
 	}
-	v.Pager = pager(r, after, next)
+	v.Pager, v.After = pager(r, after, next), after
+	if v.Settings, err = h.accountSettingsOf(r, v.All); err != nil {
+		return err
+	}
 	return h.render(w, r, status, "vendor_accounts", v)
 }
 

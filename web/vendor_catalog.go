@@ -203,6 +203,9 @@ type productView struct {
 	Product  smartlic.Product
 	Form     *Form
 	Licenses checkGroup
+	// Permanent says the vendor enabled Permanent License Reservation
+	// for the product.
+	Permanent bool
 }
 
 func (h *Handler) productPage(w http.ResponseWriter, r *http.Request, s *Session) error {
@@ -227,7 +230,11 @@ func (h *Handler) renderProduct(w http.ResponseWriter, r *http.Request, s *Sessi
 	}
 	sh.Title = p.Name + " · Products"
 	sh.Crumbs = append(sh.Crumbs[:1], NavLink{Label: "Products", Path: "/vendor/catalog/products"}, NavLink{Label: p.PID, Current: true})
-	return h.render(w, r, status, "vendor_product", &productView{Shell: sh, Activity: activity, Product: p, Form: f, Licenses: productLicenses(f, all)})
+	plr, err := h.svc.ReservationSettingsOfProduct(r.Context(), p.PID)
+	if err != nil {
+		return err
+	}
+	return h.render(w, r, status, "vendor_product", &productView{Shell: sh, Activity: activity, Product: p, Form: f, Licenses: productLicenses(f, all), Permanent: plr.Permanent})
 }
 
 func (h *Handler) updateProduct(w http.ResponseWriter, r *http.Request, s *Session) error {

@@ -57,6 +57,7 @@ type Services interface {
 	smartlic.IdentityService
 	smartlic.PolicyService
 	smartlic.ReservationService
+	smartlic.SLACService
 }
 
 // SignInLimiter reserves one sign-in attempt of the client that sent r
