@@ -73,6 +73,28 @@ func (m *Manager) withReporting(ctx context.Context, tx smartlic.Tx, saID string
 	return nil
 }
 
+// withReportingAcross is withReporting for a list that may span Smart
+// Accounts (a search): each account's policies are read once.
+func (m *Manager) withReportingAcross(ctx context.Context, tx smartlic.Tx, list []smartlic.Instance) error {
+	views := map[string]*reportingView{}
+	for i := range list {
+		if list[i].Mode != smartlic.ModePolicy {
+			continue
+		}
+		v := views[list[i].SmartAccountID]
+		if v == nil {
+			rv, err := m.reportingView(ctx, tx, list[i].SmartAccountID)
+			if err != nil {
+				return err
+			}
+			v = &rv
+			views[list[i].SmartAccountID] = v
+		}
+		list[i].Reporting = v.of(list[i])
+	}
+	return nil
+}
+
 // overduePolicyInstances returns the Smart Account's policy-mode instances
 // that are overdue now, with Reporting set.
 func (m *Manager) overduePolicyInstances(ctx context.Context, tx smartlic.Tx, saID string) ([]smartlic.Instance, error) {

@@ -42,6 +42,9 @@ func (m *Manager) Search(ctx context.Context, q smartlic.SearchQuery) (smartlic.
 				return err
 			}
 			list, res.MoreInstances = cut(list, q.Limit)
+			if err := m.withReportingAcross(ctx, tx, list); err != nil {
+				return err
+			}
 			now := m.clock.Now()
 			for _, i := range list {
 				i.Authorization = i.AuthorizationAt(now)

@@ -41,6 +41,7 @@ var sections = []section{
 	{label: "Export authorization", path: "/slacs", match: "/slacs", needs: []manager.Permission{manager.PermLicenseView}},
 	{label: "Conversions", path: "/conversions", match: "/conversions", needs: []manager.Permission{manager.PermLicenseManage}},
 	{label: "Policies", path: "/policies", match: "/policies", needs: []manager.Permission{manager.PermLicenseView}},
+	{label: "Usage files", path: "/usage-files", match: "/usage-files", needs: []manager.Permission{manager.PermLicenseView}},
 	{label: "Agreements", path: "/agreements", match: "/agreements", needs: []manager.Permission{manager.PermLicenseView, manager.PermAgreementAccept}},
 	{label: "Administration", path: "/admin/vas", match: "/admin/", needs: []manager.Permission{manager.PermUsersView, manager.PermVAManage, manager.PermNotifyManage}},
 	{label: "Vendor", path: "/vendor/catalog", match: "/vendor/", vendor: true},

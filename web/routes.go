@@ -48,6 +48,9 @@ func (h *Handler) routes() {
 	// Export authorization: SLACs from request and return codes (slacs.go).
 	h.slacRoutes()
 
+	// Usage data files and offline trust-code files (usagefiles.go).
+	h.usageFileRoutes()
+
 	// Administration, the user's own pages, invitations.
 	h.adminRoutes()
 
@@ -68,6 +71,14 @@ type pageFunc func(w http.ResponseWriter, r *http.Request, s *Session) error
 // redirects to /login (and back afterwards); every method but GET and HEAD
 // must carry the session's CSRF token in the form field csrf_token.
 func (h *Handler) page(pattern string, fn pageFunc) {
+	h.pageReading(pattern, parseForm, fn)
+}
+
+// pageReading is page with its own reader of a posted body (parse), for a
+// form that is not a few fields: an upload reads a file as
+// multipart/form-data under a larger limit. The CSRF check follows it, as
+// on every page.
+func (h *Handler) pageReading(pattern string, parse func(http.ResponseWriter, *http.Request) error, fn pageFunc) {
 	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		if err := cleanRequest(r); err != nil {
 			h.fail(w, r, nil, err)
@@ -83,7 +94,7 @@ func (h *Handler) page(pattern string, fn pageFunc) {
 			return
 		}
 		if !safeMethod(r.Method) {
-			if err := parseForm(w, r); err != nil {
+			if err := parse(w, r); err != nil {
 				h.fail(w, r, s, err)
 				return
 			}

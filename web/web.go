@@ -58,6 +58,7 @@ type Services interface {
 	smartlic.PolicyService
 	smartlic.ReservationService
 	smartlic.SLACService
+	smartlic.UsageService
 }
 
 // SignInLimiter reserves one sign-in attempt of the client that sent r
