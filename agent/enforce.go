@@ -372,6 +372,7 @@ func cloneEnforcement(c *State, st State) {
 	for i := range c.SLACs {
 		c.SLACs[i].Secret = slices.Clone(st.SLACs[i].Secret)
 	}
+	c.SLACReturns = slices.Clone(st.SLACReturns)
 	c.PendingSLACs = slices.Clone(st.PendingSLACs)
 	for i := range c.PendingSLACs {
 		c.PendingSLACs[i].Secret = slices.Clone(st.PendingSLACs[i].Secret)

@@ -38,6 +38,17 @@ type PendingSLAC struct {
 	RequestedAt time.Time `json:"requested_at"`
 }
 
+// SLACReturnCode is the return code of a SLAC removed offline.
+type SLACReturnCode struct {
+	LicenseTag string    `json:"tag"`
+	SLACID     string    `json:"slac_id"`
+	Code       string    `json:"code"`
+	ReturnedAt time.Time `json:"returned_at"`
+}
+
+// maxSLACReturns is how many return codes the state keeps.
+const maxSLACReturns = 10
+
 // slacService is the part of the manager's device protocol that issues
 // and takes back SLACs; the HTTP client and the manager implement it.
 type slacService interface {
@@ -313,6 +324,10 @@ func (a *Agent) ReturnSLACCode(tag string) (string, error) {
 	id := s.SLAC.ID
 	next := cloneState(a.st)
 	next.SLACs = slices.DeleteFunc(next.SLACs, func(x InstalledSLAC) bool { return x.SLAC.ID == id })
+	next.SLACReturns = append(next.SLACReturns, SLACReturnCode{LicenseTag: tag, SLACID: id, Code: code, ReturnedAt: a.clock.Now()})
+	if n := len(next.SLACReturns); n > maxSLACReturns {
+		next.SLACReturns = slices.Delete(next.SLACReturns, 0, n-maxSLACReturns)
+	}
 	if err := a.commit(next); err != nil {
 		return "", err
 	}

@@ -66,6 +66,10 @@ type State struct {
 	// PendingSLACs the offline requests waiting for their code (slac.go).
 	SLACs        []InstalledSLAC `json:"slacs,omitempty"`
 	PendingSLACs []PendingSLAC   `json:"pending_slacs,omitempty"`
+	// SLACReturns are the return codes of the SLACs last removed offline,
+	// newest last: the code is the only proof of the return, so the device
+	// shows it again until a person has entered it in the manager.
+	SLACReturns []SLACReturnCode `json:"slac_returns,omitempty"`
 	// Checkpoint is the latest time the agent has seen. Every timer reads
 	// the later of the clock and the checkpoint, so setting the clock
 	// back extends nothing; the status reports the rollback.

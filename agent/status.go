@@ -60,6 +60,9 @@ type Status struct {
 	// the offline requests waiting for their authorization code.
 	SLACs        []SLACView `json:"slacs"`
 	PendingSLACs []string   `json:"pending_slacs,omitempty"` // license tags
+	// SLACReturns are the return codes of SLACs removed offline, to be
+	// entered in the manager (kept until newer ones push them out).
+	SLACReturns []SLACReturnCode `json:"slac_returns,omitempty"`
 	// Insufficient names the licenses the last authorization did not fully
 	// cover; with soft enforcement, usage cannot grow meanwhile.
 	Insufficient []string `json:"insufficient,omitempty"`
@@ -177,6 +180,7 @@ func (s State) StatusAt(now time.Time) Status {
 	for _, p := range s.PendingSLACs {
 		st.PendingSLACs = append(st.PendingSLACs, p.LicenseTag)
 	}
+	st.SLACReturns = slices.Clone(s.SLACReturns)
 	reserved := s.Reservation.Installed()
 	switch {
 	case s.Registration != nil:

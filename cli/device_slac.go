@@ -225,13 +225,16 @@ func writeProduct(w io.Writer, st agent.Status) {
 	if rb := st.ClockRollback; rb != nil {
 		fmt.Fprintf(w, "  CLOCK ROLLBACK: the clock (%s) is behind the last time seen (%s); timers keep that time\n", iosTime(rb.Clock), iosTime(rb.Checkpoint))
 	}
-	if len(st.SLACs) > 0 || len(st.PendingSLACs) > 0 {
+	if len(st.SLACs) > 0 || len(st.PendingSLACs) > 0 || len(st.SLACReturns) > 0 {
 		fmt.Fprintf(w, "\nExport Authorization (SLAC):\n")
 		for _, s := range st.SLACs {
 			fmt.Fprintf(w, "  %s: INSTALLED on %s (SLAC %s, %s / %s)\n", s.LicenseTag, iosTime(s.IssuedAt), s.ID, s.SmartAccount, s.VirtualAccount)
 		}
 		for _, t := range st.PendingSLACs {
 			fmt.Fprintf(w, "  %s: REQUESTED, waiting for the authorization code\n", t)
+		}
+		for _, r := range st.SLACReturns {
+			fmt.Fprintf(w, "  %s: RETURNED on %s (SLAC %s); return code for the license manager:\n    %s\n", r.LicenseTag, iosTime(r.ReturnedAt), r.SLACID, r.Code)
 		}
 	}
 }

@@ -113,6 +113,8 @@ func TestSLACEndToEnd(t *testing.T) {
 			t.Fatalf("return code %q", ret)
 		}
 		h.fails(smartlic.EExportControl, "tag", r2("use", "hseck9", "1")...)
+		// The device keeps showing the code until newer ones push it out.
+		wantLines(t, h.ok(r2("show", "license", "summary")...), "  hseck9: RETURNED on ", ret)
 		// Entered in another Smart Account, mistyped: refused, nothing changes.
 		h.ok("account", "create", "--name", "Other", "--domain", "other.com", "--approve")
 		h.fails(smartlic.EWrongAccount, "--code", "slac", "return", "--code", ret, "--account", "other.com")
