@@ -230,7 +230,7 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, errBadURL
 	}
-	pool := stdlib.OpenDB(*cfg)
+	pool := sql.OpenDB(retryConnector{Connector: stdlib.GetConnector(*cfg), retryFor: connectRetryFor, retried: connectRetried(ctx)})
 	pool.SetMaxOpenConns(conns)
 	pool.SetMaxIdleConns(conns) // idle connections keep their cached statements
 	if err := pool.PingContext(ctx); err != nil {

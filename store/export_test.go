@@ -140,3 +140,9 @@ func MigrateTo(ctx context.Context, dsn string, version int64, statements ...str
 	}
 	return nil
 }
+
+// WithConnectRetried returns ctx carrying fn, which the PostgreSQL store
+// opened with it calls on each connection refusal it retries.
+func WithConnectRetried(ctx context.Context, fn func(error)) context.Context {
+	return context.WithValue(ctx, connectRetriedKey{}, fn)
+}
