@@ -155,7 +155,10 @@ func addSLACCommands(root *cobra.Command, e *env) {
 export-controlled license. The manager issues it only when the Smart Account
 is allowed export-controlled functionality (smartlic account export-control)
 and the Virtual Account has a license available; the SLAC holds that license
-until the device returns it.`
+until the device returns it. A registered device asks online; an air-gapped
+one prints a request code (smartlic device slac request TAG --offline) that
+"slac issue" turns into an authorization code, and its return code
+(smartlic device slac return TAG --offline) goes to "slac return".`
 	s.registerAccount(cmd)
 	f.register(cmd)
 	root.AddCommand(cmd)

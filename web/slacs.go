@@ -116,6 +116,12 @@ func (h *Handler) issueSLAC(w http.ResponseWriter, r *http.Request, s *Session) 
 	f := newForm(r.PostForm)
 	in := smartlic.SLACIssueInput{RequestCode: f.Get("request_code"), LicenseTag: strings.TrimSpace(f.Get("license")), VirtualAccount: f.Get("va")}
 	got, err := h.svc.IssueSLAC(r.Context(), sa, in)
+	if smartlic.ErrorCode(err) == smartlic.EForbidden && smartlic.ErrorField(err) == "" {
+		// A VA role may not take licenses from the default (the device's
+		// VA, or DEFAULT): say so beside the choice, not with a 403 page.
+		f.Errors["va"] = smartlic.ErrorMessage(err) + " Choose a Virtual Account you work in."
+		return h.renderSLACs(w, r, s, http.StatusForbidden, f, newForm(nil))
+	}
 	if bindSLACError(f, err, "request_code") {
 		return h.renderSLACs(w, r, s, http.StatusBadRequest, f, newForm(nil))
 	}

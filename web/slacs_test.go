@@ -186,6 +186,22 @@ func TestSLACPortal(t *testing.T) {
 			t.Fatalf("SLACs on the instance page = %q", got)
 		}
 
+		// A VA user of Building A sees its VA's SLACs, and taking the
+		// license from the default (DEFAULT, not its VA) is refused beside
+		// the choice of Virtual Account.
+		p.user("va@acme.example", smartlic.RoleVAUser, sa.Domain, "Building A")
+		v := newBrowser(t, p)
+		v.signIn("va@acme.example", testPassword)
+		v.open("/sa/acme.example/slacs")
+		if row := rowWith(v, "ISR4451:FOCREG2"); len(row) < 4 || row[3] != "Active" {
+			t.Fatalf("the VA user's SLAC list: %q", row)
+		}
+		v.fill("SLAC request code", must[string](t)(router("FOCVA3").RequestSLACCode("hseck9")))
+		v.press("Issue SLAC")
+		if got := v.fieldError("Virtual Account"); !strings.Contains(got, "Choose a Virtual Account you work in") {
+			t.Fatalf("error beside the Virtual Account = %q", got)
+		}
+
 		// PLR: the operator enables it for the account and the product.
 		op.press("Enable permanent reservation for acme.example")
 		if s := must[smartlic.ReservationSettings](t)(p.mgr.ReservationSettingsOfAccount(p.op, sa.Domain)); !s.Permanent {

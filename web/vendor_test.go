@@ -185,6 +185,10 @@ func TestVendorPagesRefuseCustomers(t *testing.T) {
 			"/vendor/deposits?sa=acme.example&va=Lab": {"sa": {"acme.example"}, "va": {"Lab"}, "order_number": {"SO-X"}, "license": {"network-advantage"}, "quantity": {"1000"}},
 			"/vendor/accounts/acme.example/approve":   {},
 			"/vendor/accounts/acme.example/deny":      {"reason": {"spite"}},
+			// The vendor's settings: export control and PLR.
+			"/vendor/accounts/acme.example/export-control":             {"allowed": {"1"}},
+			"/vendor/accounts/acme.example/permanent-reservation":      {"permanent": {"1"}},
+			"/vendor/catalog/products/C9300-24T/permanent-reservation": {"permanent": {"1"}},
 		} {
 			form.Set("csrf_token", csrf)
 			if resp, _ := c.do("POST", path, form); resp.StatusCode != http.StatusForbidden {
@@ -196,6 +200,15 @@ func TestVendorPagesRefuseCustomers(t *testing.T) {
 		}
 		if deps, _, err := p.mgr.ListDeposits(p.op, sa.Domain, "Lab", smartlic.Page{}); err != nil || len(deps) != 0 {
 			t.Errorf("Lab deposits after the refused form: %v, %v", deps, err)
+		}
+		if e, err := p.mgr.GetExportControl(p.op, sa.Domain); err != nil || e.Allowed {
+			t.Errorf("export control after the refused form: %+v, %v", e, err)
+		}
+		if rs, err := p.mgr.ReservationSettingsOfAccount(p.op, sa.Domain); err != nil || rs.Permanent {
+			t.Errorf("account PLR after the refused form: %+v, %v", rs, err)
+		}
+		if rs, err := p.mgr.ReservationSettingsOfProduct(p.op, "C9300-24T"); err != nil || rs.Permanent {
+			t.Errorf("product PLR after the refused form: %+v, %v", rs, err)
 		}
 	})
 }
