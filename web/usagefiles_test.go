@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -373,6 +374,34 @@ func TestUsageDataFilesRefusals(t *testing.T) {
 		}
 		if _, err := p.mgr.GetUsageUploadAck(p.op, globex.Domain, id); smartlic.ErrorCode(err) != smartlic.ENotFound {
 			t.Errorf("acme's upload read through globex: %v", err)
+		}
+
+		// A file with a tampered report and a good one: the good one is
+		// accepted, the tampered one listed with its position and reason.
+		p.clock.Advance(time.Minute)
+		if err := mine.SetUsage("network-advantage", 3); err != nil {
+			t.Fatal(err)
+		}
+		var mixed smartlic.UsageFile
+		if err := json.Unmarshal(siteUsageFile(t, p.clock.Now(), mine), &mixed); err != nil || len(mixed.Reports) != 2 {
+			t.Fatalf("the device's second file: %d reports, %v", len(mixed.Reports), err)
+		}
+		mixed.Reports[0].Payload = bytes.Replace(mixed.Reports[0].Payload, []byte(`"count":2`), []byte(`"count":9`), 1)
+		raw, _ := json.Marshal(mixed)
+		resp, _ = user.upload(sa.Domain, csrf, "mixed.json", raw)
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("mixed upload: %s", resp.Status)
+		}
+		_, page = user.do("GET", resp.Header.Get("Location"), nil)
+		for _, want := range []string{`data-summary="accepted">1<`, `data-summary="rejected">1<`, "signature_invalid", "instance " + mine.Status().Policy.InstanceID} {
+			if !strings.Contains(page, want) {
+				t.Errorf("the mixed upload's page lacks %q:\n%s", want, clipPage(page))
+			}
+		}
+		if pl := must[[]smartlic.Pool](t)(p.mgr.ListPools(p.op, sa.Domain, "Building A", false)); !slices.ContainsFunc(pl, func(x smartlic.Pool) bool {
+			return x.LicenseTag == "network-advantage" && x.InUse == 3
+		}) {
+			t.Errorf("Building A after the mixed upload: %+v, want network-advantage 3 in use (the good report)", pl)
 		}
 
 		// The trust-code form: a VA user generates for its own VA only.
