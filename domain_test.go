@@ -234,3 +234,49 @@ func TestDaysLeft(t *testing.T) {
 		}
 	}
 }
+
+// PoolsChangeAt names the first instant ComputePools would answer
+// differently by the clock alone; right before it the answer is the same
+// as at now, at it the answer differs.
+func TestPoolsChangeAt(t *testing.T) {
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	day := smartlic.Day
+	at := func(d time.Duration) time.Time { return now.Add(d) }
+	end := func(d time.Duration) *time.Time { e := now.Add(d); return &e }
+	types := map[string]smartlic.LicenseType{"a": {ID: "a", Tag: "a"}}
+	for _, tc := range []struct {
+		name     string
+		deposits []smartlic.Deposit
+		want     time.Time
+	}{
+		{"perpetual, started", []smartlic.Deposit{{LicenseTypeID: "a", Quantity: 5, StartsAt: at(-day)}}, time.Time{}},
+		{"starts later", []smartlic.Deposit{{LicenseTypeID: "a", Quantity: 5, StartsAt: at(3 * day)}}, at(3 * day)},
+		{"enters the expiring window", []smartlic.Deposit{{LicenseTypeID: "a", Quantity: 5, StartsAt: at(-day), EndsAt: end(100 * day)}}, at(10 * day)},
+		{"expiring, then ends", []smartlic.Deposit{{LicenseTypeID: "a", Quantity: 5, StartsAt: at(-day), EndsAt: end(20 * day)}}, at(20 * day)},
+		{"the earliest of several", []smartlic.Deposit{
+			{LicenseTypeID: "a", Quantity: 5, StartsAt: at(-day), EndsAt: end(300 * day)},
+			{LicenseTypeID: "a", Quantity: 2, StartsAt: at(50 * day)},
+			{LicenseTypeID: "a", Quantity: 1, StartsAt: at(-9 * day), EndsAt: end(-day)},
+		}, at(50 * day)},
+	} {
+		got := smartlic.PoolsChangeAt(now, tc.deposits)
+		if !got.Equal(tc.want) {
+			t.Errorf("%s: change at %v, want %v", tc.name, got, tc.want)
+			continue
+		}
+		if got.IsZero() {
+			continue
+		}
+		counters := []smartlic.PoolCounter{{VirtualAccountID: "v", LicenseTypeID: "a", InUse: 3}}
+		for i := range tc.deposits {
+			tc.deposits[i].VirtualAccountID = "v"
+		}
+		before := smartlic.ComputePools(now, types, counters, tc.deposits, nil)
+		if just := smartlic.ComputePools(got.Add(-time.Nanosecond), types, counters, tc.deposits, nil); !reflect.DeepEqual(before, just) {
+			t.Errorf("%s: the pools changed before %v", tc.name, got)
+		}
+		if after := smartlic.ComputePools(got, types, counters, tc.deposits, nil); reflect.DeepEqual(before, after) {
+			t.Errorf("%s: the pools did not change at %v", tc.name, got)
+		}
+	}
+}

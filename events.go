@@ -287,4 +287,8 @@ type EventTx interface {
 	// owner (see ChainState), or only the one named when chain is not
 	// empty, ordered by chain.
 	EventChains(ctx context.Context, chain string) ([]ChainState, error)
+	// ChainSeqs returns the head seq of each chain named (0 for a chain
+	// with no entries yet): one indexed read, for telling whether anything
+	// was recorded since.
+	ChainSeqs(ctx context.Context, chains ...string) ([]int64, error)
 }

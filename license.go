@@ -203,6 +203,28 @@ func ComputePools(now time.Time, types map[string]LicenseType, counters []PoolCo
 	return out
 }
 
+// PoolsChangeAt is the first instant after now at which ComputePools over
+// these deposits would answer differently with nothing else changed: a
+// deposit starts or ends, or a subscription enters the expiring window.
+// It is the zero time when no such instant remains. A view computed at
+// now stays exact until then, as long as no row it read changes.
+func PoolsChangeAt(now time.Time, deposits []Deposit) time.Time {
+	var next time.Time
+	consider := func(t time.Time) {
+		if t.After(now) && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
+	}
+	for _, d := range deposits {
+		consider(d.StartsAt)
+		if d.EndsAt != nil {
+			consider(*d.EndsAt)
+			consider(d.EndsAt.Add(-ExpiringWindow))
+		}
+	}
+	return next
+}
+
 // rollUp adds per-VA pools up into one row per license type.
 func rollUp(pools []Pool, r *Rollup, status func(*Pool, bool) PoolStatus) []Pool {
 	merged := map[string]*Pool{}

@@ -3,6 +3,8 @@ package manager
 import (
 	"context"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/smartlic/smartlic"
 )
@@ -73,6 +75,7 @@ func (m *Manager) ListDeposits(ctx context.Context, saKey, vaKey string, p smart
 func (m *Manager) ListPools(ctx context.Context, saKey, vaKey string, rollup bool) (pools []smartlic.Pool, err error) {
 	err = m.st.Read(ctx, func(tx smartlic.Tx) error {
 		pools, err = m.view(ctx, tx, saKey, vaKey, rollup)
+		pools = slices.Clone(pools) // the caller's to sort or change
 		return err
 	})
 	return pools, err
@@ -86,7 +89,9 @@ func (m *Manager) ListAccountPools(ctx context.Context, saKey string) (pools []s
 // view computes every row of a license view: the whole Smart Account (one
 // row per license type) when vaKey is empty, else one VA's pools, rolled
 // up over its descendants when rollup is set. It runs a fixed number of
-// queries, however many license types the rows hold.
+// queries, however many license types the rows hold, and none but the
+// authorisation and two chain heads while the view is kept unchanged
+// (viewcache.go). The slice is shared: callers must not modify it.
 func (m *Manager) view(ctx context.Context, tx smartlic.Tx, saKey, vaKey string, rollup bool) ([]smartlic.Pool, error) {
 	if vaKey == "" {
 		sa, err := m.getSAAs(ctx, tx, PermLicenseView, saKey)
@@ -98,7 +103,7 @@ func (m *Manager) view(ctx context.Context, tx smartlic.Tx, saKey, vaKey string,
 			return nil, err
 		}
 		// An account-wide row belongs to no single VA.
-		pools, err := m.pools(ctx, tx, idsOf(all), &smartlic.Rollup{Names: vaNames(all)})
+		pools, err := m.keptPools(ctx, tx, viewKey{sa: sa.ID}, idsOf(all), &smartlic.Rollup{Names: vaNames(all)})
 		return m.withOverdue(ctx, tx, sa.ID, idsOf(all), pools, err)
 	}
 	sa, va, err := m.getVAAs(ctx, tx, PermLicenseView, saKey, vaKey)
@@ -106,7 +111,7 @@ func (m *Manager) view(ctx context.Context, tx smartlic.Tx, saKey, vaKey string,
 		return nil, err
 	}
 	if !rollup {
-		pools, err := m.pools(ctx, tx, []string{va.ID}, nil)
+		pools, err := m.keptPools(ctx, tx, viewKey{sa: sa.ID, va: va.ID}, []string{va.ID}, nil)
 		return m.withOverdue(ctx, tx, sa.ID, []string{va.ID}, pools, err)
 	}
 	all, err := tx.AllVirtualAccounts(ctx, sa.ID)
@@ -114,24 +119,33 @@ func (m *Manager) view(ctx context.Context, tx smartlic.Tx, saKey, vaKey string,
 		return nil, err
 	}
 	sub := idsOf(newVATree(all).subtree(va.ID))
-	pools, err := m.pools(ctx, tx, sub, &smartlic.Rollup{To: va.ID, Names: vaNames(all)})
+	pools, err := m.keptPools(ctx, tx, viewKey{sa: sa.ID, va: va.ID, rollup: true}, sub, &smartlic.Rollup{To: va.ID, Names: vaNames(all)})
 	return m.withOverdue(ctx, tx, sa.ID, sub, pools, err)
 }
 
+// pools computes the pools of vaIDs afresh.
 func (m *Manager) pools(ctx context.Context, tx smartlic.Tx, vaIDs []string, rollup *smartlic.Rollup) ([]smartlic.Pool, error) {
+	pools, _, err := m.computePools(ctx, tx, vaIDs, rollup, m.clock.Now())
+	return pools, err
+}
+
+// computePools reads the counters, deposits and license types of vaIDs and
+// computes their pools at now, and when time alone will change them (see
+// smartlic.PoolsChangeAt).
+func (m *Manager) computePools(ctx context.Context, tx smartlic.Tx, vaIDs []string, rollup *smartlic.Rollup, now time.Time) ([]smartlic.Pool, time.Time, error) {
 	counters, err := tx.PoolCountersOf(ctx, vaIDs)
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	deposits, err := tx.DepositsOf(ctx, vaIDs)
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	types, err := licenseTypesOf(ctx, tx, vaIDs)
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
-	return smartlic.ComputePools(m.clock.Now(), types, counters, deposits, rollup), nil
+	return smartlic.ComputePools(now, types, counters, deposits, rollup), smartlic.PoolsChangeAt(now, deposits), nil
 }
 
 func idsOf(vas []smartlic.VirtualAccount) []string {

@@ -31,6 +31,8 @@ type Manager struct {
 	// argonRuns counts password checks, each one argon2 run: a sign-in
 	// must cost one whether or not the user exists (see Login).
 	argonRuns atomic.Int64
+	// views keeps computed license views between changes (viewcache.go).
+	views viewCache
 }
 
 // Option configures a Manager.

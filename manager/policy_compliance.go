@@ -2,6 +2,7 @@ package manager
 
 import (
 	"context"
+	"slices"
 
 	"github.com/smartlic/smartlic"
 )
@@ -144,6 +145,7 @@ func (m *Manager) withOverdue(ctx context.Context, tx smartlic.Tx, saID string, 
 			}
 		}
 	}
+	pools = slices.Clone(pools) // a kept view is shared
 	for k := range pools {
 		pools[k].OverdueInstances = byType[pools[k].LicenseTypeID]
 	}

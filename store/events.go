@@ -25,6 +25,35 @@ func (t *tx) LockEventChain(ctx context.Context, chain string) (smartlic.ChainHe
 	return h, nil
 }
 
+// ChainSeqs reads the heads' seqs in one query.
+func (t *tx) ChainSeqs(ctx context.Context, chains ...string) ([]int64, error) {
+	out := make([]int64, len(chains))
+	if len(chains) == 0 {
+		return out, nil
+	}
+	rows, err := t.queryBuilt(ctx, `SELECT chain, seq FROM event_chains WHERE chain IN (`+inList(len(chains))+`)`, anys(chains)...)
+	if err != nil {
+		return nil, smartlic.Internal(err, "reading the event log heads")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var chain string
+		var seq int64
+		if err := rows.Scan(&chain, &seq); err != nil {
+			return nil, smartlic.Internal(err, "reading the event log heads")
+		}
+		for i, c := range chains {
+			if c == chain {
+				out[i] = seq
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, smartlic.Internal(err, "reading the event log heads")
+	}
+	return out, nil
+}
+
 // AppendEvent stores a sealed event and moves the head to it. The head
 // only moves forward by one, so an append that raced past the lock (a bug)
 // fails instead of forking the chain.
