@@ -224,6 +224,14 @@ func TestUsageDataFilesPage(t *testing.T) {
 			t.Fatalf("instances of Building A = %q", tbody)
 		}
 		b.screenshot("instances-reporting")
+
+		// Where a person looks for it: beside a VA's tokens, the trust-code
+		// form for that VA.
+		b.open("/sa/acme.example/va/Lab/general")
+		b.press("generate a trust-code file")
+		if loc, va := b.location(), b.fieldValue("Virtual Account"); !strings.HasPrefix(loc, "/sa/acme.example/usage-files?va=Lab") || va != "Lab" {
+			t.Fatalf("the General tab's trust-code link leads to %s with %q chosen", loc, va)
+		}
 	})
 }
 
