@@ -202,31 +202,40 @@ func (q PoolQuery) Matches(p Pool) bool {
 }
 
 // PagePools filters, orders and cuts one page out of a whole view. q must
-// be normalized. The rows are reordered in place.
+// be normalized. pools is not modified: it may be a view kept for other
+// readers. Rows are ordered by their keys alone, so a page of a view of
+// ten thousand rows sorts small keys, not the rows, and copies only the
+// rows it returns.
 func PagePools(pools []Pool, q PoolQuery) PoolPage {
-	matched := pools[:0:0]
-	for _, p := range pools {
+	type keyed struct {
+		k poolKey
+		i int
+	}
+	matched := make([]keyed, 0, len(pools))
+	for i, p := range pools {
 		if q.Matches(p) {
-			matched = append(matched, p)
+			matched = append(matched, keyed{q.keyOf(p), i})
 		}
 	}
-	slices.SortFunc(matched, func(a, b Pool) int { return q.keyOf(a).compare(q.keyOf(b)) })
+	slices.SortFunc(matched, func(a, b keyed) int { return a.k.compare(b.k) })
 	page := PoolPage{Total: len(matched), Items: []Pool{}}
 	start := 0
 	if q.After != "" {
 		after, _ := q.cursor()
-		start, _ = slices.BinarySearchFunc(matched, after, func(p Pool, k poolKey) int {
+		start, _ = slices.BinarySearchFunc(matched, after, func(m keyed, k poolKey) int {
 			// Rows equal to the cursor were shown: they sort before it.
-			if c := q.keyOf(p).compare(k); c != 0 {
+			if c := m.k.compare(k); c != 0 {
 				return c
 			}
 			return -1
 		})
 	}
 	end := min(start+q.Limit, len(matched))
-	page.Items = append(page.Items, matched[start:end]...)
+	for _, m := range matched[start:end] {
+		page.Items = append(page.Items, pools[m.i])
+	}
 	if end < len(matched) && end > start {
-		page.Next = q.cursorOf(matched[end-1])
+		page.Next = q.cursorOf(pools[matched[end-1].i])
 	}
 	return page
 }
