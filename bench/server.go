@@ -29,7 +29,7 @@ type server struct {
 	url     string // http://127.0.0.1:port
 	// childPID is the external `smartlic serve` process, when there is one.
 	childPID int
-	apiKey  string // an operator key, for the /api/v1 routes
+	apiKey   string // an operator key, for the /api/v1 routes
 	// op carries the operator actor, for seeding through the manager.
 	op     context.Context
 	client *http.Client
