@@ -6,6 +6,7 @@
 //	go run ./bench authorizations --store both --n 20000 --concurrency 32
 //	go run ./bench poolview --store sqlite --instances 100000 --vas 20 --requests 2000
 //	go run ./bench usage --store both --n 10000 --concurrency 32
+//	go run ./bench usage-file --store both --reports 10000 --instances 1000
 //
 // Each run starts the server in-process on 127.0.0.1:0 over a fresh store
 // (a SQLite file in a temporary directory, or a new schema on the
@@ -64,7 +65,9 @@ subcommands:
                   types) read through the real binary: license pages and
                   summaries, alert scan, report, RSS and cold start
   usage           POST /device/v1/usage (RUM reports of 10 measurements) beside the
-                  single-core Ed25519 verify rate; then one offline usage file
+                  single-core Ed25519 verify rate
+  usage-file      one offline usage file of many instances' reports uploaded through
+                  the API, time to its ACK file, beside the same verify rate
 
 Run "go run ./bench <subcommand> -h" for its flags.
 `
@@ -87,6 +90,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runUsage(ctx, rest, stdout, stderr)
 	case "scale":
 		return runScale(ctx, rest, stdout, stderr)
+	case "usage-file":
+		return runUsageFile(ctx, rest, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
