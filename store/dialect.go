@@ -174,7 +174,7 @@ func openSQLite(ctx context.Context, dsn string) (*DB, error) {
 	// disk, every page a write touches first would cost two more system
 	// calls. The automatic checkpoint is off: the store runs its own (see
 	// checkpointer).
-	w, err := sql.Open("sqlite", with("immediate", "journal_mode(WAL)", "synchronous(NORMAL)", "temp_store(MEMORY)", "wal_autocheckpoint(0)"))
+	w, err := openSQLitePool(with("immediate", "journal_mode(WAL)", "synchronous(NORMAL)", "temp_store(MEMORY)", "wal_autocheckpoint(0)"))
 	if err != nil {
 		return nil, fmt.Errorf("store: opening SQLite: %w", err)
 	}
@@ -188,7 +188,7 @@ func openSQLite(ctx context.Context, dsn string) (*DB, error) {
 	}
 	// query_only makes a write inside Read fail instead of slipping
 	// through a connection of the read pool.
-	r, err := sql.Open("sqlite", with("", "query_only(1)"))
+	r, err := openSQLitePool(with("", "query_only(1)"))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: opening SQLite: %w", err)
