@@ -103,7 +103,7 @@ func TestUsageFileCheckCatchesWrongAnswers(t *testing.T) {
 		body   []byte
 		dup    bool
 	}{
-		"duplicates counted as new":    {plan, 200, answers[1], false},
+		"duplicates counted as new":     {plan, 200, answers[1], false},
 		"new reports called duplicates": {plan, 200, answers[0], true},
 		"an ACK missing":                {plan, 200, mustJSON(t, dropped), false},
 		"one instance ACKed twice":      {plan, 200, mustJSON(t, swapped), false},
