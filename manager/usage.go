@@ -223,7 +223,15 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 		}
 		batches[id].bind = b
 	}
+	// The catalogue (products, license types) and the policies the write
+	// will need are read here too, so that the write transaction, on
+	// SQLite the one writer every request queues for, does not spend a
+	// dozen statements per instance re-reading them: the write sees them
+	// as of this read, a few milliseconds earlier, as if the reports had
+	// arrived before a catalogue or policy edit committed between the two.
+	cat := &catalogCache{types: map[string]smartlic.LicenseType{}, products: map[string]smartlic.Product{}, resolvers: map[string]policyResolver{}}
 	err := m.st.Read(ctx, func(tx smartlic.Tx) error {
+		cat.tx = tx
 		sas := map[string]smartlic.SmartAccount{}
 		for _, b := range batches {
 			inst, err := tx.GetInstance(ctx, b.id)
@@ -242,6 +250,9 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 				sas[sa.ID] = sa
 			}
 			b.sa = sa
+			if err := cat.preload(ctx, m, inst); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
@@ -346,7 +357,7 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 				return err
 			}
 		}
-		cat := &catalogCache{tx: tx, types: map[string]smartlic.LicenseType{}, products: map[string]smartlic.Product{}, resolvers: map[string]policyResolver{}}
+		cat.tx = tx
 		if err := lockIngestPools(ctx, tx, cat, batches, ids); err != nil {
 			return err
 		}
@@ -681,7 +692,7 @@ func (m *Manager) ingestInstance(ctx context.Context, tx smartlic.Tx, cat *catal
 	}
 	sort.Slice(lines, func(i, j int) bool { return lines[i].LicenseTag < lines[j].LicenseTag })
 	if differs {
-		usage, err := m.applyUsage(ctx, tx, inst, lines)
+		usage, err := m.applyUsage(ctx, catalogTx{Tx: tx, cat: cat}, inst, lines)
 		if err != nil {
 			return instanceEvents{}, err
 		}
@@ -762,11 +773,30 @@ type catalogCache struct {
 	resolvers map[string]policyResolver
 }
 
+// preload reads what ingesting inst's reports will look up: its product,
+// the license types the product may consume, and its account's policies.
+// A license type that is not there is left to be looked up (and refused)
+// where it is used.
+func (c *catalogCache) preload(ctx context.Context, m *Manager, inst smartlic.Instance) error {
+	p, err := c.product(ctx, inst.ProductID)
+	if err != nil {
+		return err
+	}
+	for _, tag := range p.LicenseTypes {
+		if _, err := c.licenseType(ctx, tag); err != nil && smartlic.ErrorCode(err) != smartlic.EInvalid {
+			return err
+		}
+	}
+	_, err = c.policy(ctx, m, inst)
+	return err
+}
+
 // policy is the policy in force for inst (the policy helper's lookup:
-// the nearest VA's, else the account's, else the default).
+// the nearest VA's, else the account's, else the default). Policies read
+// before inst's Virtual Account existed are read again.
 func (c *catalogCache) policy(ctx context.Context, m *Manager, inst smartlic.Instance) (smartlic.Policy, error) {
 	r, ok := c.resolvers[inst.SmartAccountID]
-	if !ok {
+	if _, known := r.tree.byID[inst.VirtualAccountID]; !ok || !known {
 		var err error
 		if r, err = m.policies(ctx, c.tx, inst.SmartAccountID); err != nil {
 			return smartlic.Policy{}, err
@@ -796,6 +826,27 @@ func (c *catalogCache) product(ctx context.Context, id string) (smartlic.Product
 		c.products[id] = p
 	}
 	return p, err
+}
+
+// catalogTx serves applyUsage's product and license type reads from the
+// ingestion's catalogCache; everything else goes to the transaction.
+type catalogTx struct {
+	smartlic.Tx
+	cat *catalogCache
+}
+
+func (t catalogTx) GetProduct(ctx context.Context, idOrPID string) (smartlic.Product, error) {
+	if p, ok := t.cat.products[idOrPID]; ok {
+		return p, nil
+	}
+	return t.Tx.GetProduct(ctx, idOrPID)
+}
+
+func (t catalogTx) GetLicenseType(ctx context.Context, idOrTag string) (smartlic.LicenseType, error) {
+	if lt, ok := t.cat.types[idOrTag]; ok {
+		return lt, nil
+	}
+	return t.Tx.GetLicenseType(ctx, idOrTag)
 }
 
 // sealAll signs payloads as documents of type typ, on every core.
