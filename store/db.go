@@ -142,6 +142,11 @@ func (db *DB) Write(ctx context.Context, fn func(smartlic.Tx) error) error {
 	return db.run(ctx, db.write, db.d.writeTx, db.wstmts, fn)
 }
 
+// SerialWrites reports whether write transactions run one at a time (SQLite:
+// one writer connection, concurrent writes queued and grouped), so that a
+// caller need not take row locks to order writers against each other.
+func (db *DB) SerialWrites() bool { return db.commits != nil }
+
 // Read runs fn in a read-only transaction: one consistent snapshot for all
 // of fn's queries.
 func (db *DB) Read(ctx context.Context, fn func(smartlic.Tx) error) error {
