@@ -77,4 +77,26 @@ func TestSLACOfflineRoutes(t *testing.T) {
 	wantStatus(t, a, http.StatusOK)
 	post(ret, fmt.Sprintf(`{"code":%q}`, rc), http.StatusConflict, smartlic.EReplayed, "slac_id")
 	post("/api/v1/accounts/other.example/slac-returns", fmt.Sprintf(`{"code":%q}`, rc), http.StatusForbidden, smartlic.EWrongAccount, "code")
+
+	// Another account's administrator entering acme's codes in acme
+	// learns nothing and changes nothing: refused before any lookup.
+	open := m.freshSLACReturn()
+	for path, body := range map[string]string{
+		ret:   fmt.Sprintf(`{"code":%q}`, open),
+		issue: fmt.Sprintf(`{"request_code":%q}`, codeOf(m.freshSLACRequest())),
+	} {
+		a := m.e.do(request{method: "POST", path: path, body: body, auth: "Bearer " + m.keys[rOther]})
+		if a.status != http.StatusForbidden && a.status != http.StatusNotFound {
+			t.Fatalf("%s by another account's administrator: %d", path, a.status)
+		}
+		if e := a.errorBody(t); e.Code != smartlic.EForbidden && e.Code != smartlic.ENotFound {
+			t.Fatalf("%s by another account's administrator: %+v", path, e)
+		}
+	}
+	if got, _, err := m.e.mgr.ListSLACs(m.op, "acme.example", smartlic.SLACFilter{Status: smartlic.SLACReturned}, smartlic.Page{}); err != nil || len(got) != 1 {
+		t.Fatalf("returned SLACs after the outsider's attempts: %d, %v", len(got), err)
+	}
 }
+
+// codeOf is the request code of freshSLACRequest.
+func codeOf(code string, _ []byte) string { return code }

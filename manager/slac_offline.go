@@ -34,7 +34,7 @@ func (m *Manager) IssueSLAC(ctx context.Context, saKey string, in smartlic.SLACI
 			// A registered device takes its SLAC from its own VA, as it
 			// would online; an air-gapped one from DEFAULT.
 			vaKey = smartlic.DefaultVAName
-			sa, err := getSA(ctx, tx, saKey)
+			sa, err := m.getSAAs(ctx, tx, PermAccountView, saKey)
 			if err != nil {
 				return err
 			}
@@ -73,7 +73,9 @@ func (m *Manager) ReturnSLAC(ctx context.Context, saKey, code string) (smartlic.
 	now := m.clock.Now()
 	var s smartlic.SLAC
 	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
-		sa, err := getSA(ctx, tx, saKey)
+		// Only a member of the account learns anything from a code; the
+		// VA's own permission is checked once the SLAC is found.
+		sa, err := m.getSAAs(ctx, tx, PermAccountView, saKey)
 		if err != nil {
 			return err
 		}
