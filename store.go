@@ -109,6 +109,10 @@ func (k SigningKey) ActiveAt(now time.Time) bool {
 type Store interface {
 	Read(ctx context.Context, fn func(Tx) error) error
 	Write(ctx context.Context, fn func(Tx) error) error
+	// WriteIn is Write for a write that appends to the event chain named
+	// (a Smart Account's id, or "" when not known): PostgreSQL commits the
+	// writes of one chain together, each still all or nothing on its own.
+	WriteIn(ctx context.Context, chain string, fn func(Tx) error) error
 	// Register is the registration's own write path (see Registrar), which
 	// PostgreSQL batches per event chain.
 	Registrar

@@ -276,7 +276,7 @@ func (m *Manager) deviceCall(ctx context.Context, env smartlic.Envelope, typ, an
 	}
 	now := m.clock.Now()
 	var answer json.RawMessage
-	err := m.st.Write(ctx, func(tx smartlic.Tx) error {
+	err := m.st.WriteIn(ctx, m.chainOfInstance(ctx, env.KeyID), func(tx smartlic.Tx) error {
 		// Locked first, so that a transfer of this instance or another
 		// request from it waits instead of writing back a stale copy.
 		err := tx.LockInstance(ctx, env.KeyID)
@@ -324,6 +324,24 @@ func (m *Manager) deviceCall(ctx context.Context, env smartlic.Envelope, typ, an
 		return smartlic.Envelope{}, err
 	}
 	return m.seal(answerType, answer)
+}
+
+// chainOfInstance is the event chain an instance's requests append to,
+// where the store commits a chain's writes together (PostgreSQL); "" where
+// it need not be known (SQLite groups every write) or the instance is not
+// found (the write then says so). An instance never leaves its Smart
+// Account, so the id read here is still right inside the write.
+func (m *Manager) chainOfInstance(ctx context.Context, id string) (chain string) {
+	if serialWrites(m.st) {
+		return ""
+	}
+	_ = m.st.Read(ctx, func(tx smartlic.Tx) error {
+		if inst, err := tx.GetInstance(ctx, id); err == nil {
+			chain = inst.SmartAccountID
+		}
+		return nil
+	})
+	return chain
 }
 
 // checkFresh refuses requests stamped too far from the manager's clock, so

@@ -37,6 +37,9 @@ type DB struct {
 	// regs batches registrations per event chain on PostgreSQL (see
 	// registrar); nil on SQLite, where commits batches every write.
 	regs *registrar
+	// chains is group commit per event chain for PostgreSQL's device
+	// writes (see chainCommitter); nil on SQLite.
+	chains *chainCommitter
 	// secrets seals private signing keys and webhook secrets; nil stores
 	// them as they are (see secrets.go).
 	secrets *secretbox.Keyring
@@ -96,6 +99,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		db.commits = startCommitter(db)
 	} else {
 		db.regs = newRegistrar(db)
+		db.chains = newChainCommitter(db)
 	}
 	return db, nil
 }
@@ -111,6 +115,9 @@ func (db *DB) Close() error {
 	}
 	if db.regs != nil {
 		db.regs.close()
+	}
+	if db.chains != nil {
+		db.chains.close()
 	}
 	var errs []error
 	for _, stmts := range []*[numStmts]*sql.Stmt{db.wstmts, db.rstmts} {
@@ -140,6 +147,17 @@ func (db *DB) Write(ctx context.Context, fn func(smartlic.Tx) error) error {
 		return db.commits.write(ctx, fn)
 	}
 	return db.run(ctx, db.write, db.d.writeTx, db.wstmts, fn)
+}
+
+// WriteIn is Write for a write that appends to the event chain named (a
+// Smart Account's id): on PostgreSQL, writes of one chain share a
+// transaction and its COMMIT (see chainCommitter), each still all or
+// nothing on its own. On SQLite every write is grouped already.
+func (db *DB) WriteIn(ctx context.Context, chain string, fn func(smartlic.Tx) error) error {
+	if db.chains == nil || chain == "" {
+		return db.Write(ctx, fn)
+	}
+	return db.chains.write(ctx, chain, fn)
 }
 
 // SerialWrites reports whether write transactions run one at a time (SQLite:

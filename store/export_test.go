@@ -11,6 +11,8 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
+
+	"github.com/smartlic/smartlic"
 )
 
 // DialectName is "sqlite" or "postgres".
@@ -145,4 +147,35 @@ func MigrateTo(ctx context.Context, dsn string, version int64, statements ...str
 // opened with it calls on each connection refusal it retries.
 func WithConnectRetried(ctx context.Context, fn func(error)) context.Context {
 	return context.WithValue(ctx, connectRetriedKey{}, fn)
+}
+
+// WriteOutcome is what a queued write was told.
+type WriteOutcome struct {
+	Err      error
+	Panicked bool
+	PanicVal any
+}
+
+// ChainBatch runs fns as one batch of db's chain committer (PostgreSQL),
+// as if they had all queued on one chain before it started, and returns
+// what each caller was told.
+func ChainBatch(db *DB, ctxs []context.Context, fns []func(smartlic.Tx) error) []WriteOutcome {
+	reqs := make([]*writeReq, len(fns))
+	for i, fn := range fns {
+		reqs[i] = &writeReq{ctx: ctxs[i], fn: fn, out: make(chan writeResult, 1)}
+	}
+	db.chains.run("test", reqs)
+	out := make([]WriteOutcome, len(reqs))
+	for i, r := range reqs {
+		res := <-r.out
+		out[i] = WriteOutcome{Err: res.err, Panicked: res.panicked, PanicVal: res.panicVal}
+	}
+	return out
+}
+
+// ExecIn runs a statement written with ? placeholders in a store
+// transaction.
+func ExecIn(t smartlic.Tx, q string, args ...any) error {
+	_, err := t.(*tx).execBuilt(context.Background(), q, args...)
+	return err
 }
