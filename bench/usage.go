@@ -67,21 +67,26 @@ func finalCount(tag string) int64 {
 }
 
 // verifyRate is how many Ed25519 signatures of a report's size one
-// goroutine verifies per second, measured for about a second. It runs
-// while nothing else of the run does, so on an idle machine it is one
-// core's rate.
+// goroutine verifies per second: the best of ten samples of 0.1 s each,
+// taken while nothing else of the run does anything, so that a moment in
+// which another process had the core lowers neither the bound nor, by
+// lowering it, the bar the ingestion rate is held to.
 func verifyRate(env smartlic.Envelope, pub ed25519.PublicKey) (float64, error) {
 	msg := sign.Message(env.Type, env.Payload)
-	n, t0 := 0, time.Now()
-	for time.Since(t0) < time.Second {
-		for range 100 {
-			if !ed25519.Verify(pub, msg, env.Sig) {
-				return 0, fmt.Errorf("a report's own signature does not verify")
+	best := 0.0
+	for range 10 {
+		n, t0 := 0, time.Now()
+		for time.Since(t0) < 100*time.Millisecond {
+			for range 50 {
+				if !ed25519.Verify(pub, msg, env.Sig) {
+					return 0, fmt.Errorf("a report's own signature does not verify")
+				}
 			}
+			n += 50
 		}
-		n += 100
+		best = max(best, float64(n)/time.Since(t0).Seconds())
 	}
-	return float64(n) / time.Since(t0).Seconds(), nil
+	return best, nil
 }
 
 // usageFlags are the flags of the online run.
