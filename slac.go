@@ -42,6 +42,9 @@ const (
 	// EReplayed refuses a request code, authorization code or return code
 	// that was used before, or one older than the last one used.
 	EReplayed = "replayed"
+	// ESLACClosed refuses cancelling a SLAC that was already returned or
+	// cancelled: nothing is held any more.
+	ESLACClosed = "slac_closed"
 )
 
 // SLACStatus is where a SLAC is in its life.
@@ -50,6 +53,10 @@ type SLACStatus string
 const (
 	SLACActive   SLACStatus = "active"
 	SLACReturned SLACStatus = "returned"
+	// SLACCancelled is a SLAC an administrator closed without the
+	// device's return (the device is lost or destroyed): its license went
+	// back to the pool although the device may still hold the document.
+	SLACCancelled SLACStatus = "cancelled"
 )
 
 // SLACHow says how a SLAC was requested or returned.
@@ -58,6 +65,9 @@ type SLACHow string
 const (
 	SLACOnline  SLACHow = "online"  // a signed device request from a registered instance
 	SLACOffline SLACHow = "offline" // a request or return code pasted by a user
+	// SLACByAdministrator is how a cancelled SLAC left: an administrator's
+	// decision with a reason, no return proof.
+	SLACByAdministrator SLACHow = "cancelled"
 )
 
 // SLAC is one Smart License Authorization Code as the manager keeps it.
@@ -82,6 +92,8 @@ type SLAC struct {
 	IssuedAt   time.Time  `json:"issued_at"`
 	ReturnedAt *time.Time `json:"returned_at,omitempty"`
 	Returned   SLACHow    `json:"returned,omitempty"`
+	// CancelReason is the administrator's reason, for a cancelled SLAC.
+	CancelReason string `json:"cancel_reason,omitempty"`
 	// Document is the signed SLAC (smartlic.slac/v1) as issued.
 	Document Envelope `json:"-"`
 	// AuthorizationCode is the paste-able form of Document, set in the
@@ -133,6 +145,12 @@ type SLACService interface {
 	// device's return code gives the license back.
 	IssueSLAC(ctx context.Context, sa string, in SLACIssueInput) (SLAC, error)
 	ReturnSLAC(ctx context.Context, sa string, returnCode string) (SLAC, error)
+
+	// CancelSLAC closes an active SLAC without the device's return: an
+	// administrator's decision (the device is lost or destroyed) with a
+	// reason that goes into the event log. Its license goes back to the
+	// pool; a SLAC already returned or cancelled is ESLACClosed.
+	CancelSLAC(ctx context.Context, sa, id, reason string) (SLAC, error)
 }
 
 // SLACIssueInput is an offline SLAC request entered in the manager.
@@ -165,6 +183,9 @@ type SLACTx interface {
 	// ReturnSLAC marks an active SLAC returned, in one conditional update;
 	// ok is false when it was not active.
 	ReturnSLAC(ctx context.Context, id string, at time.Time, how SLACHow) (ok bool, err error)
+	// CancelSLAC marks an active SLAC cancelled with the reason, in one
+	// conditional update; ok is false when it was not active.
+	CancelSLAC(ctx context.Context, id string, at time.Time, reason string) (ok bool, err error)
 
 	GetExportControl(ctx context.Context, saID string) (ExportControl, error)
 	SetExportControl(ctx context.Context, e ExportControl) error

@@ -60,6 +60,12 @@ func (c *Client) IssueSLAC(ctx context.Context, saKey string, in smartlic.SLACIs
 		accounts, sa(saKey), "slacs")
 }
 
+// CancelSLAC cancels a SLAC without the device's return (administrators,
+// with a reason for the event log).
+func (c *Client) CancelSLAC(ctx context.Context, saKey, id, reason string) (smartlic.SLAC, error) {
+	return send[smartlic.SLAC](ctx, c, http.MethodPost, wire.SLACCancel{Reason: reason}, accounts, sa(saKey), "slacs", segment{"slac", id}, "cancel")
+}
+
 // ReturnSLAC enters a device's SLAC return code.
 func (c *Client) ReturnSLAC(ctx context.Context, saKey, code string) (smartlic.SLAC, error) {
 	return send[smartlic.SLAC](ctx, c, http.MethodPost, wire.SLACReturnCode{Code: code}, accounts, sa(saKey), "slac-returns")

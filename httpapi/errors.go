@@ -66,6 +66,7 @@ var statusOf = map[string]int{
 	smartlic.ECodeOtherDevice:       http.StatusConflict,
 	smartlic.ECodeStale:             http.StatusConflict,
 	smartlic.EReservationClosed:     http.StatusConflict,
+	smartlic.ESLACClosed:            http.StatusConflict,
 	smartlic.EReservationNotAllowed: http.StatusForbidden,
 
 	// RFC 8628 §3.5: the token endpoint answers these with 400.

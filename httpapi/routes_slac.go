@@ -12,9 +12,15 @@ type slacList struct {
 	SA     string `path:"sa" doc:"Smart Account id or domain"`
 	VA     string `query:"va" maxLength:"200" doc:"Only SLACs issued from this Virtual Account (id or name); needed by VA roles"`
 	UDI    string `query:"udi" maxLength:"200" doc:"Only SLACs of this device (PID:SN)"`
-	Status string `query:"status" enum:"active,returned," doc:"Only active or only returned SLACs"`
+	Status string `query:"status" enum:"active,returned,cancelled," doc:"Only active, returned or cancelled SLACs"`
 	Limit  int    `query:"limit" minimum:"1" maximum:"1000" default:"100" doc:"Items per page"`
 	After  string `query:"after" maxLength:"100" doc:"Cursor: the next value of the previous page"`
+}
+
+type slacBody[B any] struct {
+	SA   string `path:"sa" doc:"Smart Account id or domain"`
+	SLAC string `path:"slac" doc:"SLAC id"`
+	Body B
 }
 
 type slacPath struct {
@@ -68,6 +74,11 @@ func (s *Server) registerSLACRoutes() {
 		summary: "Issue a SLAC for a device's offline request code; the answer carries the authorization code the device installs"},
 		func(ctx context.Context, in *saBody[wire.SLACIssue]) (*body[smartlic.SLAC], error) {
 			return one(svc.IssueSLAC(ctx, in.SA, smartlic.SLACIssueInput{RequestCode: in.Body.RequestCode, LicenseTag: in.Body.License, VirtualAccount: in.Body.VirtualAccount}))
+		})
+	handle(s, route{method: post, path: slacs + "/{slac}/cancel", id: "cancel-slac", tag: "export-control",
+		summary: "Cancel a SLAC without the device's return (administrators, with a reason for the event log); its license goes back to the pool"},
+		func(ctx context.Context, in *slacBody[wire.SLACCancel]) (*body[smartlic.SLAC], error) {
+			return one(svc.CancelSLAC(ctx, in.SA, in.SLAC, in.Body.Reason))
 		})
 	handle(s, route{method: post, path: "/api/v1/accounts/{sa}/slac-returns", id: "return-slac", tag: "export-control",
 		summary: "Enter a device's SLAC return code: the SLAC's license goes back to the pool"},

@@ -89,9 +89,9 @@ func (m *Manager) ListSLACs(ctx context.Context, saKey string, f smartlic.SLACFi
 		return nil, "", err
 	}
 	switch f.Status {
-	case "", smartlic.SLACActive, smartlic.SLACReturned:
+	case "", smartlic.SLACActive, smartlic.SLACReturned, smartlic.SLACCancelled:
 	default:
-		return nil, "", smartlic.Invalid("status", "must be %q or %q (got %q)", smartlic.SLACActive, smartlic.SLACReturned, f.Status)
+		return nil, "", smartlic.Invalid("status", "must be %q, %q or %q (got %q)", smartlic.SLACActive, smartlic.SLACReturned, smartlic.SLACCancelled, f.Status)
 	}
 	if f.UDI != nil {
 		if err := f.UDI.Validate("udi"); err != nil {
@@ -372,6 +372,12 @@ func (m *Manager) returnSLAC(ctx context.Context, tx smartlic.Tx, s smartlic.SLA
 	if err != nil || len(secret) != smartlic.SLACSecretBytes || subtle.ConstantTimeCompare(want, got[:]) != 1 {
 		return smartlic.Errorf(smartlic.ESignature, "secret", "the return proof does not match SLAC %s: it was made by another device or for another SLAC", s.ID)
 	}
+	if s.Status == smartlic.SLACCancelled {
+		// The device still holds what an administrator cancelled (it was
+		// thought lost): its return has nothing left to give back.
+		return smartlic.Errorf(smartlic.ESLACClosed, "slac_id", "SLAC %s was cancelled by an administrator on %s (%s); its license is already back in the pool: remove it from the device",
+			s.ID, s.ReturnedAt.Format(time.RFC3339), s.CancelReason)
+	}
 	if s.Status != smartlic.SLACActive {
 		return smartlic.Errorf(smartlic.EReplayed, "slac_id", "SLAC %s was already returned on %s", s.ID, s.ReturnedAt.Format(time.RFC3339))
 	}
@@ -382,6 +388,17 @@ func (m *Manager) returnSLAC(ctx context.Context, tx smartlic.Tx, s smartlic.SLA
 	if !ok {
 		return smartlic.Errorf(smartlic.EReplayed, "slac_id", "SLAC %s was already returned", s.ID)
 	}
+	if err := releaseSLAC(ctx, tx, s, now); err != nil {
+		return err
+	}
+	s.Status, s.ReturnedAt, s.Returned = smartlic.SLACReturned, &now, how
+	return m.record(ctx, tx, smartlic.Event{Type: "slac.returned", SmartAccountID: s.SmartAccountID, VirtualAccountID: s.VirtualAccountID, Subject: s.ID,
+		Message: fmt.Sprintf("SLAC for %q returned by %s (%s); its license went back to the pool", s.LicenseTag, s.UDI, how), After: eventData(s)})
+}
+
+// releaseSLAC gives a closed SLAC's license back to its pool and uncovers
+// the device's usage line of its type, in the caller's transaction.
+func releaseSLAC(ctx context.Context, tx smartlic.Tx, s smartlic.SLAC, now time.Time) error {
 	if err := tx.AddInUse(ctx, s.VirtualAccountID, s.LicenseTypeID, -smartlic.SLACQuantity, now); err != nil {
 		return err
 	}
@@ -404,9 +421,7 @@ func (m *Manager) returnSLAC(ctx context.Context, tx smartlic.Tx, s smartlic.SLA
 			}
 		}
 	}
-	s.Status, s.ReturnedAt, s.Returned = smartlic.SLACReturned, &now, how
-	return m.record(ctx, tx, smartlic.Event{Type: "slac.returned", SmartAccountID: s.SmartAccountID, VirtualAccountID: s.VirtualAccountID, Subject: s.ID,
-		Message: fmt.Sprintf("SLAC for %q returned by %s (%s); its license went back to the pool", s.LicenseTag, s.UDI, how), After: eventData(s)})
+	return nil
 }
 
 // slacCover returns the license type ids a device's active SLACs cover:

@@ -11,7 +11,7 @@ import (
 )
 
 const slacCols = `s.id, s.sa_id, s.va_id, v.name, s.license_type_id, s.tag, s.pid, s.sn, s.instance_id, s.status, s.requested,
-	s.request_nonce, s.return_hash, s.issued_at, s.returned_at, s.returned, s.document`
+	s.request_nonce, s.return_hash, s.issued_at, s.returned_at, s.returned, s.cancel_reason, s.document`
 
 const slacFrom = ` FROM slacs s JOIN virtual_accounts v ON v.id = s.va_id`
 
@@ -94,20 +94,34 @@ func (t *tx) ReturnSLAC(ctx context.Context, id string, at time.Time, how smartl
 	return n == 1, nil
 }
 
+func (t *tx) CancelSLAC(ctx context.Context, id string, at time.Time, reason string) (bool, error) {
+	res, err := t.execBuilt(ctx, `UPDATE slacs SET status = 'cancelled', returned_at = ?, returned = 'cancelled', cancel_reason = ? WHERE id = ? AND status = 'active'`,
+		micros(at), reason, id)
+	if err != nil {
+		return false, smartlic.Internal(err, "cancelling a SLAC")
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, smartlic.Internal(err, "cancelling a SLAC")
+	}
+	return n == 1, nil
+}
+
 func scanSLAC(r scanner) (smartlic.SLAC, error) {
 	var (
 		s                  smartlic.SLAC
 		instance, returned sql.NullString
+		reason             sql.NullString
 		issued             int64
 		returnedAt         sql.NullInt64
 		doc                []byte
 	)
 	err := r.Scan(&s.ID, &s.SmartAccountID, &s.VirtualAccountID, &s.VirtualAccount, &s.LicenseTypeID, &s.LicenseTag, &s.UDI.PID, &s.UDI.SN,
-		&instance, &s.Status, &s.Requested, &s.RequestNonce, &s.ReturnHash, &issued, &returnedAt, &returned, &doc)
+		&instance, &s.Status, &s.Requested, &s.RequestNonce, &s.ReturnHash, &issued, &returnedAt, &returned, &reason, &doc)
 	if err != nil {
 		return s, err
 	}
-	s.InstanceID, s.Returned = instance.String, smartlic.SLACHow(returned.String)
+	s.InstanceID, s.Returned, s.CancelReason = instance.String, smartlic.SLACHow(returned.String), reason.String
 	s.IssuedAt, s.ReturnedAt = fromMicros(issued), fromNullMicros(returnedAt)
 	return s, json.Unmarshal(doc, &s.Document)
 }

@@ -11,3 +11,8 @@ type SLACIssue struct {
 type SLACReturnCode struct {
 	Code string `json:"code" minLength:"1" maxLength:"1000" doc:"The device's SLAC return code (SR1-…)"`
 }
+
+// SLACCancel closes a SLAC without the device's return.
+type SLACCancel struct {
+	Reason string `json:"reason" minLength:"1" maxLength:"500" doc:"Why, for the event log (the device is lost or destroyed, say)"`
+}

@@ -14,6 +14,7 @@ func RunSLAC(t *testing.T, open func(*testing.T) smartlic.Store) {
 	runCases(t, open, []testCase{
 		{"SLACs", testSLACs},
 		{"SLACReturnOnce", testSLACReturnOnce},
+		{"SLACCancel", testSLACCancel},
 		{"ExportControl", testExportControl},
 	})
 }
@@ -132,6 +133,73 @@ func testSLACReturnOnce(t *testing.T, f *fixture) {
 	}
 	if won != 1 {
 		t.Fatalf("%d returns took effect, want 1", won)
+	}
+}
+
+// testSLACCancel: a cancel closes an active SLAC once, keeps the reason,
+// and never touches a returned one.
+func testSLACCancel(t *testing.T, f *fixture) {
+	sa, va := f.account("cancel.example.com")
+	lt := f.licenseType("hseck9")
+	udi := smartlic.UDI{PID: "ISR", SN: "LOST1"}
+	s := f.newSLAC(sa, va, lt, udi, "c1")
+	returned := f.newSLAC(sa, va, f.licenseType("sec-other"), udi, "c2")
+	for _, x := range []smartlic.SLAC{s, returned} {
+		if err := f.insertSLAC(x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := f.now.Add(time.Hour)
+	f.write(func(ctx context.Context, tx smartlic.Tx) error {
+		if ok, err := tx.ReturnSLAC(ctx, returned.ID, at, smartlic.SLACOnline); !ok || err != nil {
+			t.Fatalf("return: %v %v", ok, err)
+		}
+		if ok, err := tx.CancelSLAC(ctx, returned.ID, at, "no"); ok || err != nil {
+			t.Fatalf("cancel of a returned SLAC: %v %v", ok, err)
+		}
+		ok, err := tx.CancelSLAC(ctx, s.ID, at, "switch destroyed in a fire")
+		if !ok {
+			t.Fatal("cancel of an active SLAC not done")
+		}
+		return err
+	})
+	var got, ret smartlic.SLAC
+	f.read(func(ctx context.Context, tx smartlic.Tx) (err error) {
+		if got, err = tx.GetSLAC(ctx, s.ID); err != nil {
+			return err
+		}
+		ret, err = tx.GetSLAC(ctx, returned.ID)
+		return err
+	})
+	if got.Status != smartlic.SLACCancelled || got.Returned != smartlic.SLACByAdministrator || got.CancelReason != "switch destroyed in a fire" ||
+		got.ReturnedAt == nil || !got.ReturnedAt.Equal(at) {
+		t.Fatalf("cancelled SLAC: %+v", got)
+	}
+	if ret.Status != smartlic.SLACReturned || ret.Returned != smartlic.SLACOnline || ret.CancelReason != "" {
+		t.Fatalf("returned SLAC after a refused cancel: %+v", ret)
+	}
+	f.write(func(ctx context.Context, tx smartlic.Tx) error {
+		if ok, err := tx.CancelSLAC(ctx, s.ID, at, "again"); ok || err != nil {
+			t.Fatalf("second cancel: %v %v", ok, err)
+		}
+		if ok, err := tx.ReturnSLAC(ctx, s.ID, at, smartlic.SLACOffline); ok || err != nil {
+			t.Fatalf("return after cancel: %v %v", ok, err)
+		}
+		return nil
+	})
+	f.read(func(ctx context.Context, tx smartlic.Tx) error {
+		active, err := tx.ActiveSLACsOf(ctx, udi)
+		wantEqual(t, "active after cancel", ids(active, slacID), []string{})
+		cancelled, err2 := tx.ListSLACs(ctx, sa.ID, nil, nil, smartlic.SLACCancelled, smartlic.Page{Limit: 10})
+		wantEqual(t, "cancelled list", ids(cancelled, slacID), []string{s.ID})
+		if err == nil {
+			err = err2
+		}
+		return err
+	})
+	// The device may hold a new SLAC of the type once the old one is cancelled.
+	if err := f.insertSLAC(f.newSLAC(sa, va, lt, udi, "c3")); err != nil {
+		t.Fatalf("new SLAC after cancel: %v", err)
 	}
 }
 
