@@ -9,6 +9,8 @@ import (
 
 	"github.com/smartlic/smartlic"
 	"github.com/smartlic/smartlic/rescode"
+	"github.com/smartlic/smartlic/store"
+	"github.com/smartlic/smartlic/store/storetest"
 )
 
 // The route list's and the role matrix's rows for offline SLACs.
@@ -100,3 +102,52 @@ func TestSLACOfflineRoutes(t *testing.T) {
 
 // codeOf is the request code of freshSLACRequest.
 func codeOf(code string, _ []byte) string { return code }
+
+// The route list's and the role matrix's rows for cancelling a SLAC.
+func init() {
+	expectedRoutes = append(expectedRoutes, "POST /api/v1/accounts/{sa}/slacs/{slac}/cancel")
+	roleMatrix["cancel-slac"] = matrixCase{allow: vaManagers, req: func(m *matrix, _ string) request {
+		code, _ := m.freshSLACRequest()
+		s := ok[smartlic.SLAC](m.t)(m.e.mgr.IssueSLAC(m.op, "acme.example", smartlic.SLACIssueInput{RequestCode: code, VirtualAccount: "Engineering"}))
+		return m.send("POST", "/api/v1/accounts/acme.example/slacs/"+s.ID+"/cancel", `{"reason":"device destroyed"}`)
+	}}
+}
+
+// TestSLACCancelRoute: a cancel answers the cancelled SLAC; a missing
+// reason, another account's path and a closed SLAC answer in the one
+// error shape and change nothing. On both stores.
+func TestSLACCancelRoute(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, open func(*testing.T) *store.DB) { testSLACCancelRoute(t, newMatrixOn(t, open)) })
+}
+
+func testSLACCancelRoute(t *testing.T, m *matrix) {
+	code, _ := m.freshSLACRequest()
+	s := ok[smartlic.SLAC](t)(m.e.mgr.IssueSLAC(m.op, "acme.example", smartlic.SLACIssueInput{RequestCode: code, VirtualAccount: "Engineering"}))
+	path := "/api/v1/accounts/acme.example/slacs/" + s.ID + "/cancel"
+	post := func(path, body string, status int, code string) {
+		t.Helper()
+		a := m.e.do(request{method: "POST", path: path, body: body})
+		wantStatus(t, a, status)
+		if e := a.errorBody(t); e.Code != code {
+			t.Fatalf("%s %s: %+v, want %s", path, body, e, code)
+		}
+	}
+	post(path, `{}`, http.StatusBadRequest, smartlic.EInvalid)
+	post(path, `{"reason":"   "}`, http.StatusBadRequest, smartlic.EInvalid)
+	post(path, `{"reason":"lost","extra":1}`, http.StatusBadRequest, smartlic.EInvalid)
+	post("/api/v1/accounts/other.example/slacs/"+s.ID+"/cancel", `{"reason":"lost"}`, http.StatusNotFound, smartlic.ENotFound)
+	if got := ok[smartlic.SLAC](t)(m.e.mgr.GetSLAC(m.op, "acme.example", s.ID)); got.Status != smartlic.SLACActive {
+		t.Fatalf("after refused cancels: %+v", got)
+	}
+
+	a := m.e.do(request{method: "POST", path: path, body: `{"reason":"lost in a fire"}`})
+	wantStatus(t, a, http.StatusOK)
+	var got smartlic.SLAC
+	a.decode(t, &got)
+	if got.ID != s.ID || got.Status != smartlic.SLACCancelled || got.CancelReason != "lost in a fire" || got.Returned != smartlic.SLACByAdministrator {
+		t.Fatalf("cancelled: %+v", got)
+	}
+	post(path, `{"reason":"again"}`, http.StatusConflict, smartlic.ESLACClosed)
+	a = m.e.do(request{method: "GET", path: "/api/v1/accounts/acme.example/slacs?status=cancelled"})
+	wantStatus(t, a, http.StatusOK)
+}
