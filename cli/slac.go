@@ -14,7 +14,10 @@ var slacTable = table[smartlic.SLAC]{
 	header: []string{"ID", "DEVICE", "LICENSE", "VIRTUAL ACCOUNT", "STATUS", "REQUESTED", "ISSUED", "RETURNED"},
 	row: func(s smartlic.SLAC) []string {
 		returned := fmtTimePtr(s.ReturnedAt)
-		if s.Returned != "" {
+		switch {
+		case s.CancelReason != "":
+			returned += " (cancelled: " + s.CancelReason + ")"
+		case s.Returned != "":
 			returned += " (" + string(s.Returned) + ")"
 		}
 		return []string{s.ID, s.UDI.String(), s.LicenseTag, s.VirtualAccount, string(s.Status), string(s.Requested), fmtTime(s.IssuedAt), returned}
@@ -44,7 +47,7 @@ func addSLACCommands(root *cobra.Command, e *env) {
 		status string
 	)
 	list := &cobra.Command{
-		Use:   "list [--va VA] [--udi PID:SN] [--status active|returned]",
+		Use:   "list [--va VA] [--udi PID:SN] [--status active|returned|cancelled]",
 		Short: "List the SLACs of a Smart Account (or of one Virtual Account or device)",
 		Args:  args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -73,7 +76,7 @@ func addSLACCommands(root *cobra.Command, e *env) {
 	}
 	list.Flags().StringVar(&va, "va", "", "only SLACs issued from this Virtual Account (VA roles must give it)")
 	list.Flags().StringVar(&udi, "udi", "", "only SLACs of this device (PID:SN)")
-	list.Flags().StringVar(&status, "status", "", "only active or only returned SLACs")
+	list.Flags().StringVar(&status, "status", "", "only active, returned or cancelled SLACs")
 	pf.register(list)
 
 	get := &cobra.Command{
@@ -150,7 +153,32 @@ func addSLACCommands(root *cobra.Command, e *env) {
 	}
 	ret.Flags().StringVar(&returnCode, "code", "", "the device's SLAC return code (SR1-…)")
 
-	cmd := group("slac", "Smart License Authorization Codes: export-controlled licenses bound to a device's serial number", list, get, issue, ret)
+	var reason string
+	cancel := &cobra.Command{
+		Use:     "cancel ID --reason TEXT",
+		Short:   "Cancel a SLAC without the device's return (administrators; the reason goes into the event log)",
+		Example: "  smartlic slac cancel 0190… --reason \"router destroyed in a flood\"",
+		Args:    args("ID"),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			if strings.TrimSpace(reason) == "" {
+				return smartlic.Invalid("--reason", "is required: say why there is no return code (the device is lost or destroyed, say)")
+			}
+			return f.run(cmd, func(ctx context.Context, a api, p printer) error {
+				sa, err := f.account(s.account)
+				if err != nil {
+					return err
+				}
+				got, err := a.CancelSLAC(ctx, sa, argv[0], reason)
+				if err != nil {
+					return err
+				}
+				return printOne(p, got, slacTable)
+			})
+		},
+	}
+	cancel.Flags().StringVar(&reason, "reason", "", "why the SLAC is cancelled without the device's return")
+
+	cmd := group("slac", "Smart License Authorization Codes: export-controlled licenses bound to a device's serial number", list, get, issue, ret, cancel)
 	cmd.Long = `A SLAC (Smart License Authorization Code) lets one device use one
 export-controlled license. The manager issues it only when the Smart Account
 is allowed export-controlled functionality (smartlic account export-control)
@@ -158,7 +186,9 @@ and the Virtual Account has a license available; the SLAC holds that license
 until the device returns it. A registered device asks online; an air-gapped
 one prints a request code (smartlic device slac request TAG --offline) that
 "slac issue" turns into an authorization code, and its return code
-(smartlic device slac return TAG --offline) goes to "slac return".`
+(smartlic device slac return TAG --offline) goes to "slac return". When the
+device is lost or destroyed, an administrator cancels the SLAC instead
+("slac cancel ID --reason TEXT"): its license goes back to the pool.`
 	s.registerAccount(cmd)
 	f.register(cmd)
 	root.AddCommand(cmd)
