@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/smartlic/smartlic"
+	"github.com/smartlic/smartlic/manager"
 )
 
 // slacsView is the Export authorization page of a Smart Account: whether
@@ -27,10 +29,15 @@ type slacsView struct {
 	ListNote   string
 }
 
-// slacView is one SLAC, with its authorization code while it is active.
+// slacView is one SLAC, with its authorization code while it is active,
+// and the administrator's cancel form.
 type slacView struct {
 	Shell
 	S smartlic.SLAC
+	// CanCancel: the SLAC is active and the caller administers its VA (or
+	// the account); the manager checks again on the post.
+	CanCancel  bool
+	CancelForm *Form
 }
 
 const slacsPerPage = 25
@@ -43,7 +50,10 @@ func (h *Handler) slacRoutes() {
 	})
 	h.page("POST /sa/{sa}/slacs", h.issueSLAC)
 	h.page("POST /sa/{sa}/slacs/returns", h.returnSLAC)
-	h.page("GET /sa/{sa}/slacs/{id}", h.slacPage)
+	h.page("GET /sa/{sa}/slacs/{id}", func(w http.ResponseWriter, r *http.Request, s *Session) error {
+		return h.renderSLAC(w, r, s, http.StatusOK, newForm(nil))
+	})
+	h.page("POST /sa/{sa}/slacs/{id}/cancel", h.cancelSLAC)
 }
 
 func (h *Handler) renderSLACs(w http.ResponseWriter, r *http.Request, s *Session, status int, f, ret *Form) error {
@@ -146,7 +156,7 @@ func (h *Handler) returnSLAC(w http.ResponseWriter, r *http.Request, s *Session)
 		fmt.Sprintf("SLAC for %s of %s returned: its license is back in %s.", got.LicenseTag, got.UDI, got.VirtualAccount))
 }
 
-func (h *Handler) slacPage(w http.ResponseWriter, r *http.Request, s *Session) error {
+func (h *Handler) renderSLAC(w http.ResponseWriter, r *http.Request, s *Session, status int, cancel *Form) error {
 	sh, err := h.accountShell(w, r, s, r.PathValue("sa"))
 	if err != nil {
 		return err
@@ -157,7 +167,60 @@ func (h *Handler) slacPage(w http.ResponseWriter, r *http.Request, s *Session) e
 	}
 	sh.Title = "SLAC " + got.UDI.String() + " · " + sh.SA.Name
 	sh.Crumbs = append(sh.Crumbs, NavLink{Label: "Export authorization", Path: slacsPath(sh.SA.Domain)}, NavLink{Label: got.UDI.String() + " " + got.LicenseTag, Current: true})
-	return h.render(w, r, http.StatusOK, "slac", &slacView{Shell: sh, S: got})
+	v := &slacView{Shell: sh, S: got, CancelForm: cancel}
+	v.CanCancel = got.Status == smartlic.SLACActive && administers(sh, got.VirtualAccountID)
+	return h.render(w, r, status, "slac", v)
+}
+
+// cancelSLAC is the administrator's cancel of a SLAC whose device is lost:
+// a refusal about the reason, or the SLAC closed meanwhile, shows beside
+// the form.
+func (h *Handler) cancelSLAC(w http.ResponseWriter, r *http.Request, s *Session) error {
+	sa, id := r.PathValue("sa"), r.PathValue("id")
+	f := newForm(r.PostForm)
+	got, err := h.svc.CancelSLAC(r.Context(), sa, id, f.Get("reason"))
+	switch smartlic.ErrorCode(err) {
+	case "":
+	case smartlic.EInvalid:
+		f.Errors["reason"] = smartlic.ErrorMessage(err)
+		return h.renderSLAC(w, r, s, http.StatusBadRequest, f)
+	case smartlic.ESLACClosed:
+		f.Errors[""] = smartlic.ErrorMessage(err)
+		return h.renderSLAC(w, r, s, http.StatusConflict, f)
+	default:
+		return err
+	}
+	return redirectWithFlash(w, r, slacsPath(sa)+"/"+url.PathEscape(got.ID),
+		fmt.Sprintf("SLAC for %s of %s cancelled: its license is back in %s.", got.LicenseTag, got.UDI, got.VirtualAccount))
+}
+
+// administers reports whether the caller holds va.manage on the Virtual
+// Account vaID: an operator, an SA role that allows it, or a VA role
+// granted on vaID or one of its ancestors.
+func administers(sh Shell, vaID string) bool {
+	if sh.Session.Operator {
+		return true
+	}
+	path := vaAncestry(sh.Tree, vaID)
+	return slices.ContainsFunc(sh.roles, func(r smartlic.RoleAssignment) bool {
+		if r.SmartAccountID != sh.SA.ID || !manager.RoleAllows(r.Role, manager.PermVAManage) {
+			return false
+		}
+		return !smartlic.IsVARole(r.Role) || slices.Contains(path, r.VirtualAccountID)
+	})
+}
+
+// vaAncestry is the ids from the tree's root down to vaID, or nil.
+func vaAncestry(ns []*TreeNode, vaID string) []string {
+	for _, n := range ns {
+		if n.VA.ID == vaID {
+			return []string{n.VA.ID}
+		}
+		if below := vaAncestry(n.Children, vaID); below != nil {
+			return append([]string{n.VA.ID}, below...)
+		}
+	}
+	return nil
 }
 
 // instanceSLACs lists the SLACs of a device for its instance page: the
