@@ -76,6 +76,11 @@ type Authorization struct {
 	RenewAfter   time.Time `json:"renew_after"`
 	ExpiresAt    time.Time `json:"expires_at"`
 	Entitlements []Usage   `json:"entitlements"` // tag, count, status
+	// CancelledSLACs are the ids of this device's SLACs an administrator
+	// cancelled (the device was thought lost): their licenses are back in
+	// the pool, and the device removes them. Listed for instances whose
+	// registration allows export-controlled licenses.
+	CancelledSLACs []string `json:"cancelled_slacs,omitempty"`
 }
 
 // Deregistered confirms a deregistration.

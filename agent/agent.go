@@ -572,6 +572,7 @@ func (a *Agent) authorize(ctx context.Context) error {
 		// registration the instance no longer holds.
 		if st.Registration != nil && st.Registration.IDCert.InstanceID == auth.InstanceID {
 			st.Registration.AuthorizationDoc, st.Registration.Authorization = &doc, &auth
+			dropCancelledSLACs(st, auth.CancelledSLACs, auth.IssuedAt)
 		}
 	})
 }

@@ -373,6 +373,7 @@ func cloneEnforcement(c *State, st State) {
 		c.SLACs[i].Secret = slices.Clone(st.SLACs[i].Secret)
 	}
 	c.SLACReturns = slices.Clone(st.SLACReturns)
+	c.CancelledSLACs = slices.Clone(st.CancelledSLACs)
 	c.PendingSLACs = slices.Clone(st.PendingSLACs)
 	for i := range c.PendingSLACs {
 		c.PendingSLACs[i].Secret = slices.Clone(st.PendingSLACs[i].Secret)

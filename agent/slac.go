@@ -49,6 +49,35 @@ type SLACReturnCode struct {
 // maxSLACReturns is how many return codes the state keeps.
 const maxSLACReturns = 10
 
+// CancelledSLAC is a SLAC the manager said was cancelled by an
+// administrator: the device removed it and may no longer use its license.
+type CancelledSLAC struct {
+	LicenseTag string    `json:"tag"`
+	SLACID     string    `json:"slac_id"`
+	LearnedAt  time.Time `json:"learned_at"` // the authorization that said so
+}
+
+// dropCancelledSLACs removes the installed SLACs the manager's (verified)
+// authorization names as cancelled. The license is back in the manager's
+// pool, so keeping it would use a license twice; a new SLAC must be asked
+// for. Usage already configured stays, but adding usage of the license, or
+// throughput above the limit, is refused from now on.
+func dropCancelledSLACs(st *State, cancelled []string, at time.Time) {
+	if len(cancelled) == 0 {
+		return
+	}
+	st.SLACs = slices.DeleteFunc(st.SLACs, func(x InstalledSLAC) bool {
+		if !slices.Contains(cancelled, x.SLAC.ID) {
+			return false
+		}
+		st.CancelledSLACs = append(st.CancelledSLACs, CancelledSLAC{LicenseTag: x.SLAC.LicenseTag, SLACID: x.SLAC.ID, LearnedAt: at})
+		return true
+	})
+	if n := len(st.CancelledSLACs); n > maxSLACReturns {
+		st.CancelledSLACs = slices.Delete(st.CancelledSLACs, 0, n-maxSLACReturns)
+	}
+}
+
 // slacService is the part of the manager's device protocol that issues
 // and takes back SLACs; the HTTP client and the manager implement it.
 type slacService interface {

@@ -70,6 +70,10 @@ type State struct {
 	// newest last: the code is the only proof of the return, so the device
 	// shows it again until a person has entered it in the manager.
 	SLACReturns []SLACReturnCode `json:"slac_returns,omitempty"`
+	// CancelledSLACs are the SLACs the manager said an administrator
+	// cancelled (their authorization named them), newest last: removed
+	// from SLACs, kept here so the summary says why the license stopped.
+	CancelledSLACs []CancelledSLAC `json:"cancelled_slacs,omitempty"`
 	// Checkpoint is the latest time the agent has seen. Every timer reads
 	// the later of the clock and the checkpoint, so setting the clock
 	// back extends nothing; the status reports the rollback.

@@ -63,6 +63,9 @@ type Status struct {
 	// SLACReturns are the return codes of SLACs removed offline, to be
 	// entered in the manager (kept until newer ones push them out).
 	SLACReturns []SLACReturnCode `json:"slac_returns,omitempty"`
+	// CancelledSLACs are the SLACs the manager said were cancelled by an
+	// administrator, removed from the device.
+	CancelledSLACs []CancelledSLAC `json:"cancelled_slacs,omitempty"`
 	// Insufficient names the licenses the last authorization did not fully
 	// cover; with soft enforcement, usage cannot grow meanwhile.
 	Insufficient []string `json:"insufficient,omitempty"`
@@ -181,6 +184,7 @@ func (s State) StatusAt(now time.Time) Status {
 		st.PendingSLACs = append(st.PendingSLACs, p.LicenseTag)
 	}
 	st.SLACReturns = slices.Clone(s.SLACReturns)
+	st.CancelledSLACs = slices.Clone(s.CancelledSLACs)
 	reserved := s.Reservation.Installed()
 	switch {
 	case s.Registration != nil:

@@ -225,7 +225,7 @@ func writeProduct(w io.Writer, st agent.Status) {
 	if rb := st.ClockRollback; rb != nil {
 		fmt.Fprintf(w, "  CLOCK ROLLBACK: the clock (%s) is behind the last time seen (%s); timers keep that time\n", iosTime(rb.Clock), iosTime(rb.Checkpoint))
 	}
-	if len(st.SLACs) > 0 || len(st.PendingSLACs) > 0 || len(st.SLACReturns) > 0 {
+	if len(st.SLACs) > 0 || len(st.PendingSLACs) > 0 || len(st.SLACReturns) > 0 || len(st.CancelledSLACs) > 0 {
 		fmt.Fprintf(w, "\nExport Authorization (SLAC):\n")
 		for _, s := range st.SLACs {
 			fmt.Fprintf(w, "  %s: INSTALLED on %s (SLAC %s, %s / %s)\n", s.LicenseTag, iosTime(s.IssuedAt), s.ID, s.SmartAccount, s.VirtualAccount)
@@ -235,6 +235,9 @@ func writeProduct(w io.Writer, st agent.Status) {
 		}
 		for _, r := range st.SLACReturns {
 			fmt.Fprintf(w, "  %s: RETURNED on %s (SLAC %s); return code for the license manager:\n    %s\n", r.LicenseTag, iosTime(r.ReturnedAt), r.SLACID, r.Code)
+		}
+		for _, c := range st.CancelledSLACs {
+			fmt.Fprintf(w, "  %s: CANCELLED by an administrator of the license manager (SLAC %s, learned %s); request a new SLAC to use it again\n", c.LicenseTag, c.SLACID, iosTime(c.LearnedAt))
 		}
 	}
 }

@@ -89,5 +89,29 @@ func TestSLACCancelCLI(t *testing.T) {
 		h.fails(smartlic.ESLACClosed, anyField, "slac", "cancel", s.ID, "--reason", "again")
 		h.fails(smartlic.ESLACClosed, "slac_id", "slac", "return", "--code", ret)
 		pool("0", "2")
+
+		// A registered router learns of the cancel at its next contact: its
+		// summary says so and it may not raise its throughput any more.
+		secret := tokenSecret(t, h.ok("token", "create", "--description", "routers", "--expires-days", "30", "--allow-export-controlled"))
+		reg := filepath.Join(t.TempDir(), "registered")
+		rdev := func(args ...string) []string { return append([]string{"device", "--state-dir", reg}, args...) }
+		h.ok(rdev("init", "--pid", "ISR4451", "--sn", "STOLEN1")...)
+		h.ok(rdev("configure", "--license", "hseck9=export_controlled", "--throughput-license", "hseck9")...)
+		h.ok(rdev("register", "idtoken", secret)...)
+		h.ok(rdev("slac", "request", "hseck9")...)
+		var online struct {
+			Items []smartlic.SLAC `json:"items"`
+		}
+		h.json(&online, "slac", "list", "--udi", "ISR4451:STOLEN1", "--status", "active")
+		if len(online.Items) != 1 {
+			t.Fatalf("the registered router's SLACs: %+v", online.Items)
+		}
+		h.ok("slac", "cancel", online.Items[0].ID, "--reason", "reported stolen")
+		h.ok(rdev("use", "hseck9", "0")...) // any contact: an authorization request
+		wantLines(t, h.ok(rdev("show", "license", "summary")...), "Export Authorization (SLAC):")
+		if sum := h.ok(rdev("show", "license", "summary")...); !strings.Contains(sum, "hseck9: CANCELLED by an administrator") {
+			t.Fatalf("summary after the cancel reached the router:\n%s", sum)
+		}
+		h.fails(smartlic.EExportControl, "throughput", rdev("throughput", "1000")...)
 	})
 }

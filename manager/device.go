@@ -231,9 +231,14 @@ func (m *Manager) Authorize(ctx context.Context, env smartlic.Envelope) (smartli
 		if err := tx.UpdateInstance(ctx, inst); err != nil {
 			return nil, err
 		}
+		cancelled, err := cancelledSLACsOf(ctx, tx, inst)
+		if err != nil {
+			return nil, err
+		}
 		return smartlic.Authorization{
 			InstanceID: inst.ID, UDI: inst.UDI, IssuedAt: now,
 			RenewAfter: now.Add(smartlic.AuthRenewAfter), ExpiresAt: exp, Entitlements: usage,
+			CancelledSLACs: cancelled,
 		}, nil
 	})
 }

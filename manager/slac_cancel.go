@@ -65,3 +65,26 @@ func slacClosed(s smartlic.SLAC) error {
 	}
 	return smartlic.Errorf(smartlic.ESLACClosed, "", "the SLAC for %q of %s was already %s%s", s.LicenseTag, s.UDI, s.Status, at)
 }
+
+// maxCancelledSLACs bounds the cancelled SLACs one authorization names.
+const maxCancelledSLACs = 100
+
+// cancelledSLACsOf names the device's cancelled SLACs in its authorization,
+// so that a device thought lost learns at its next contact that its SLACs
+// no longer hold a license. Only an instance registered with a token that
+// allows export-controlled licenses can hold an online SLAC, so the others
+// cost no query on this hot path.
+func cancelledSLACsOf(ctx context.Context, tx smartlic.Tx, inst smartlic.Instance) ([]string, error) {
+	if !inst.AllowExportControlled {
+		return nil, nil
+	}
+	list, err := tx.ListSLACs(ctx, inst.SmartAccountID, nil, &inst.UDI, smartlic.SLACCancelled, smartlic.Page{Limit: maxCancelledSLACs})
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, s := range list {
+		ids = append(ids, s.ID)
+	}
+	return ids, nil
+}
