@@ -27,8 +27,13 @@ func (s *server) serveExternally(ctx context.Context, path string) (stop func() 
 	if err != nil {
 		return nil, err
 	}
-	key := make([]byte, 32)
-	rand.Read(key)
+	if s.secretKey == nil {
+		// One key for every server started on this database: replicas
+		// must share it, as they share a key file in production.
+		s.secretKey = make([]byte, 32)
+		rand.Read(s.secretKey)
+	}
+	key := s.secretKey
 	keyFile := filepath.Join(dir, "secret.key")
 	if err := os.WriteFile(keyFile, []byte(base64.StdEncoding.EncodeToString(key)+"\n"), 0o600); err != nil {
 		os.RemoveAll(dir)

@@ -61,7 +61,11 @@ func (sc *registrationScenario) prepare(ctx context.Context, n int) ([]*device, 
 func (s *server) postLoad(path string, bodies [][]byte, concurrency int) load {
 	return load{client: s.client, concurrency: concurrency, n: len(bodies),
 		request: func(ctx context.Context, i int) (*http.Request, error) {
-			req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url+path, bytes.NewReader(bodies[i]))
+			base := s.url
+			if len(s.replicas) > 0 {
+				base = s.replicas[i%len(s.replicas)] // round robin, as a load balancer would
+			}
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, bytes.NewReader(bodies[i]))
 			if err != nil {
 				return nil, err
 			}
@@ -113,6 +117,7 @@ type loadFlags struct {
 	n           int
 	concurrency int
 	serve       string // a smartlic binary to load instead of the in-process server
+	replicas    int    // with serve: how many of it, on one database
 }
 
 func parseLoadFlags(name string, args []string, stderr io.Writer) (*loadFlags, error) {
@@ -122,8 +127,15 @@ func parseLoadFlags(name string, args []string, stderr io.Writer) (*loadFlags, e
 	fs.IntVar(&fl.n, "n", 20000, "number of requests (1-200000), each from a distinct instance")
 	fs.IntVar(&fl.concurrency, "concurrency", 32, "requests in flight (1-1024)")
 	fs.StringVar(&fl.serve, "serve", "", "load a `smartlic` binary run as \"smartlic serve\" on the seeded database (a child process), instead of the in-process server")
+	fs.IntVar(&fl.replicas, "replicas", 1, "with --serve and --store postgres: run this many `smartlic serve` replicas on the one database and spread the requests over them in turn (1-8)")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return nil, err
+	}
+	if err := checkRange("replicas", fl.replicas, 1, 8); err != nil {
+		return nil, err
+	}
+	if fl.replicas > 1 && (fl.serve == "" || fl.store != "postgres") {
+		return nil, usagef("--replicas needs --serve and --store postgres: replicas share a PostgreSQL database")
 	}
 	if err := checkRange("n", fl.n, 1, maxRequests); err != nil {
 		return nil, err
@@ -178,7 +190,7 @@ func registrationsOn(ctx context.Context, st string, fl *loadFlags, multiple boo
 		return r, nil, err
 	}
 	fmt.Fprintf(log, "%s: prepared %d signed register requests in %.1fs (not measured)\n", st, fl.n, time.Since(t0).Seconds())
-	if fl.serve != "" {
+	for range fl.replicas * min(len(fl.serve), 1) {
 		stop, err := srv.serveExternally(ctx, fl.serve)
 		if err != nil {
 			return r, nil, err
@@ -189,9 +201,17 @@ func registrationsOn(ctx context.Context, st string, fl *loadFlags, multiple boo
 			}
 		}()
 		fmt.Fprintf(log, "%s: loading %s serve at %s\n", st, fl.serve, srv.url)
+		if err := srv.warmUp(ctx, fl.concurrency); err != nil {
+			return r, nil, err
+		}
+		if fl.replicas > 1 {
+			srv.replicas = append(srv.replicas, srv.url)
+		}
 	}
-	if err := srv.warmUp(ctx, fl.concurrency); err != nil {
-		return r, nil, err
+	if fl.serve == "" {
+		if err := srv.warmUp(ctx, fl.concurrency); err != nil {
+			return r, nil, err
+		}
 	}
 	var res loadResult
 	err = profiled(fl.profilePath(st, multiple), log, func() error {
@@ -208,7 +228,11 @@ func registrationsOn(ctx context.Context, st string, fl *loadFlags, multiple boo
 	} else if uses != ok {
 		f.add("the token was used %d times, but %d registrations succeeded", uses, ok)
 	}
-	return summarize("register", st, fl.concurrency, res, f.count), f, nil
+	what := "register"
+	if fl.replicas > 1 {
+		what = fmt.Sprintf("register, %d replicas", fl.replicas)
+	}
+	return summarize(what, st, fl.concurrency, res, f.count), f, nil
 }
 
 // joinClose closes the server and adds its error, if any, to err.

@@ -29,7 +29,12 @@ type server struct {
 	url     string // http://127.0.0.1:port
 	// childPID is the external `smartlic serve` process, when there is one.
 	childPID int
-	apiKey   string // an operator key, for the /api/v1 routes
+	// replicas are the URLs of several external servers on one database,
+	// which postLoad spreads its requests over.
+	replicas []string
+	// secretKey is the key file's content of the external servers.
+	secretKey []byte
+	apiKey    string // an operator key, for the /api/v1 routes
 	// op carries the operator actor, for seeding through the manager.
 	op     context.Context
 	client *http.Client
