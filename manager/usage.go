@@ -344,7 +344,33 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 	}
 	sort.Strings(ids)
 	var file smartlic.AckFile
-	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
+	// The write may run more than once (see store.WriteIn: a batch that
+	// lost a deadlock runs again alone), so each run starts from the
+	// reports' state after verification, not after a rolled-back run.
+	type verdict struct {
+		rej *smartlic.ReportRejection
+		dup bool
+	}
+	verified := map[*reportItem]verdict{}
+	chain := ""
+	for i, id := range ids {
+		b := batches[id]
+		for _, it := range b.items {
+			verified[it] = verdict{it.rej, it.dup}
+		}
+		if i == 0 {
+			chain = b.inst.SmartAccountID
+		} else if b.inst.SmartAccountID != chain {
+			chain = "" // several accounts: no one chain's batch
+		}
+	}
+	err = m.st.WriteIn(ctx, chain, func(tx smartlic.Tx) error {
+		for it, v := range verified {
+			it.rej, it.dup = v.rej, v.dup
+		}
+		for _, id := range ids {
+			batches[id].cur, batches[id].ack = nil, smartlic.UsageAck{}
+		}
 		file = smartlic.AckFile{Type: smartlic.FileTypeAck, IssuedAt: now}
 		if up != nil {
 			file.SmartAccount, file.UploadID = up.sa.Domain, newID()
