@@ -146,6 +146,22 @@ func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 	return nil
 }
 
+// bounded is an integer flag and the range it must lie in.
+type bounded struct {
+	name      string
+	v, lo, hi int
+}
+
+// checkRanges refuses the first flag value outside its range.
+func checkRanges(flags ...bounded) error {
+	for _, f := range flags {
+		if err := checkRange(f.name, f.v, f.lo, f.hi); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // checkRange refuses a flag value outside [lo, hi].
 func checkRange(name string, v, lo, hi int) error {
 	if v < lo || v > hi {

@@ -218,19 +218,14 @@ func runPoolView(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
-	for _, c := range []struct {
-		name      string
-		v, lo, hi int
-	}{
-		{"instances", fl.instances, 1, 1_000_000},
-		{"vas", fl.vas, 1, 200},
-		{"requests", fl.requests, 1, 1_000_000},
-		{"concurrency", fl.concurrency, 1, 1024},
-		{"seed-workers", fl.seedWorkers, 1, 256},
-	} {
-		if err := checkRange(c.name, c.v, c.lo, c.hi); err != nil {
-			return err
-		}
+	if err := checkRanges(
+		bounded{"instances", fl.instances, 1, 1_000_000},
+		bounded{"vas", fl.vas, 1, 200},
+		bounded{"requests", fl.requests, 1, 1_000_000},
+		bounded{"concurrency", fl.concurrency, 1, 1024},
+		bounded{"seed-workers", fl.seedWorkers, 1, 256},
+	); err != nil {
+		return err
 	}
 	stores, err := fl.stores()
 	if err != nil {

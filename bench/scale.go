@@ -68,19 +68,14 @@ func runScale(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
-	for _, c := range []struct {
-		name      string
-		v, lo, hi int
-	}{
-		{"instances", fl.instances, 1000, 5_000_000},
-		{"license-types", fl.licenseTypes, 10, 100_000},
-		{"vas", fl.vas, 10, 200},
-		{"requests", fl.requests, 1, 1_000_000},
-		{"concurrency", fl.concurrency, 1, 1024},
-	} {
-		if err := checkRange(c.name, c.v, c.lo, c.hi); err != nil {
-			return err
-		}
+	if err := checkRanges(
+		bounded{"instances", fl.instances, 1000, 5_000_000},
+		bounded{"license-types", fl.licenseTypes, 10, 100_000},
+		bounded{"vas", fl.vas, 10, 200},
+		bounded{"requests", fl.requests, 1, 1_000_000},
+		bounded{"concurrency", fl.concurrency, 1, 1024},
+	); err != nil {
+		return err
 	}
 	if fl.licenseTypes%scaleFamilies != 0 || fl.vas%scaleFamilies != 0 {
 		return usagef("--license-types and --vas must be multiples of %d", scaleFamilies)
