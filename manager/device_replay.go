@@ -90,12 +90,20 @@ func checkNonce(nonce string) error {
 // call it.
 func (m *Manager) ForgetDeviceRequests(ctx context.Context) (int64, error) {
 	now := m.clock.Now()
+	return m.deleteInBatches(ctx, func(tx smartlic.Tx) (int64, error) { return tx.ForgetDeviceRequests(ctx, now, forgetBatch) })
+}
+
+// deleteInBatches runs del, which deletes up to forgetBatch rows, in one
+// write transaction after another until a run deletes fewer: a job that
+// clears a backlog never holds SQLite's writer (or many PostgreSQL row
+// locks) for long. It returns how many rows went.
+func (m *Manager) deleteInBatches(ctx context.Context, del func(smartlic.Tx) (int64, error)) (int64, error) {
 	var total int64
 	for {
 		var n int64
 		err := m.st.Write(ctx, func(tx smartlic.Tx) error {
 			var err error
-			n, err = tx.ForgetDeviceRequests(ctx, now, forgetBatch)
+			n, err = del(tx)
 			return err
 		})
 		total += n

@@ -14,10 +14,6 @@ import (
 // that leaks then ends with the session instead of being a lasting API
 // credential, and signing out ends it on the server.
 
-// sessionForgetBatch is how many ended sessions of each kind one delete
-// removes.
-const sessionForgetBatch = 5000
-
 // operatorLogin opens an operator session for the holder of an operator
 // key whose e-mail matches.
 func (m *Manager) operatorLogin(ctx context.Context, email, key string) (smartlic.Login, error) {
@@ -31,17 +27,11 @@ func (m *Manager) operatorLogin(ctx context.Context, email, key string) (smartli
 	if actor.Role != smartlic.RoleOperator || !strings.EqualFold(actor.Email, email) {
 		return smartlic.Login{}, errLogin()
 	}
-	secret, err := newSecret(operatorSessPrefix)
+	secret, s, err := newSession(operatorSessPrefix, m.clock.Now())
 	if err != nil {
 		return smartlic.Login{}, err
 	}
-	csrf, err := randomToken()
-	if err != nil {
-		return smartlic.Login{}, err
-	}
-	now := m.clock.Now()
-	s := smartlic.Session{ID: newID(), Hash: hashSecret(secret), OperatorKeyID: actor.KeyID, CSRFToken: csrf,
-		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(SessionMaxAge)}
+	s.OperatorKeyID = actor.KeyID
 	ctx = smartlic.WithActor(ctx, operatorSessionActor(s, actor.Email))
 	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
 		if err := tx.InsertOperatorSession(ctx, s); err != nil {
@@ -52,7 +42,7 @@ func (m *Manager) operatorLogin(ctx context.Context, email, key string) (smartli
 	if err != nil {
 		return smartlic.Login{}, err
 	}
-	return smartlic.Login{Secret: secret, CSRFToken: csrf, User: smartlic.User{Email: actor.Email, Name: actor.Email}, ExpiresAt: s.ExpiresAt}, nil
+	return smartlic.Login{Secret: secret, CSRFToken: s.CSRFToken, User: smartlic.User{Email: actor.Email, Name: actor.Email}, ExpiresAt: s.ExpiresAt}, nil
 }
 
 // authenticateOperatorSession resolves an operator's session cookie.
@@ -73,19 +63,14 @@ func (m *Manager) authenticateOperatorSession(ctx context.Context, secret string
 		return smartlic.Actor{}, s, err
 	}
 	now := m.clock.Now()
-	switch {
-	case !now.Before(s.ExpiresAt):
-		return smartlic.Actor{}, smartlic.Session{}, errCredentials("operator session expired")
-	case now.Sub(s.LastSeenAt) >= SessionIdle:
-		return smartlic.Actor{}, smartlic.Session{}, errCredentials("operator session expired after inactivity")
-	case k.Role != smartlic.RoleOperator:
+	if why := sessionEnded(s, now); why != "" {
+		return smartlic.Actor{}, smartlic.Session{}, errCredentials("operator " + why)
+	}
+	if k.Role != smartlic.RoleOperator {
 		return smartlic.Actor{}, smartlic.Session{}, errCredentials("the session's key is no operator's")
 	}
-	if now.Sub(s.LastSeenAt) >= sessionTouchEvery {
-		if err := m.st.Write(ctx, func(tx smartlic.Tx) error { return tx.TouchOperatorSession(ctx, s.ID, now) }); err != nil {
-			return smartlic.Actor{}, s, err
-		}
-		s.LastSeenAt = now
+	if err := m.touchSession(ctx, &s, now, func(tx smartlic.Tx) error { return tx.TouchOperatorSession(ctx, s.ID, now) }); err != nil {
+		return smartlic.Actor{}, s, err
 	}
 	return operatorSessionActor(s, k.Email), s, nil
 }
@@ -101,17 +86,7 @@ func operatorSessionActor(s smartlic.Session, email string) smartlic.Actor {
 // are over by their absolute or idle limit. The background jobs call it.
 func (m *Manager) ForgetSessions(ctx context.Context) (int64, error) {
 	now := m.clock.Now()
-	var total int64
-	for {
-		var n int64
-		err := m.st.Write(ctx, func(tx smartlic.Tx) error {
-			var err error
-			n, err = tx.ForgetSessions(ctx, now, now.Add(-SessionIdle), sessionForgetBatch)
-			return err
-		})
-		total += n
-		if err != nil || n < sessionForgetBatch {
-			return total, err
-		}
-	}
+	return m.deleteInBatches(ctx, func(tx smartlic.Tx) (int64, error) {
+		return tx.ForgetSessions(ctx, now, now.Add(-SessionIdle), forgetBatch)
+	})
 }

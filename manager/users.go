@@ -638,16 +638,11 @@ func (m *Manager) Login(ctx context.Context, email, password string) (smartlic.L
 // openSession stores a new session of u and records the sign-in; the
 // portal's sign-in and single sign-on open the same kind of session.
 func (m *Manager) openSession(ctx context.Context, tx smartlic.Tx, u smartlic.User, message string) (smartlic.Login, error) {
-	secret, err := newSecret(sessionPrefix)
+	secret, s, err := newSession(sessionPrefix, m.clock.Now())
 	if err != nil {
 		return smartlic.Login{}, err
 	}
-	csrf, err := randomToken()
-	if err != nil {
-		return smartlic.Login{}, err
-	}
-	now := m.clock.Now()
-	s := smartlic.Session{ID: newID(), Hash: hashSecret(secret), UserID: u.ID, CSRFToken: csrf, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(SessionMaxAge)}
+	s.UserID = u.ID
 	ctx = smartlic.WithActor(ctx, smartlic.Actor{KeyID: s.ID, Email: u.Email, Role: "user", UserID: u.ID, Kind: smartlic.ActorSession})
 	if err := tx.InsertSession(ctx, s); err != nil {
 		return smartlic.Login{}, err
@@ -655,7 +650,47 @@ func (m *Manager) openSession(ctx context.Context, tx smartlic.Tx, u smartlic.Us
 	if err := m.record(ctx, tx, smartlic.Event{Type: "user.login", Subject: u.ID, Message: message}); err != nil {
 		return smartlic.Login{}, err
 	}
-	return smartlic.Login{Secret: secret, CSRFToken: csrf, User: u, ExpiresAt: s.ExpiresAt}, nil
+	return smartlic.Login{Secret: secret, CSRFToken: s.CSRFToken, User: u, ExpiresAt: s.ExpiresAt}, nil
+}
+
+// newSession makes the secret of a portal session, user's or operator's,
+// and the session stored for it: only the secret's hash, a CSRF token,
+// and the absolute limit from now.
+func newSession(prefix string, now time.Time) (string, smartlic.Session, error) {
+	secret, err := newSecret(prefix)
+	if err != nil {
+		return "", smartlic.Session{}, err
+	}
+	csrf, err := randomToken()
+	if err != nil {
+		return "", smartlic.Session{}, err
+	}
+	return secret, smartlic.Session{ID: newID(), Hash: hashSecret(secret), CSRFToken: csrf, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(SessionMaxAge)}, nil
+}
+
+// sessionEnded says why a session is over at now, or "" while it lasts.
+func sessionEnded(s smartlic.Session, now time.Time) string {
+	switch {
+	case !now.Before(s.ExpiresAt):
+		return "session expired"
+	case now.Sub(s.LastSeenAt) >= SessionIdle:
+		return "session expired after inactivity"
+	}
+	return ""
+}
+
+// touchSession moves a session's last use to now, at most every
+// sessionTouchEvery, so that an active session does not write on every
+// request.
+func (m *Manager) touchSession(ctx context.Context, s *smartlic.Session, now time.Time, touch func(smartlic.Tx) error) error {
+	if now.Sub(s.LastSeenAt) < sessionTouchEvery {
+		return nil
+	}
+	if err := m.st.Write(ctx, touch); err != nil {
+		return err
+	}
+	s.LastSeenAt = now
+	return nil
 }
 
 func randomToken() (string, error) {
@@ -736,19 +771,14 @@ func (m *Manager) AuthenticateSession(ctx context.Context, secret string) (smart
 		return smartlic.Actor{}, s, err
 	}
 	now := m.clock.Now()
-	switch {
-	case !now.Before(s.ExpiresAt):
-		return bad("session expired")
-	case now.Sub(s.LastSeenAt) >= SessionIdle:
-		return bad("session expired after inactivity")
-	case u.Disabled:
+	if why := sessionEnded(s, now); why != "" {
+		return bad(why)
+	}
+	if u.Disabled {
 		return bad("user disabled")
 	}
-	if now.Sub(s.LastSeenAt) >= sessionTouchEvery {
-		if err := m.st.Write(ctx, func(tx smartlic.Tx) error { return tx.TouchSession(ctx, s.ID, now) }); err != nil {
-			return smartlic.Actor{}, s, err
-		}
-		s.LastSeenAt = now
+	if err := m.touchSession(ctx, &s, now, func(tx smartlic.Tx) error { return tx.TouchSession(ctx, s.ID, now) }); err != nil {
+		return smartlic.Actor{}, s, err
 	}
 	return smartlic.Actor{KeyID: s.ID, Email: u.Email, Role: "user", UserID: u.ID, Kind: smartlic.ActorSession}, s, nil
 }
