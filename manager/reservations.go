@@ -364,27 +364,36 @@ func (m *Manager) reservationOfProof(ctx context.Context, tx smartlic.Tx, sa sma
 	return pr, r, va, err
 }
 
-// ConfirmReservation takes the device's confirmation code: the device
-// installed the latest authorization, so quantities held only for older
-// codes go back to the pool.
-func (m *Manager) ConfirmReservation(ctx context.Context, saKey, code string) (smartlic.Reservation, error) {
-	if _, _, err := rescode.ReadProof("code", rescode.TypeConfirmation, code); err != nil {
-		return smartlic.Reservation{}, err
+// withProof runs fn in a write transaction on the open reservation of sa
+// that a return or confirmation code of kind typ proves, with the code
+// read. A code that does not parse is refused before any transaction.
+func (m *Manager) withProof(ctx context.Context, saKey, typ, code string, fn func(tx smartlic.Tx, sa smartlic.SmartAccount, pr rescode.Proof, prev smartlic.Reservation, va smartlic.VirtualAccount) error) error {
+	if _, _, err := rescode.ReadProof("code", typ, code); err != nil {
+		return err
 	}
-	now := m.clock.Now()
-	var r smartlic.Reservation
-	err := m.st.Write(ctx, func(tx smartlic.Tx) error {
+	return m.st.Write(ctx, func(tx smartlic.Tx) error {
 		sa, err := getSA(ctx, tx, saKey)
 		if err != nil {
 			return err
 		}
-		pr, prev, va, err := m.reservationOfProof(ctx, tx, sa, rescode.TypeConfirmation, code)
+		pr, prev, va, err := m.reservationOfProof(ctx, tx, sa, typ, code)
 		if err != nil {
 			return err
 		}
 		if err := checkOpen(prev); err != nil {
 			return err
 		}
+		return fn(tx, sa, pr, prev, va)
+	})
+}
+
+// ConfirmReservation takes the device's confirmation code: the device
+// installed the latest authorization, so quantities held only for older
+// codes go back to the pool.
+func (m *Manager) ConfirmReservation(ctx context.Context, saKey, code string) (smartlic.Reservation, error) {
+	now := m.clock.Now()
+	var r smartlic.Reservation
+	err := m.withProof(ctx, saKey, rescode.TypeConfirmation, code, func(tx smartlic.Tx, sa smartlic.SmartAccount, pr rescode.Proof, prev smartlic.Reservation, va smartlic.VirtualAccount) error {
 		switch seq := int64(pr.Sequence); {
 		case seq <= prev.Confirmed:
 			return smartlic.Errorf(smartlic.ECodeStale, "code", "authorization %d of %s was already confirmed", seq, prev.UDI)
@@ -406,23 +415,9 @@ func (m *Manager) ConfirmReservation(ctx context.Context, saKey, code string) (s
 // reservation, so its licenses go back to the pool. The code is signed
 // with the key of the device's request, which only the device holds.
 func (m *Manager) ReturnReservation(ctx context.Context, saKey, code string) (smartlic.Reservation, error) {
-	if _, _, err := rescode.ReadProof("code", rescode.TypeReturn, code); err != nil {
-		return smartlic.Reservation{}, err
-	}
 	now := m.clock.Now()
 	var r smartlic.Reservation
-	err := m.st.Write(ctx, func(tx smartlic.Tx) error {
-		sa, err := getSA(ctx, tx, saKey)
-		if err != nil {
-			return err
-		}
-		pr, prev, va, err := m.reservationOfProof(ctx, tx, sa, rescode.TypeReturn, code)
-		if err != nil {
-			return err
-		}
-		if err := checkOpen(prev); err != nil {
-			return err
-		}
+	err := m.withProof(ctx, saKey, rescode.TypeReturn, code, func(tx smartlic.Tx, sa smartlic.SmartAccount, pr rescode.Proof, prev smartlic.Reservation, va smartlic.VirtualAccount) error {
 		if int64(pr.Sequence) > prev.Sequence {
 			return smartlic.Errorf(smartlic.ECodeStale, "code", "this code returns authorization %d, which was never issued", pr.Sequence)
 		}
