@@ -26,6 +26,7 @@ const (
 	TypeRenewRequest      = "smartlic.renew-request/v1"
 	TypeDeregisterRequest = "smartlic.deregister-request/v1"
 	TypeDeregistered      = "smartlic.deregistered/v1"
+	TypeKeyRollover       = "smartlic.key-rollover/v1"
 )
 
 // RegisterRequest is signed by the instance's new key (kid "self"): it
@@ -93,6 +94,18 @@ type Deregistered struct {
 // PublicKeySet lists the manager's verification keys.
 type PublicKeySet struct {
 	Keys []SigningKey `json:"keys"`
+	// Rollover holds the same key list as a KeyRollover document signed
+	// by each key listed: an instance that pinned an older key verifies
+	// the one its key signed and so learns a rotated-in key by itself.
+	Rollover []Envelope `json:"rollover,omitempty"`
+}
+
+// KeyRollover is the manager's signed statement of its verification keys
+// (TypeKeyRollover). Signed by a key an instance already trusts, it vouches
+// for the others.
+type KeyRollover struct {
+	Keys     []SigningKey `json:"keys"`
+	IssuedAt time.Time    `json:"issued_at"`
 }
 
 // DecodePayload unmarshals an envelope's payload strictly.

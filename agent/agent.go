@@ -92,6 +92,9 @@ type Agent struct {
 	op sync.Mutex // serialises exchanges with the manager
 	mu sync.Mutex // guards st
 	st State
+
+	km      sync.Mutex  // guards learned
+	learned sign.KeySet // manager keys learned by rollover (rollover.go)
 }
 
 // New opens the instance's state in opts.Store, creating it when there is
@@ -262,12 +265,13 @@ func (a *Agent) reverify(st *State) error {
 	return nil
 }
 
-// keysOf is the key set answers are verified with.
+// keysOf is the key set answers are verified with: the configured or
+// pinned keys, and those learned from them by rollover.
 func (a *Agent) keysOf(st State) sign.KeySet {
 	if a.trusted != nil {
-		return a.trusted
+		return a.withLearned(a.trusted)
 	}
-	return st.ManagerKeys
+	return a.withLearned(st.ManagerKeys)
 }
 
 // State returns a copy of the instance's state, for inspection.
@@ -363,6 +367,10 @@ func (a *Agent) SetUsage(tag string, count int64) error {
 func (a *Agent) commit(next State) error {
 	if now := a.clock.Now(); now.After(next.Checkpoint) {
 		next.Checkpoint = now
+	}
+	if a.trusted == nil && next.ManagerKeys != nil {
+		// Pin what rollover taught, so that a restart keeps it.
+		next.ManagerKeys = a.withLearned(next.ManagerKeys)
 	}
 	if err := a.store.Save(next); err != nil {
 		return err
@@ -593,6 +601,7 @@ func (a *Agent) exchangeAuthorization(ctx context.Context, snap State, now time.
 	if err != nil {
 		return ans, auth, err
 	}
+	a.follow(ctx, ans, snap)
 	if err := sign.Open(ans, smartlic.TypeAuthorization, a.keysOf(snap), &auth); err != nil {
 		return ans, auth, err
 	}
@@ -653,6 +662,7 @@ func (a *Agent) exchangeIDCert(ctx context.Context, snap State, now time.Time) (
 	if err != nil {
 		return ans, cert, err
 	}
+	a.follow(ctx, ans, snap)
 	r := snap.Registration
 	if err := sign.Open(ans, smartlic.TypeIDCert, a.keysOf(snap), &cert); err != nil {
 		return ans, cert, err
@@ -734,6 +744,7 @@ func (a *Agent) exchangeDeregister(ctx context.Context, snap State, now time.Tim
 	if err != nil {
 		return err
 	}
+	a.follow(ctx, ans, snap)
 	var done smartlic.Deregistered
 	if err := sign.Open(ans, smartlic.TypeDeregistered, a.keysOf(snap), &done); err != nil {
 		return err

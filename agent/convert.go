@@ -68,6 +68,7 @@ func (a *Agent) exchangeConversion(ctx context.Context, snap State, lines []smar
 	if err != nil {
 		return ans, err
 	}
+	a.follow(ctx, env, snap)
 	if err := sign.Open(env, smartlic.TypeConversion, a.keysOf(snap), &ans); err != nil {
 		return ans, err
 	}

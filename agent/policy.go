@@ -346,6 +346,12 @@ func (a *Agent) Sync(ctx context.Context) (Synced, error) {
 		}
 		done.Sent += len(f.Reports)
 		ans, err := svc.ReportUsage(ctx, f)
+		if err == nil && len(ans.Acks) > 0 {
+			a.follow(ctx, ans.Acks[0], next)
+			if k := a.keysOf(next); k != nil {
+				keys = k
+			}
+		}
 		if err == nil {
 			var ackErr error
 			a.mu.Lock()

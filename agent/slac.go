@@ -136,6 +136,7 @@ func (a *Agent) exchangeSLAC(ctx context.Context, snap State, tag string, now ti
 	if err != nil {
 		return out, err
 	}
+	a.follow(ctx, ans, snap)
 	doc, err := a.verifySLAC(snap, ans, tag, nonce)
 	if err != nil {
 		return out, err
@@ -231,6 +232,7 @@ func (a *Agent) exchangeSLACReturn(ctx context.Context, snap State, s InstalledS
 	if err != nil {
 		return err
 	}
+	a.follow(ctx, ans, snap)
 	var done smartlic.SLACReturnedDoc
 	if err := sign.Open(ans, smartlic.TypeSLACReturned, a.keysOf(snap), &done); err != nil {
 		return err

@@ -33,6 +33,9 @@ const DefaultKeyGrace = 400 * 24 * time.Hour
 type keyring struct {
 	signer smartlic.SigningKey            // newest active key; signs everything
 	keys   map[string]smartlic.SigningKey // public halves, by kid, retired ones included
+	// private halves of the keys that were active at load, which sign the
+	// key rollover documents (and nothing else but the signer's).
+	private map[string]ed25519.PrivateKey
 }
 
 // keyState is the Manager's view of its signing keys.
@@ -45,7 +48,7 @@ type keyState struct {
 }
 
 func newKeyring(keys []smartlic.SigningKey, now time.Time) (*keyring, error) {
-	r := &keyring{keys: make(map[string]smartlic.SigningKey, len(keys))}
+	r := &keyring{keys: make(map[string]smartlic.SigningKey, len(keys)), private: map[string]ed25519.PrivateKey{}}
 	// The signer is the last active key in this order: a key that is not
 	// retiring after one that is (a rotation retires all but the new key,
 	// whatever the clocks of the replicas say), then the newest, then the
@@ -67,6 +70,9 @@ func newKeyring(keys []smartlic.SigningKey, now time.Time) (*keyring, error) {
 		if k.ActiveAt(now) {
 			r.signer = k
 			r.signer.PrivateKey = priv
+			if len(priv) == ed25519.PrivateKeySize {
+				r.private[k.ID] = ed25519.PrivateKey(priv)
+			}
 		}
 	}
 	if r.signer.ID == "" {
@@ -171,7 +177,28 @@ func (m *Manager) PublicKeys(ctx context.Context) (smartlic.PublicKeySet, error)
 	if err != nil {
 		return smartlic.PublicKeySet{}, err
 	}
-	return smartlic.PublicKeySet{Keys: activeKeys(r, m.clock.Now())}, nil
+	now := m.clock.Now()
+	return rolloverSet(r, activeKeys(r, now), now)
+}
+
+// rolloverSet publishes keys with a KeyRollover document of them signed by
+// each: a device that pinned any of them can follow a rotation by itself
+// (see docs/protocols.md, "Signing key rollover").
+func rolloverSet(r *keyring, keys []smartlic.SigningKey, now time.Time) (smartlic.PublicKeySet, error) {
+	set := smartlic.PublicKeySet{Keys: keys}
+	doc := smartlic.KeyRollover{Keys: keys, IssuedAt: now}
+	for _, k := range keys {
+		priv, ok := r.private[k.ID]
+		if !ok {
+			continue
+		}
+		env, err := sign.Seal(smartlic.TypeKeyRollover, k.ID, priv, doc)
+		if err != nil {
+			return set, smartlic.Internal(err, "signing the key rollover")
+		}
+		set.Rollover = append(set.Rollover, env)
+	}
+	return set, nil
 }
 
 // RotateKey adds a new signing key, which signs from now on, and retires

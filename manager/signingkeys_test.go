@@ -10,6 +10,7 @@ import (
 	"github.com/smartlic/smartlic"
 	"github.com/smartlic/smartlic/manager"
 	"github.com/smartlic/smartlic/sign"
+	"github.com/smartlic/smartlic/store"
 	"github.com/smartlic/smartlic/store/storetest"
 )
 
@@ -148,4 +149,47 @@ func testKeyRotation(t *testing.T, dsn string) {
 			t.Fatalf("a restarted replica signs with %s, want %s", manager.SignerID(c), newKey.ID)
 		}
 	}
+}
+
+// TestPublicKeysCarryRollover: the published key set comes with a
+// rollover document of exactly those keys signed by each of them, so a
+// device that pinned any active key can verify the set; a key retired at
+// once signs nothing any more.
+func TestPublicKeysCarryRollover(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, open func(*testing.T) *store.DB) {
+		clock := smartlic.NewFakeClock(epoch)
+		m := must[*manager.Manager](t)(manager.New(t.Context(), open(t), clock))
+		check := func(wantKeys int) smartlic.PublicKeySet {
+			t.Helper()
+			ks := must[smartlic.PublicKeySet](t)(m.PublicKeys(t.Context()))
+			if len(ks.Keys) != wantKeys || len(ks.Rollover) != wantKeys {
+				t.Fatalf("%d keys and %d rollover documents, want %d of each", len(ks.Keys), len(ks.Rollover), wantKeys)
+			}
+			all := sign.NewKeySet(ks.Keys)
+			signers := map[string]bool{}
+			for _, doc := range ks.Rollover {
+				pub, ok := all.Lookup(doc.KeyID)
+				if !ok {
+					t.Fatalf("a rollover document is signed by %s, which is not published", doc.KeyID)
+				}
+				var r smartlic.KeyRollover
+				if err := sign.Open(doc, smartlic.TypeKeyRollover, sign.KeySet{doc.KeyID: pub}, &r); err != nil {
+					t.Fatalf("the rollover document of %s does not verify with its own key: %v", doc.KeyID, err)
+				}
+				if got := sign.NewKeySet(r.Keys); len(got) != len(all) {
+					t.Fatalf("the rollover document of %s lists %d keys, %d are published", doc.KeyID, len(got), len(all))
+				}
+				signers[doc.KeyID] = true
+			}
+			if len(signers) != wantKeys {
+				t.Fatalf("rollover documents by %d distinct keys, want %d", len(signers), wantKeys)
+			}
+			return ks
+		}
+		check(1)
+		must[smartlic.SigningKey](t)(m.RotateKey(t.Context(), time.Hour))
+		check(2)
+		must[smartlic.SigningKey](t)(m.RotateKey(t.Context(), 0))
+		check(1)
+	})
 }
