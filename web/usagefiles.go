@@ -27,7 +27,7 @@ type usageFilesView struct {
 	Uploads   []smartlic.UsageUpload
 	Pager     Pager
 	ListNote  string // why the uploads are not listed
-	MaxBytes  int
+	MaxMiB    int    // the largest upload, in MiB
 }
 
 // usageUploadView is the result of one upload: the summary, each rejected
@@ -83,7 +83,7 @@ func (h *Handler) renderUsageFiles(w http.ResponseWriter, r *http.Request, s *Se
 	}
 	sh.Title = "Usage data files · " + sh.SA.Name
 	sh.Crumbs = append(sh.Crumbs, NavLink{Label: "Usage data files", Current: true})
-	v := &usageFilesView{Shell: sh, Form: f, TrustForm: trust, MaxBytes: smartlic.MaxUsageFileBytes}
+	v := &usageFilesView{Shell: sh, Form: f, TrustForm: trust, MaxMiB: smartlic.MaxUsageFileBytes >> 20}
 	vas := vaOptions(sh.Tree, 0)
 	if trust.Get("va") == "" {
 		va := r.URL.Query().Get("va")
