@@ -20,6 +20,7 @@ package rescode
 import (
 	"encoding/base32"
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"regexp"
 	"strings"
@@ -129,7 +130,11 @@ func Decode(field string, want Kind, text string) ([]byte, error) {
 	}
 	if Kind(kind) != want {
 		if Kind(kind).Valid() {
-			return nil, smartlic.Errorf(smartlic.ECodeInvalid, field, "is a %s code; a %s code was expected", kind, want)
+			msg := fmt.Sprintf("is a %s code; a %s code was expected", kind, want)
+			if where, ok := goesTo[Kind(kind)]; ok {
+				msg += " (a " + kind + " code " + where + ")"
+			}
+			return nil, smartlic.Errorf(smartlic.ECodeInvalid, field, "%s", msg)
 		}
 		return nil, smartlic.Errorf(smartlic.ECodeInvalid, field, "does not start with %s", want)
 	}
@@ -139,10 +144,15 @@ func Decode(field string, want Kind, text string) ([]byte, error) {
 		}
 	}
 	raw, err := enc.DecodeString(body)
-	if err != nil || enc.EncodeToString(raw) != body {
-		// An unpadded body of impossible length, or trailing bits that
-		// are not zero: a character was lost or added.
+	if err != nil {
+		// An unpadded body of impossible length: a character was lost or
+		// added.
 		return nil, smartlic.Errorf(smartlic.ECodeInvalid, field, "is incomplete: a character is missing or extra")
+	}
+	if enc.EncodeToString(raw) != body {
+		// A possible length, but the last character's unused bits are
+		// not zero: that character was mistyped.
+		return nil, smartlic.Errorf(smartlic.ECodeInvalid, field, "fails its check: its last character is mistyped")
 	}
 	n, ln := binary.Uvarint(raw)
 	if ln <= 0 || n > MaxPayload || uint64(len(raw)) != uint64(ln)+n+4 {
@@ -153,6 +163,18 @@ func Decode(field string, want Kind, text string) ([]byte, error) {
 		return nil, smartlic.Errorf(smartlic.ECodeInvalid, field, "fails its check: a character is mistyped")
 	}
 	return raw[ln : len(raw)-4], nil
+}
+
+// goesTo says where each kind of code is entered, for a code pasted into
+// the wrong place.
+var goesTo = map[Kind]string{
+	KindRequest:           "goes to the manager: smartlic reservation create --request",
+	KindAuthorization:     "goes to the device: license smart reservation install",
+	KindReturn:            "goes to the manager: smartlic reservation return --code",
+	KindConfirmation:      "goes to the manager: smartlic reservation confirm --code",
+	KindSLACRequest:       "goes to the manager: smartlic slac issue --request",
+	KindSLACAuthorization: "goes to the device: slac install",
+	KindSLACReturn:        "goes to the manager: smartlic slac return --code",
 }
 
 // KindOf returns the kind prefix of text, normalized, without checking the

@@ -196,3 +196,28 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// A mistyped character is called mistyped, wherever it is — the last one
+// included, whose unused bits make the length check fail first — never
+// "incomplete"; a code of another kind says where it goes.
+func TestCodeErrorsSayWhatHappened(t *testing.T) {
+	t.Parallel()
+	for _, p := range [][]byte{sample(), {1}, bytes.Repeat([]byte{7}, 33)} {
+		k, b := body(rescode.Encode("RQ1", p))
+		for i := range len(b) {
+			for _, c := range rescode.Alphabet {
+				if byte(c) == b[i] {
+					continue
+				}
+				_, err := rescode.Decode("request_code", "RQ1", group(k, b[:i]+string(c)+b[i+1:]))
+				if msg := smartlic.ErrorMessage(err); !strings.Contains(msg, "mistyped") {
+					t.Fatalf("character %d of %d changed: %q, want it called mistyped", i+1, len(b), msg)
+				}
+			}
+		}
+	}
+	_, err := rescode.Decode("code", "SR1", rescode.Encode("RR1", sample()))
+	if msg := smartlic.ErrorMessage(err); !strings.Contains(msg, "smartlic reservation return --code") {
+		t.Fatalf("a return code of a reservation given as a SLAC return: %q, want where it goes", msg)
+	}
+}
