@@ -44,6 +44,9 @@ type reservationView struct {
 	Pools      []reservablePool
 	Form       *Form // update
 	CancelForm *Form
+	// CanCancel: the caller administers the reservation's VA (or the
+	// account), who alone may cancel without a return code.
+	CanCancel bool
 }
 
 const reservationsPerPage = 25
@@ -220,7 +223,7 @@ func (h *Handler) renderReservation(w http.ResponseWriter, r *http.Request, s *S
 	}
 	sh.Title = "Reservation " + res.UDI.String() + " · " + sh.SA.Name
 	sh.Crumbs = append(sh.Crumbs, NavLink{Label: "Reserve licenses", Path: reservationsPath(sh.SA.Domain)}, NavLink{Label: res.UDI.String(), Current: true})
-	v := &reservationView{Shell: sh, R: res, Open: res.Status.Open(), Form: f, CancelForm: cancel}
+	v := &reservationView{Shell: sh, R: res, Open: res.Status.Open(), Form: f, CancelForm: cancel, CanCancel: administers(sh, res.VirtualAccountID)}
 	if v.Open && res.Kind == smartlic.ReservationSpecific {
 		if len(f.Values) == 0 {
 			for _, l := range res.Licenses {
