@@ -126,6 +126,17 @@ func (f *clientFlags) account(flag string) (string, error) {
 type scope struct {
 	account string
 	va      string
+	// vaChanged records, for a verb that needs to know, whether --va was given.
+	vaChanged bool
+}
+
+// vaGiven is --va when the user gave it, else "": for a verb that finds a
+// globally unique id (or UDI) in whichever VA of the account holds it.
+func (s *scope) vaGiven(cmd *cobra.Command) string {
+	if cmd.Flags().Changed("va") {
+		return s.va
+	}
+	return ""
 }
 
 func (s *scope) registerAccount(cmd *cobra.Command) {

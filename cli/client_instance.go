@@ -35,19 +35,27 @@ func orDash(s string) string {
 
 func newInstanceCmd(f *clientFlags) *cobra.Command {
 	var s scope
+	list := newListCmd(f, "List a Virtual Account's product instances", instanceTable,
+		func(ctx context.Context, a api, p smartlic.Page) ([]smartlic.Instance, string, error) {
+			sa, err := f.account(s.account)
+			if err != nil {
+				return nil, "", err
+			}
+			got, next, err := a.ListInstances(ctx, sa, s.va, p)
+			if err == nil && len(got) == 0 && p.After == "" && !s.vaChanged {
+				// An empty DEFAULT is the usual first sight of a newcomer whose
+				// devices registered with a token of another VA.
+				fmt.Fprintf(f.e.stderr, "No product instances in Virtual Account %q; instances of the whole account: `smartlic report instances`, or pass --va NAME (`smartlic va list`).\n", s.va)
+			}
+			return got, next, err
+		})
+	list.PreRun = func(cmd *cobra.Command, _ []string) { s.vaChanged = cmd.Flags().Changed("va") }
 	cmd := group("instance", "Show and remove registered product instances",
-		newListCmd(f, "List a Virtual Account's product instances", instanceTable,
-			func(ctx context.Context, a api, p smartlic.Page) ([]smartlic.Instance, string, error) {
-				sa, err := f.account(s.account)
-				if err != nil {
-					return nil, "", err
-				}
-				return a.ListInstances(ctx, sa, s.va, p)
-			}),
+		list,
 		&cobra.Command{
 			Use:     "get ID|UDI",
 			Aliases: []string{"show"},
-			Short:   "Show a product instance, the licenses it uses and, under Using Policy, its reporting state",
+			Short:   "Show a product instance (of any Virtual Account unless --va is given), the licenses it uses and, under Using Policy, its reporting state",
 			Args:    args("ID|UDI"),
 			RunE: func(cmd *cobra.Command, argv []string) error {
 				return f.run(cmd, func(ctx context.Context, a api, p printer) error {
@@ -55,7 +63,7 @@ func newInstanceCmd(f *clientFlags) *cobra.Command {
 					if err != nil {
 						return err
 					}
-					got, err := a.GetInstance(ctx, sa, s.va, argv[0])
+					got, err := a.GetInstance(ctx, sa, s.vaGiven(cmd), argv[0])
 					if err != nil {
 						return err
 					}
@@ -76,7 +84,7 @@ func newInstanceCmd(f *clientFlags) *cobra.Command {
 		},
 		&cobra.Command{
 			Use:   "remove ID|UDI",
-			Short: "Remove a product instance and return its licenses to the pool",
+			Short: "Remove a product instance (of any Virtual Account unless --va is given) and return its licenses to the pool",
 			Args:  args("ID|UDI"),
 			RunE: func(cmd *cobra.Command, argv []string) error {
 				return f.run(cmd, func(ctx context.Context, a api, p printer) error {
@@ -84,7 +92,7 @@ func newInstanceCmd(f *clientFlags) *cobra.Command {
 					if err != nil {
 						return err
 					}
-					if err := a.RemoveInstance(ctx, sa, s.va, argv[0]); err != nil {
+					if err := a.RemoveInstance(ctx, sa, s.vaGiven(cmd), argv[0]); err != nil {
 						return err
 					}
 					if !p.json {

@@ -87,6 +87,10 @@ func newDepositCreateCmd(f *clientFlags, s *scope) *cobra.Command {
 				if err != nil {
 					return err
 				}
+				if !p.json {
+					// Without --va the deposit lands in DEFAULT: say where it went.
+					fmt.Fprintf(p.w, "Deposited into Virtual Account %q.\n\n", s.va)
+				}
 				return printOne(p, got, depositTable)
 			})
 		},

@@ -119,7 +119,7 @@ func newTokenCreateCmd(f *clientFlags, s *scope) *cobra.Command {
 					return writeJSON(p.w, got)
 				}
 				// The secret is stored hashed: this is the only time anyone sees it.
-				fmt.Fprintf(p.w, "Registration token created. Copy it now: it cannot be shown again.\n\n    %s\n\n", got.Secret)
+				fmt.Fprintf(p.w, "Registration token created in Virtual Account %q. Copy it now: it cannot be shown again.\n\n    %s\n\n", s.va, got.Secret)
 				return printOne(p, got, tokenTable)
 			})
 		},

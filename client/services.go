@@ -225,11 +225,21 @@ func (c *Client) ListInstances(ctx context.Context, saKey, vaKey string, p smart
 	return list[smartlic.Instance](ctx, c, p, accounts, sa(saKey), vas, va(vaKey), "instances")
 }
 
+// GetInstance gets a product instance (by id or PID:SN) of the VA vaKey;
+// with an empty vaKey, of whichever VA of the Smart Account holds it.
 func (c *Client) GetInstance(ctx context.Context, saKey, vaKey, instance string) (smartlic.Instance, error) {
+	if vaKey == "" {
+		return get[smartlic.Instance](ctx, c, accounts, sa(saKey), "instances", segment{"instance", instance})
+	}
 	return get[smartlic.Instance](ctx, c, accounts, sa(saKey), vas, va(vaKey), "instances", segment{"instance", instance})
 }
 
+// RemoveInstance removes a product instance of the VA vaKey; with an
+// empty vaKey, of whichever VA of the Smart Account holds it.
 func (c *Client) RemoveInstance(ctx context.Context, saKey, vaKey, instance string) error {
+	if vaKey == "" {
+		return c.remove(ctx, accounts, sa(saKey), "instances", segment{"instance", instance})
+	}
 	return c.remove(ctx, accounts, sa(saKey), vas, va(vaKey), "instances", segment{"instance", instance})
 }
 

@@ -80,6 +80,11 @@ type accountTokenPath struct {
 	Token string `path:"token" doc:"Registration token id"`
 }
 
+type accountInstancePath struct {
+	SA       string `path:"sa" doc:"Smart Account id or domain"`
+	Instance string `path:"instance" doc:"Instance id or UDI (PID:SN)"`
+}
+
 type instancePath struct {
 	SA       string `path:"sa" doc:"Smart Account id or domain"`
 	VA       string `path:"va" doc:"Virtual Account id or name"`
@@ -308,6 +313,16 @@ func (s *Server) registerRoutes() {
 	handle(s, route{method: del, path: instances + "/{instance}", id: "remove-instance", summary: "Remove a product instance and return its licenses to the pool", tag: "instances", status: http.StatusNoContent},
 		func(ctx context.Context, in *instancePath) (*struct{}, error) {
 			return none(svc.RemoveInstance(ctx, in.SA, in.VA, in.Instance))
+		})
+
+	// An instance's id and UDI are unique, so it is also found without its VA.
+	handle(s, route{method: get, path: "/api/v1/accounts/{sa}/instances/{instance}", id: "get-account-instance", summary: "Get a product instance of any Virtual Account of the Smart Account", tag: "instances"},
+		func(ctx context.Context, in *accountInstancePath) (*body[smartlic.Instance], error) {
+			return one(svc.GetInstance(ctx, in.SA, "", in.Instance))
+		})
+	handle(s, route{method: del, path: "/api/v1/accounts/{sa}/instances/{instance}", id: "remove-account-instance", summary: "Remove a product instance of any Virtual Account of the Smart Account", tag: "instances", status: http.StatusNoContent},
+		func(ctx context.Context, in *accountInstancePath) (*struct{}, error) {
+			return none(svc.RemoveInstance(ctx, in.SA, "", in.Instance))
 		})
 
 	// Device protocol: no API key; each request is an envelope signed by

@@ -200,6 +200,8 @@ var expectedRoutes = []string{
 	"GET /api/v1/accounts/{sa}/virtual-accounts/{va}/licenses",
 	"GET /api/v1/accounts/{sa}/virtual-accounts/{va}/instances",
 	"GET /api/v1/accounts/{sa}/virtual-accounts/{va}/instances/{instance}",
+	"GET /api/v1/accounts/{sa}/instances/{instance}",
+	"DELETE /api/v1/accounts/{sa}/instances/{instance}",
 	"DELETE /api/v1/accounts/{sa}/virtual-accounts/{va}/instances/{instance}",
 	"GET /device/v1/keys",
 	"POST /device/v1/register",

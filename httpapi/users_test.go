@@ -178,6 +178,12 @@ var roleMatrix = map[string]matrixCase{
 	"remove-instance": {allow: licensing, req: func(m *matrix, _ string) request {
 		return request{method: "DELETE", path: vaPath("Engineering") + "/instances/" + m.freshInstance()}
 	}},
+	"get-account-instance": {allow: licensing, req: func(m *matrix, _ string) request {
+		return request{method: "GET", path: "/api/v1/accounts/acme.example/instances/" + m.instance}
+	}},
+	"remove-account-instance": {allow: licensing, req: func(m *matrix, _ string) request {
+		return request{method: "DELETE", path: "/api/v1/accounts/acme.example/instances/" + m.freshInstance()}
+	}},
 
 	// Transfers and agreements.
 	"create-transfer": {allow: licensing, req: fixed("POST", "/api/v1/accounts/acme.example/transfers", `{"from":"Engineering","to":"Lab","license":"network-advantage","quantity":1}`)},

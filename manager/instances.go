@@ -270,26 +270,58 @@ func (m *Manager) RemoveInstance(ctx context.Context, saKey, vaKey, key string) 
 	})
 }
 
+// getInstanceIn finds an instance by id or PID:SN in the VA vaKey or, with
+// an empty vaKey, in whichever VA of the Smart Account holds it: both keys
+// are unique, and "not found in DEFAULT" for an instance elsewhere misleads.
 func (m *Manager) getInstanceIn(ctx context.Context, tx smartlic.Tx, perm Permission, saKey, vaKey, key string) (smartlic.Instance, error) {
+	if vaKey == "" {
+		return m.getInstanceInAccount(ctx, tx, perm, saKey, key)
+	}
 	_, va, err := m.getVAAs(ctx, tx, perm, saKey, vaKey)
 	if err != nil {
 		return smartlic.Instance{}, err
 	}
-	var inst smartlic.Instance
-	if strings.Contains(key, ":") {
-		udi, err := smartlic.ParseUDI("instance", key)
-		if err != nil {
-			return inst, err
-		}
-		inst, err = tx.GetInstanceByUDI(ctx, udi)
-		if err != nil {
-			return inst, err
-		}
-	} else if inst, err = tx.GetInstance(ctx, key); err != nil {
+	inst, err := getInstanceByKey(ctx, tx, key)
+	if err != nil {
 		return inst, err
 	}
 	if inst.VirtualAccountID != va.ID {
 		return smartlic.Instance{}, smartlic.NotFound("instance %q not found in Virtual Account %q", key, va.Name)
 	}
 	return inst, nil
+}
+
+func (m *Manager) getInstanceInAccount(ctx context.Context, tx smartlic.Tx, perm Permission, saKey, key string) (smartlic.Instance, error) {
+	sa, err := getSA(ctx, tx, saKey)
+	if err != nil {
+		return smartlic.Instance{}, err
+	}
+	notFound := smartlic.NotFound("instance %q not found in Smart Account %s", key, sa.Domain)
+	inst, err := getInstanceByKey(ctx, tx, key)
+	if smartlic.ErrorCode(err) == smartlic.ENotFound {
+		return inst, notFound
+	}
+	if err != nil {
+		return inst, err
+	}
+	va, err := tx.GetVirtualAccountByID(ctx, inst.VirtualAccountID)
+	if err != nil {
+		return smartlic.Instance{}, err
+	}
+	if va.SmartAccountID != sa.ID {
+		return smartlic.Instance{}, notFound
+	}
+	return inst, m.authorize(ctx, tx, perm, &sa, &va)
+}
+
+// getInstanceByKey reads an instance by its id or its UDI (PID:SN).
+func getInstanceByKey(ctx context.Context, tx smartlic.Tx, key string) (smartlic.Instance, error) {
+	if strings.Contains(key, ":") {
+		udi, err := smartlic.ParseUDI("instance", key)
+		if err != nil {
+			return smartlic.Instance{}, err
+		}
+		return tx.GetInstanceByUDI(ctx, udi)
+	}
+	return tx.GetInstance(ctx, key)
 }
