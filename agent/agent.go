@@ -575,6 +575,23 @@ func (a *Agent) authorize(ctx context.Context) error {
 	}
 	now := a.now()
 	doc, auth, err := a.exchangeAuthorization(ctx, snap, now)
+	// A line the manager refuses outright is dropped and the request made
+	// again without it (see DroppedUsage); each round drops one line.
+	var dropped []DroppedUsage
+	for len(snap.Usage) > 0 {
+		u, ok := refusedLine(err, snap.Usage)
+		if !ok {
+			break
+		}
+		dropped = append(dropped, DroppedUsage{LicenseTag: u.LicenseTag, Count: u.Count, Reason: smartlic.ErrorMessage(err), At: now})
+		snap.Usage = slices.DeleteFunc(slices.Clone(snap.Usage), func(v smartlic.Usage) bool { return v.LicenseTag == u.LicenseTag })
+		doc, auth, err = a.exchangeAuthorization(ctx, snap, now)
+	}
+	if dropped != nil || len(snap.DroppedUsage) > 0 {
+		if derr := a.dropUsage(dropped); derr != nil {
+			return errors.Join(err, derr)
+		}
+	}
 	return a.finish(OpAuthorize, now, err, func(st *State) {
 		// A re-registration in between would make this answer about a
 		// registration the instance no longer holds.
@@ -763,6 +780,7 @@ func cloneState(st State) State {
 	if c.Usage == nil {
 		c.Usage = []smartlic.Usage{}
 	}
+	c.DroppedUsage = slices.Clone(st.DroppedUsage)
 	if st.ManagerKeys != nil {
 		c.ManagerKeys = make(sign.KeySet, len(st.ManagerKeys))
 		for k, v := range st.ManagerKeys {

@@ -78,6 +78,9 @@ type State struct {
 	// the later of the clock and the checkpoint, so setting the clock
 	// back extends nothing; the status reports the rollback.
 	Checkpoint time.Time `json:"checkpoint,omitzero"`
+	// DroppedUsage are the usage lines the latest authorization request
+	// dropped because the manager refused them (usage_refused.go).
+	DroppedUsage []DroppedUsage `json:"dropped_usage,omitempty"`
 }
 
 // Evaluation is the 90-day evaluation clock. It starts at the first use of

@@ -66,6 +66,9 @@ type Status struct {
 	// CancelledSLACs are the SLACs the manager said were cancelled by an
 	// administrator, removed from the device.
 	CancelledSLACs []CancelledSLAC `json:"cancelled_slacs,omitempty"`
+	// DroppedUsage are the usage lines the latest authorization request
+	// dropped because the manager refused them.
+	DroppedUsage []DroppedUsage `json:"dropped_usage,omitempty"`
 	// Insufficient names the licenses the last authorization did not fully
 	// cover; with soft enforcement, usage cannot grow meanwhile.
 	Insufficient []string `json:"insufficient,omitempty"`
@@ -185,6 +188,7 @@ func (s State) StatusAt(now time.Time) Status {
 	}
 	st.SLACReturns = slices.Clone(s.SLACReturns)
 	st.CancelledSLACs = slices.Clone(s.CancelledSLACs)
+	st.DroppedUsage = slices.Clone(s.DroppedUsage)
 	reserved := s.Reservation.Installed()
 	switch {
 	case s.Registration != nil:

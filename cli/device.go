@@ -309,9 +309,16 @@ use.`,
 			var authErr error
 			if before.Mode == agent.ModeRegistered {
 				authErr = a.Authorize(cmd.Context())
-				if refusedUsage(authErr) {
-					// Kept, the refused line would be sent again with every
-					// renewal and fail each one: put the previous count back.
+				// The agent drops a line the manager refuses outright
+				// (agent.DroppedUsage) and asks again without it.
+				if d, ok := droppedTag(a.Status(), tag); ok {
+					return droppedError(d, usedCount(before, tag))
+				}
+				if refusedUsage(authErr) && count > usedCount(before, tag) {
+					// A refusal the agent could not pin on one line: kept,
+					// the raise would be sent again with every renewal and
+					// fail each one, so put the previous count back. A
+					// lowered count is never put back: it is what runs.
 					if err := a.SetUsage(tag, usedCount(before, tag)); err != nil {
 						return err
 					}
@@ -626,6 +633,7 @@ func writeSummary(w io.Writer, st agent.Status) {
 	}
 	fmt.Fprintf(w, "\n")
 	writeProduct(w, st)
+	writeDropped(w, st)
 	fmt.Fprintf(w, "\nLicense Usage:\n")
 	if len(st.Licenses) == 0 {
 		fmt.Fprintf(w, "  No licenses in use.\n")
@@ -663,6 +671,7 @@ func writeUsage(w io.Writer, st agent.Status, only string) {
 	case !shown:
 		fmt.Fprintf(w, "\nNo licenses in use.\n")
 	}
+	writeDropped(w, st)
 }
 
 // writeStatus is "show license status".

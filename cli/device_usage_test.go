@@ -36,7 +36,7 @@ func TestDeviceUseRefusedLicense(t *testing.T) {
 			}
 		}
 		out := h.ok(dev("show", "license", "usage")...)
-		if strings.Contains(out, "ise-base") || strings.Contains(out, "no-such-license") {
+		if strings.Contains(out, "\nise-base:") || strings.Contains(out, "\nno-such-license:") {
 			t.Fatalf("refused licenses kept in the usage:\n%s", out)
 		}
 		wantLines(t, out, "network-essentials:", "  Count: 2")
@@ -45,10 +45,61 @@ func TestDeviceUseRefusedLicense(t *testing.T) {
 		wantLines(t, h.ok(dev("show", "license", "summary")...), "  Status: AUTHORIZED on ")
 		wantRow(t, h.ok("license", "list"), "network-essentials", "5", "2", "0", "3", "in compliance")
 
-		// A refused change of a line already in use puts its count back.
+		// A line already in use that the product may no longer consume is
+		// dropped, not kept to fail every later request.
 		h.ok("catalog", "product", "update", "C9300-24T", "--license-types", "network-advantage")
-		h.fails(smartlic.EInvalid, anyField, dev("use", "network-essentials", "3")...)
-		wantLines(t, h.ok(dev("show", "license", "usage")...), "network-essentials:", "  Count: 2")
+		err := h.fails(smartlic.EInvalid, "TAG", dev("use", "network-essentials", "3")...)
+		if !strings.Contains(err.Error(), "network-essentials dropped (it was 2)") {
+			t.Errorf("refusal %q does not say the line was dropped", err)
+		}
+		out = h.ok(dev("show", "license", "usage")...)
+		wantLines(t, out, "No licenses in use.", "Licenses Dropped (the server refused them; no longer reported):")
+		wantLines(t, h.ok(dev("renew", "--auth")...), "AUTHORIZED")
+	})
+}
+
+// TestDeviceUseStuckScenario is the newcomer's report: in evaluation a
+// typo tag and a license the product may not consume, then register.
+// Before, every later "use … 0" failed on the other line and both stayed
+// AUTHORIZATION PENDING until deregister. Now register drops both lines
+// (saying why), and lowering a count is never put back.
+func TestDeviceUseStuckScenario(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, open func(*testing.T) *store.DB) {
+		t.Parallel()
+		h := newAcmeHarness(t, open)
+		h.ok("catalog", "license-type", "create", "--tag", "threat-defense", "--name", "Threat Defense",
+			"--term", "perpetual", "--enforcement", "unenforced")
+		h.ok("deposit", "create", "--order", "O-1", "--license", "network-essentials", "--quantity", "5")
+		secret := tokenSecret(t, h.ok("token", "create", "--description", "switches"))
+		sw := filepath.Join(t.TempDir(), "sw1")
+		dev := func(args ...string) []string { return append([]string{"device", "--state-dir", sw}, args...) }
+		h.ok(dev("init", "--pid", "C9300-24T", "--sn", "FOC0001")...)
+		h.ok(dev("use", "network-advantge", "1")...)
+		h.ok(dev("use", "threat-defense", "1")...)
+		h.ok(dev("use", "network-essentials", "2")...)
+		out := h.ok(dev("register", "--token", secret)...)
+		wantLines(t, out, "Registration: SUCCEEDED",
+			"Licenses Dropped (the server refused them; no longer reported):",
+			`  network-advantge (count 1): product C9300-24T may not consume license "network-advantge"`,
+			`  threat-defense (count 1): product C9300-24T may not consume license "threat-defense"`)
+		if strings.Contains(out, "PENDING") {
+			t.Fatalf("still pending after register:\n%s", out)
+		}
+		out = h.ok(dev("show", "license", "usage")...)
+		wantLines(t, out, "  Status: AUTHORIZED", "network-essentials:", "  Count: 2")
+		// The typo is no longer in use: "use … 0" is a no-op that succeeds.
+		h.ok(dev("use", "network-advantge", "0")...)
+		h.ok(dev("use", "threat-defense", "0")...)
+		// Lowering is authorized and kept.
+		wantLines(t, h.ok(dev("use", "network-essentials", "1")...), "network-essentials:", "  Count: 1", "  Status: AUTHORIZED")
+		wantRow(t, h.ok("license", "list"), "network-essentials", "5", "1", "0", "4", "in compliance")
+		// A typo used while registered is refused and not kept.
+		err := h.fails(smartlic.EInvalid, "TAG", dev("use", "network-advantge", "1")...)
+		if !strings.Contains(err.Error(), "usage of network-advantge not changed") {
+			t.Errorf("refusal %q does not say the typo was not used", err)
+		}
+		wantLines(t, h.ok(dev("renew", "--auth")...), "AUTHORIZED")
 	})
 }
 
