@@ -81,6 +81,7 @@ func (f *clientFlags) run(cmd *cobra.Command, fn func(ctx context.Context, a api
 		key = f.e.getenv(envAPIKey)
 	}
 	fallback := ""
+	stored := "" // the credentials file, when the key is the one login stored
 	if key == "" {
 		// The key of `smartlic login`, for the server it was made on only.
 		creds, path, err := f.e.loadCredentials()
@@ -90,7 +91,7 @@ func (f *clientFlags) run(cmd *cobra.Command, fn func(ctx context.Context, a api
 		if creds != nil {
 			fallback = creds.Server
 			if s, _ := f.e.server(f.server, creds.Server); sameServer(s, creds.Server) {
-				key = creds.APIKey
+				key, stored = creds.APIKey, path
 			} else {
 				return smartlic.Invalid("--api-key", "no API key for %s: the one in %s is for %s; run `smartlic login --server %s`", s, path, creds.Server, s)
 			}
@@ -104,7 +105,19 @@ func (f *clientFlags) run(cmd *cobra.Command, fn func(ctx context.Context, a api
 		return smartlic.Invalid("--api-key", "no API key: run `smartlic login`, set %s or pass --api-key", envAPIKey)
 	}
 	// A wrong or missing --server is the usual reason for no answer: say where we looked.
-	return unreachable(server, fn(cmd.Context(), client.New(server, key, httpClient()), p))
+	err = fn(cmd.Context(), client.New(server, key, httpClient()), p)
+	return staleLogin(stored, server, unreachable(server, err))
+}
+
+// staleLogin says what to do when the key login stored is refused (revoked,
+// expired, its user disabled): "invalid credentials" alone does not say
+// which credentials, nor that a new login fixes it.
+func staleLogin(path, server string, err error) error {
+	var e *smartlic.Error
+	if path == "" || !errors.As(err, &e) || e.Code != smartlic.EUnauthorized {
+		return err
+	}
+	return smartlic.Errorf(smartlic.EUnauthorized, e.Field, "the API key stored in %s for %s no longer works (%s): run `smartlic login`", path, server, e.Message)
 }
 
 // anonymousOK annotates a command whose request needs no API key (accepting
@@ -188,7 +201,7 @@ func flagError(cmd *cobra.Command, err error) error {
 		if unknown.GetSpecifiedShortnames() != "" {
 			return smartlic.Invalid("-"+name, "unknown flag")
 		}
-		return smartlic.Invalid("--"+name, "unknown flag")
+		return smartlic.Invalid("--"+name, "unknown flag%s", flagSuggestion(cmd, name))
 	}
 	return smartlic.Invalid("", "%v", err)
 }
@@ -207,7 +220,7 @@ func group(use, short string, children ...*cobra.Command) *cobra.Command {
 		Args:  cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return smartlic.Invalid("", "unknown command %q for %q; see %q", args[0], cmd.CommandPath(), cmd.CommandPath()+" --help")
+				return unknownCommand(cmd, args[0])
 			}
 			return cmd.Help()
 		},

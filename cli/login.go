@@ -167,8 +167,9 @@ func newLoginCmd(e *env) *cobra.Command {
 		Use:   "login [--server URL] [--email EMAIL] [--password-stdin | --web]",
 		Short: "Sign in as a user and keep a personal API key for later commands",
 		Long: "login signs in to the server with your e-mail and password (asked for without echo, or read from\n" +
-			"standard input with --password-stdin) or, with --web, by confirming a code in the portal, and stores a personal API key named \"cli on HOST\" in " + filepath.Join("CONFIG_DIR", "smartlic", "credentials.json") + " (mode 0600).\n" +
-			"Later commands use it when " + envAPIKey + " is not set. `smartlic logout` revokes it.",
+			"standard input with --password-stdin) or, with --web, by confirming a code in the portal, and stores a personal API key named\n" +
+			"\"cli on HOST, DATE TIME UTC\" in " + e.credentialsPathForHelp() + " (mode 0600; " + envConfigDir + " sets the directory).\n" +
+			"Later commands use it when " + envAPIKey + " is not set. A new login revokes the key stored before it; `smartlic logout` revokes it.",
 		Args: args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			srv, err := e.server(server, "")
@@ -179,7 +180,8 @@ func newLoginCmd(e *env) *cobra.Command {
 			if host == "" {
 				host = "unknown host"
 			}
-			keyName := "cli on " + host
+			// The date tells this key from the ones of earlier logins in `apikey list`.
+			keyName := "cli on " + host + ", " + time.Now().UTC().Format("2006-01-02 15:04") + " UTC"
 			var creds credentials
 			switch {
 			case web && (passwordStdin || email != ""):
@@ -192,6 +194,7 @@ func newLoginCmd(e *env) *cobra.Command {
 			if err != nil {
 				return unreachable(srv, err)
 			}
+			e.revokePrevious(cmd.Context(), creds)
 			path, err := e.saveCredentials(creds)
 			if err != nil {
 				return err
@@ -245,7 +248,7 @@ func (e *env) passwordLogin(ctx context.Context, server, email string, passwordS
 	} else {
 		f, ok := e.stdin.(*os.File)
 		if !ok || !term.IsTerminal(int(f.Fd())) {
-			return credentials{}, smartlic.Invalid("--password-stdin", "standard input is not a terminal to ask for the password on; pipe it in with --password-stdin")
+			return credentials{}, smartlic.Invalid("", "no terminal to prompt for the password: pipe it with --password-stdin")
 		}
 		fmt.Fprint(e.stderr, "Password: ")
 		b, err := term.ReadPassword(int(f.Fd()))
@@ -316,17 +319,11 @@ func newLogoutCmd(e *env) *cobra.Command {
 			if c == nil {
 				return smartlic.Errorf(smartlic.ENotFound, "", "not signed in: %s does not exist", path)
 			}
-			a := client.New(c.Server, c.APIKey, httpClient())
-			_, err = a.RevokeAPIKey(cmd.Context(), c.KeyID)
-			switch smartlic.ErrorCode(err) {
-			case "":
-				fmt.Fprintf(e.stdout, "Revoked the API key %q on %s.\n", c.KeyName, c.Server)
-			case smartlic.EUnauthorized:
-				// Revoked, expired or its user disabled already: nothing to undo there.
-				fmt.Fprintf(e.stdout, "The API key %q no longer worked on %s.\n", c.KeyName, c.Server)
-			default:
+			said, err := revokeStored(cmd.Context(), c)
+			if err != nil {
 				return fmt.Errorf("the key was not revoked and %s is kept: %w", path, unreachable(c.Server, err))
 			}
+			fmt.Fprintf(e.stdout, "%s.\n", said)
 			if err := os.Remove(path); err != nil {
 				return err
 			}
@@ -334,4 +331,43 @@ func newLogoutCmd(e *env) *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// revokeStored revokes the stored key with itself and says what happened;
+// a key that no longer works is not an error: there is nothing to undo.
+func revokeStored(ctx context.Context, c *credentials) (string, error) {
+	_, err := client.New(c.Server, c.APIKey, httpClient()).RevokeAPIKey(ctx, c.KeyID)
+	switch smartlic.ErrorCode(err) {
+	case "":
+		return fmt.Sprintf("Revoked the API key %q on %s", c.KeyName, c.Server), nil
+	case smartlic.EUnauthorized:
+		// Revoked, expired or its user disabled already.
+		return fmt.Sprintf("The API key %q no longer worked on %s", c.KeyName, c.Server), nil
+	}
+	return "", err
+}
+
+// revokePrevious revokes the key an earlier login stored, which the new
+// login's file replaces: left alone it would stay valid with nobody holding
+// it. Best effort: a failure is said, not fatal, since the new key works.
+func (e *env) revokePrevious(ctx context.Context, next credentials) {
+	prev, _, err := e.loadCredentials()
+	if err != nil || prev == nil || prev.APIKey == "" || prev.KeyID == next.KeyID {
+		return
+	}
+	said, err := revokeStored(ctx, prev)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "The previous API key %q on %s (of %s) could not be revoked: %v; revoke it in the portal or with `smartlic apikey revoke %s`.\n",
+			prev.KeyName, prev.Server, prev.Email, unreachable(prev.Server, err), prev.KeyID)
+		return
+	}
+	fmt.Fprintf(e.stderr, "%s (the previous login, of %s).\n", said, prev.Email)
+}
+
+// credentialsPathForHelp is where login keeps its key, for help text.
+func (e *env) credentialsPathForHelp() string {
+	if p, err := e.credentialsPath(); err == nil {
+		return p
+	}
+	return filepath.Join("$"+envConfigDir, "credentials.json")
 }

@@ -1,6 +1,10 @@
 package cli
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -56,4 +60,103 @@ func TestNoVASaysWhere(t *testing.T) {
 		h.ok("instance", "remove", "C9300-24T:FOC2301A001")
 		h.fails(smartlic.ENotFound, anyField, "instance", "get", inst.ID)
 	})
+}
+
+// TestLoginAgainRevokesThePreviousKey: logging in again (as another user,
+// without logout) revokes the key the file held, names keys so they can be
+// told apart, and a stored key that stopped working says to log in.
+func TestLoginAgainRevokesThePreviousKey(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, open func(*testing.T) *store.DB) {
+		t.Parallel()
+		h := newHarnessOn(t, open)
+		h.ok("account", "create", "--name", "Acme", "--domain", "acme.example", "--approve")
+		h.env["SMARTLIC_ACCOUNT"] = "acme.example"
+		const pw = "a long enough password"
+		for _, u := range []string{"ada@acme.example", "bob@acme.example"} {
+			h.ok("user", "create", "--email", u, "--name", u, "--password", pw)
+			h.ok("role", "grant", "--user", u, "--role", "sa_user")
+		}
+		operatorKey := h.env["SMARTLIC_API_KEY"]
+		delete(h.env, "SMARTLIC_API_KEY")
+		path := filepath.Join(h.env["SMARTLIC_CONFIG_DIR"], "credentials.json")
+		stored := func() credentials {
+			t.Helper()
+			var c credentials
+			b, err := os.ReadFile(path)
+			if err != nil || json.Unmarshal(b, &c) != nil {
+				t.Fatalf("credentials %s: %v", b, err)
+			}
+			return c
+		}
+
+		h.stdin = pw + "\n"
+		h.ok("login", "--email", "ada@acme.example", "--password-stdin")
+		ada := stored()
+		if !regexp.MustCompile(`^cli on .+, \d{4}-\d\d-\d\d \d\d:\d\d UTC$`).MatchString(ada.KeyName) {
+			t.Errorf("key name %q carries no date", ada.KeyName)
+		}
+
+		h.stdin = pw + "\n"
+		_, stderr, err := h.run("login", "--email", "bob@acme.example", "--password-stdin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(stderr, "Revoked the API key") || !strings.Contains(stderr, "ada@acme.example") {
+			t.Errorf("second login does not say it revoked ada's key:\n%s", stderr)
+		}
+		h.env["SMARTLIC_API_KEY"] = ada.APIKey
+		h.fails(smartlic.EUnauthorized, anyField, "whoami")
+		delete(h.env, "SMARTLIC_API_KEY")
+		bob := stored()
+		if out := h.ok("whoami"); !strings.Contains(out, "bob@acme.example") {
+			t.Errorf("whoami after the second login:\n%s", out)
+		}
+
+		// Bob's key is revoked behind the CLI's back: the error says which
+		// key and what to do.
+		h.env["SMARTLIC_API_KEY"] = operatorKey
+		h.ok("user", "disable", "bob@acme.example")
+		delete(h.env, "SMARTLIC_API_KEY")
+		err = h.fails(smartlic.EUnauthorized, anyField, "whoami")
+		if msg := err.Error(); !strings.Contains(msg, path) || !strings.Contains(msg, "no longer works") || !strings.Contains(msg, "smartlic login") {
+			t.Errorf("stale stored key: %v", err)
+		}
+		h.fails(smartlic.EUnauthorized, anyField, "va", "list")
+
+		// A login over a key that no longer works still succeeds, and says so.
+		h.stdin = pw + "\n"
+		_, stderr, err = h.run("login", "--email", "ada@acme.example", "--password-stdin")
+		if err != nil || !strings.Contains(stderr, "no longer worked") || !strings.Contains(stderr, bob.KeyName) {
+			t.Errorf("login over a dead key: %v\n%s", err, stderr)
+		}
+	})
+}
+
+// TestRefusedInputExitsTwoWithASuggestion: an unknown command, verb or flag
+// is refused input (exit 2) and cobra's nearest name is suggested.
+func TestRefusedInputExitsTwoWithASuggestion(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"licence", "list"}, `did you mean "license"`},
+		{[]string{"license", "lst"}, `did you mean "list"`},
+		{[]string{"license", "list", "--vaa", "Lab"}, "did you mean --va?"},
+		{[]string{"token", "create", "--descripton", "x"}, "did you mean --description?"},
+		{[]string{"serve", "--dbb", "x"}, "did you mean --db?"},
+		{[]string{"admin", "create-operatorr"}, `did you mean "create-operator"`},
+	} {
+		_, _, err := h.run(c.args...)
+		if err == nil || ExitCode(err) != 2 || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("smartlic %s: exit %d, %v; want exit 2 with %q", strings.Join(c.args, " "), ExitCode(err), err, c.want)
+		}
+	}
+	// Help shows where the key goes, not a placeholder.
+	out := h.ok("login", "--help")
+	if strings.Contains(out, "CONFIG_DIR/") || !strings.Contains(out, filepath.Join(h.env["SMARTLIC_CONFIG_DIR"], "credentials.json")) {
+		t.Errorf("login --help:\n%s", out)
+	}
 }

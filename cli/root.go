@@ -45,6 +45,9 @@ func run(ctx context.Context, args []string, e *env) error {
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	root.SetArgs(args)
+	// Every command refuses an unknown or malformed flag the same way
+	// (exit 2, the flag named, the nearest flag suggested).
+	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(
 		newServeCmd(e),
 		newAdminCmd(e),
@@ -63,8 +66,9 @@ func run(ctx context.Context, args []string, e *env) error {
 	addSLACCommands(root, e)
 	addPolicyCommands(root, e)
 	addUsageCommands(root, e)
+	refuseUnknownVerbs(root)
 	cmd, err := root.ExecuteContextC(ctx)
-	return nameTheFlag(cmd, err)
+	return nameTheFlag(cmd, refusedByCobra(root, cmd, args, err))
 }
 
 // nameTheFlag makes an error about an input name the flag the user typed
