@@ -376,6 +376,9 @@ does this on a timer; the simulator does it when told.`,
 			if err != nil {
 				return err
 			}
+			if a.Status().Policy != nil {
+				return policyNotRenewed()
+			}
 			ctx := cmd.Context()
 			var done agent.Renewed
 			var errs []error

@@ -115,7 +115,7 @@ it answers. The reports stay pending until then.`,
 			if p.json {
 				return writeJSON(p.w, a.Status())
 			}
-			fmt.Fprintf(p.w, "%d usage reports saved to %s\n", len(uf.Reports), args[1])
+			fmt.Fprintf(p.w, "%s saved to %s\n", plural(len(uf.Reports), "usage report"), args[1])
 			return nil
 		},
 	}
@@ -150,7 +150,7 @@ func (f *deviceFlags) importCmd() *cobra.Command {
 			case smartlic.FileTypeTrust:
 				fmt.Fprintf(p.w, "Trust code installed (serial %s); the next usage report binds this instance's key\n", st.Policy.TrustSerial)
 			default:
-				fmt.Fprintf(p.w, "ACK installed: %d reports acknowledged, %d rejected, %d still pending\n", imp.Accepted, len(imp.Rejected), st.Policy.PendingReports)
+				fmt.Fprintf(p.w, "ACK installed: %s acknowledged, %d rejected, %d still pending\n", plural(imp.Accepted, "report"), len(imp.Rejected), st.Policy.PendingReports)
 				writeRejected(p.w, imp.Rejected)
 			}
 			return nil
@@ -382,4 +382,12 @@ func (f *deviceFlags) usePolicy(cmd *cobra.Command, a *agent.Agent, p printer, t
 		return fmt.Errorf("usage recorded, but reporting it failed (run \"smartlic device license smart sync\" to retry, or save usage FILE to report offline): %w", f.reach(syncErr))
 	}
 	return nil
+}
+
+// policyNotRenewed is what "renew" says to an instance under Using Policy:
+// it holds no ID certificate or authorization to renew; what it sends the
+// manager is its usage reports.
+func policyNotRenewed() error {
+	return smartlic.Errorf(smartlic.EConflict, "mode", "this instance runs under Smart Licensing Using Policy: it has no registration or authorization to renew; "+
+		"send its usage reports and install the ACK with \"smartlic device license smart sync\" (air-gapped: \"license smart save usage FILE\", upload, then \"license smart import ACK-FILE\")")
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/smartlic/smartlic"
@@ -44,20 +45,28 @@ func TestDevicePolicyWalkthrough(t *testing.T) {
 		"  Unenforced/Non-Export Perpetual Attributes:", "    First report requirement (days): 365",
 		"Usage Reporting:", "  Last ACK received: ", "Trust Code Installed:", "  Active: PID:C9300-24T,SN:POL0001")
 	wantLines(t, h.ok(dev(sw1, "show", "license", "usage")...), "threat-defense (threat-defense):", "  Status: NOT AUTHORIZED", "  Enforcement type: ENFORCED")
+	// Nothing to renew under Using Policy: renew says what to run instead.
+	err := h.fails(smartlic.EConflict, "mode", dev(sw1, "renew", "--auth")...)
+	if !strings.Contains(err.Error(), "Using Policy") || !strings.Contains(err.Error(), "smartlic device license smart sync") {
+		t.Errorf("renew --auth in policy mode: %q does not point at license smart sync", err)
+	}
+	h.fails(smartlic.EConflict, "mode", dev(sw1, "renew")...)
 
 	// Offline.
 	h.ok(dev(sw2, "init", "--mode", "policy", "--pid", "C9300-24T", "--sn", "OFF0001")...)
 	h.ok(dev(sw2, "use", "network-essentials", "3")...)
 	trust := filepath.Join(dir, "trust.json")
-	wantLines(t, h.ok("trust", "generate", "--udi", "C9300-24T:OFF0001", "--file", trust), "Trust file with 1 trust codes for acme.com / DEFAULT written to "+trust)
+	wantLines(t, h.ok("trust", "generate", "--udi", "C9300-24T:OFF0001", "--file", trust), "Trust file with 1 trust code for acme.com / DEFAULT written to "+trust)
 	wantLines(t, h.ok(dev(sw2, "license", "smart", "import", trust)...), "Trust code installed")
+	wantLines(t, h.ok("trust", "generate", "--udi", "C9300-24T:OFF0002", "--udi", "C9300-24T:OFF0003", "--file", filepath.Join(dir, "trust2.json")),
+		"Trust file with 2 trust codes for acme.com / DEFAULT written to ")
 	usage := filepath.Join(dir, "usage.json")
-	wantLines(t, h.ok(dev(sw2, "license", "smart", "save", "usage", usage)...), "1 usage reports saved to "+usage)
+	wantLines(t, h.ok(dev(sw2, "license", "smart", "save", "usage", usage)...), "1 usage report saved to "+usage)
 	ack := filepath.Join(dir, "ack.json")
-	wantLines(t, h.ok("usage", "upload", usage, "--ack", ack), "1 reports from 1 instances, 1 accepted (0 already known), 0 rejected", "ACK file written to "+ack)
+	wantLines(t, h.ok("usage", "upload", usage, "--ack", ack), "1 report from 1 instance, 1 accepted (0 already known), 0 rejected", "ACK file written to "+ack)
 	wantLines(t, h.ok("usage", "upload", usage, "--ack", ack), "1 accepted (1 already known)")
 	wantRow(t, h.ok("license", "list"), "network-essentials", "0", "3")
-	wantLines(t, h.ok(dev(sw2, "license", "smart", "import", ack)...), "ACK installed: 1 reports acknowledged, 0 rejected, 0 still pending")
+	wantLines(t, h.ok(dev(sw2, "license", "smart", "import", ack)...), "ACK installed: 1 report acknowledged, 0 rejected, 0 still pending")
 	wantLines(t, h.ok("usage", "list"), "usage.json", "usage.json")
 
 	// Bad files: truncated, another kind.

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 
@@ -63,6 +65,14 @@ already pinned at a registration are used, or they are fetched once from
 				return err
 			}
 			if err := a.EnableReservation(cmd.Context(), keys); err != nil {
+				var unreachable *url.Error
+				if keys == nil && errors.As(err, &unreachable) {
+					// Reservation is for instances that never reach the
+					// manager: say how to enable it without the network.
+					server, _ := f.serverURL()
+					return fmt.Errorf("cannot reach the smartlic server at %s to fetch its keys: an air-gapped instance enables reservation offline with --keys FILE, "+
+						"FILE being the manager's GET %s/device/v1/keys answer saved elsewhere (curl -o keys.json …), or set --server or %s: %w", server, server, envServer, err)
+				}
 				return f.reach(err)
 			}
 			st := a.Status()

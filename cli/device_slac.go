@@ -99,14 +99,25 @@ authorization code is then refused.`,
 				_, err = fmt.Fprintf(p.w, "SLAC removed. Enter this return code in the license manager (smartlic slac return --code CODE):\n%s\n", code)
 				return err
 			}
+			verdict := "RETURNED"
 			if err := a.ReturnSLAC(cmd.Context(), argv[0]); err != nil {
-				return f.reach(err)
+				if smartlic.ErrorCode(err) != smartlic.ESLACClosed {
+					return f.reach(err)
+				}
+				// An administrator cancelled it: the license is back in the
+				// pool already. The device learns of a cancel from an
+				// authorization, so ask for one now and let it remove the SLAC.
+				if aerr := a.Authorize(cmd.Context()); aerr != nil || slacInstalled(a.Status(), argv[0]) {
+					return fmt.Errorf("%w; the device removes the SLAC when an authorization tells it of the cancel: run \"smartlic device renew --auth\" (or, offline, \"slac return %s --offline\" and discard the return code)%s",
+						err, argv[0], authNote(aerr))
+				}
+				verdict = "CANCELLED by an administrator; the device learned it from a fresh authorization and removed it"
 			}
 			st := a.Status()
 			if p.json {
 				return writeJSON(p.w, st)
 			}
-			fmt.Fprintf(p.w, "SLAC for %s: RETURNED\n\n", argv[0])
+			fmt.Fprintf(p.w, "SLAC for %s: %s\n\n", argv[0], verdict)
 			writeSummary(p.w, st)
 			return nil
 		},
@@ -240,4 +251,23 @@ func writeProduct(w io.Writer, st agent.Status) {
 			fmt.Fprintf(w, "  %s: CANCELLED by an administrator of the license manager (SLAC %s, learned %s); request a new SLAC to use it again\n", c.LicenseTag, c.SLACID, iosTime(c.LearnedAt))
 		}
 	}
+}
+
+// slacInstalled reports whether a SLAC of tag is installed.
+func slacInstalled(st agent.Status, tag string) bool {
+	for _, s := range st.SLACs {
+		if s.LicenseTag == tag {
+			return true
+		}
+	}
+	return false
+}
+
+// authNote says why the authorization that should have told the device
+// of a cancel failed, if it did.
+func authNote(err error) string {
+	if err == nil {
+		return ""
+	}
+	return " (the authorization just tried failed: " + err.Error() + ")"
 }

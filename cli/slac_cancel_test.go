@@ -113,5 +113,24 @@ func TestSLACCancelCLI(t *testing.T) {
 			t.Fatalf("summary after the cancel reached the router:\n%s", sum)
 		}
 		h.fails(smartlic.EExportControl, "throughput", rdev("throughput", "1000")...)
+
+		// Its owner returning it online after the cancel: the return is
+		// refused, and the device asks for an authorization at once, learns
+		// of the cancel and removes the SLAC, saying so.
+		other := filepath.Join(t.TempDir(), "other")
+		odev := func(args ...string) []string { return append([]string{"device", "--state-dir", other}, args...) }
+		h.ok(odev("init", "--pid", "ISR4451", "--sn", "STOLEN2")...)
+		h.ok(odev("configure", "--license", "hseck9=export_controlled")...)
+		h.ok(odev("register", "idtoken", secret)...)
+		h.ok(odev("slac", "request", "hseck9")...)
+		h.json(&online, "slac", "list", "--udi", "ISR4451:STOLEN2", "--status", "active")
+		if len(online.Items) != 1 {
+			t.Fatalf("the second router's SLACs: %+v", online.Items)
+		}
+		h.ok("slac", "cancel", online.Items[0].ID, "--reason", "wrong router")
+		out = h.ok(odev("slac", "return", "hseck9")...)
+		wantLines(t, out, "SLAC for hseck9: CANCELLED by an administrator; the device learned it from a fresh authorization and removed it",
+			"  hseck9: CANCELLED by an administrator")
+		h.fails(smartlic.ENotFound, "tag", odev("slac", "return", "hseck9")...)
 	})
 }

@@ -172,8 +172,8 @@ func newUsageAckCmd(f *clientFlags, s *scope) *cobra.Command {
 // writeAckSummary is the human answer to an upload.
 func writeAckSummary(w io.Writer, ack smartlic.AckFile) {
 	s := ack.Summary
-	fmt.Fprintf(w, "Upload %s to %s: %d reports from %d instances, %d accepted (%d already known), %d rejected\n",
-		ack.UploadID, ack.SmartAccount, s.Reports, s.Instances, s.Accepted, s.Duplicates, s.Rejected)
+	fmt.Fprintf(w, "Upload %s to %s: %s from %s, %d accepted (%d already known), %d rejected\n",
+		ack.UploadID, ack.SmartAccount, plural(s.Reports, "report"), plural(s.Instances, "instance"), s.Accepted, s.Duplicates, s.Rejected)
 	if len(ack.Rejections) == 0 {
 		return
 	}
@@ -250,8 +250,8 @@ in this account gets a new trust code (a replaced device binds its new key).
 				if p.json {
 					return writeJSON(p.w, tf)
 				}
-				fmt.Fprintf(p.w, "Trust file with %d trust codes for %s / %s written to %s: import it on the products (smartlic device license smart import %s)\n",
-					len(tf.TrustCodes), tf.SmartAccount, tf.VirtualAccount, out, out)
+				fmt.Fprintf(p.w, "Trust file with %s for %s / %s written to %s: import it on the products (smartlic device license smart import %s)\n",
+					plural(len(tf.TrustCodes), "trust code"), tf.SmartAccount, tf.VirtualAccount, out, out)
 				return nil
 			})
 		},
