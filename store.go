@@ -200,6 +200,11 @@ type Tx interface {
 	// count after the change in the pool's history, dated at.
 	AddInUse(ctx context.Context, vaID, licenseTypeID string, delta int64, at time.Time) error
 	PoolCountersOf(ctx context.Context, vaIDs []string) ([]PoolCounter, error)
+	// PoolStateOf returns the deposits and counters of one VA's pools of
+	// the given license types only: what a change to those pools is
+	// checked against, at a cost that does not grow with the VA's other
+	// license types.
+	PoolStateOf(ctx context.Context, vaID string, typeIDs []string) ([]Deposit, []PoolCounter, error)
 	// LicenseTypesOf returns the license types with a counter or a deposit
 	// in any of the given VAs, in a number of queries that does not grow
 	// with the license types.

@@ -84,7 +84,7 @@ func (m *Manager) applyUsage(ctx context.Context, tx smartlic.Tx, inst smartlic.
 			}
 		}
 	}
-	purchased, inUse, err := m.poolState(ctx, tx, inst.VirtualAccountID)
+	purchased, inUse, err := m.poolState(ctx, tx, inst.VirtualAccountID, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -129,14 +129,11 @@ func countedOf(u smartlic.Usage) int64 {
 	return u.Count
 }
 
-// poolState returns purchased (active deposits) and in-use per license type
-// of one VA.
-func (m *Manager) poolState(ctx context.Context, tx smartlic.Tx, vaID string) (purchased, inUse map[string]int64, err error) {
-	deposits, err := tx.DepositsOf(ctx, []string{vaID})
-	if err != nil {
-		return nil, nil, err
-	}
-	counters, err := tx.PoolCountersOf(ctx, []string{vaID})
+// poolState returns purchased (active deposits) and in use per license
+// type of one VA's pools of typeIDs: the pools a change touches, read at a
+// cost that does not grow with the VA's other license types.
+func (m *Manager) poolState(ctx context.Context, tx smartlic.Tx, vaID string, typeIDs []string) (purchased, inUse map[string]int64, err error) {
+	deposits, counters, err := tx.PoolStateOf(ctx, vaID, typeIDs)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -334,7 +334,7 @@ func (m *Manager) issueSLAC(ctx context.Context, tx smartlic.Tx, in slacIssue) (
 			}
 		}
 	}
-	purchased, _, err := m.poolState(ctx, tx, in.va.ID)
+	purchased, _, err := m.poolState(ctx, tx, in.va.ID, []string{lt.ID})
 	if err != nil {
 		return s, err
 	}

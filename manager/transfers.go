@@ -226,7 +226,7 @@ func (m *Manager) transferInstances(ctx context.Context, tx smartlic.Tx, tr *sma
 			}
 		}
 	}
-	purchased, inUse, err := m.poolState(ctx, tx, to.ID)
+	purchased, inUse, err := m.poolState(ctx, tx, to.ID, ltIDs)
 	if err != nil {
 		return "", err
 	}

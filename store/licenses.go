@@ -103,6 +103,29 @@ func (t *tx) PoolCountersOf(ctx context.Context, vaIDs []string) ([]smartlic.Poo
 	return out, nil
 }
 
+// PoolStateOf reads one VA's deposits and counters of typeIDs.
+func (t *tx) PoolStateOf(ctx context.Context, vaID string, typeIDs []string) ([]smartlic.Deposit, []smartlic.PoolCounter, error) {
+	var deposits []smartlic.Deposit
+	var counters []smartlic.PoolCounter
+	for chunk := range slices.Chunk(typeIDs, maxInList) {
+		args := append([]any{vaID}, anys(chunk)...)
+		rows, err := t.queryBuilt(ctx, `SELECT `+depositCols+` FROM `+depositFrom+`
+			WHERE d.va_id = ? AND d.license_type_id IN (`+inList(len(chunk))+`) ORDER BY d.id`, args...)
+		ds, err := collect(rows, err, scanDeposit, "listing deposits")
+		if err != nil {
+			return nil, nil, err
+		}
+		rows, err = t.queryBuilt(ctx, `SELECT va_id, license_type_id, in_use, reserved FROM pools
+			WHERE va_id = ? AND license_type_id IN (`+inList(len(chunk))+`) ORDER BY license_type_id`, args...)
+		cs, err := collect(rows, err, scanPoolCounter, "reading pool counters")
+		if err != nil {
+			return nil, nil, err
+		}
+		deposits, counters = append(deposits, ds...), append(counters, cs...)
+	}
+	return deposits, counters, nil
+}
+
 func scanPoolCounter(r scanner) (smartlic.PoolCounter, error) {
 	var c smartlic.PoolCounter
 	err := r.Scan(&c.VirtualAccountID, &c.LicenseTypeID, &c.InUse, &c.Reserved)

@@ -839,6 +839,31 @@ func testDeposits(t *testing.T, f *fixture) {
 		return err
 	})
 
+	// One VA's pools of some license types: only those deposits and
+	// counters, not the VA's other types', not another VA's.
+	f.write(func(ctx context.Context, tx smartlic.Tx) error {
+		if err := tx.AddInUse(ctx, va.ID, sub.ID, 4, f.now); err != nil {
+			return err
+		}
+		if err := tx.AddInUse(ctx, va.ID, perpetual.ID, 2, f.now); err != nil {
+			return err
+		}
+		return tx.AddInUse(ctx, other.ID, sub.ID, 7, f.now)
+	})
+	f.read(func(ctx context.Context, tx smartlic.Tx) error {
+		deposits, counters, err := tx.PoolStateOf(ctx, va.ID, []string{sub.ID})
+		if err != nil {
+			return err
+		}
+		wantEqual(t, "deposits of the VA's sub pool", deposits, []smartlic.Deposit{d2})
+		wantEqual(t, "counters of the VA's sub pool", counters, []smartlic.PoolCounter{{VirtualAccountID: va.ID, LicenseTypeID: sub.ID, InUse: 4}})
+		deposits, counters, err = tx.PoolStateOf(ctx, va.ID, nil)
+		if deposits != nil || counters != nil {
+			t.Errorf("PoolStateOf of no types = %+v, %+v; want nothing", deposits, counters)
+		}
+		return err
+	})
+
 	bad := smartlic.Deposit{ID: newID(t), VirtualAccountID: "missing", LicenseTypeID: sub.ID, Quantity: 1, StartsAt: f.now, CreatedAt: f.now}
 	err := f.writeErr(func(ctx context.Context, tx smartlic.Tx) error { return tx.InsertDeposit(ctx, bad) })
 	wantCode(t, err, smartlic.ENotFound, "")
