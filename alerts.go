@@ -163,7 +163,9 @@ func InstanceAlerts(now time.Time, va VirtualAccount, i Instance) []Alert {
 			add(AlertRenewalFailing, SeverityWarning, *e, "%s in %s is failing to renew; its authorization expires on %s", name, va.Name, e.Format(time.DateOnly))
 		}
 	}
-	if !i.IDCertExpiresAt.IsZero() && !now.Before(i.IDCertExpiresAt) {
+	// Nor does it renew an ID certificate: one moved from a registration
+	// keeps the old expiry, which means nothing any more.
+	if !i.IDCertExpiresAt.IsZero() && !now.Before(i.IDCertExpiresAt) && i.Mode != ModePolicy {
 		add(AlertIDCertExpired, SeverityCritical, i.IDCertExpiresAt, "%s in %s: its ID certificate expired on %s; register it again", name, va.Name, i.IDCertExpiresAt.Format(time.DateOnly))
 	}
 	return out

@@ -78,6 +78,38 @@ func TestInstanceAlerts(t *testing.T) {
 			t.Errorf("%s: alert %+v", tc.name, got[0])
 		}
 	}
+	// Moved to Using Policy: the classic authorization and ID certificate
+	// it kept raise nothing (reporting deadlines are ReportingAlerts').
+	moved := smartlic.Instance{ID: "i1", VirtualAccountID: "va1", UDI: smartlic.UDI{PID: "C9300-24T", SN: "FOC1"}, Mode: smartlic.ModePolicy, AuthExpiresAt: at(-smartlic.Day), IDCertExpiresAt: now.Add(-time.Second)}
+	if got := smartlic.InstanceAlerts(now, va, moved); len(got) != 0 {
+		t.Errorf("policy-mode instance with stale classic dates: alerts %v", alertTypes(got))
+	}
+}
+
+// TestAuthorizationAtPolicy: a policy-mode instance's standing is the
+// compliance its last accepted report got, not a classic authorization it
+// held before the move, and "not reported" before any report.
+func TestAuthorizationAtPolicy(t *testing.T) {
+	now := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	later, earlier := now.Add(60*smartlic.Day), now.Add(-smartlic.Day)
+	ok := []smartlic.Usage{{LicenseTag: "network-advantage", Count: 1, Status: smartlic.Authorized}}
+	ooc := []smartlic.Usage{{LicenseTag: "network-advantage", Count: 9, Status: smartlic.OutOfCompliance}}
+	for _, tc := range []struct {
+		name string
+		i    smartlic.Instance
+		want smartlic.AuthorizationState
+	}{
+		{"classic never asked", smartlic.Instance{Mode: smartlic.ModeRegistered}, smartlic.AuthPending},
+		{"classic authorized", smartlic.Instance{Mode: smartlic.ModeRegistered, AuthExpiresAt: &later, Usage: ok}, smartlic.AuthValid},
+		{"policy, no report yet", smartlic.Instance{Mode: smartlic.ModePolicy}, smartlic.AuthNotReported},
+		{"moved to policy, classic authorization kept", smartlic.Instance{Mode: smartlic.ModePolicy, AuthExpiresAt: &later, Usage: ok}, smartlic.AuthNotReported},
+		{"policy, ACK out of compliance", smartlic.Instance{Mode: smartlic.ModePolicy, LastReportAt: &earlier, Usage: ooc}, smartlic.AuthOOC},
+		{"policy, ACK in compliance, old classic expiry", smartlic.Instance{Mode: smartlic.ModePolicy, LastReportAt: &earlier, AuthExpiresAt: &earlier, Usage: ok}, smartlic.AuthValid},
+	} {
+		if got := tc.i.AuthorizationAt(now); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
 }
 
 func TestWebhookBackoff(t *testing.T) {

@@ -62,7 +62,9 @@ type Instance struct {
 	LastContactAt         time.Time    `json:"last_contact_at"`
 	AuthorizedAt          *time.Time   `json:"authorized_at,omitempty"`
 	AuthExpiresAt         *time.Time   `json:"auth_expires_at,omitempty"`
-	IDCertExpiresAt       time.Time    `json:"id_cert_expires_at"`
+	// IDCertExpiresAt is zero for an instance trusted under Using Policy
+	// without a registration (it holds no ID certificate): omitted then.
+	IDCertExpiresAt time.Time `json:"id_cert_expires_at,omitzero"`
 	// Smart Licensing Using Policy (mode policy; see protocol_policy.go).
 	// TrustSerial is the serial of the trust code in force; PublicKey is
 	// nil while an offline trust code waits for its first report to bind
@@ -117,17 +119,36 @@ const (
 	AuthValid   AuthorizationState = "authorized" // every line authorized, not expired
 	AuthOOC     AuthorizationState = "out_of_compliance"
 	AuthExpired AuthorizationState = "authorization_expired" // no contact for 90 days
+	// AuthNotReported: under Using Policy, no usage report accepted since
+	// the instance entered policy mode, so no ACK says its compliance.
+	AuthNotReported AuthorizationState = "not_reported"
 )
 
-// AuthorizationAt summarises the instance's authorization at now.
+// AuthorizationAt summarises the instance's authorization at now. Under
+// Using Policy nothing asks for authorization: the standing is the
+// compliance the last accepted report gave each usage line (what its ACK
+// said), and before one there is none — whatever a classic authorization
+// said before the instance moved to policy mode.
 func (i Instance) AuthorizationAt(now time.Time) AuthorizationState {
+	if i.Mode == ModePolicy {
+		if i.LastReportAt == nil {
+			return AuthNotReported
+		}
+		return complianceOf(i.Usage)
+	}
 	if i.AuthExpiresAt == nil {
 		return AuthPending
 	}
 	if !now.Before(*i.AuthExpiresAt) {
 		return AuthExpired
 	}
-	for _, u := range i.Usage {
+	return complianceOf(i.Usage)
+}
+
+// complianceOf is AuthValid when every usage line is authorized, else
+// AuthOOC.
+func complianceOf(usage []Usage) AuthorizationState {
+	for _, u := range usage {
 		if u.Status != Authorized {
 			return AuthOOC
 		}

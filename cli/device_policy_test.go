@@ -68,6 +68,16 @@ func TestDevicePolicyWalkthrough(t *testing.T) {
 	wantRow(t, h.ok("license", "list"), "network-essentials", "0", "3")
 	wantLines(t, h.ok(dev(sw2, "license", "smart", "import", ack)...), "ACK installed: 1 report acknowledged, 0 rejected, 0 still pending")
 	wantLines(t, h.ok("usage", "list"), "usage.json", "usage.json")
+	// The instances show the ACK's compliance (no deposit: out of
+	// compliance), not "pending" as if they never asked, and no year-1 ID
+	// certificate date.
+	list := h.ok("instance", "list", "--va", "DEFAULT")
+	wantRow(t, list, "C9300-24T:OFF0001", "-", "policy", "out of compliance")
+	wantRow(t, list, "C9300-24T:OFF0002", "-", "policy", "not reported")
+	wantRow(t, list, "C9300-24T:POL0001", "sw1", "policy", "out of compliance")
+	if js := h.ok("instance", "list", "--va", "DEFAULT", "-o", "json"); strings.Contains(js, "0001-01-01") || strings.Contains(js, "id_cert_expires_at") {
+		t.Errorf("instance list -o json carries a zero ID certificate date:\n%s", js)
+	}
 
 	// Bad files: truncated, another kind.
 	bad := filepath.Join(dir, "bad.json")
