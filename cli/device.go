@@ -286,7 +286,9 @@ func (f *deviceFlags) useCmd() *cobra.Command {
 		Long: `Set how many licenses of a type (by entitlement tag) the instance uses; 0
 stops using it. A registered instance asks for authorization at once; an
 unregistered one runs in evaluation mode, whose 90 days start at the first
-use.`,
+use. A license the server refuses (a tag the product may not consume, or
+one it does not know) is dropped from the usage, so it cannot block later
+requests; "show license summary" lists what was dropped and why.`,
 		Args:        args("TAG", "COUNT"),
 		Annotations: map[string]string{numberArg: "COUNT"},
 		RunE: func(cmd *cobra.Command, args []string) error {
