@@ -105,7 +105,13 @@ func (f *clientFlags) run(cmd *cobra.Command, fn func(ctx context.Context, a api
 		return smartlic.Invalid("--api-key", "no API key: run `smartlic login`, set %s or pass --api-key", envAPIKey)
 	}
 	// A wrong or missing --server is the usual reason for no answer: say where we looked.
-	err = fn(cmd.Context(), client.New(server, key, httpClient()), p)
+	c := client.New(server, key, httpClient())
+	err = fn(cmd.Context(), c, p)
+	if retry, herr := f.onlyVA(cmd.Context(), cmd, c, err); retry {
+		err = fn(cmd.Context(), c, p)
+	} else {
+		err = herr
+	}
 	return staleLogin(stored, server, unreachable(server, err))
 }
 

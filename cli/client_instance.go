@@ -42,7 +42,7 @@ func newInstanceCmd(f *clientFlags) *cobra.Command {
 				return nil, "", err
 			}
 			got, next, err := a.ListInstances(ctx, sa, s.va, p)
-			if err == nil && len(got) == 0 && p.After == "" && !s.vaChanged {
+			if err == nil && len(got) == 0 && p.After == "" && !s.vaChanged && s.va == smartlic.DefaultVAName {
 				// An empty DEFAULT is the usual first sight of a newcomer whose
 				// devices registered with a token of another VA.
 				fmt.Fprintf(f.e.stderr, "No product instances in Virtual Account %q; instances of the whole account: `smartlic report instances`, or pass --va NAME (`smartlic va list`).\n", s.va)

@@ -160,3 +160,65 @@ func TestRefusedInputExitsTwoWithASuggestion(t *testing.T) {
 		t.Errorf("login --help:\n%s", out)
 	}
 }
+
+// TestErrorsNameTheFlags: an error names the flags the user typed, in its
+// field and in its message, not the API's fields.
+func TestErrorsNameTheFlags(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, open func(*testing.T) *store.DB) {
+		t.Parallel()
+		h := newAcmeHarness(t, open)
+		err := h.fails(smartlic.EInvalid, "--ends", "deposit", "create", "--order", "SO-1", "--license", "network-advantage",
+			"--quantity", "1", "--starts", "2030-01-02", "--ends", "2030-01-01")
+		if !strings.Contains(err.Error(), "must be after --starts") || strings.Contains(err.Error(), "starts_at") {
+			t.Errorf("ends before starts: %v", err)
+		}
+		err = h.fails(smartlic.ENotFound, "--account", "va", "list", "--account", "acme.exmple")
+		if !strings.Contains(err.Error(), `"acme.exmple"`) {
+			t.Errorf("mistyped account: %v", err)
+		}
+		h.fails(smartlic.ENotFound, "--account", "token", "list", "--account", "acme.exmple")
+	})
+}
+
+// TestVAUserWithoutVA: a user whose only role is in VA Lab gets Lab when
+// giving no --va (said on stderr); with roles in two VAs, the refusal
+// names them and --va.
+func TestVAUserWithoutVA(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, open func(*testing.T) *store.DB) {
+		t.Parallel()
+		h := newAcmeHarness(t, open)
+		h.ok("va", "create", "Lab")
+		h.ok("va", "create", "Eng")
+		h.ok("account", "create", "--name", "Beta", "--domain", "beta.com", "--approve")
+		h.ok("va", "create", "Beta Lab", "--account", "beta.com")
+		const pw = "a long enough password"
+		h.ok("user", "create", "--email", "lab@acme.com", "--name", "Lab", "--password", pw)
+		h.ok("role", "grant", "--user", "lab@acme.com", "--role", "va_user", "--va", "Lab")
+		// A role in another account's VA is no candidate here.
+		h.ok("role", "grant", "--user", "lab@acme.com", "--role", "va_user", "--va", "Beta Lab", "--account", "beta.com")
+		operatorKey := h.env["SMARTLIC_API_KEY"]
+		delete(h.env, "SMARTLIC_API_KEY")
+		h.stdin = pw + "\n"
+		h.ok("login", "--email", "lab@acme.com", "--password-stdin")
+
+		out, stderr, err := h.run("token", "create", "--description", "x")
+		if err != nil || !strings.Contains(out, `Virtual Account "Lab"`) || !strings.Contains(stderr, `Using Virtual Account "Lab"`) {
+			t.Fatalf("token create as a Lab user without --va: %v\n%s\n%s", err, out, stderr)
+		}
+		wantRow(t, h.ok("token", "list"), "x", "active")
+		h.ok("license", "list")
+		h.ok("instance", "list")
+		// --va given is obeyed, not replaced.
+		h.fails(smartlic.EForbidden, anyField, "token", "list", "--va", "DEFAULT")
+
+		h.env["SMARTLIC_API_KEY"] = operatorKey
+		h.ok("role", "grant", "--user", "lab@acme.com", "--role", "va_user", "--va", "Eng")
+		delete(h.env, "SMARTLIC_API_KEY")
+		err = h.fails(smartlic.EForbidden, anyField, "token", "list")
+		if msg := err.Error(); !strings.Contains(msg, "--va") || !strings.Contains(msg, "Lab") || !strings.Contains(msg, "Eng") || strings.Contains(msg, "Beta Lab") {
+			t.Errorf("two VAs without --va: %v", err)
+		}
+	})
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -76,17 +77,43 @@ func run(ctx context.Context, args []string, e *env) error {
 // that ran has such a flag. Errors about anything else pass unchanged.
 func nameTheFlag(cmd *cobra.Command, err error) error {
 	e, ok := err.(*smartlic.Error)
-	if !ok || cmd == nil || e.Field == "" {
+	if !ok || cmd == nil {
 		return err
 	}
-	for _, name := range flagsOfField(e.Field) {
-		if cmd.Flags().Lookup(name) != nil {
-			named := *e
-			named.Field = "--" + name
-			return &named
+	named := *e
+	// A rule about two inputs names the other in its message
+	// ("must be after starts_at"): name that one as its flag too.
+	named.Message = apiField.ReplaceAllStringFunc(e.Message, func(field string) string {
+		if flag := flagOfField(cmd, field); flag != "" {
+			return flag
+		}
+		return field
+	})
+	if flag := flagOfField(cmd, e.Field); flag != "" {
+		named.Field = flag
+	}
+	if named == *e {
+		return err
+	}
+	return &named
+}
+
+// apiField matches an API field name in a message: snake_case, which no
+// English word of a message is.
+var apiField = regexp.MustCompile(`\b[a-z]+(?:_[a-z]+)+\b`)
+
+// flagOfField is "--flag" when cmd has a flag that carries the API field,
+// else "".
+func flagOfField(cmd *cobra.Command, field string) string {
+	if field == "" || strings.HasPrefix(field, "-") {
+		return ""
+	}
+	for _, name := range flagsOfField(field) {
+		if name != "" && cmd.Flags().Lookup(name) != nil {
+			return "--" + name
 		}
 	}
-	return err
+	return ""
 }
 
 // flagsOfField lists the flag names that may carry an API field: the
@@ -106,8 +133,14 @@ func flagsOfField(field string) []string {
 		names = append(names, "search")
 	case "request_code":
 		names = append(names, "request")
-	case "licenses":
+	case "licenses", "tag", "license_tag":
+		// A license type's tag is --tag in the catalogue and --license
+		// where a license is used (slac issue, deposit create).
 		names = append(names, "license")
+	case "sa":
+		names = append(names, "account")
+	case "va", "virtual_account":
+		names = append(names, "va")
 	}
 	// A policy rule's field (classes.enforced.first_report_days) is set by
 	// policy set's flag of that rule (--first-report).

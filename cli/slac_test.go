@@ -75,10 +75,10 @@ func TestSLACEndToEnd(t *testing.T) {
 		h.fails(smartlic.ECodeInvalid, "--request", "slac", "issue", "--request", typo(req))
 		h.fails(smartlic.EInvalid, "--license", "slac", "issue", "--request", req, "--license", "network-advantage")
 		h.ok("account", "export-control", "acme.com", "forbidden")
-		h.fails(smartlic.EExportControl, "sa", "slac", "issue", "--request", req, "--license", "hseck9")
+		h.fails(smartlic.EExportControl, "--account", "slac", "issue", "--request", req, "--license", "hseck9")
 		h.ok("account", "export-control", "acme.com", "allowed")
 		h.ok("va", "create", "Lab")
-		h.fails(smartlic.EInsufficient, "tag", "slac", "issue", "--request", req, "--license", "hseck9", "--va", "Lab")
+		h.fails(smartlic.EInsufficient, "--va", "slac", "issue", "--request", req, "--license", "hseck9", "--va", "Lab")
 		pool("1", "1")
 
 		out := h.ok("slac", "issue", "--request", req, "--license", "hseck9")
@@ -91,7 +91,7 @@ func TestSLACEndToEnd(t *testing.T) {
 		// The same request code again is a replay; a third router finds no license.
 		h.fails(smartlic.EReplayed, "--request", "slac", "issue", "--request", req)
 		r3 := router("FOC3", false)
-		h.fails(smartlic.EInsufficient, "tag", "slac", "issue", "--request", lastLine(h.ok(r3("slac", "request", "hseck9", "--offline")...)))
+		h.fails(smartlic.EInsufficient, "--va", "slac", "issue", "--request", lastLine(h.ok(r3("slac", "request", "hseck9", "--offline")...)))
 		pool("2", "0")
 
 		// Installing: another device, a typo, then the right one, then again.

@@ -410,6 +410,11 @@ func getSA(ctx context.Context, tx smartlic.Tx, key string) (smartlic.SmartAccou
 	if smartlic.ErrorCode(err) == smartlic.ENotFound && key != strings.ToLower(key) {
 		sa, err = tx.GetSmartAccount(ctx, key)
 	}
+	if smartlic.ErrorCode(err) == smartlic.ENotFound {
+		// The key is the caller's input (a path's {sa}, the CLI's --account):
+		// naming it lets a typo be told from a missing account.
+		return sa, smartlic.Errorf(smartlic.ENotFound, "sa", "Smart Account %q not found", key)
+	}
 	return sa, err
 }
 

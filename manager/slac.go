@@ -339,7 +339,7 @@ func (m *Manager) issueSLAC(ctx context.Context, tx smartlic.Tx, in slacIssue) (
 		return s, err
 	}
 	if avail := purchased[lt.ID] - inUse; avail < smartlic.SLACQuantity {
-		return s, smartlic.Errorf(smartlic.EInsufficient, "tag", "Virtual Account %q has no %q license available for a SLAC (purchased %d, in use %d)",
+		return s, smartlic.Errorf(smartlic.EInsufficient, "va", "Virtual Account %q has no %q license available for a SLAC (purchased %d, in use %d)",
 			in.va.Name, lt.Tag, purchased[lt.ID], inUse)
 	}
 	if err := tx.AddInUse(ctx, in.va.ID, lt.ID, smartlic.SLACQuantity, in.now); err != nil {

@@ -5,7 +5,6 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/smartlic/smartlic"
@@ -77,7 +76,7 @@ func (h *Handler) adminShell(w http.ResponseWriter, r *http.Request, s *Session,
 	for _, t := range adminTabs {
 		roles := sh.roles
 		if t.saOnly {
-			roles = slices.DeleteFunc(slices.Clone(roles), func(r smartlic.RoleAssignment) bool { return smartlic.IsVARole(r.Role) })
+			roles = accountRoles(roles)
 		}
 		if !s.Operator && !holdsAny(roles, sh.SA.ID, t.needs) {
 			continue

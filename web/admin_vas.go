@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/smartlic/smartlic"
+	"github.com/smartlic/smartlic/manager"
 )
 
 // adminVARoutes are Administration › Virtual Accounts.
@@ -26,6 +27,10 @@ type adminVAsView struct {
 	Rows   []vaRow
 	Form   *Form
 	Parent selectView
+	// CanCreate shows the create form: the caller may manage some VA (a
+	// VA administrator creates under its own VAs only, so "Top level" is
+	// offered to account roles alone). Hiding is courtesy; the service refuses.
+	CanCreate bool
 	// VA pages.
 	Edit   *smartlic.VirtualAccount
 	Rename *Form
@@ -68,6 +73,11 @@ func (h *Handler) renderAdminVAs(w http.ResponseWriter, r *http.Request, s *Sess
 		return err
 	}
 	v := &adminVAsView{Shell: sh, Rows: vaRows(sh), Form: f, Parent: parentSelect(f, "Parent", reachableVAs(sh.Tree), "")}
+	manage := []manager.Permission{manager.PermVAManage}
+	v.CanCreate = s.Operator || holdsAny(sh.roles, sh.SA.ID, manage)
+	if !s.Operator && !holdsAny(accountRoles(sh.roles), sh.SA.ID, manage) {
+		v.Parent.Options = v.Parent.Options[1:] // no "Top level"
+	}
 	return h.render(w, r, status, "admin-vas", v)
 }
 

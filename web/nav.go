@@ -28,7 +28,10 @@ type NavLink struct {
 type section struct {
 	label, path, match string
 	needs              []manager.Permission // any of them, on the Smart Account or one of its VAs
-	vendor             bool                 // the vendor operator only
+	// saOnly: the page's service calls check the Smart Account as a whole,
+	// which VA roles never grant, so only roles of the account count.
+	saOnly bool
+	vendor bool // the vendor operator only
 }
 
 var sections = []section{
@@ -39,7 +42,7 @@ var sections = []section{
 	{label: "Transfers", path: "/transfers", match: "/transfers", needs: []manager.Permission{manager.PermLicenseManage}},
 	{label: "Reservations", path: "/reservations", match: "/reservations", needs: []manager.Permission{manager.PermLicenseManage}},
 	{label: "Export authorization", path: "/slacs", match: "/slacs", needs: []manager.Permission{manager.PermLicenseView}},
-	{label: "Conversions", path: "/conversions", match: "/conversions", needs: []manager.Permission{manager.PermLicenseManage}},
+	{label: "Conversions", path: "/conversions", match: "/conversions", needs: []manager.Permission{manager.PermLicenseManage}, saOnly: true},
 	{label: "Policies", path: "/policies", match: "/policies", needs: []manager.Permission{manager.PermLicenseView}},
 	{label: "Usage files", path: "/usage-files", match: "/usage-files", needs: []manager.Permission{manager.PermLicenseView}},
 	{label: "Agreements", path: "/agreements", match: "/agreements", needs: []manager.Permission{manager.PermLicenseView, manager.PermAgreementAccept}},
@@ -71,7 +74,11 @@ func navigation(s *Session, roles []smartlic.RoleAssignment, sa *smartlic.SmartA
 		case sa == nil:
 			continue
 		default:
-			if !s.Operator && !holdsAny(roles, sa.ID, sec.needs) {
+			held := roles
+			if sec.saOnly {
+				held = accountRoles(roles)
+			}
+			if !s.Operator && !holdsAny(held, sa.ID, sec.needs) {
 				continue
 			}
 			if strings.Contains(sec.path, "{va}") && firstVA == "" {
@@ -96,6 +103,12 @@ func holdsAny(roles []smartlic.RoleAssignment, saID string, perms []manager.Perm
 	return slices.ContainsFunc(roles, func(r smartlic.RoleAssignment) bool {
 		return r.SmartAccountID == saID && slices.ContainsFunc(perms, func(p manager.Permission) bool { return manager.RoleAllows(r.Role, p) })
 	})
+}
+
+// accountRoles are the roles of roles held on whole Smart Accounts, not
+// on a VA.
+func accountRoles(roles []smartlic.RoleAssignment) []smartlic.RoleAssignment {
+	return slices.DeleteFunc(slices.Clone(roles), func(r smartlic.RoleAssignment) bool { return smartlic.IsVARole(r.Role) })
 }
 
 func saPath(sa string) string { return "/sa/" + url.PathEscape(sa) }

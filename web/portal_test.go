@@ -169,10 +169,17 @@ func TestVAUserCannotReachAnotherVA(t *testing.T) {
 		if got := b.text(".tree"); strings.Contains(got, "Building A") || strings.Contains(got, "DEFAULT") {
 			t.Fatalf("VA tree of a Lab user shows %q", got)
 		}
-		if got := b.links("nav.main"); slices.Contains(got, "Administration") || slices.Contains(got, "Vendor") {
+		// Conversions are of the whole Smart Account, which a VA role never
+		// reaches: the link would answer 403.
+		if got := b.links("nav.main"); slices.Contains(got, "Administration") || slices.Contains(got, "Vendor") || slices.Contains(got, "Conversions") {
 			t.Fatalf("navigation of a VA user = %q", got)
 		}
 		b.screenshot("lab-user")
+		// Nor is a VA offered to be created where the service would refuse it.
+		b.open("/sa/acme.example/admin/vas")
+		if b.has("#create-va") {
+			t.Fatalf("a Lab user is offered to create a Virtual Account: %q", b.text("main"))
+		}
 
 		for _, path := range []string{"/sa/acme.example/va/Building%20A/general", "/sa/acme.example/va/Building%20A/licenses", "/sa/acme.example/va/DEFAULT/licenses?rollup=1"} {
 			b.open(path)
