@@ -161,7 +161,7 @@ func TestNamedProbes(t *testing.T) {
 		// and nothing is created.
 		a := e.do(request{method: "POST", path: "/api/v1/accounts", body: "{\"name\":\"Acme \xe9\",\"domain\":\"latin1.example\"}"})
 		wantError(t, a, http.StatusBadRequest, smartlic.EInvalid, "name")
-		wantError(t, e.do(request{method: "GET", path: "/api/v1/accounts/latin1.example"}), http.StatusNotFound, smartlic.ENotFound, "")
+		wantError(t, e.do(request{method: "GET", path: "/api/v1/accounts/latin1.example"}), http.StatusNotFound, smartlic.ENotFound, "sa")
 		// What is refused is the bytes, not the characters: the same
 		// name in UTF-8 is fine.
 		wantStatus(t, e.do(request{method: "POST", path: "/api/v1/accounts", body: `{"name":"Acme é","domain":"utf8.example"}`}), http.StatusCreated)
@@ -330,7 +330,7 @@ func TestContentType(t *testing.T) {
 		// say so.
 		a := e.do(request{method: "POST", path: "/api/v1/oauth/token", auth: "-", body: "grant_type=client_credentials&client_id=nobody", contentType: "-"})
 		wantError(t, a, http.StatusUnsupportedMediaType, smartlic.EUnsupportedMT, "Content-Type")
-		wantError(t, e.do(request{method: "GET", path: "/api/v1/accounts/beta.example.com"}), http.StatusNotFound, smartlic.ENotFound, "")
+		wantError(t, e.do(request{method: "GET", path: "/api/v1/accounts/beta.example.com"}), http.StatusNotFound, smartlic.ENotFound, "sa")
 	})
 }
 

@@ -109,7 +109,7 @@ func TestBodyLimits(t *testing.T) {
 	wantStatus(t, a, http.StatusCreated)
 	a = e.do(request{method: "POST", path: "/api/v1/accounts", body: padded(`{"name":"Beta","domain":"beta.example.com"}`, httpapi.MaxBodyBytes+1)})
 	wantError(t, a, http.StatusRequestEntityTooLarge, smartlic.ETooLarge, "")
-	wantError(t, e.do(request{method: "GET", path: "/api/v1/accounts/beta.example.com"}), http.StatusNotFound, smartlic.ENotFound, "")
+	wantError(t, e.do(request{method: "GET", path: "/api/v1/accounts/beta.example.com"}), http.StatusNotFound, smartlic.ENotFound, "sa")
 
 	// The device routes need no key, so their smaller limit is what an
 	// anonymous caller can make the server buffer.
@@ -125,7 +125,7 @@ func TestBodyLimits(t *testing.T) {
 func TestRequestIDAndLog(t *testing.T) {
 	e := newEnv(t)
 	a := e.do(request{method: "GET", path: "/api/v1/accounts/nobody.example.com", header: http.Header{"X-Request-Id": {"req-42.a_b:c"}}})
-	wantError(t, a, http.StatusNotFound, smartlic.ENotFound, "")
+	wantError(t, a, http.StatusNotFound, smartlic.ENotFound, "sa")
 	if got := a.header.Get("X-Request-Id"); got != "req-42.a_b:c" {
 		t.Errorf("X-Request-Id = %q, want the caller's", got)
 	}
