@@ -25,9 +25,15 @@ func (t *tx) InstancesNeedingAttention(ctx context.Context, saID string, authBef
 	if err != nil {
 		return nil, err
 	}
+	// An instance under Using Policy has no ID certificate to expire:
+	// one that never registered stores the zero time, which would sort
+	// first and fill the limit, and one moved from a registration keeps a
+	// certificate it no longer uses. The lower bound skips the former in
+	// the index range; the mode test drops the latter.
 	rows, err = t.queryBuilt(ctx, `SELECT `+instanceCols+` FROM instances i
-		WHERE i.smart_account_id = ? AND i.id_cert_expires_at < ? ORDER BY i.id_cert_expires_at LIMIT ?`,
-		saID, micros(certBefore), limit)
+		WHERE i.smart_account_id = ? AND i.id_cert_expires_at >= 0 AND i.id_cert_expires_at < ? AND i.mode <> ?
+		ORDER BY i.id_cert_expires_at LIMIT ?`,
+		saID, micros(certBefore), string(smartlic.ModePolicy), limit)
 	byCert, err := collect(rows, err, scan, what)
 	if err != nil {
 		return nil, err

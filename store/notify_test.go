@@ -20,13 +20,17 @@ func TestNotify(t *testing.T) {
 func TestSQLiteNotifyPlans(t *testing.T) {
 	_, read := store.Pools(storetest.OpenSQLite(t))
 	for q, index := range map[string]string{
-		`SELECT i.id FROM instances i WHERE i.smart_account_id = ? AND i.auth_expires_at < ? ORDER BY i.auth_expires_at LIMIT ?`:         "instances_auth_expiry",
-		`SELECT i.id FROM instances i WHERE i.smart_account_id = ? AND i.id_cert_expires_at < ? ORDER BY i.id_cert_expires_at LIMIT ?`:   "instances_cert_expiry",
-		`SELECT d.id FROM webhook_deliveries d WHERE d.next_attempt_at <= ? ORDER BY d.next_attempt_at, d.id LIMIT ?`:                    "webhook_deliveries_due",
-		`SELECT id FROM notification_preferences WHERE frequency = ? AND (last_sent_at IS NULL OR last_sent_at < ?) ORDER BY id LIMIT ?`: "notification_preferences_due",
-		`SELECT d.id FROM webhook_deliveries d WHERE d.webhook_id = ? AND d.id < ? ORDER BY d.id DESC LIMIT ?`:                           "webhook_deliveries_webhook",
+		`SELECT i.id FROM instances i WHERE i.smart_account_id = ? AND i.auth_expires_at < ? ORDER BY i.auth_expires_at LIMIT ?`:                                                     "instances_auth_expiry",
+		`SELECT i.id FROM instances i WHERE i.smart_account_id = ? AND i.id_cert_expires_at >= 0 AND i.id_cert_expires_at < ? AND i.mode <> ? ORDER BY i.id_cert_expires_at LIMIT ?`: "instances_cert_expiry",
+		`SELECT d.id FROM webhook_deliveries d WHERE d.next_attempt_at <= ? ORDER BY d.next_attempt_at, d.id LIMIT ?`:                                                                "webhook_deliveries_due",
+		`SELECT id FROM notification_preferences WHERE frequency = ? AND (last_sent_at IS NULL OR last_sent_at < ?) ORDER BY id LIMIT ?`:                                             "notification_preferences_due",
+		`SELECT d.id FROM webhook_deliveries d WHERE d.webhook_id = ? AND d.id < ? ORDER BY d.id DESC LIMIT ?`:                                                                       "webhook_deliveries_webhook",
 	} {
-		rows, err := read.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+q, "a", 1, 1)
+		args := make([]any, strings.Count(q, "?"))
+		for i := range args {
+			args[i] = 1
+		}
+		rows, err := read.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+q, args...)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"sync"
 	"sync/atomic"
@@ -75,6 +76,28 @@ func testInstancesNeedingAttention(t *testing.T, f *fixture) {
 		got, err := tx.InstancesNeedingAttention(ctx, sa.ID, f.now.Add(7*smartlic.Day), f.now, 1)
 		if err == nil && len(got) != 1 {
 			t.Errorf("limit 1 listed %d", len(got))
+		}
+		return err
+	})
+
+	// Instances under Using Policy hold no ID certificate: those that never
+	// registered (zero time) and one moved from a registration (an old,
+	// expired date) must not crowd out the registered instance whose
+	// certificate is expiring, however many there are.
+	policyAcct, policyVA := f.account("policy.example")
+	for i := range 5 {
+		pi := f.newInstance(policyAcct, policyVA, p, fmt.Sprintf("POLICY%d", i))
+		pi.Mode, pi.IDCertExpiresAt = smartlic.ModePolicy, time.Time{}
+		if i == 4 {
+			pi.IDCertExpiresAt = f.now.Add(-30 * smartlic.Day) // moved from a registration
+		}
+		f.write(func(ctx context.Context, tx smartlic.Tx) error { return tx.InsertInstance(ctx, pi) })
+	}
+	registered := mk(policyAcct, policyVA, "REGISTERED", ptr(f.now.Add(60*smartlic.Day)), f.now.Add(-time.Hour))
+	f.read(func(ctx context.Context, tx smartlic.Tx) error {
+		got, err := tx.InstancesNeedingAttention(ctx, policyAcct.ID, f.now, f.now, 2)
+		if err == nil && (len(got) != 1 || got[0].ID != registered.ID) {
+			t.Errorf("with policy instances ahead of it, listed %d instances (%v), want only %s", len(got), got, registered.UDI)
 		}
 		return err
 	})
