@@ -228,6 +228,25 @@ func (f *failures) add(format string, args ...any) {
 	}
 }
 
+// judgeGets adds a failure for every answer of a run of GETs of path that
+// did not arrive, is not a 200, or fails check; it returns how many.
+func (f *failures) judgeGets(path string, res loadResult, check func(body []byte) error) int {
+	before := f.count
+	for j := range res.status {
+		switch {
+		case res.errs[j] != nil:
+			f.add("GET %s: %v", path, res.errs[j])
+		case res.status[j] != http.StatusOK:
+			f.add("GET %s: status %d: %s", path, res.status[j], clip(res.bodies[j]))
+		default:
+			if err := check(res.bodies[j]); err != nil {
+				f.add("GET %s: %v", path, err)
+			}
+		}
+	}
+	return f.count - before
+}
+
 // report prints the failures loudly, or nothing when there are none.
 func (f *failures) report(w io.Writer, what, store string, n int) {
 	if f.count == 0 {

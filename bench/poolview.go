@@ -283,20 +283,8 @@ func poolViewOn(ctx context.Context, st string, fl *poolFlags, multiple bool, lo
 	}
 	for i, q := range queries {
 		res := results[i]
-		before := f.count
-		for j := range res.status {
-			switch {
-			case res.errs[j] != nil:
-				f.add("GET %s: %v", q.path, res.errs[j])
-			case res.status[j] != http.StatusOK:
-				f.add("GET %s: status %d: %s", q.path, res.status[j], clip(res.bodies[j]))
-			default:
-				if err := fx.checkPools(q, res.bodies[j]); err != nil {
-					f.add("GET %s: %v", q.path, err)
-				}
-			}
-		}
-		rows = append(rows, summarize(q.what, st, fl.concurrency, res, f.count-before))
+		failed := f.judgeGets(q.path, res, func(body []byte) error { return fx.checkPools(q, body) })
+		rows = append(rows, summarize(q.what, st, fl.concurrency, res, failed))
 	}
 	if f.count == 0 {
 		fmt.Fprintf(log, "%s: every answer adds up to the %d licenses in use by %d instances\n", st, fx.totalInUse(), fl.instances)

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"strconv"
@@ -321,20 +320,8 @@ func scaleOn(ctx context.Context, st string, fl *scaleFlags, log io.Writer) (row
 		if err != nil {
 			return nil, seeds, facts, nil, err
 		}
-		before := f.count
-		for j := range res.status {
-			switch {
-			case res.errs[j] != nil:
-				f.add("GET %s: %v", q.path, res.errs[j])
-			case res.status[j] != http.StatusOK:
-				f.add("GET %s: status %d: %s", q.path, res.status[j], clip(res.bodies[j]))
-			default:
-				if err := fx.check(q, res.bodies[j]); err != nil {
-					f.add("GET %s: %v", q.path, err)
-				}
-			}
-		}
-		rows = append(rows, summarize(q.what, st, fl.concurrency, res, f.count-before))
+		failed := f.judgeGets(q.path, res, func(body []byte) error { return fx.check(q, body) })
+		rows = append(rows, summarize(q.what, st, fl.concurrency, res, failed))
 	}
 	rss, peak := childMemory(srv.childPID)
 	facts = append(facts, []string{"server RSS after the views (peak)", st, fmt.Sprintf("%s MiB (%s MiB)", rss, peak)})
