@@ -243,7 +243,7 @@ func testAccounts(t *testing.T, f *fixture) {
 	wantErr(t, c.DeleteVirtualAccount(ctx, acme.Domain, "EMEA Sales"), smartlic.ENotEmpty, "va")
 
 	_, err = c.GetSmartAccount(ctx, "nobody.example.com")
-	wantErr(t, err, smartlic.ENotFound, "")
+	wantErr(t, err, smartlic.ENotFound, "sa")
 }
 
 func testLicensesAndTokens(t *testing.T, f *fixture) {
