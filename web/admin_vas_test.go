@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -79,15 +81,20 @@ func TestAdminVirtualAccounts(t *testing.T) {
 			t.Fatalf("flash = %q", got)
 		}
 
-		// An SA user sees the tree but cannot create.
+		// An SA user sees the tree but no create form, and a create
+		// posted by hand is refused and changes nothing.
 		p.user("user@acme.example", smartlic.RoleSAUser, sa.Domain, "")
 		c := newBrowser(t, p)
 		c.signIn("user@acme.example", testPassword)
 		c.open("/sa/acme.example/admin/vas")
-		c.fill("Name", "Shadow")
-		c.press("Create Virtual Account")
-		if got := c.text("main h1"); got != "Not allowed" {
-			t.Fatalf("an SA user creating a VA sees %q", got)
+		if !c.has("main table") || c.has(`form[action="/sa/acme.example/admin/vas"]`) {
+			t.Fatalf("an SA user's Virtual Accounts page: tree %v, create form %v; want the tree only", c.has("main table"), c.has(`form[action="/sa/acme.example/admin/vas"]`))
+		}
+		h := newClient(t, p)
+		csrf := h.signIn("user@acme.example", testPassword)
+		resp, _ := h.do("POST", "/sa/acme.example/admin/vas", url.Values{"csrf_token": {csrf}, "name": {"Shadow"}, "description": {"x"}})
+		if resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("an SA user posting a new VA: %s, want 403", resp.Status)
 		}
 		if _, err := p.mgr.GetVirtualAccount(p.op, sa.Domain, "Shadow"); smartlic.ErrorCode(err) != smartlic.ENotFound {
 			t.Fatalf("an SA user created a VA: %v", err)
