@@ -65,6 +65,11 @@ func (c *chainCommitter) run(_ string, batch []*writeReq) {
 		}
 	}()
 	if len(batch) == 1 {
+		if err := batch[0].ctx.Err(); err != nil {
+			// Its caller gave up before it started, as in a batch.
+			batch[0].out <- writeResult{err: smartlic.Internal(err, "waiting for the database")}
+			return
+		}
 		retry = batch // nothing to share: the plain path, no savepoint
 		return
 	}
