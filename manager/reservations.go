@@ -21,6 +21,20 @@ const (
 // maxReasonLength bounds an administrator's reason for a cancellation.
 const maxReasonLength = 500
 
+// cancelReason trims an administrator's reason for a cancellation and
+// refuses an empty one (with missing, which says what to write) or one
+// longer than maxReasonLength.
+func cancelReason(reason, missing string) (string, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return "", smartlic.Invalid("reason", "%s", missing)
+	}
+	if len(reason) > maxReasonLength {
+		return "", smartlic.Invalid("reason", "must be at most %d characters", maxReasonLength)
+	}
+	return reason, nil
+}
+
 // CreateReservation reserves licenses for the device whose request code is
 // in.RequestCode and returns the reservation with its signed authorization
 // code. The code is checked before anything is looked up; the quantities
@@ -246,18 +260,7 @@ func (m *Manager) UpdateReservation(ctx context.Context, saKey, id string, lines
 	}
 	now := m.clock.Now()
 	var r smartlic.Reservation
-	err := m.st.Write(ctx, func(tx smartlic.Tx) error {
-		sa, err := getSA(ctx, tx, saKey)
-		if err != nil {
-			return err
-		}
-		prev, va, err := m.reservationAs(ctx, tx, PermLicenseManage, sa, id)
-		if err != nil {
-			return err
-		}
-		if err := checkOpen(prev); err != nil {
-			return err
-		}
+	err := m.onOpenReservation(ctx, saKey, m.reservationByID(ctx, PermLicenseManage, id), func(tx smartlic.Tx, sa smartlic.SmartAccount, prev smartlic.Reservation, va smartlic.VirtualAccount) error {
 		if prev.Kind == smartlic.ReservationPermanent {
 			return smartlic.Errorf(smartlic.EConflict, "licenses", "a permanent reservation holds every license of the product; there is nothing to update")
 		}
@@ -371,20 +374,42 @@ func (m *Manager) withProof(ctx context.Context, saKey, typ, code string, fn fun
 	if _, _, err := rescode.ReadProof("code", typ, code); err != nil {
 		return err
 	}
+	var pr rescode.Proof
+	return m.onOpenReservation(ctx, saKey, func(tx smartlic.Tx, sa smartlic.SmartAccount) (r smartlic.Reservation, va smartlic.VirtualAccount, err error) {
+		pr, r, va, err = m.reservationOfProof(ctx, tx, sa, typ, code)
+		return r, va, err
+	}, func(tx smartlic.Tx, sa smartlic.SmartAccount, prev smartlic.Reservation, va smartlic.VirtualAccount) error {
+		return fn(tx, sa, pr, prev, va)
+	})
+}
+
+// onOpenReservation runs fn in a write transaction on the reservation of
+// saKey that find names (by id and permission, or by a device's code),
+// refusing a closed one first.
+func (m *Manager) onOpenReservation(ctx context.Context, saKey string,
+	find func(smartlic.Tx, smartlic.SmartAccount) (smartlic.Reservation, smartlic.VirtualAccount, error),
+	fn func(tx smartlic.Tx, sa smartlic.SmartAccount, prev smartlic.Reservation, va smartlic.VirtualAccount) error) error {
 	return m.st.Write(ctx, func(tx smartlic.Tx) error {
 		sa, err := getSA(ctx, tx, saKey)
 		if err != nil {
 			return err
 		}
-		pr, prev, va, err := m.reservationOfProof(ctx, tx, sa, typ, code)
+		prev, va, err := find(tx, sa)
 		if err != nil {
 			return err
 		}
 		if err := checkOpen(prev); err != nil {
 			return err
 		}
-		return fn(tx, sa, pr, prev, va)
+		return fn(tx, sa, prev, va)
 	})
+}
+
+// reservationByID finds a reservation of the account by id, for a caller holding perm.
+func (m *Manager) reservationByID(ctx context.Context, perm Permission, id string) func(smartlic.Tx, smartlic.SmartAccount) (smartlic.Reservation, smartlic.VirtualAccount, error) {
+	return func(tx smartlic.Tx, sa smartlic.SmartAccount) (smartlic.Reservation, smartlic.VirtualAccount, error) {
+		return m.reservationAs(ctx, tx, perm, sa, id)
+	}
 }
 
 // ConfirmReservation takes the device's confirmation code: the device
@@ -443,28 +468,14 @@ func closeReservation(prev smartlic.Reservation, status smartlic.ReservationStat
 // goes into the event log. The licenses go back to the pool although the
 // device may still hold them, which is why only administrators may.
 func (m *Manager) CancelReservation(ctx context.Context, saKey, id, reason string) (smartlic.Reservation, error) {
-	reason = strings.TrimSpace(reason)
-	if reason == "" {
-		return smartlic.Reservation{}, smartlic.Invalid("reason", "say why the reservation is cancelled without a return code; it goes into the event log")
-	}
-	if len(reason) > maxReasonLength {
-		return smartlic.Reservation{}, smartlic.Invalid("reason", "must be at most %d characters", maxReasonLength)
+	reason, err := cancelReason(reason, "say why the reservation is cancelled without a return code; it goes into the event log")
+	if err != nil {
+		return smartlic.Reservation{}, err
 	}
 	now := m.clock.Now()
 	var r smartlic.Reservation
-	err := m.st.Write(ctx, func(tx smartlic.Tx) error {
-		sa, err := getSA(ctx, tx, saKey)
-		if err != nil {
-			return err
-		}
-		// Administrators of the VA (or of the account) hold va.manage.
-		prev, va, err := m.reservationAs(ctx, tx, PermVAManage, sa, id)
-		if err != nil {
-			return err
-		}
-		if err := checkOpen(prev); err != nil {
-			return err
-		}
+	// Administrators of the VA (or of the account) hold va.manage.
+	err = m.onOpenReservation(ctx, saKey, m.reservationByID(ctx, PermVAManage, id), func(tx smartlic.Tx, sa smartlic.SmartAccount, prev smartlic.Reservation, va smartlic.VirtualAccount) error {
 		r = closeReservation(prev, smartlic.ReservationCancelled, reason, now)
 		if err := m.saveReservation(ctx, tx, va, prev, r, now); err != nil {
 			return err

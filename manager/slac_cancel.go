@@ -3,7 +3,6 @@ package manager
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/smartlic/smartlic"
@@ -17,16 +16,13 @@ import (
 // reason as CancelReservation. A SLAC already returned or cancelled is
 // ESLACClosed and nothing changes.
 func (m *Manager) CancelSLAC(ctx context.Context, saKey, id, reason string) (smartlic.SLAC, error) {
-	reason = strings.TrimSpace(reason)
-	if reason == "" {
-		return smartlic.SLAC{}, smartlic.Invalid("reason", "say why the SLAC is cancelled without a return; it goes into the event log")
-	}
-	if len(reason) > maxReasonLength {
-		return smartlic.SLAC{}, smartlic.Invalid("reason", "must be at most %d characters", maxReasonLength)
+	reason, err := cancelReason(reason, "say why the SLAC is cancelled without a return; it goes into the event log")
+	if err != nil {
+		return smartlic.SLAC{}, err
 	}
 	now := m.clock.Now()
 	var s smartlic.SLAC
-	err := m.st.Write(ctx, func(tx smartlic.Tx) error {
+	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
 		// Administrators of the VA (or of the account) hold va.manage; the
 		// lookup answers another account's SLAC as GetSLAC does.
 		prev, err := m.getSLACAs(ctx, tx, PermVAManage, saKey, id)
