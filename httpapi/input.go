@@ -196,17 +196,19 @@ func CheckJSON(doc []byte) error {
 		if tok.Kind() != '"' {
 			continue
 		}
+		s := tok.String()
+		if smartlic.ValidateText("", s) == nil {
+			// Most strings pass: the field is named only for one that
+			// does not (naming it walks the decoder's stack).
+			continue
+		}
 		ptr := dec.StackPointer()
 		if kind, n := dec.StackIndex(dec.StackDepth()); kind == '{' && n%2 == 1 {
 			// An object name: name the object it belongs to.
-			if err := smartlic.ValidateText(jsonField(ptr.Parent()), tok.String()); err != nil {
-				return smartlic.Invalid(smartlic.ErrorField(err), "a property name %s", smartlic.ErrorMessage(err))
-			}
-			continue
+			err := smartlic.ValidateText(jsonField(ptr.Parent()), s)
+			return smartlic.Invalid(smartlic.ErrorField(err), "a property name %s", smartlic.ErrorMessage(err))
 		}
-		if err := smartlic.ValidateText(jsonField(ptr), tok.String()); err != nil {
-			return err
-		}
+		return smartlic.ValidateText(jsonField(ptr), s)
 	}
 }
 
