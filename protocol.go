@@ -2,8 +2,9 @@ package smartlic
 
 import (
 	"context"
-	"encoding/json"
 	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
 )
 
 // Envelope is the one shape of every signed artifact: ID certificates,
@@ -110,7 +111,11 @@ type KeyRollover struct {
 
 // DecodePayload unmarshals an envelope's payload strictly.
 func DecodePayload(env Envelope, v any) error {
-	if err := json.Unmarshal(env.Payload, v); err != nil {
+	// encoding/json/v2's decoder: several times faster than v1's on the
+	// thousands of reports of one usage file, and stricter where strict
+	// is wanted (a member named twice, invalid UTF-8 and names that match
+	// only when case is ignored are refused, not guessed at).
+	if err := jsonv2.Unmarshal(env.Payload, v); err != nil {
 		return Errorf(ESignature, "payload", "payload is not valid %s JSON: %v", env.Type, err)
 	}
 	return nil

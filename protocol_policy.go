@@ -1,11 +1,12 @@
 package smartlic
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"regexp"
 	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
 )
 
 // Smart Licensing Using Policy (docs/protocols.md): trust codes bind an
@@ -348,20 +349,21 @@ func parseFile(data []byte, want, what string, v any, typ func() string) error {
 	if len(data) > MaxUsageFileBytes {
 		return Errorf(ETooLarge, "file", "the %s is larger than %d bytes", what, MaxUsageFileBytes)
 	}
-	// The type first, so that a file of another kind is named as such
+	// One strict pass (v2's decoder, several times faster than v1's on a
+	// file of thousands of reports); only a file it refuses is read again
+	// for its type, so that a file of another kind is named as such
 	// rather than as a malformed one of this kind.
-	var head struct {
-		Type string `json:"type"`
-	}
-	if err := json.Unmarshal(data, &head); err != nil {
-		return Invalid("file", "not a valid %s (truncated or malformed): %v", what, err)
-	}
-	if head.Type != want {
-		return Invalid("type", "not a %s: its type is %q, want %q", what, clip(head.Type), want)
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	err := jsonv2.Unmarshal(data, v, jsonv2.RejectUnknownMembers(true))
+	if err != nil {
+		var head struct {
+			Type string `json:"type"`
+		}
+		if herr := jsonv2.Unmarshal(data, &head); herr != nil {
+			return Invalid("file", "not a valid %s (truncated or malformed): %v", what, err)
+		}
+		if head.Type != want {
+			return Invalid("type", "not a %s: its type is %q, want %q", what, clip(head.Type), want)
+		}
 		return Invalid("file", "not a valid %s (malformed): %v", what, err)
 	}
 	if t := typ(); t != want {
