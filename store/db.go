@@ -34,8 +34,9 @@ type DB struct {
 	// commits is SQLite's group commit (see committer); nil on
 	// PostgreSQL, whose writers run side by side.
 	commits *committer
-	// regs batches registrations per event chain on PostgreSQL (see
-	// registrar); nil on SQLite, where commits batches every write.
+	// regs batches registrations per event chain (see registrar): on
+	// PostgreSQL to commit them together, on SQLite to write them with a
+	// few multi-row statements in one write of commits.
 	regs *registrar
 	// chains is group commit per event chain for PostgreSQL's device
 	// writes (see chainCommitter); nil on SQLite.
@@ -98,9 +99,9 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	if db.d.groupCommit {
 		db.commits = startCommitter(db)
 	} else {
-		db.regs = newRegistrar(db)
 		db.chains = newChainCommitter(db)
 	}
+	db.regs = newRegistrar(db)
 	return db, nil
 }
 
@@ -110,14 +111,16 @@ func isPostgresDSN(dsn string) bool {
 
 // Close waits for the writes in progress and closes the connection pools.
 func (db *DB) Close() error {
-	if db.commits != nil {
-		db.commits.close()
-	}
+	// The registrar first: on SQLite its batches are writes of the
+	// committer.
 	if db.regs != nil {
 		db.regs.close()
 	}
 	if db.chains != nil {
 		db.chains.close()
+	}
+	if db.commits != nil {
+		db.commits.close()
 	}
 	var errs []error
 	for _, stmts := range []*[numStmts]*sql.Stmt{db.wstmts, db.rstmts} {

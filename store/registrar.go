@@ -39,9 +39,15 @@ const maxRegistrationBatch = 128
 // fails as a whole (a deadlock with another writer, a Virtual Account
 // deleted meanwhile) is written again one registration per transaction,
 // so that one bad registration cannot fail the others.
+//
+// On SQLite the same queue feeds writeBatchSQLite (registrar_sqlite.go),
+// which writes a batch as one write of the group committer.
 type registrar struct {
 	db      *DB
 	batches *chainBatches[*regItem]
+	// writeBatch writes one batch in one transaction (see writeBatch
+	// and writeBatchSQLite).
+	writeBatch func(chain string, items []*regItem) ([]regResult, error)
 }
 
 type regItem struct {
@@ -58,6 +64,10 @@ type regResult struct {
 
 func newRegistrar(db *DB) *registrar {
 	g := &registrar{db: db}
+	g.writeBatch = g.writeBatchPostgres
+	if db.commits != nil {
+		g.writeBatch = g.writeBatchSQLite
+	}
 	g.batches = newChainBatches(maxRegistrationBatch, g.write)
 	return g
 }
@@ -99,17 +109,20 @@ func (g *registrar) write(chain string, items []*regItem) {
 	}()
 	var batch, later []*regItem
 	seen := make(map[string]bool, len(items))
+	udis := make(map[smartlic.UDI]bool, len(items))
 	for _, it := range items {
 		switch {
 		case it.ctx.Err() != nil:
 			// Its caller gave up before anything was written.
 			it.out <- regResult{err: smartlic.Internal(it.ctx.Err(), "waiting for the database")}
-		case seen[it.r.Request.Hash]:
-			// Two copies of one request: the second must find the
-			// first's claim committed, so it goes after the batch.
+		case seen[it.r.Request.Hash], udis[it.r.Instance.UDI]:
+			// Two copies of one request, or two requests for one UDI:
+			// the second must find what the first left (a claim, an
+			// instance, or nothing if the first was refused), so it goes
+			// after the batch.
 			later = append(later, it)
 		default:
-			seen[it.r.Request.Hash] = true
+			seen[it.r.Request.Hash], udis[it.r.Instance.UDI] = true, true
 			batch = append(batch, it)
 		}
 	}
@@ -165,11 +178,11 @@ const (
 	regPriorSQL = `SELECT hash, answer FROM device_requests WHERE hash = ANY($1::text[])`
 )
 
-// writeBatch writes items, all of one chain, in one transaction and says
-// what each gets. An error means nothing was written (or, if the
+// writeBatchPostgres writes items, all of one chain, in one transaction
+// and says what each gets. An error means nothing was written (or, if the
 // connection broke during COMMIT, that nobody knows): every item is to be
 // written again on its own, where a copy finds its claim.
-func (g *registrar) writeBatch(chain string, items []*regItem) (results []regResult, err error) {
+func (g *registrar) writeBatchPostgres(chain string, items []*regItem) (results []regResult, err error) {
 	// The batch is everyone's: no one caller's context may cut it short.
 	ctx := context.Background()
 	conn, err := g.db.write.Conn(ctx)

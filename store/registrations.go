@@ -9,10 +9,8 @@ import (
 	"github.com/smartlic/smartlic"
 )
 
-// Register writes one checked registration (see smartlic.Registrar). On
-// PostgreSQL it joins the batch of its event chain (see registrar); on
-// SQLite it is one more write for the group committer, which already
-// batches every write.
+// Register writes one checked registration (see smartlic.Registrar): it
+// joins the batch of its event chain (see registrar).
 func (db *DB) Register(ctx context.Context, r smartlic.Registration, now time.Time) ([]byte, error) {
 	if db.regs != nil {
 		return db.regs.register(ctx, r, now)
@@ -20,8 +18,8 @@ func (db *DB) Register(ctx context.Context, r smartlic.Registration, now time.Ti
 	return db.registerAlone(ctx, r, now)
 }
 
-// registerAlone writes one registration in a transaction of its own: the
-// SQLite path, and PostgreSQL's when a batch cannot be written as one.
+// registerAlone writes one registration in a transaction of its own, when
+// a batch cannot be written as one.
 func (db *DB) registerAlone(ctx context.Context, r smartlic.Registration, now time.Time) ([]byte, error) {
 	var prior []byte
 	err := db.Write(ctx, func(t smartlic.Tx) error {
