@@ -178,7 +178,8 @@ type SLACTx interface {
 	// ActiveSLACsOf returns the active SLACs of one device, by license type id.
 	ActiveSLACsOf(ctx context.Context, udi UDI) ([]SLAC, error)
 	// ListSLACs lists a Smart Account's SLACs in id (creation) order,
-	// optionally of some VAs, a device or a status.
+	// optionally of some VAs (nil: every VA; empty: none), a device or a
+	// status.
 	ListSLACs(ctx context.Context, saID string, vaIDs []string, udi *UDI, status SLACStatus, p Page) ([]SLAC, error)
 	// ReturnSLAC marks an active SLAC returned, in one conditional update;
 	// ok is false when it was not active.

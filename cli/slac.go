@@ -74,7 +74,7 @@ func addSLACCommands(root *cobra.Command, e *env) {
 			})
 		},
 	}
-	list.Flags().StringVar(&va, "va", "", "only SLACs issued from this Virtual Account (VA roles must give it)")
+	list.Flags().StringVar(&va, "va", "", "only SLACs issued from this Virtual Account (default: every one you may see)")
 	list.Flags().StringVar(&udi, "udi", "", "only SLACs of this device (PID:SN)")
 	list.Flags().StringVar(&status, "status", "", "only active, returned or cancelled SLACs")
 	pf.register(list)

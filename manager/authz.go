@@ -183,6 +183,32 @@ func (m *Manager) allowedAnywhere(ctx context.Context, tx smartlic.Tx, perm Perm
 	return forbidden(perm, &sa, nil)
 }
 
+// visibleVAs is the scope of the account-wide lists (reservations,
+// SLACs): nil when the caller holds perm on the whole account, else the
+// VAs it holds perm on, each with its sub-VAs (refusing a caller with none).
+func (m *Manager) visibleVAs(ctx context.Context, tx smartlic.Tx, perm Permission, sa smartlic.SmartAccount) ([]string, error) {
+	if err := m.allowedAnywhere(ctx, tx, perm, sa); err != nil {
+		return nil, err
+	}
+	a, _ := smartlic.ActorFrom(ctx)
+	if ok, err := m.allowed(ctx, tx, a, perm, &sa, nil); err != nil || ok {
+		return nil, err
+	}
+	all, err := tx.AllVirtualAccounts(ctx, sa.ID)
+	if err != nil {
+		return nil, err
+	}
+	ids := []string{}
+	for _, va := range all {
+		if ok, err := m.allowed(ctx, tx, a, perm, &sa, &va); err != nil {
+			return nil, err
+		} else if ok {
+			ids = append(ids, va.ID)
+		}
+	}
+	return ids, nil
+}
+
 // grantsOf returns the roles the actor holds in one Smart Account: a
 // user's assignments, or an OAuth client's one role.
 func (m *Manager) grantsOf(ctx context.Context, tx smartlic.Tx, a smartlic.Actor, saID string) ([]smartlic.RoleAssignment, error) {

@@ -534,31 +534,6 @@ func (m *Manager) ListReservations(ctx context.Context, saKey string, f smartlic
 	return out, next, err
 }
 
-// visibleVAs returns nil when the caller holds perm on the whole account,
-// else the VAs it holds perm on (refusing a caller with none).
-func (m *Manager) visibleVAs(ctx context.Context, tx smartlic.Tx, perm Permission, sa smartlic.SmartAccount) ([]string, error) {
-	if err := m.allowedAnywhere(ctx, tx, perm, sa); err != nil {
-		return nil, err
-	}
-	a, _ := smartlic.ActorFrom(ctx)
-	if ok, err := m.allowed(ctx, tx, a, perm, &sa, nil); err != nil || ok {
-		return nil, err
-	}
-	all, err := tx.AllVirtualAccounts(ctx, sa.ID)
-	if err != nil {
-		return nil, err
-	}
-	ids := []string{}
-	for _, va := range all {
-		if ok, err := m.allowed(ctx, tx, a, perm, &sa, &va); err != nil {
-			return nil, err
-		} else if ok {
-			ids = append(ids, va.ID)
-		}
-	}
-	return ids, nil
-}
-
 // ReservationSettingsOfProduct and the functions below are the vendor's
 // switch for permanent reservations.
 func (m *Manager) ReservationSettingsOfProduct(ctx context.Context, pid string) (s smartlic.ReservationSettings, err error) {

@@ -80,9 +80,9 @@ func (m *Manager) ListExportControls(ctx context.Context) (out []smartlic.Export
 	return out, err
 }
 
-// ListSLACs lists a Smart Account's SLACs: of one Virtual Account (which
-// VA roles may see), or of the whole account (SA roles), optionally of
-// one device (f.UDI) or status.
+// ListSLACs lists a Smart Account's SLACs: of one Virtual Account, or of
+// every one the caller may see (the whole account for SA roles),
+// optionally of one device (f.UDI) or status.
 func (m *Manager) ListSLACs(ctx context.Context, saKey string, f smartlic.SLACFilter, p smartlic.Page) ([]smartlic.SLAC, string, error) {
 	p, err := fetchPage(p)
 	if err != nil {
@@ -108,8 +108,15 @@ func (m *Manager) ListSLACs(ctx context.Context, saKey string, f smartlic.SLACFi
 				return err
 			}
 			sa, vaIDs = s, []string{va.ID}
-		} else if sa, err = m.getSAAs(ctx, tx, PermLicenseView, saKey); err != nil {
-			return err
+		} else {
+			if sa, err = getSA(ctx, tx, saKey); err != nil {
+				return err
+			}
+			// As reservations: VA roles see every VA they hold a role
+			// in, with its sub-VAs, not the first one only.
+			if vaIDs, err = m.visibleVAs(ctx, tx, PermLicenseView, sa); err != nil {
+				return err
+			}
 		}
 		out, err = tx.ListSLACs(ctx, sa.ID, vaIDs, f.UDI, f.Status, p)
 		return err

@@ -53,6 +53,9 @@ func (t *tx) ActiveSLACsOf(ctx context.Context, udi smartlic.UDI) ([]smartlic.SL
 }
 
 func (t *tx) ListSLACs(ctx context.Context, saID string, vaIDs []string, udi *smartlic.UDI, status smartlic.SLACStatus, p smartlic.Page) ([]smartlic.SLAC, error) {
+	if vaIDs != nil && len(vaIDs) == 0 {
+		return nil, nil // a caller who may see no Virtual Account sees no SLAC
+	}
 	var where []string
 	var args []any
 	switch {

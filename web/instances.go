@@ -215,7 +215,7 @@ func (h *Handler) renderInstance(w http.ResponseWriter, r *http.Request, s *Sess
 		}
 		v.Reporting = inst.Reporting
 	}
-	if v.SLACs, err = h.instanceSLACs(r, sh.SA.Domain, hit.VirtualAccountID, hit.Instance.UDI); err != nil {
+	if v.SLACs, err = h.instanceSLACs(r, sh.SA.Domain, hit.Instance.UDI); err != nil {
 		return err
 	}
 	for _, u := range hit.Instance.Usage {

@@ -25,7 +25,6 @@ type slacsView struct {
 	Pager      Pager
 	UDI        string
 	Status     string
-	ListVA     string // the VA the list is narrowed to, for VA roles
 	ListNote   string
 }
 
@@ -82,12 +81,8 @@ func (h *Handler) renderSLACs(w http.ResponseWriter, r *http.Request, s *Session
 		filter.UDI = &udi
 	}
 	after := q.Get("after")
+	// A VA role's list holds the SLACs of every VA it may see.
 	list, next, err := h.svc.ListSLACs(r.Context(), sh.SA.Domain, filter, smartlic.Page{Limit: slacsPerPage, After: after})
-	if smartlic.ErrorCode(err) == smartlic.EForbidden && len(vas) > 0 {
-		// A VA role sees the SLACs of its Virtual Account only.
-		filter.VA, v.ListVA = vas[0].Value, vas[0].Label
-		list, next, err = h.svc.ListSLACs(r.Context(), sh.SA.Domain, filter, smartlic.Page{Limit: slacsPerPage, After: after})
-	}
 	switch smartlic.ErrorCode(err) {
 	case "":
 		v.SLACs, v.Pager = list, pager(r, after, next)
@@ -223,15 +218,10 @@ func vaAncestry(ns []*TreeNode, vaID string) []string {
 	return nil
 }
 
-// instanceSLACs lists the SLACs of a device for its instance page: the
-// whole account's for SA roles, its VA's for VA roles.
-func (h *Handler) instanceSLACs(r *http.Request, sa, va string, udi smartlic.UDI) ([]smartlic.SLAC, error) {
-	f := smartlic.SLACFilter{UDI: &udi}
-	list, _, err := h.svc.ListSLACs(r.Context(), sa, f, smartlic.Page{Limit: 100})
-	if smartlic.ErrorCode(err) == smartlic.EForbidden {
-		f.VA = va
-		list, _, err = h.svc.ListSLACs(r.Context(), sa, f, smartlic.Page{Limit: 100})
-	}
+// instanceSLACs lists the SLACs of a device for its instance page, from
+// the Virtual Accounts the user may see.
+func (h *Handler) instanceSLACs(r *http.Request, sa string, udi smartlic.UDI) ([]smartlic.SLAC, error) {
+	list, _, err := h.svc.ListSLACs(r.Context(), sa, smartlic.SLACFilter{UDI: &udi}, smartlic.Page{Limit: 100})
 	if smartlic.ErrorCode(err) == smartlic.EForbidden {
 		return nil, nil
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/smartlic/smartlic"
 	"github.com/smartlic/smartlic/agent"
+	"github.com/smartlic/smartlic/rescode"
 	"github.com/smartlic/smartlic/store"
 	"github.com/smartlic/smartlic/store/storetest"
 )
@@ -214,6 +215,43 @@ func TestSLACPortal(t *testing.T) {
 		}
 		if s := must[smartlic.ReservationSettings](t)(p.mgr.ReservationSettingsOfProduct(p.op, "ISR4451")); !s.Permanent {
 			t.Fatal("PLR not enabled for the product")
+		}
+	})
+}
+
+// A user whose roles are on two Virtual Accounts (one with a sub-VA) sees
+// on Export authorization the SLACs of both, the sub-VA's included, and
+// not those of a third VA.
+func TestSLACPortalListOfSeveralVAs(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, open func(*testing.T) *store.DB) {
+		t.Parallel()
+		p := newPortal(t, open)
+		sa := p.acme()
+		must[smartlic.VirtualAccount](t)(p.mgr.CreateVirtualAccount(p.op, sa.Domain, smartlic.VirtualAccountInput{Name: "Branch"}))
+		must[smartlic.LicenseType](t)(p.mgr.CreateLicenseType(p.op, smartlic.LicenseType{Tag: "hseck9", Name: "HSEC", Term: smartlic.TermPerpetual, Enforcement: smartlic.ExportControlled}))
+		must[smartlic.Product](t)(p.mgr.CreateProduct(p.op, smartlic.Product{PID: "ISR4451", Name: "ISR 4451", LicenseTypes: []string{"hseck9"}}))
+		must[smartlic.ExportControl](t)(p.mgr.SetExportControl(p.op, sa.Domain, true))
+		for sn, va := range map[string]string{"FOCBLDA": "Building A", "FOCLAB": "Lab", "FOCBRANCH": "Branch"} {
+			must[smartlic.Deposit](t)(p.mgr.CreateDeposit(p.op, sa.Domain, va, smartlic.DepositInput{OrderNumber: "SO-" + sn, License: "hseck9", Quantity: 1}))
+			req := rescode.SLACRequest{UDI: smartlic.UDI{PID: "ISR4451", SN: sn}, LicenseTag: "hseck9", Nonce: make([]byte, rescode.SLACNonceBytes), ReturnHash: make([]byte, 32)}
+			copy(req.Nonce, sn)
+			must[smartlic.SLAC](t)(p.mgr.IssueSLAC(p.op, sa.Domain, smartlic.SLACIssueInput{RequestCode: req.Encode(), VirtualAccount: va}))
+		}
+		p.user("two@acme.example", smartlic.RoleVAUser, sa.Domain, "Campus")
+		must[smartlic.RoleAssignment](t)(p.mgr.GrantRole(p.op, sa.Domain, smartlic.RoleInput{User: "two@acme.example", Role: smartlic.RoleVAUser, VA: "Lab"}))
+
+		b := newBrowser(t, p)
+		b.signIn("two@acme.example", testPassword)
+		b.open("/sa/acme.example/slacs")
+		if row := rowWith(b, "ISR4451:FOCBLDA"); len(row) < 3 || row[2] != "Building A" {
+			t.Fatalf("the SLAC of Building A (under Campus): %q", row)
+		}
+		if row := rowWith(b, "ISR4451:FOCLAB"); len(row) < 3 || row[2] != "Lab" {
+			t.Fatalf("the SLAC of Lab: %q", row)
+		}
+		if got := b.text("section[aria-labelledby=slac-list]"); strings.Contains(got, "FOCBRANCH") {
+			t.Fatalf("a VA user sees the SLAC of a VA it has no role in: %q", got)
 		}
 	})
 }

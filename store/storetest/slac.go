@@ -76,6 +76,11 @@ func testSLACs(t *testing.T, f *fixture) {
 		wantEqual(t, "account list", ids(all, slacID), []string{s1.ID, s2.ID})
 		inLab, err := tx.ListSLACs(ctx, sa.ID, []string{lab.ID}, nil, "", smartlic.Page{Limit: 10})
 		wantEqual(t, "VA list", ids(inLab, slacID), []string{s2.ID})
+		both, err := tx.ListSLACs(ctx, sa.ID, []string{lab.ID, va.ID}, nil, "", smartlic.Page{Limit: 10})
+		wantEqual(t, "two VAs", ids(both, slacID), []string{s1.ID, s2.ID})
+		// Some VAs, none of them: nothing, never the whole account.
+		none, err := tx.ListSLACs(ctx, sa.ID, []string{}, nil, "", smartlic.Page{Limit: 10})
+		wantEqual(t, "no VA", ids(none, slacID), []string{})
 		byUDI, err := tx.ListSLACs(ctx, sa.ID, []string{va.ID}, &udi, smartlic.SLACActive, smartlic.Page{Limit: 10})
 		wantEqual(t, "device in VA", ids(byUDI, slacID), []string{s1.ID})
 		page, err := tx.ListSLACs(ctx, sa.ID, nil, nil, "", smartlic.Page{Limit: 1, After: s1.ID})
