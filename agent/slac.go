@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/smartlic/smartlic"
@@ -295,21 +296,67 @@ func (a *Agent) RequestSLACCode(tag string) (string, error) {
 // device, an altered one, a second install of the same code or the code of
 // an older request is refused and changes nothing. It returns the SLAC.
 func (a *Agent) InstallSLAC(code string) (smartlic.SLACDoc, error) {
+	return a.InstallSLACWith(code, SLACInstallOptions{})
+}
+
+// SLACInstallOptions are the choices of InstallSLACWith.
+type SLACInstallOptions struct {
+	// Keys are the manager's public keys (GET /device/v1/keys, saved to a
+	// file and carried to the device), for an air-gapped instance that
+	// trusts none yet: it never registered nor enabled reservation. The
+	// code must verify with one of them; then they are trusted from then
+	// on, beside any the instance trusted already. A key id the instance
+	// trusts with another key is refused. Nil verifies with the keys the
+	// instance trusts.
+	Keys sign.KeySet
+}
+
+// InstallSLACWith is InstallSLAC with options; with opts.Keys, a code that
+// does not verify with them is refused and changes nothing, keys included.
+func (a *Agent) InstallSLACWith(code string, opts SLACInstallOptions) (smartlic.SLACDoc, error) {
 	env, err := rescode.DecodeSLAC("code", code)
 	if err != nil {
 		return smartlic.SLACDoc{}, err
+	}
+	if opts.Keys != nil && len(opts.Keys) == 0 {
+		return smartlic.SLACDoc{}, smartlic.Invalid("keys", "no usable manager key given")
 	}
 	a.op.Lock()
 	defer a.op.Unlock()
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	next := cloneState(a.st)
 	keys := a.keysOf(a.st)
+	if opts.Keys != nil {
+		if a.trusted != nil {
+			return smartlic.SLACDoc{}, smartlic.Invalid("keys", "this instance's manager keys are set by its product (Options.TrustedKeys); it takes no others")
+		}
+		for kid, pub := range opts.Keys {
+			if old, ok := next.ManagerKeys[kid]; ok && !old.Equal(pub) {
+				return smartlic.SLACDoc{}, smartlic.Invalid("keys", "manager key %s differs from the key of that id this instance trusts", kid)
+			}
+		}
+		// Only the given keys vouch for this code: a person who names a
+		// key file means the code to come from that manager.
+		keys = opts.Keys
+	}
 	if len(keys) == 0 {
-		return smartlic.SLACDoc{}, smartlic.Errorf(smartlic.ESignature, "code", "this instance trusts no manager key yet: register once, or enable reservation with the manager's keys, to verify a SLAC")
+		return smartlic.SLACDoc{}, smartlic.Errorf(smartlic.ESignature, "code", "this instance trusts no manager key yet: give the manager's keys, register once, or enable reservation with them, to verify a SLAC")
 	}
 	var doc smartlic.SLACDoc
 	if err := sign.Open(env, smartlic.TypeSLAC, keys, &doc); err != nil {
+		if opts.Keys != nil {
+			return doc, smartlic.Errorf(smartlic.ErrorCode(err), "keys", "the code does not verify with the manager keys given (%s): %s", strings.Join(keyIDs(opts.Keys), ", "), smartlic.ErrorMessage(err))
+		}
 		return doc, fieldOf(err, "code")
+	}
+	if opts.Keys != nil {
+		if next.ManagerKeys == nil {
+			next.ManagerKeys = sign.KeySet{}
+		}
+		for kid, pub := range opts.Keys {
+			next.ManagerKeys[kid] = slices.Clone(pub)
+		}
 	}
 	if doc.UDI != a.st.UDI {
 		return doc, smartlic.Errorf(smartlic.EWrongDevice, "code", "this SLAC is for %s, not this device (%s)", doc.UDI, a.st.UDI)
@@ -322,13 +369,12 @@ func (a *Agent) InstallSLAC(code string) (smartlic.SLACDoc, error) {
 		return doc, smartlic.Errorf(smartlic.EReplayed, "code", "this device has no outstanding SLAC request for %s: the code was installed or returned before, or answers a request made elsewhere", doc.LicenseTag)
 	}
 	p := a.st.PendingSLACs[i]
-	if doc, err = a.verifySLAC(a.st, env, doc.LicenseTag, p.Nonce); err != nil {
+	if doc, err = a.verifySLAC(next, env, doc.LicenseTag, p.Nonce); err != nil {
 		return doc, fieldOf(err, "code")
 	}
 	if r := a.st.Registration; r != nil && doc.SmartAccount != r.IDCert.SmartAccount {
 		return doc, smartlic.Errorf(smartlic.EWrongDevice, "code", "this SLAC was issued by Smart Account %s; this instance is registered in %s", doc.SmartAccount, r.IDCert.SmartAccount)
 	}
-	next := cloneState(a.st)
 	next.PendingSLACs = slices.Delete(next.PendingSLACs, i, i+1)
 	next.SLACs = append(next.SLACs, InstalledSLAC{Doc: env, SLAC: doc, Secret: slices.Clone(p.Secret)})
 	return doc, a.commit(next)

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/smartlic/smartlic"
+	"github.com/smartlic/smartlic/agent"
 	"github.com/smartlic/smartlic/rescode"
 	"github.com/smartlic/smartlic/sign"
 	"github.com/smartlic/smartlic/store"
@@ -148,4 +150,49 @@ func must[T any](t *testing.T) func(T, error) T {
 		}
 		return v
 	}
+}
+
+// InstallSLACWith's keys: a key id the device already trusts with another
+// key is refused (a file cannot swap a trusted key), changing nothing; the
+// manager's own keys install the SLAC on a device that already trusts them.
+func TestSLACInstallWithKeysConflict(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, open func(*testing.T) *store.DB) {
+		t.Parallel()
+		m := newExportManager(t, open(t), 1)
+		ctx := t.Context()
+		if _, err := m.mgr.SetExportControl(m.op, exportSA, true); err != nil {
+			t.Fatal(err)
+		}
+		d := m.device(t, "AIR7", "")
+		if err := d.EnableReservation(ctx, nil); err != nil { // pins the manager's keys
+			t.Fatal(err)
+		}
+		code, err := d.RequestSLACCode("hseck9")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := m.mgr.IssueSLAC(m.op, exportSA, smartlic.SLACIssueInput{RequestCode: code})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ks, err := m.mgr.PublicKeys(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := d.State().ManagerKeys
+		pub, _, _ := ed25519.GenerateKey(rand.Reader)
+		_, err = d.InstallSLACWith(s.AuthorizationCode, agent.SLACInstallOptions{Keys: sign.KeySet{ks.Keys[0].ID: pub}})
+		wantCode(t, err, smartlic.EInvalid)
+		if st := d.State(); len(st.SLACs) != 0 || len(st.PendingSLACs) != 1 || !reflect.DeepEqual(st.ManagerKeys, before) {
+			t.Fatalf("after a refused key file: %+v %+v %v", st.SLACs, st.PendingSLACs, st.ManagerKeys)
+		}
+		_, err = d.InstallSLACWith(s.AuthorizationCode, agent.SLACInstallOptions{Keys: sign.KeySet{}})
+		wantCode(t, err, smartlic.EInvalid)
+		if _, err := d.InstallSLACWith(s.AuthorizationCode, agent.SLACInstallOptions{Keys: sign.NewKeySet(ks.Keys)}); err != nil {
+			t.Fatal(err)
+		}
+		if st := d.State(); len(st.SLACs) != 1 || !reflect.DeepEqual(st.ManagerKeys, before) {
+			t.Fatalf("after the install: %+v %v", st.SLACs, st.ManagerKeys)
+		}
+	})
 }

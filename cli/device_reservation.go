@@ -46,19 +46,9 @@ already pinned at a registration are used, or they are fetched once from
 --server.`,
 		Args: args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var keys sign.KeySet
-			if keysFile != "" {
-				b, err := os.ReadFile(keysFile)
-				if err != nil {
-					return smartlic.Invalid("--keys", "cannot read %s: %v", keysFile, err)
-				}
-				var ks smartlic.PublicKeySet
-				if err := json.Unmarshal(b, &ks); err != nil {
-					return smartlic.Invalid("--keys", "%s is not the manager's key list ({\"keys\":[…]} from GET /device/v1/keys): %v", keysFile, err)
-				}
-				if keys = sign.NewKeySet(ks.Keys); len(keys) == 0 {
-					return smartlic.Invalid("--keys", "%s holds no Ed25519 key", keysFile)
-				}
+			keys, err := readManagerKeys(keysFile)
+			if err != nil {
+				return err
 			}
 			a, p, err := f.open(smartlic.UDI{}, "")
 			if err != nil {
@@ -86,6 +76,28 @@ already pinned at a registration are used, or they are fetched once from
 	}
 	cmd.Flags().StringVar(&keysFile, "keys", "", "file with the manager's keys (the JSON of GET /device/v1/keys)")
 	return cmd
+}
+
+// readManagerKeys reads the --keys file of an air-gapped instance: the
+// manager's GET /device/v1/keys answer, saved where the manager is
+// reachable and carried over. Nil for no file.
+func readManagerKeys(file string) (sign.KeySet, error) {
+	if file == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, smartlic.Invalid("--keys", "cannot read %s: %v", file, err)
+	}
+	var ks smartlic.PublicKeySet
+	if err := json.Unmarshal(b, &ks); err != nil {
+		return nil, smartlic.Invalid("--keys", "%s is not the manager's key list ({\"keys\":[…]} from GET /device/v1/keys): %v", file, err)
+	}
+	keys := sign.NewKeySet(ks.Keys)
+	if len(keys) == 0 {
+		return nil, smartlic.Invalid("--keys", "%s holds no Ed25519 key", file)
+	}
+	return keys, nil
 }
 
 // reservationCodeCmd is a verb that prints one code.

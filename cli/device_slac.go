@@ -57,16 +57,29 @@ authorization code is then refused.`,
 		},
 	}
 	request.Flags().BoolVar(&offlineRequest, "offline", false, "print a request code to enter in the license manager instead of asking it")
+	var keysFile string
 	install := &cobra.Command{
-		Use:   "install CODE",
+		Use:   "install CODE [--keys FILE]",
 		Short: "Install a SLAC authorization code from the license manager (answers this device's last offline request)",
-		Args:  args("CODE"),
+		Long: `Install a SLAC authorization code from the license manager: it answers this
+device's last offline request (slac request TAG --offline). The code is
+verified with the manager's public keys. A device that never registered nor
+enabled reservation trusts none yet: --keys FILE gives them, FILE being the
+manager's GET /device/v1/keys answer saved where the manager is reachable
+(the same file as "reservation enable --keys"). The code must verify with a
+key of FILE; then the device trusts those keys from then on. A code that
+does not is refused and changes nothing.`,
+		Args: args("CODE"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
+			keys, err := readManagerKeys(keysFile)
+			if err != nil {
+				return err
+			}
 			a, p, err := f.open(smartlic.UDI{}, "")
 			if err != nil {
 				return err
 			}
-			doc, err := a.InstallSLAC(argv[0])
+			doc, err := a.InstallSLACWith(argv[0], agent.SLACInstallOptions{Keys: keys})
 			if err != nil {
 				return err
 			}
@@ -79,6 +92,7 @@ authorization code is then refused.`,
 			return nil
 		},
 	}
+	install.Flags().StringVar(&keysFile, "keys", "", "file with the manager's keys (the JSON of GET /device/v1/keys), for a device that trusts none yet")
 	ret := &cobra.Command{
 		Use:   "return TAG [--offline]",
 		Short: "Return the SLAC of a license; its license goes back to the pool (--offline: print a return code)",
