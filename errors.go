@@ -47,7 +47,11 @@ type Error struct {
 	Code    string
 	Field   string // the input it is about, when there is one
 	Message string // for a person
-	Err     error  // cause, kept for logs and errors.Is; never shown to clients
+	// Tags are the license tags the error is about, when it is about
+	// some: the usage lines a device may not report (Field "usage.tag").
+	// Programs act on them instead of reading Message.
+	Tags []string
+	Err  error // cause, kept for logs and errors.Is; never shown to clients
 }
 
 func (e *Error) Error() string {

@@ -576,15 +576,20 @@ func (a *Agent) authorize(ctx context.Context) error {
 	now := a.now()
 	doc, auth, err := a.exchangeAuthorization(ctx, snap, now)
 	// A line the manager refuses outright is dropped and the request made
-	// again without it (see DroppedUsage); each round drops one line.
+	// again without it (see DroppedUsage); each round drops the lines the
+	// refusal names, and a round drops at least one, so this ends.
 	var dropped []DroppedUsage
 	for len(snap.Usage) > 0 {
-		u, ok := refusedLine(err, snap.Usage)
-		if !ok {
+		refused := refusedLines(err, snap.Usage)
+		if len(refused) == 0 {
 			break
 		}
-		dropped = append(dropped, DroppedUsage{LicenseTag: u.LicenseTag, Count: u.Count, Reason: smartlic.ErrorMessage(err), At: now})
-		snap.Usage = slices.DeleteFunc(slices.Clone(snap.Usage), func(v smartlic.Usage) bool { return v.LicenseTag == u.LicenseTag })
+		for _, u := range refused {
+			dropped = append(dropped, DroppedUsage{LicenseTag: u.LicenseTag, Count: u.Count, Reason: smartlic.ErrorMessage(err), At: now})
+		}
+		snap.Usage = slices.DeleteFunc(slices.Clone(snap.Usage), func(v smartlic.Usage) bool {
+			return slices.ContainsFunc(refused, func(u smartlic.Usage) bool { return u.LicenseTag == v.LicenseTag })
+		})
 		doc, auth, err = a.exchangeAuthorization(ctx, snap, now)
 	}
 	if dropped != nil || len(snap.DroppedUsage) > 0 {

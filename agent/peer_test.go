@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -43,6 +44,9 @@ type peer struct {
 	// fail, when set, is sent instead of an answer: status and error body.
 	failStatus int
 	failBody   string
+	// refuse, when set, is the refusal of an authorization request whose
+	// usage has a line of one of the tags it lists: the peer's error.
+	refuse func(tags []string) *smartlic.Error
 }
 
 func newPeer(t *testing.T, clock *smartlic.FakeClock) *peer {
@@ -153,7 +157,12 @@ func (p *peer) device(route string, step func(smartlic.Envelope) (any, string, e
 		}
 		payload, typ, err := step(env)
 		if err != nil {
-			writeError(w, http.StatusBadRequest, smartlic.ErrorCode(err), smartlic.ErrorField(err), smartlic.ErrorMessage(err))
+			body := map[string]any{"code": smartlic.ErrorCode(err), "field": smartlic.ErrorField(err), "message": smartlic.ErrorMessage(err)}
+			var e *smartlic.Error
+			if errors.As(err, &e) && e.Tags != nil {
+				body["tags"] = e.Tags
+			}
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": body})
 			return
 		}
 		key := p.signingKey()
@@ -235,6 +244,15 @@ func (p *peer) authorize(env smartlic.Envelope) (any, string, error) {
 		RenewAfter: now.Add(smartlic.AuthRenewAfter), ExpiresAt: now.Add(smartlic.AuthValidity), Entitlements: []smartlic.Usage{}}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.refuse != nil {
+		var tags []string
+		for _, u := range req.Usage {
+			tags = append(tags, u.LicenseTag)
+		}
+		if e := p.refuse(tags); e != nil {
+			return nil, "", e
+		}
+	}
 	for _, u := range req.Usage {
 		u.Status = smartlic.Authorized
 		if p.outOfCompliance[u.LicenseTag] {

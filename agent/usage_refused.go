@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,28 +23,27 @@ type DroppedUsage struct {
 	At         time.Time `json:"at"`
 }
 
-// refusedLine names the usage line an authorization refusal is about, if
-// it is about exactly one of usage's lines (the manager quotes the tag in
-// its message: `product X may not consume license "t"`, `unknown license
-// type "t"`).
-func refusedLine(err error, usage []smartlic.Usage) (smartlic.Usage, bool) {
-	if err == nil || smartlic.ErrorField(err) != "usage.tag" {
-		return smartlic.Usage{}, false
+// refusedLines returns the usage lines an authorization refusal is about:
+// the manager lists their tags in the error's Tags ("tags" in the error
+// body) when it refuses a line outright. A manager older than that field
+// only quoted the tag in its message (`product X may not consume license
+// "t"`); its refusal is read from the message when it quotes exactly one
+// line.
+func refusedLines(err error, usage []smartlic.Usage) []smartlic.Usage {
+	var e *smartlic.Error
+	if !errors.As(err, &e) || e.Field != "usage.tag" || (e.Code != smartlic.EInvalid && e.Code != smartlic.ENotFound) {
+		return nil
 	}
-	if c := smartlic.ErrorCode(err); c != smartlic.EInvalid && c != smartlic.ENotFound {
-		return smartlic.Usage{}, false
-	}
-	msg := err.Error()
 	var found []smartlic.Usage
 	for _, u := range usage {
-		if strings.Contains(msg, strconv.Quote(u.LicenseTag)) {
+		if slices.Contains(e.Tags, u.LicenseTag) || (e.Tags == nil && strings.Contains(e.Message, strconv.Quote(u.LicenseTag))) {
 			found = append(found, u)
 		}
 	}
-	if len(found) != 1 {
-		return smartlic.Usage{}, false
+	if e.Tags == nil && len(found) != 1 {
+		return nil
 	}
-	return found[0], true
+	return found
 }
 
 // dropUsage removes the refused lines from the usage and records them as

@@ -1,6 +1,7 @@
 package agent_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -85,4 +86,71 @@ func TestRefusedUsageDropped(t *testing.T) {
 			t.Fatalf("after the product lost network-advantage: licenses %+v dropped %+v", st.Licenses, st.DroppedUsage)
 		}
 	})
+}
+
+// The agent drops the lines the refusal's tags name (the error body's
+// "tags"), whatever its message says: here the message quotes a line the
+// manager did not refuse, and one refusal names two lines, both dropped
+// in one round. A manager older than the tags field quotes the one tag in
+// its message, and that still drops the line.
+func TestRefusedUsageByTags(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		refuse  func(tags []string) *smartlic.Error
+		dropped []string
+	}{
+		{name: "tags", dropped: []string{"alpha", "beta"}, refuse: func(tags []string) *smartlic.Error {
+			var refused []string
+			for _, tag := range tags {
+				if tag == "alpha" || tag == "beta" {
+					refused = append(refused, tag)
+				}
+			}
+			if refused == nil {
+				return nil
+			}
+			return &smartlic.Error{Code: smartlic.EInvalid, Field: "usage.tag", Tags: refused,
+				Message: `these licenses may not be consumed (unlike "network-advantage")`}
+		}},
+		{name: "old manager", dropped: []string{"alpha"}, refuse: func(tags []string) *smartlic.Error {
+			if !slices.Contains(tags, "alpha") {
+				return nil
+			}
+			return smartlic.Invalid("usage.tag", `product C9300-24T may not consume license "alpha"`)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, a := registered(t) // network-advantage authorized
+			for _, tag := range []string{"alpha", "beta"} {
+				if err := a.SetUsage(tag, 1); err != nil {
+					t.Fatal(err)
+				}
+			}
+			p.mu.Lock()
+			p.refuse = tc.refuse
+			p.mu.Unlock()
+			before := p.callsTo("authorize")
+			if err := a.Authorize(t.Context()); err != nil {
+				t.Fatalf("authorize with refused lines: %v", err)
+			}
+			var got []string
+			for _, d := range a.Status().DroppedUsage {
+				got = append(got, d.LicenseTag)
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, tc.dropped) {
+				t.Fatalf("dropped %q, want %q", got, tc.dropped)
+			}
+			var kept []string
+			for _, u := range a.State().Usage {
+				kept = append(kept, u.LicenseTag)
+			}
+			if slices.Contains(kept, "alpha") || !slices.Contains(kept, "network-advantage") {
+				t.Fatalf("usage after the drops: %q", kept)
+			}
+			if n := p.callsTo("authorize") - before; n != 2 {
+				t.Fatalf("%d authorize requests, want 2 (the refused one, then one without the refused lines)", n)
+			}
+		})
+	}
 }

@@ -92,7 +92,7 @@ func nameTheFlag(cmd *cobra.Command, err error) error {
 	if flag := flagOfField(cmd, e.Field); flag != "" {
 		named.Field = flag
 	}
-	if named == *e {
+	if named.Message == e.Message && named.Field == e.Field {
 		return err
 	}
 	return &named

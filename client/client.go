@@ -149,7 +149,7 @@ func decodeError(resp *http.Response) error {
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	var er wire.ErrorResponse
 	if err := json.Unmarshal(b, &er); err == nil && er.Error.Code != "" {
-		return &smartlic.Error{Code: er.Error.Code, Field: er.Error.Field, Message: er.Error.Message}
+		return &smartlic.Error{Code: er.Error.Code, Field: er.Error.Field, Message: er.Error.Message, Tags: er.Error.Tags}
 	}
 	return &smartlic.Error{
 		Code:    codeOfStatus(resp.StatusCode),

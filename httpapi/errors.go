@@ -116,6 +116,7 @@ func errorResponse(ctx context.Context, log *slog.Logger, err error) *ErrorRespo
 		return newErrorResponse(smartlic.EInternal, "", msg)
 	}
 	resp := newErrorResponse(e.Code, e.Field, e.Message)
+	resp.Detail.Tags = e.Tags
 	var limited *retryAfterError
 	if errors.As(err, &limited) {
 		resp.headers = http.Header{"Retry-After": {limited.seconds()}}

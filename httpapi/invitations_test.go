@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"fmt"
 	"net/http"
+	"reflect"
 	"testing"
 
 	"github.com/smartlic/smartlic"
@@ -35,7 +36,7 @@ func TestNoCrossTenantUserTakeover(t *testing.T) {
 		}
 		fresh := wantError(t, create("newhire@acme.example"), http.StatusForbidden, smartlic.EForbidden, "")
 		taken := wantError(t, create("alice@acme.example"), http.StatusForbidden, smartlic.EForbidden, "")
-		if fresh != taken {
+		if !reflect.DeepEqual(fresh, taken) {
 			t.Errorf("creating a new and a taken address answer differently: %+v / %+v", fresh, taken)
 		}
 		wantError(t, e.login(victimAddr, "newhire@acme.example", malloryPW), http.StatusUnauthorized, smartlic.EUnauthorized, "")

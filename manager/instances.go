@@ -2,6 +2,7 @@ package manager
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -46,7 +47,7 @@ func (m *Manager) applyUsage(ctx context.Context, tx smartlic.Tx, inst smartlic.
 	seen := map[string]bool{}
 	for _, u := range lines {
 		if err := smartlic.ValidateTag("usage.tag", u.LicenseTag); err != nil {
-			return nil, err
+			return nil, refusedTag(err, u.LicenseTag)
 		}
 		if seen[u.LicenseTag] {
 			return nil, smartlic.Invalid("usage.tag", "license %q is listed twice", u.LicenseTag)
@@ -56,11 +57,11 @@ func (m *Manager) applyUsage(ctx context.Context, tx smartlic.Tx, inst smartlic.
 			return nil, smartlic.Invalid("usage.count", "must be between 0 and 1000000 (got %d for %q)", u.Count, u.LicenseTag)
 		}
 		if !product.Allows(u.LicenseTag) {
-			return nil, smartlic.Invalid("usage.tag", "product %s may not consume license %q", product.PID, u.LicenseTag)
+			return nil, refusedTag(smartlic.Invalid("usage.tag", "product %s may not consume license %q", product.PID, u.LicenseTag), u.LicenseTag)
 		}
 		lt, err := getLicenseType(ctx, tx, u.LicenseTag, "usage.tag")
 		if err != nil {
-			return nil, err
+			return nil, refusedTag(err, u.LicenseTag)
 		}
 		l := byType[lt.ID]
 		if l == nil {
@@ -119,6 +120,19 @@ func (m *Manager) applyUsage(ctx context.Context, tx smartlic.Tx, inst smartlic.
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].LicenseTag < out[j].LicenseTag })
 	return out, nil
+}
+
+// refusedTag names the line a refusal of a usage line is about in the
+// error's Tags, so that a device drops that line without reading the
+// message (agent.DroppedUsage). An outage is no refusal of the line.
+func refusedTag(err error, tag string) error {
+	var e *smartlic.Error
+	if !errors.As(err, &e) || e.Code != smartlic.EInvalid {
+		return err
+	}
+	tagged := *e
+	tagged.Tags = []string{tag}
+	return &tagged
 }
 
 // countedOf is what a stored usage line adds to its pool.

@@ -27,9 +27,10 @@ type ErrorResponse struct {
 
 // ErrorBody says what went wrong. Clients branch on Code.
 type ErrorBody struct {
-	Code    string `json:"code" doc:"Machine-readable error code, e.g. invalid, not_found, conflict, token_expired"`
-	Message string `json:"message" doc:"Explanation for a person; not stable"`
-	Field   string `json:"field,omitempty" doc:"The input the error is about, when there is one (e.g. quantity, limit)"`
+	Code    string   `json:"code" doc:"Machine-readable error code, e.g. invalid, not_found, conflict, token_expired"`
+	Message string   `json:"message" doc:"Explanation for a person; not stable"`
+	Field   string   `json:"field,omitempty" doc:"The input the error is about, when there is one (e.g. quantity, limit)"`
+	Tags    []string `json:"tags,omitempty" doc:"License tags the error is about, when it is about some: on a device's authorization request (field usage.tag), the usage lines the manager refuses outright (a license the product may not consume, or one the catalogue does not know)"`
 }
 
 // Page is one page of a list. Next is the cursor of the following page
