@@ -157,7 +157,7 @@ func writeRegistrationsSQLite(ctx context.Context, t *tx, chain string, items []
 		}
 		uses[it.r.TokenID]++
 		if len(winners) == 0 {
-			if head, err = t.LockEventChain(ctx, chain); err != nil {
+			if head, err = chainHead(ctx, t, chain); err != nil {
 				return nil, err
 			}
 		}
@@ -241,6 +241,22 @@ func writeRegistrationsSQLite(ctx context.Context, t *tx, chain string, items []
 		}
 	}
 	return results, nil
+}
+
+// chainHead reads the chain's head. SQLite's writes run one at a time, so
+// reading it is enough: LockEventChain's upsert would write the head's
+// page once more, only to take a lock nobody contends for. A chain
+// without a head row yet gets one that way.
+func chainHead(ctx context.Context, t *tx, chain string) (smartlic.ChainHead, error) {
+	h := smartlic.ChainHead{Chain: chain}
+	err := t.queryRowBuilt(ctx, `SELECT seq, hash FROM event_chains WHERE chain = ?`, chain).Scan(&h.Seq, &h.Hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return t.LockEventChain(ctx, chain)
+	}
+	if err != nil {
+		return h, smartlic.Internal(err, "reading the event log head")
+	}
+	return h, nil
 }
 
 // inChunks calls fn on [lo, hi) ranges covering n items, each of a power
