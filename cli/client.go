@@ -106,12 +106,8 @@ func (f *clientFlags) run(cmd *cobra.Command, fn func(ctx context.Context, a api
 	}
 	// A wrong or missing --server is the usual reason for no answer: say where we looked.
 	c := client.New(server, key, httpClient())
-	err = fn(cmd.Context(), c, p)
-	if retry, herr := f.onlyVA(cmd.Context(), cmd, c, err); retry {
-		err = fn(cmd.Context(), c, p)
-	} else {
-		err = herr
-	}
+	vas := f.defaultVA(cmd.Context(), cmd, c)
+	err = namedVAs(fn(cmd.Context(), c, p), f.accountOf(cmd), vas)
 	return staleLogin(stored, server, unreachable(server, err))
 }
 

@@ -30,6 +30,7 @@ type harness struct {
 	clock    *smartlic.FakeClock
 	env      map[string]string
 	requests atomic.Int64 // API requests the server received
+	refused  atomic.Int64 // of them, those answered 403
 	stdin    string       // what the next commands read on standard input
 	// wait, when set, is what `login --web` calls between polls.
 	wait func(ctx context.Context, d time.Duration) error
@@ -59,13 +60,28 @@ func newHarnessOn(t *testing.T, open func(*testing.T) *store.DB) *harness {
 	api := httpapi.New(mgr, httpapi.Options{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.requests.Add(1)
-		api.ServeHTTP(w, r)
+		api.ServeHTTP(statusSeen{w, &h.refused}, r)
 	}))
 	t.Cleanup(srv.Close)
 	// SMARTLIC_CONFIG_DIR keeps the tests away from the real user's credentials.
 	h.env = map[string]string{"SMARTLIC_SERVER": srv.URL, "SMARTLIC_API_KEY": key, "SMARTLIC_CONFIG_DIR": t.TempDir()}
 	return h
 }
+
+// statusSeen counts the 403 answers written through it.
+type statusSeen struct {
+	http.ResponseWriter
+	refused *atomic.Int64
+}
+
+func (s statusSeen) WriteHeader(status int) {
+	if status == http.StatusForbidden {
+		s.refused.Add(1)
+	}
+	s.ResponseWriter.WriteHeader(status)
+}
+
+func (s statusSeen) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // newAcmeHarness is newHarnessOn with the catalogue seeded and the active
 // Smart Account acme.com as SMARTLIC_ACCOUNT.

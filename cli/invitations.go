@@ -57,6 +57,7 @@ func newInviteCmd(f *clientFlags) *cobra.Command {
 	cmd.Flags().StringVar(&in.Email, "email", "", "the e-mail address to invite")
 	cmd.Flags().StringVar(&in.Role, "role", "", "one of "+strings.Join(smartlic.Roles, ", "))
 	cmd.Flags().StringVar(&s.va, "va", "", "Virtual Account id or name (VA roles)")
+	keepVA(cmd) // no --va: an account role
 	return cmd
 }
 

@@ -182,15 +182,19 @@ func TestErrorsNameTheFlags(t *testing.T) {
 }
 
 // TestVAUserWithoutVA: a user whose only role is in VA Lab gets Lab when
-// giving no --va (said on stderr); with roles in two VAs, the refusal
-// names them and --va.
+// giving no --va (said on stderr), learnt from its roles before the
+// command runs: the server refuses nothing and sees each command once.
+// With roles in two VAs, the one refusal names them and --va.
 func TestVAUserWithoutVA(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, open func(*testing.T) *store.DB) {
 		t.Parallel()
 		h := newAcmeHarness(t, open)
 		h.ok("va", "create", "Lab")
+		h.ok("va", "create", "Lab Sub", "--parent", "Lab")
 		h.ok("va", "create", "Eng")
+		var sub smartlic.Token
+		h.json(&sub, "token", "create", "--description", "sub", "--va", "Lab Sub")
 		h.ok("account", "create", "--name", "Beta", "--domain", "beta.com", "--approve")
 		h.ok("va", "create", "Beta Lab", "--account", "beta.com")
 		const pw = "a long enough password"
@@ -203,22 +207,37 @@ func TestVAUserWithoutVA(t *testing.T) {
 		h.stdin = pw + "\n"
 		h.ok("login", "--email", "lab@acme.com", "--password-stdin")
 
+		requests := h.requests.Load()
 		out, stderr, err := h.run("token", "create", "--description", "x")
 		if err != nil || !strings.Contains(out, `Virtual Account "Lab"`) || !strings.Contains(stderr, `Using Virtual Account "Lab"`) {
 			t.Fatalf("token create as a Lab user without --va: %v\n%s\n%s", err, out, stderr)
 		}
+		// whoami, the account (named by its domain), the create.
+		if n := h.requests.Load() - requests; n != 3 {
+			t.Errorf("token create sent %d requests, want 3 (whoami, the account, the create)", n)
+		}
 		wantRow(t, h.ok("token", "list"), "x", "active")
 		h.ok("license", "list")
 		h.ok("instance", "list")
+		// A verb that finds an id in any VA the user may see still does:
+		// Lab's default is no --va given.
+		h.ok("token", "get", sub.ID)
+		if n := h.refused.Load(); n != 0 {
+			t.Fatalf("the server refused %d requests of the Lab user's commands without --va", n)
+		}
 		// --va given is obeyed, not replaced.
 		h.fails(smartlic.EForbidden, anyField, "token", "list", "--va", "DEFAULT")
 
 		h.env["SMARTLIC_API_KEY"] = operatorKey
 		h.ok("role", "grant", "--user", "lab@acme.com", "--role", "va_user", "--va", "Eng")
 		delete(h.env, "SMARTLIC_API_KEY")
+		refused := h.refused.Load()
 		err = h.fails(smartlic.EForbidden, anyField, "token", "list")
 		if msg := err.Error(); !strings.Contains(msg, "--va") || !strings.Contains(msg, "Lab") || !strings.Contains(msg, "Eng") || strings.Contains(msg, "Beta Lab") {
 			t.Errorf("two VAs without --va: %v", err)
+		}
+		if n := h.refused.Load() - refused; n != 1 {
+			t.Errorf("%d refused requests for token list with two VAs, want 1", n)
 		}
 	})
 }

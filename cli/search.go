@@ -43,6 +43,7 @@ func addSearchCommand(root *cobra.Command, e *env) {
 	}
 	cmd.Flags().StringVar(&q.SA, "account", "", "only this Smart Account (id or domain)")
 	cmd.Flags().StringVar(&q.VA, "va", "", "only this Virtual Account (needs --account or "+envAccount+")")
+	keepVA(cmd) // no --va: every VA the caller may see
 	cmd.Flags().BoolVar(&q.Rollup, "rollup", false, "with --va: also every Virtual Account below it")
 	cmd.Flags().StringVar(&q.License, "license", "", "only instances using this license type (tag); Q may then be \"\"")
 	cmd.Flags().StringVar(&q.Kind, "kind", "", "only instances, tokens or deposits")

@@ -75,6 +75,7 @@ func addSLACCommands(root *cobra.Command, e *env) {
 		},
 	}
 	list.Flags().StringVar(&va, "va", "", "only SLACs issued from this Virtual Account (default: every one you may see)")
+	keepVA(list)
 	list.Flags().StringVar(&udi, "udi", "", "only SLACs of this device (PID:SN)")
 	list.Flags().StringVar(&status, "status", "", "only active, returned or cancelled SLACs")
 	pf.register(list)

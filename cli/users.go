@@ -246,6 +246,7 @@ func newRoleCmd(f *clientFlags) *cobra.Command {
 	)
 	s.registerAccount(cmd)
 	cmd.PersistentFlags().StringVar(&s.va, "va", "", "Virtual Account id or name (VA roles)")
+	keepVA(cmd) // no --va: an account role, or every role the caller may see
 	return cmd
 }
 
@@ -296,6 +297,7 @@ func newAccessCmd(f *clientFlags) *cobra.Command {
 	}
 	approve.Flags().StringVar(&in.Role, "role", "", "the role to grant: one of "+strings.Join(smartlic.Roles, ", "))
 	approve.Flags().StringVar(&s.va, "va", "", "Virtual Account id or name (VA roles)")
+	keepVA(approve) // no --va: an account role
 	deny := verb1(f, "deny", "ID", "Deny an access request", accessTable, func(ctx context.Context, us smartlic.UserService, id string) (smartlic.AccessRequest, error) {
 		sa, err := f.account(s.account)
 		if err != nil {
