@@ -48,6 +48,8 @@ type DB struct {
 	// test can hold a view to a constant number of queries (see
 	// Statements).
 	statements atomic.Int64
+	// leader is the background jobs' leadership (see TryLeader).
+	leader leadership
 }
 
 // Statements is how many statements the store's transactions have run

@@ -14,13 +14,39 @@ import (
 // make one per test) each elect their own leader.
 const leaderKey = `hashtext('smartlic.jobs'), hashtext(coalesce(current_schema(), ''))`
 
-// sqliteLeaders holds one mutex per SQLite store: a single process owns
-// the file, so leadership is only a question between goroutines.
-var sqliteLeaders sync.Map // *DB → *sync.Mutex
+// leadership is the jobs leadership one store holds. It lives in the DB
+// value, so two stores in one process (the tests open many) elect apart.
+type leadership struct {
+	// sqlite is SQLite's lock: a single process owns the file, so
+	// leadership is only a question between goroutines.
+	sqlite sync.Mutex
+	// conn is, on PostgreSQL, the connection whose session holds the
+	// jobs lock while this store leads; nil otherwise.
+	mu   sync.Mutex
+	conn *sql.Conn
+}
 
-// pgLeaders holds the connection whose session holds the jobs lock, per
-// PostgreSQL store that is the leader.
-var pgLeaders sync.Map // *DB → *sql.Conn
+// held returns the connection holding the lock, nil when not leading.
+func (l *leadership) held() *sql.Conn {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.conn
+}
+
+func (l *leadership) hold(conn *sql.Conn) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.conn = conn
+}
+
+// drop forgets conn if it still is the one holding the lock.
+func (l *leadership) drop(conn *sql.Conn) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.conn == conn {
+		l.conn = nil
+	}
+}
 
 // TryLeader tries to become the one replica that runs background jobs, and
 // does not wait. On PostgreSQL it takes a session advisory lock
@@ -31,13 +57,11 @@ var pgLeaders sync.Map // *DB → *sql.Conn
 // calling release more than once is harmless.
 func (db *DB) TryLeader(ctx context.Context) (release func(), ok bool, err error) {
 	if db.d.name != "postgres" {
-		v, _ := sqliteLeaders.LoadOrStore(db, &sync.Mutex{})
-		mu := v.(*sync.Mutex)
-		if !mu.TryLock() {
+		if !db.leader.sqlite.TryLock() {
 			return nil, false, nil
 		}
 		var once sync.Once
-		return func() { once.Do(mu.Unlock) }, true, nil
+		return func() { once.Do(db.leader.sqlite.Unlock) }, true, nil
 	}
 	conn, err := db.write.Conn(ctx)
 	if err != nil {
@@ -52,11 +76,11 @@ func (db *DB) TryLeader(ctx context.Context) (release func(), ok bool, err error
 		conn.Close()
 		return nil, false, nil
 	}
-	pgLeaders.Store(db, conn)
+	db.leader.hold(conn)
 	var once sync.Once
 	return func() {
 		once.Do(func() {
-			pgLeaders.CompareAndDelete(db, conn)
+			db.leader.drop(conn)
 			unlockLeader(conn)
 		})
 	}, true, nil
@@ -70,11 +94,11 @@ func (db *DB) TryLeader(ctx context.Context) (release func(), ok bool, err error
 // caller should then release and stop acting as the leader. On SQLite, and
 // when this store holds no leadership, it returns nil.
 func (db *DB) CheckLeader(ctx context.Context) error {
-	v, ok := pgLeaders.Load(db)
-	if !ok {
+	conn := db.leader.held()
+	if conn == nil {
 		return nil
 	}
-	if err := v.(*sql.Conn).PingContext(ctx); err != nil {
+	if err := conn.PingContext(ctx); err != nil {
 		return smartlic.Internal(err, "checking the jobs leader's lock")
 	}
 	return nil
