@@ -77,11 +77,7 @@ func addAlertCommands(root *cobra.Command, e *env) {
 
 // alerts runs fn with the client as an AlertService, in the --account.
 func (f *clientFlags) alerts(cmd *cobra.Command, s *scope, fn func(ctx context.Context, a smartlic.AlertService, sa string, p printer) error) error {
-	return f.run(cmd, func(ctx context.Context, a api, p printer) error {
-		sa, err := f.account(s.account)
-		if err != nil {
-			return err
-		}
+	return f.runIn(cmd, s.account, func(ctx context.Context, a api, p printer, sa string) error {
 		return fn(ctx, a, sa, p)
 	})
 }

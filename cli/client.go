@@ -137,6 +137,30 @@ func (f *clientFlags) account(flag string) (string, error) {
 	return flag, nil
 }
 
+// runIn is run for a verb that works in a Smart Account: fn gets the
+// account the command names (--account, else the environment's).
+func (f *clientFlags) runIn(cmd *cobra.Command, account string, fn func(ctx context.Context, a api, p printer, sa string) error) error {
+	return f.run(cmd, func(ctx context.Context, a api, p printer) error {
+		sa, err := f.account(account)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, a, p, sa)
+	})
+}
+
+// showIn is the most common verb of all: in the command's Smart Account,
+// make one call and print the one thing it answers.
+func showIn[T any](f *clientFlags, cmd *cobra.Command, account string, t table[T], call func(ctx context.Context, a api, sa string) (T, error)) error {
+	return f.runIn(cmd, account, func(ctx context.Context, a api, p printer, sa string) error {
+		got, err := call(ctx, a, sa)
+		if err != nil {
+			return err
+		}
+		return printOne(p, got, t)
+	})
+}
+
 // scope is the Smart Account (and Virtual Account) a command works in.
 type scope struct {
 	account string

@@ -157,16 +157,8 @@ func newVACmd(f *clientFlags) *cobra.Command {
 			Short: "Show a Virtual Account by name or id",
 			Args:  args("VA"),
 			RunE: func(cmd *cobra.Command, argv []string) error {
-				return f.run(cmd, func(ctx context.Context, a api, p printer) error {
-					sa, err := f.account(s.account)
-					if err != nil {
-						return err
-					}
-					got, err := a.GetVirtualAccount(ctx, sa, argv[0])
-					if err != nil {
-						return err
-					}
-					return printOne(p, got, vaTable)
+				return showIn(f, cmd, s.account, vaTable, func(ctx context.Context, a api, sa string) (smartlic.VirtualAccount, error) {
+					return a.GetVirtualAccount(ctx, sa, argv[0])
 				})
 			},
 		},
@@ -185,11 +177,7 @@ func newVACmd(f *clientFlags) *cobra.Command {
 			Short: "Delete an empty Virtual Account",
 			Args:  args("VA"),
 			RunE: func(cmd *cobra.Command, argv []string) error {
-				return f.run(cmd, func(ctx context.Context, a api, p printer) error {
-					sa, err := f.account(s.account)
-					if err != nil {
-						return err
-					}
+				return f.runIn(cmd, s.account, func(ctx context.Context, a api, p printer, sa string) error {
 					if err := a.DeleteVirtualAccount(ctx, sa, argv[0]); err != nil {
 						return err
 					}
@@ -206,16 +194,8 @@ func newVACmd(f *clientFlags) *cobra.Command {
 }
 
 func (f *clientFlags) updateVA(cmd *cobra.Command, s *scope, va string, u smartlic.VirtualAccountUpdate) error {
-	return f.run(cmd, func(ctx context.Context, a api, p printer) error {
-		sa, err := f.account(s.account)
-		if err != nil {
-			return err
-		}
-		got, err := a.UpdateVirtualAccount(ctx, sa, va, u)
-		if err != nil {
-			return err
-		}
-		return printOne(p, got, vaTable)
+	return showIn(f, cmd, s.account, vaTable, func(ctx context.Context, a api, sa string) (smartlic.VirtualAccount, error) {
+		return a.UpdateVirtualAccount(ctx, sa, va, u)
 	})
 }
 
@@ -227,16 +207,8 @@ func newVACreateCmd(f *clientFlags, s *scope) *cobra.Command {
 		Args:  args("NAME"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			in.Name = argv[0]
-			return f.run(cmd, func(ctx context.Context, a api, p printer) error {
-				sa, err := f.account(s.account)
-				if err != nil {
-					return err
-				}
-				got, err := a.CreateVirtualAccount(ctx, sa, in)
-				if err != nil {
-					return err
-				}
-				return printOne(p, got, vaTable)
+			return showIn(f, cmd, s.account, vaTable, func(ctx context.Context, a api, sa string) (smartlic.VirtualAccount, error) {
+				return a.CreateVirtualAccount(ctx, sa, in)
 			})
 		},
 	}
@@ -332,11 +304,7 @@ func newVAListCmd(f *clientFlags, s *scope) *cobra.Command {
 		Short: "List a Smart Account's Virtual Accounts as a tree",
 		Args:  args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return f.run(cmd, func(ctx context.Context, a api, p printer) error {
-				sa, err := f.account(s.account)
-				if err != nil {
-					return err
-				}
+			return f.runIn(cmd, s.account, func(ctx context.Context, a api, p printer, sa string) error {
 				vas, next, err := fetch(ctx, cmd, &pf, func(ctx context.Context, page smartlic.Page) ([]smartlic.VirtualAccount, string, error) {
 					return a.ListVirtualAccounts(ctx, sa, page)
 				})

@@ -179,6 +179,18 @@ func newListCmd[T any](f *clientFlags, short string, t table[T], list func(ctx c
 	return cmd
 }
 
+// newListInCmd is newListCmd for a list of the command's Smart Account
+// (s's --account, read when the command runs).
+func newListInCmd[T any](f *clientFlags, s *scope, short string, t table[T], list func(ctx context.Context, a api, sa string, p smartlic.Page) ([]T, string, error)) *cobra.Command {
+	return newListCmd(f, short, t, func(ctx context.Context, a api, p smartlic.Page) ([]T, string, error) {
+		sa, err := f.account(s.account)
+		if err != nil {
+			return nil, "", err
+		}
+		return list(ctx, a, sa, p)
+	})
+}
+
 // newGetCmd is a "get KEY" verb.
 func newGetCmd[T any](f *clientFlags, arg, short string, t table[T], get func(ctx context.Context, a api, key string) (T, error)) *cobra.Command {
 	return &cobra.Command{

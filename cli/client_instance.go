@@ -35,12 +35,8 @@ func orDash(s string) string {
 
 func newInstanceCmd(f *clientFlags) *cobra.Command {
 	var s scope
-	list := newListCmd(f, "List a Virtual Account's product instances", instanceTable,
-		func(ctx context.Context, a api, p smartlic.Page) ([]smartlic.Instance, string, error) {
-			sa, err := f.account(s.account)
-			if err != nil {
-				return nil, "", err
-			}
+	list := newListInCmd(f, &s, "List a Virtual Account's product instances", instanceTable,
+		func(ctx context.Context, a api, sa string, p smartlic.Page) ([]smartlic.Instance, string, error) {
 			got, next, err := a.ListInstances(ctx, sa, s.va, p)
 			if err == nil && len(got) == 0 && p.After == "" && !s.vaChanged && s.va == smartlic.DefaultVAName {
 				// An empty DEFAULT is the usual first sight of a newcomer whose
@@ -58,11 +54,7 @@ func newInstanceCmd(f *clientFlags) *cobra.Command {
 			Short:   "Show a product instance (of any Virtual Account unless --va is given), the licenses it uses and, under Using Policy, its reporting state",
 			Args:    args("ID|UDI"),
 			RunE: func(cmd *cobra.Command, argv []string) error {
-				return f.run(cmd, func(ctx context.Context, a api, p printer) error {
-					sa, err := f.account(s.account)
-					if err != nil {
-						return err
-					}
+				return f.runIn(cmd, s.account, func(ctx context.Context, a api, p printer, sa string) error {
 					got, err := a.GetInstance(ctx, sa, s.vaGiven(cmd), argv[0])
 					if err != nil {
 						return err
@@ -87,11 +79,7 @@ func newInstanceCmd(f *clientFlags) *cobra.Command {
 			Short: "Remove a product instance (of any Virtual Account unless --va is given) and return its licenses to the pool",
 			Args:  args("ID|UDI"),
 			RunE: func(cmd *cobra.Command, argv []string) error {
-				return f.run(cmd, func(ctx context.Context, a api, p printer) error {
-					sa, err := f.account(s.account)
-					if err != nil {
-						return err
-					}
+				return f.runIn(cmd, s.account, func(ctx context.Context, a api, p printer, sa string) error {
 					if err := a.RemoveInstance(ctx, sa, s.vaGiven(cmd), argv[0]); err != nil {
 						return err
 					}

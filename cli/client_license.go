@@ -47,12 +47,8 @@ func newDepositCmd(f *clientFlags) *cobra.Command {
 	var s scope
 	cmd := group("deposit", "Deposit licenses into a Virtual Account and list deposits",
 		newDepositCreateCmd(f, &s),
-		newListCmd(f, "List a Virtual Account's deposits", depositTable,
-			func(ctx context.Context, a api, p smartlic.Page) ([]smartlic.Deposit, string, error) {
-				sa, err := f.account(s.account)
-				if err != nil {
-					return nil, "", err
-				}
+		newListInCmd(f, &s, "List a Virtual Account's deposits", depositTable,
+			func(ctx context.Context, a api, sa string, p smartlic.Page) ([]smartlic.Deposit, string, error) {
 				return a.ListDeposits(ctx, sa, s.va, p)
 			}),
 	)
@@ -78,11 +74,7 @@ func newDepositCreateCmd(f *clientFlags, s *scope) *cobra.Command {
 			if in.EndsAt, err = parseDate("--ends", ends); err != nil {
 				return err
 			}
-			return f.run(cmd, func(ctx context.Context, a api, p printer) error {
-				sa, err := f.account(s.account)
-				if err != nil {
-					return err
-				}
+			return f.runIn(cmd, s.account, func(ctx context.Context, a api, p printer, sa string) error {
 				got, err := a.CreateDeposit(ctx, sa, s.va, in)
 				if err != nil {
 					return err
@@ -125,11 +117,7 @@ func newLicenseCmd(f *clientFlags) *cobra.Command {
 			if _, err := q.Normalize(); err != nil {
 				return err // nameTheFlag turns the field into the flag
 			}
-			return f.run(cmd, func(ctx context.Context, a api, p printer) error {
-				sa, err := f.account(s.account)
-				if err != nil {
-					return err
-				}
+			return f.runIn(cmd, s.account, func(ctx context.Context, a api, p printer, sa string) error {
 				page, err := a.QueryPools(ctx, sa, s.va, rollup, q)
 				for err == nil && pf.all && page.Next != "" {
 					more := q
@@ -177,11 +165,7 @@ func newLicenseCmd(f *clientFlags) *cobra.Command {
 			if sumRollup && sumVA == "" {
 				return smartlic.Invalid("--rollup", "needs --va: the Smart Account view already adds up every VA")
 			}
-			return f.run(cmd, func(ctx context.Context, a api, p printer) error {
-				sa, err := f.account(s.account)
-				if err != nil {
-					return err
-				}
+			return f.runIn(cmd, s.account, func(ctx context.Context, a api, p printer, sa string) error {
 				sum, err := a.SummarizePools(ctx, sa, sumVA, sumRollup)
 				if err != nil {
 					return err
@@ -232,11 +216,8 @@ func newLicenseHistoryCmd(f *clientFlags, s *scope) *cobra.Command {
 		Args:  args("TAG"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			var h smartlic.LicenseHistory
-			err := runReport(f, cmd, func(ctx context.Context, t transferAPI) (any, smartlic.Table, error) {
-				sa, err := f.account(s.account)
-				if err != nil {
-					return nil, smartlic.Table{}, err
-				}
+			err := runReportIn(f, cmd, s.account, func(ctx context.Context, t transferAPI, sa string) (any, smartlic.Table, error) {
+				var err error
 				h, err = t.LicenseHistory(ctx, sa, argv[0], q)
 				return h, h.Table(), err
 			})

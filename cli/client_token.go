@@ -35,11 +35,7 @@ func newTokenCmd(f *clientFlags) *cobra.Command {
 			Short: short,
 			Args:  args("ID"),
 			RunE: func(cmd *cobra.Command, argv []string) error {
-				return f.run(cmd, func(ctx context.Context, a api, p printer) error {
-					sa, err := f.account(s.account)
-					if err != nil {
-						return err
-					}
+				return f.runIn(cmd, s.account, func(ctx context.Context, a api, p printer, sa string) error {
 					va := ""
 					if cmd.Flags().Changed("va") {
 						va = s.va
@@ -57,12 +53,8 @@ func newTokenCmd(f *clientFlags) *cobra.Command {
 	revoke := verb("revoke", "Revoke a registration token (of any Virtual Account unless --va is given); instances registered with it stay registered", api.RevokeToken)
 	cmd := group("token", "Manage registration tokens, the right to register product instances into a Virtual Account",
 		newTokenCreateCmd(f, &s),
-		newListCmd(f, "List a Virtual Account's registration tokens", tokenTable,
-			func(ctx context.Context, a api, p smartlic.Page) ([]smartlic.Token, string, error) {
-				sa, err := f.account(s.account)
-				if err != nil {
-					return nil, "", err
-				}
+		newListInCmd(f, &s, "List a Virtual Account's registration tokens", tokenTable,
+			func(ctx context.Context, a api, sa string, p smartlic.Page) ([]smartlic.Token, string, error) {
 				return a.ListTokens(ctx, sa, s.va, p)
 			}),
 		get,
@@ -106,11 +98,7 @@ func newTokenCreateCmd(f *clientFlags, s *scope) *cobra.Command {
 				}
 				in.MaxUses = &maxUses
 			}
-			return f.run(cmd, func(ctx context.Context, a api, p printer) error {
-				sa, err := f.account(s.account)
-				if err != nil {
-					return err
-				}
+			return f.runIn(cmd, s.account, func(ctx context.Context, a api, p printer, sa string) error {
 				got, err := a.CreateToken(ctx, sa, s.va, in)
 				if err != nil {
 					return err

@@ -125,12 +125,8 @@ func newPAKCmd(f *clientFlags) *cobra.Command {
 	var s scope
 	cmd := group("pak", "Deposit classic PAKs into a Smart Account and convert them into smart licenses",
 		newPAKDepositCmd(f, &s),
-		newListCmd(f, "List the Smart Account's PAKs", pakTable,
-			func(ctx context.Context, a api, p smartlic.Page) ([]smartlic.PAK, string, error) {
-				sa, err := f.account(s.account)
-				if err != nil {
-					return nil, "", err
-				}
+		newListInCmd(f, &s, "List the Smart Account's PAKs", pakTable,
+			func(ctx context.Context, a api, sa string, p smartlic.Page) ([]smartlic.PAK, string, error) {
 				return conversions(a).ListPAKs(ctx, sa, p)
 			}),
 		newPAKGetCmd(f, &s),
@@ -186,11 +182,7 @@ func newPAKDepositCmd(f *clientFlags, s *scope) *cobra.Command {
 				}
 				in.Lines[i].Fulfilled = append(in.Lines[i].Fulfilled, smartlic.FulfillmentInput{UDI: u, Count: n})
 			}
-			return f.run(cmd, func(ctx context.Context, a api, p printer) error {
-				sa, err := f.account(s.account)
-				if err != nil {
-					return err
-				}
+			return f.runIn(cmd, s.account, func(ctx context.Context, a api, p printer, sa string) error {
 				got, err := conversions(a).DepositPAK(ctx, sa, in)
 				if err != nil {
 					return err
@@ -230,11 +222,7 @@ func newPAKGetCmd(f *clientFlags, s *scope) *cobra.Command {
 		Short: "Show a PAK: its lines, what is converted and where units are installed",
 		Args:  args("PAK"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			return f.run(cmd, func(ctx context.Context, a api, p printer) error {
-				sa, err := f.account(s.account)
-				if err != nil {
-					return err
-				}
+			return f.runIn(cmd, s.account, func(ctx context.Context, a api, p printer, sa string) error {
 				got, err := conversions(a).GetPAK(ctx, sa, argv[0])
 				if err != nil {
 					return err
@@ -251,11 +239,7 @@ func newPAKConversionsCmd(f *clientFlags, s *scope) *cobra.Command {
 		Short: "List what was converted of a PAK, in the portal or by devices",
 		Args:  args("PAK"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			return f.run(cmd, func(ctx context.Context, a api, p printer) error {
-				sa, err := f.account(s.account)
-				if err != nil {
-					return err
-				}
+			return f.runIn(cmd, s.account, func(ctx context.Context, a api, p printer, sa string) error {
 				got, err := conversions(a).ListConversions(ctx, sa, argv[0])
 				if err != nil {
 					return err
@@ -313,11 +297,7 @@ otherwise.`,
 				}
 				in.Lines = append(in.Lines, cl)
 			}
-			return f.run(cmd, func(ctx context.Context, a api, p printer) error {
-				sa, err := f.account(s.account)
-				if err != nil {
-					return err
-				}
+			return f.runIn(cmd, s.account, func(ctx context.Context, a api, p printer, sa string) error {
 				got, err := conversions(a).ConvertPAK(ctx, sa, argv[0], in)
 				if err != nil {
 					return err

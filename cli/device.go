@@ -444,15 +444,22 @@ func (f *deviceFlags) deregisterCmd() *cobra.Command {
 			if err := a.Deregister(cmd.Context()); err != nil {
 				return f.reach(err)
 			}
-			st := a.Status()
-			if p.json {
-				return writeJSON(p.w, st)
-			}
-			fmt.Fprintf(p.w, "Deregistration: SUCCEEDED; the licenses were released.\n")
-			writeSummary(p.w, st)
-			return nil
+			return showAfter(p, a, writeSummary, "Deregistration: SUCCEEDED; the licenses were released.\n")
 		},
 	}
+}
+
+// showAfter shows the instance's standing after an action: its status as
+// JSON, or the headline (a format and its arguments) and then summary
+// (writeSummary, or writePolicySummary under Using Policy).
+func showAfter(p printer, a *agent.Agent, summary func(io.Writer, agent.Status), headline string, args ...any) error {
+	st := a.Status()
+	if p.json {
+		return writeJSON(p.w, st)
+	}
+	fmt.Fprintf(p.w, headline, args...)
+	summary(p.w, st)
+	return nil
 }
 
 // showKinds are the arguments of "show license".
@@ -707,9 +714,16 @@ func writeStatus(w io.Writer, st agent.Status, server string) {
 	if st.Evaluation.ExpiresAt != nil && !st.Evaluation.Expired {
 		fmt.Fprintf(w, "  Evaluation Period Ends: %s\n", iosTime(*st.Evaluation.ExpiresAt))
 	}
+	writeKeysAndProduct(w, st, "pinned at the first registration")
+}
+
+// writeKeysAndProduct ends "show license status" in both modes: the
+// manager keys the instance trusts (or when it will pin some), then the
+// product.
+func writeKeysAndProduct(w io.Writer, st agent.Status, pinnedWhen string) {
 	fmt.Fprintf(w, "\nManager Keys Trusted:\n")
 	if len(st.ManagerKeyIDs) == 0 {
-		fmt.Fprintf(w, "  <none> (pinned at the first registration)\n")
+		fmt.Fprintf(w, "  <none> (%s)\n", pinnedWhen)
 	}
 	for _, id := range st.ManagerKeyIDs {
 		fmt.Fprintf(w, "  %s\n", id)

@@ -46,13 +46,7 @@ replaces a trust the manager holds for this UDI with another key.`,
 			if err := a.EstablishTrust(cmd.Context(), args[1], len(args) == 3); err != nil {
 				return f.reach(err)
 			}
-			st := a.Status()
-			if p.json {
-				return writeJSON(p.w, st)
-			}
-			fmt.Fprintf(p.w, "Trust Establishment: SUCCEEDED\n")
-			writePolicySummary(p.w, st)
-			return nil
+			return showAfter(p, a, writePolicySummary, "Trust Establishment: SUCCEEDED\n")
 		},
 	}
 }
@@ -171,13 +165,7 @@ func (f *deviceFlags) policyModeCmd() *cobra.Command {
 			if err := a.MoveToPolicy(cmd.Context()); err != nil {
 				return f.reach(err)
 			}
-			st := a.Status()
-			if p.json {
-				return writeJSON(p.w, st)
-			}
-			fmt.Fprintf(p.w, "Migration to Smart Licensing Using Policy: SUCCEEDED; usage stays counted\n")
-			writePolicySummary(p.w, st)
-			return nil
+			return showAfter(p, a, writePolicySummary, "Migration to Smart Licensing Using Policy: SUCCEEDED; usage stays counted\n")
 		},
 	}
 }
@@ -332,17 +320,7 @@ func writePolicyStatus(w io.Writer, st agent.Status, server string) {
 		fmt.Fprintf(w, "  Active: %s\n    %s\n    Serial: %s\n    Smart Account: %s\n    Virtual Account: %s\n",
 			udiLine(st.UDI), trustLine(ps), ps.TrustSerial, saName(ps.SmartAccountName, ps.SmartAccount), ps.VirtualAccount)
 	}
-	fmt.Fprintf(w, "\nManager Keys Trusted:\n")
-	if len(st.ManagerKeyIDs) == 0 {
-		fmt.Fprintf(w, "  <none> (pinned at the first exchange or trust file)\n")
-	}
-	for _, id := range st.ManagerKeyIDs {
-		fmt.Fprintf(w, "  %s\n", id)
-	}
-	fmt.Fprintf(w, "\nProduct Information:\n  UDI: %s\n", udiLine(st.UDI))
-	if st.Hostname != "" {
-		fmt.Fprintf(w, "  Hostname: %s\n", st.Hostname)
-	}
+	writeKeysAndProduct(w, st, "pinned at the first exchange or trust file")
 }
 
 // restrictedFlags parses --enforced and --export-controlled of init.

@@ -47,13 +47,7 @@ authorization code is then refused.`,
 			if err := a.RequestSLAC(cmd.Context(), argv[0]); err != nil {
 				return f.reach(err)
 			}
-			st := a.Status()
-			if p.json {
-				return writeJSON(p.w, st)
-			}
-			fmt.Fprintf(p.w, "SLAC for %s: INSTALLED\n\n", argv[0])
-			writeSummary(p.w, st)
-			return nil
+			return showAfter(p, a, writeSummary, "SLAC for %s: INSTALLED\n\n", argv[0])
 		},
 	}
 	request.Flags().BoolVar(&offlineRequest, "offline", false, "print a request code to enter in the license manager instead of asking it")
@@ -83,13 +77,7 @@ does not is refused and changes nothing.`,
 			if err != nil {
 				return err
 			}
-			st := a.Status()
-			if p.json {
-				return writeJSON(p.w, st)
-			}
-			fmt.Fprintf(p.w, "SLAC for %s: INSTALLED (SLAC %s)\n\n", doc.LicenseTag, doc.ID)
-			writeSummary(p.w, st)
-			return nil
+			return showAfter(p, a, writeSummary, "SLAC for %s: INSTALLED (SLAC %s)\n\n", doc.LicenseTag, doc.ID)
 		},
 	}
 	install.Flags().StringVar(&keysFile, "keys", "", "file with the manager's keys (the JSON of GET /device/v1/keys), for a device that trusts none yet")
@@ -127,13 +115,7 @@ does not is refused and changes nothing.`,
 				}
 				verdict = "CANCELLED by an administrator; the device learned it from a fresh authorization and removed it"
 			}
-			st := a.Status()
-			if p.json {
-				return writeJSON(p.w, st)
-			}
-			fmt.Fprintf(p.w, "SLAC for %s: %s\n\n", argv[0], verdict)
-			writeSummary(p.w, st)
-			return nil
+			return showAfter(p, a, writeSummary, "SLAC for %s: %s\n\n", argv[0], verdict)
 		},
 	}
 	ret.Flags().BoolVar(&offlineReturn, "offline", false, "remove the SLAC here and print a return code to enter in the license manager")

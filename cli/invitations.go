@@ -34,11 +34,7 @@ func newInviteCmd(f *clientFlags) *cobra.Command {
 			if err := checkRoleFlag(in.Role); err != nil {
 				return err
 			}
-			return f.withUsers(cmd, func(ctx context.Context, us smartlic.UserService, p printer) error {
-				sa, err := f.account(s.account)
-				if err != nil {
-					return err
-				}
+			return f.withUsersIn(cmd, s.account, func(ctx context.Context, us smartlic.UserService, p printer, sa string) error {
 				in.VA = s.va
 				inv, err := us.InviteUser(ctx, sa, in)
 				if err != nil {

@@ -12,6 +12,17 @@ import (
 
 // runReport runs a report command. Reports print as a table, as JSON or,
 // beyond what other commands offer, as CSV with a header row (-o csv).
+// runReportIn is runReport in the command's Smart Account.
+func runReportIn(f *clientFlags, cmd *cobra.Command, account string, fn func(ctx context.Context, t transferAPI, sa string) (any, smartlic.Table, error)) error {
+	return runReport(f, cmd, func(ctx context.Context, t transferAPI) (any, smartlic.Table, error) {
+		sa, err := f.account(account)
+		if err != nil {
+			return nil, smartlic.Table{}, err
+		}
+		return fn(ctx, t, sa)
+	})
+}
+
 func runReport(f *clientFlags, cmd *cobra.Command, fn func(ctx context.Context, t transferAPI) (any, smartlic.Table, error)) error {
 	format := f.output
 	if format == "csv" {
@@ -57,13 +68,7 @@ func addReportCommands(root *cobra.Command, e *env) {
 			Short: short + " (-o table|json|csv)",
 			Args:  args(),
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				return runReport(f, cmd, func(ctx context.Context, t transferAPI) (any, smartlic.Table, error) {
-					sa, err := f.account(s.account)
-					if err != nil {
-						return nil, smartlic.Table{}, err
-					}
-					return fn(ctx, t, sa)
-				})
+				return runReportIn(f, cmd, s.account, fn)
 			},
 		}
 		if flags != nil {

@@ -44,12 +44,8 @@ func addReservationCommands(root *cobra.Command, e *env) {
 func newReservationCmd(f *clientFlags) *cobra.Command {
 	var s scope
 	var flt smartlic.ReservationFilter
-	list := newListCmd(f, "List the Smart Account's reservations (--udi PID:SN or a prefix, --status open|closed|…)", reservationTable,
-		func(ctx context.Context, a api, p smartlic.Page) ([]smartlic.Reservation, string, error) {
-			sa, err := f.account(s.account)
-			if err != nil {
-				return nil, "", err
-			}
+	list := newListInCmd(f, &s, "List the Smart Account's reservations (--udi PID:SN or a prefix, --status open|closed|…)", reservationTable,
+		func(ctx context.Context, a api, sa string, p smartlic.Page) ([]smartlic.Reservation, string, error) {
 			return a.ListReservations(ctx, sa, flt, p)
 		})
 	list.Flags().StringVar(&flt.UDI, "udi", "", "only this UDI (PID:SN), or UDIs starting with it")
@@ -134,11 +130,7 @@ func newReservationCreateCmd(f *clientFlags, s *scope) *cobra.Command {
 			if len(in.Licenses) == 0 && !in.Permanent {
 				return smartlic.Invalid("--license", "is required: TAG=N for each license type to reserve (or --permanent)")
 			}
-			return f.run(cmd, func(ctx context.Context, a api, p printer) error {
-				sa, err := f.account(s.account)
-				if err != nil {
-					return err
-				}
+			return f.runIn(cmd, s.account, func(ctx context.Context, a api, p printer, sa string) error {
 				r, err := a.CreateReservation(ctx, sa, in)
 				if err != nil {
 					return err
@@ -168,11 +160,7 @@ func newReservationUpdateCmd(f *clientFlags, s *scope) *cobra.Command {
 			if len(lines) == 0 {
 				return smartlic.Invalid("--license", "is required: TAG=N for each license type the device keeps")
 			}
-			return f.run(cmd, func(ctx context.Context, a api, p printer) error {
-				sa, err := f.account(s.account)
-				if err != nil {
-					return err
-				}
+			return f.runIn(cmd, s.account, func(ctx context.Context, a api, p printer, sa string) error {
 				r, err := a.UpdateReservation(ctx, sa, argv[0], lines)
 				if err != nil {
 					return err
@@ -195,11 +183,7 @@ func newReservationCodeCmd(f *clientFlags, s *scope, verb, short string, call fu
 			if strings.TrimSpace(code) == "" {
 				return smartlic.Invalid("--code", "is required: the code the device printed")
 			}
-			return f.run(cmd, func(ctx context.Context, a api, p printer) error {
-				sa, err := f.account(s.account)
-				if err != nil {
-					return err
-				}
+			return f.runIn(cmd, s.account, func(ctx context.Context, a api, p printer, sa string) error {
 				r, err := call(ctx, a, sa, code)
 				if err != nil {
 					return err
@@ -222,11 +206,7 @@ func newReservationCancelCmd(f *clientFlags, s *scope) *cobra.Command {
 			if strings.TrimSpace(reason) == "" {
 				return smartlic.Invalid("--reason", "is required: say why there is no return code (the device is lost, say)")
 			}
-			return f.run(cmd, func(ctx context.Context, a api, p printer) error {
-				sa, err := f.account(s.account)
-				if err != nil {
-					return err
-				}
+			return f.runIn(cmd, s.account, func(ctx context.Context, a api, p printer, sa string) error {
 				r, err := a.CancelReservation(ctx, sa, argv[0], reason)
 				if err != nil {
 					return err

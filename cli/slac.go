@@ -51,11 +51,7 @@ func addSLACCommands(root *cobra.Command, e *env) {
 		Short: "List the SLACs of a Smart Account (or of one Virtual Account or device)",
 		Args:  args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return f.run(cmd, func(ctx context.Context, a api, p printer) error {
-				sa, err := f.account(s.account)
-				if err != nil {
-					return err
-				}
+			return f.runIn(cmd, s.account, func(ctx context.Context, a api, p printer, sa string) error {
 				filter := smartlic.SLACFilter{VA: va, Status: smartlic.SLACStatus(status)}
 				if udi != "" {
 					u, err := smartlic.ParseUDI("--udi", udi)
@@ -85,16 +81,8 @@ func addSLACCommands(root *cobra.Command, e *env) {
 		Short: "Show one SLAC",
 		Args:  args("ID"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			return f.run(cmd, func(ctx context.Context, a api, p printer) error {
-				sa, err := f.account(s.account)
-				if err != nil {
-					return err
-				}
-				got, err := a.GetSLAC(ctx, sa, argv[0])
-				if err != nil {
-					return err
-				}
-				return printOne(p, got, slacTable)
+			return showIn(f, cmd, s.account, slacTable, func(ctx context.Context, a api, sa string) (smartlic.SLAC, error) {
+				return a.GetSLAC(ctx, sa, argv[0])
 			})
 		},
 	}
@@ -109,11 +97,7 @@ func addSLACCommands(root *cobra.Command, e *env) {
 			if strings.TrimSpace(in.RequestCode) == "" {
 				return smartlic.Invalid("--request", "is required: the device's SLAC request code (smartlic device slac request TAG --offline)")
 			}
-			return f.run(cmd, func(ctx context.Context, a api, p printer) error {
-				sa, err := f.account(s.account)
-				if err != nil {
-					return err
-				}
+			return f.runIn(cmd, s.account, func(ctx context.Context, a api, p printer, sa string) error {
 				got, err := a.IssueSLAC(ctx, sa, in)
 				if err != nil {
 					return err
@@ -139,16 +123,8 @@ func addSLACCommands(root *cobra.Command, e *env) {
 			if strings.TrimSpace(returnCode) == "" {
 				return smartlic.Invalid("--code", "is required: the device's SLAC return code (smartlic device slac return TAG --offline)")
 			}
-			return f.run(cmd, func(ctx context.Context, a api, p printer) error {
-				sa, err := f.account(s.account)
-				if err != nil {
-					return err
-				}
-				got, err := a.ReturnSLAC(ctx, sa, returnCode)
-				if err != nil {
-					return err
-				}
-				return printOne(p, got, slacTable)
+			return showIn(f, cmd, s.account, slacTable, func(ctx context.Context, a api, sa string) (smartlic.SLAC, error) {
+				return a.ReturnSLAC(ctx, sa, returnCode)
 			})
 		},
 	}
@@ -164,16 +140,8 @@ func addSLACCommands(root *cobra.Command, e *env) {
 			if strings.TrimSpace(reason) == "" {
 				return smartlic.Invalid("--reason", "is required: say why there is no return code (the device is lost or destroyed, say)")
 			}
-			return f.run(cmd, func(ctx context.Context, a api, p printer) error {
-				sa, err := f.account(s.account)
-				if err != nil {
-					return err
-				}
-				got, err := a.CancelSLAC(ctx, sa, argv[0], reason)
-				if err != nil {
-					return err
-				}
-				return printOne(p, got, slacTable)
+			return showIn(f, cmd, s.account, slacTable, func(ctx context.Context, a api, sa string) (smartlic.SLAC, error) {
+				return a.CancelSLAC(ctx, sa, argv[0], reason)
 			})
 		},
 	}

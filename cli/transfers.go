@@ -56,12 +56,8 @@ func newTransferCmd(f *clientFlags) *cobra.Command {
 	cmd := group("transfer", "Move licenses or product instances between Virtual Accounts",
 		newTransferLicensesCmd(f, &s),
 		newTransferInstancesCmd(f, &s),
-		newListCmd(f, "List the Smart Account's transfers", transferTable,
-			func(ctx context.Context, a api, p smartlic.Page) ([]smartlic.Transfer, string, error) {
-				sa, err := f.account(s.account)
-				if err != nil {
-					return nil, "", err
-				}
+		newListInCmd(f, &s, "List the Smart Account's transfers", transferTable,
+			func(ctx context.Context, a api, sa string, p smartlic.Page) ([]smartlic.Transfer, string, error) {
 				t, err := transfers(a)
 				if err != nil {
 					return nil, "", err
@@ -81,11 +77,7 @@ func doTransfer(cmd *cobra.Command, f *clientFlags, s *scope, in smartlic.Transf
 	if in.To == "" {
 		return smartlic.Invalid("--to", "is required")
 	}
-	return f.run(cmd, func(ctx context.Context, a api, p printer) error {
-		sa, err := f.account(s.account)
-		if err != nil {
-			return err
-		}
+	return f.runIn(cmd, s.account, func(ctx context.Context, a api, p printer, sa string) error {
 		t, err := transfers(a)
 		if err != nil {
 			return err
@@ -147,12 +139,8 @@ func newAgreementCmd(f *clientFlags) *cobra.Command {
 	var s scope
 	cmd := group("agreement", "Enterprise Agreements: a suite of licenses for a term, overage measured",
 		newAgreementCreateCmd(f, &s),
-		newListCmd(f, "List a Virtual Account's agreements", agreementTable,
-			func(ctx context.Context, a api, p smartlic.Page) ([]smartlic.Agreement, string, error) {
-				sa, err := f.account(s.account)
-				if err != nil {
-					return nil, "", err
-				}
+		newListInCmd(f, &s, "List a Virtual Account's agreements", agreementTable,
+			func(ctx context.Context, a api, sa string, p smartlic.Page) ([]smartlic.Agreement, string, error) {
 				t, err := transfers(a)
 				if err != nil {
 					return nil, "", err
@@ -164,11 +152,7 @@ func newAgreementCmd(f *clientFlags) *cobra.Command {
 			Short: "Accept an agreement's terms for the Smart Account (SA approver or administrator)",
 			Args:  args("ID"),
 			RunE: func(cmd *cobra.Command, argv []string) error {
-				return f.run(cmd, func(ctx context.Context, a api, p printer) error {
-					sa, err := f.account(s.account)
-					if err != nil {
-						return err
-					}
+				return f.runIn(cmd, s.account, func(ctx context.Context, a api, p printer, sa string) error {
 					t, err := transfers(a)
 					if err != nil {
 						return err
@@ -186,11 +170,7 @@ func newAgreementCmd(f *clientFlags) *cobra.Command {
 			Short: "Peak consumption above purchased per license type over the agreement's term (-o table|json|csv)",
 			Args:  args("ID"),
 			RunE: func(cmd *cobra.Command, argv []string) error {
-				return runReport(f, cmd, func(ctx context.Context, t transferAPI) (any, smartlic.Table, error) {
-					sa, err := f.account(s.account)
-					if err != nil {
-						return nil, smartlic.Table{}, err
-					}
+				return runReportIn(f, cmd, s.account, func(ctx context.Context, t transferAPI, sa string) (any, smartlic.Table, error) {
 					r, err := t.TrueForward(ctx, sa, argv[0])
 					return r, r.Table(), err
 				})
@@ -237,11 +217,7 @@ func newAgreementCreateCmd(f *clientFlags, s *scope) *cobra.Command {
 				}
 				in.Lines = append(in.Lines, smartlic.AgreementLine{LicenseTag: tag, Quantity: n})
 			}
-			return f.run(cmd, func(ctx context.Context, a api, p printer) error {
-				sa, err := f.account(s.account)
-				if err != nil {
-					return err
-				}
+			return f.runIn(cmd, s.account, func(ctx context.Context, a api, p printer, sa string) error {
 				t, err := transfers(a)
 				if err != nil {
 					return err

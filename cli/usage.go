@@ -40,12 +40,8 @@ func newUsageCmd(f *clientFlags) *cobra.Command {
 	var s scope
 	cmd := group("usage", "Upload offline usage files (RUM reports) and download their ACK files",
 		newUsageUploadCmd(f, &s),
-		newListCmd(f, "List the usage files uploaded to a Smart Account", usageUploadTable,
-			func(ctx context.Context, a api, p smartlic.Page) ([]smartlic.UsageUpload, string, error) {
-				sa, err := f.account(s.account)
-				if err != nil {
-					return nil, "", err
-				}
+		newListInCmd(f, &s, "List the usage files uploaded to a Smart Account", usageUploadTable,
+			func(ctx context.Context, a api, sa string, p smartlic.Page) ([]smartlic.UsageUpload, string, error) {
 				return a.ListUsageUploads(ctx, sa, p)
 			}),
 		newUsageAckCmd(f, &s),
@@ -111,11 +107,7 @@ report that was not accepted, with its reason.`,
 			if ackOut == "" {
 				ackOut = strings.TrimSuffix(argv[0], filepath.Ext(argv[0])) + ".ack.json"
 			}
-			return f.run(cmd, func(ctx context.Context, a api, p printer) error {
-				sa, err := f.account(s.account)
-				if err != nil {
-					return err
-				}
+			return f.runIn(cmd, s.account, func(ctx context.Context, a api, p printer, sa string) error {
 				ack, err := a.UploadUsageFile(ctx, sa, filepath.Base(argv[0]), data)
 				if err != nil {
 					return err
@@ -143,11 +135,7 @@ func newUsageAckCmd(f *clientFlags, s *scope) *cobra.Command {
 		Short: "Download the ACK file of an earlier upload again",
 		Args:  args("UPLOAD-ID"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			return f.run(cmd, func(ctx context.Context, a api, p printer) error {
-				sa, err := f.account(s.account)
-				if err != nil {
-					return err
-				}
+			return f.runIn(cmd, s.account, func(ctx context.Context, a api, p printer, sa string) error {
 				ack, err := a.GetUsageUploadAck(ctx, sa, argv[0])
 				if err != nil {
 					return err
@@ -235,11 +223,7 @@ in this account gets a new trust code (a replaced device binds its new key).
 			if out == "" {
 				out = "trust.json"
 			}
-			return f.run(cmd, func(ctx context.Context, a api, p printer) error {
-				sa, err := f.account(s.account)
-				if err != nil {
-					return err
-				}
+			return f.runIn(cmd, s.account, func(ctx context.Context, a api, p printer, sa string) error {
 				tf, err := a.GenerateTrustFile(ctx, sa, s.va, parsed)
 				if err != nil {
 					return err

@@ -41,6 +41,17 @@ func (f *clientFlags) withUsers(cmd *cobra.Command, fn func(ctx context.Context,
 	})
 }
 
+// withUsersIn is withUsers in the command's Smart Account.
+func (f *clientFlags) withUsersIn(cmd *cobra.Command, account string, fn func(ctx context.Context, us smartlic.UserService, p printer, sa string) error) error {
+	return f.withUsers(cmd, func(ctx context.Context, us smartlic.UserService, p printer) error {
+		sa, err := f.account(account)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, us, p, sa)
+	})
+}
+
 var userTable = table[smartlic.User]{
 	header: []string{"EMAIL", "NAME", "DISABLED", "CREATED", "ID"},
 	row: func(u smartlic.User) []string {
@@ -197,11 +208,7 @@ func newRoleCmd(f *clientFlags) *cobra.Command {
 			if err := checkRoleFlag(in.Role); err != nil {
 				return err
 			}
-			return f.withUsers(cmd, func(ctx context.Context, us smartlic.UserService, p printer) error {
-				sa, err := f.account(s.account)
-				if err != nil {
-					return err
-				}
+			return f.withUsersIn(cmd, s.account, func(ctx context.Context, us smartlic.UserService, p printer, sa string) error {
 				in.VA = s.va
 				r, err := us.GrantRole(ctx, sa, in)
 				if err != nil {
@@ -218,11 +225,7 @@ func newRoleCmd(f *clientFlags) *cobra.Command {
 		Short: "Revoke a role assignment",
 		Args:  args("ID"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			return f.withUsers(cmd, func(ctx context.Context, us smartlic.UserService, p printer) error {
-				sa, err := f.account(s.account)
-				if err != nil {
-					return err
-				}
+			return f.withUsersIn(cmd, s.account, func(ctx context.Context, us smartlic.UserService, p printer, sa string) error {
 				if err := us.RevokeRole(ctx, sa, argv[0]); err != nil {
 					return err
 				}
@@ -258,11 +261,7 @@ func newAccessCmd(f *clientFlags) *cobra.Command {
 		Short: "Ask for access to the Smart Account",
 		Args:  args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return f.withUsers(cmd, func(ctx context.Context, us smartlic.UserService, p printer) error {
-				sa, err := f.account(s.account)
-				if err != nil {
-					return err
-				}
+			return f.withUsersIn(cmd, s.account, func(ctx context.Context, us smartlic.UserService, p printer, sa string) error {
 				r, err := us.RequestAccess(ctx, sa, message)
 				if err != nil {
 					return err
@@ -281,11 +280,7 @@ func newAccessCmd(f *clientFlags) *cobra.Command {
 			if err := checkRoleFlag(in.Role); err != nil {
 				return err
 			}
-			return f.withUsers(cmd, func(ctx context.Context, us smartlic.UserService, p printer) error {
-				sa, err := f.account(s.account)
-				if err != nil {
-					return err
-				}
+			return f.withUsersIn(cmd, s.account, func(ctx context.Context, us smartlic.UserService, p printer, sa string) error {
 				in.VA = s.va
 				r, err := us.ApproveAccessRequest(ctx, sa, argv[0], in)
 				if err != nil {
