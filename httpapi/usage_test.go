@@ -2,7 +2,11 @@ package httpapi_test
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"strings"
+	"testing"
 
 	"github.com/smartlic/smartlic"
 )
@@ -28,4 +32,32 @@ func (m *matrix) usageUpload() string {
 	m.t.Helper()
 	file := ok[smartlic.AckFile](m.t)(m.e.mgr.UploadUsageFile(m.op, "acme.example", "matrix.json", []byte(m.usageFileBody())))
 	return file.UploadID
+}
+
+// TestUsageFileOddBytes uploads usage files as the device saved them
+// (application/octet-stream, which the request body's text check leaves to
+// the file's parser): a report whose kid hides a right-to-left override or
+// a NUL is rejected naming kid, and nothing of it reaches the stored ACK
+// file; a file that is not UTF-8 or not a usage file is refused whole.
+func TestUsageFileOddBytes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.account("acme.example")
+	sig := base64.StdEncoding.EncodeToString(make([]byte, 64))
+	upload := func(body string) answer {
+		return e.do(request{method: "POST", path: "/api/v1/accounts/acme.example/usage-files?name=odd.json", body: body, contentType: "application/octet-stream"})
+	}
+	for _, kid := range []string{"abc\u202egpj.exe", "abc\u0000def", "zero\u200bwidth"} {
+		quoted, _ := json.Marshal(kid)
+		a := upload(fmt.Sprintf(`{"type":"smartlic.usage-file/v1","reports":[{"type":"smartlic.rum-report/v1","kid":%s,"payload":"e30=","sig":%q}]}`, quoted, sig))
+		wantError(t, a, http.StatusForbidden, smartlic.EWrongAccount, "file") // nothing in it is this account's
+		if strings.Contains(string(a.body), kid) {
+			t.Errorf("kid %q is echoed: %s", kid, a.body)
+		}
+	}
+	wantError(t, upload("{\"type\":\"smartlic.usage-file/v1\",\"reports\":[],\"x\":\"\xff\"}"), http.StatusBadRequest, smartlic.EInvalid, "file")
+	wantError(t, upload(`{"type":"smartlic.trust-file/v1","trust_codes":[]}`), http.StatusBadRequest, smartlic.EInvalid, "type")
+	if list := e.do(request{method: "GET", path: "/api/v1/accounts/acme.example/usage-files"}); strings.Contains(string(list.body), "odd.json") {
+		t.Errorf("a refused file was recorded: %s", list.body)
+	}
 }

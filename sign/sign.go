@@ -94,6 +94,12 @@ func CheckShape(env smartlic.Envelope) error {
 	case len(env.Sig) != ed25519.SignatureSize:
 		return smartlic.Errorf(smartlic.ESignature, "sig", "signature must be %d bytes (got %d)", ed25519.SignatureSize, len(env.Sig))
 	}
+	// A kid is echoed in rejections and kept in stored ACK files, and a
+	// file's kids reach the manager unchecked by the request body's text
+	// check (httpapi takes a usage file as it is).
+	if err := smartlic.ValidateIdentifier("kid", env.KeyID); err != nil {
+		return smartlic.Errorf(smartlic.ESignature, "kid", "key id %s", smartlic.ErrorMessage(err))
+	}
 	return nil
 }
 

@@ -51,17 +51,23 @@ func TestVerifyRejects(t *testing.T) {
 	flipped.Sig[0] ^= 1
 	short := good
 	short.Sig = good.Sig[:10]
+	bidiKid := good
+	bidiKid.KeyID = k.ID + "\u202e"
+	nulKid := good
+	nulKid.KeyID = "a\x00b"
 	for name, tc := range map[string]struct {
 		env  smartlic.Envelope
 		want string
 		pub  ed25519.PublicKey
 	}{
-		"tampered payload":       {tampered, smartlic.TypeAuthorization, pub},
-		"replayed as other kind": {retyped, smartlic.TypeIDCert, pub},
-		"wrong expected kind":    {good, smartlic.TypeIDCert, pub},
-		"flipped signature bit":  {flipped, smartlic.TypeAuthorization, pub},
-		"short signature":        {short, smartlic.TypeAuthorization, pub},
-		"other key":              {good, smartlic.TypeAuthorization, ed25519.PublicKey(other.PublicKey)},
+		"tampered payload":         {tampered, smartlic.TypeAuthorization, pub},
+		"replayed as other kind":   {retyped, smartlic.TypeIDCert, pub},
+		"wrong expected kind":      {good, smartlic.TypeIDCert, pub},
+		"flipped signature bit":    {flipped, smartlic.TypeAuthorization, pub},
+		"short signature":          {short, smartlic.TypeAuthorization, pub},
+		"kid with a bidi override": {bidiKid, smartlic.TypeAuthorization, pub},
+		"kid with a NUL":           {nulKid, smartlic.TypeAuthorization, pub},
+		"other key":                {good, smartlic.TypeAuthorization, ed25519.PublicKey(other.PublicKey)},
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := sign.Verify(tc.env, tc.want, tc.pub)
