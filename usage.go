@@ -14,6 +14,25 @@ type UsageMark struct {
 	Count         int64     `json:"count"`
 }
 
+// UsageClaim is a report an ingestion accepts: its instance, its id and
+// the hash of what the instance signed.
+type UsageClaim struct {
+	InstanceID, ReportID, Hash string
+}
+
+// ClaimResult says whether a UsageClaim recorded its report id, or else
+// the hash of the report recorded under that id before.
+type ClaimResult struct {
+	Claimed   bool
+	PriorHash string
+}
+
+// InstanceMark is a UsageMark of one instance.
+type InstanceMark struct {
+	InstanceID string
+	UsageMark
+}
+
 // UsageUpload is an offline usage file uploaded to a Smart Account and
 // the ACK file it got.
 type UsageUpload struct {
@@ -29,16 +48,17 @@ type UsageUpload struct {
 
 // UsageTx is the storage of Using Policy's reports.
 type UsageTx interface {
-	// ClaimUsageReport records that the instance's report with this id
-	// (and hash of what it signed) was accepted at. When the id was
-	// recorded before, ok is false and priorHash is the hash recorded
-	// then: the same hash is a copy, another one a different report
-	// under a used id.
-	ClaimUsageReport(ctx context.Context, instanceID, reportID, hash string, at time.Time) (priorHash string, ok bool, err error)
-	// UsageMarks returns the instance's marks.
-	UsageMarks(ctx context.Context, instanceID string) ([]UsageMark, error)
-	// SetUsageMark inserts or replaces the instance's mark of m.Tag.
-	SetUsageMark(ctx context.Context, instanceID string, m UsageMark) error
+	// ClaimUsageReports records, at at, that the instances' reports with
+	// these ids (and hashes of what they signed) were accepted; the answer
+	// has a result per claim, in order. A claim whose id was recorded
+	// before, by an earlier transaction or an earlier claim of the list,
+	// is not Claimed and carries the hash recorded then: the same hash is
+	// a copy, another one a different report under a used id.
+	ClaimUsageReports(ctx context.Context, claims []UsageClaim, at time.Time) ([]ClaimResult, error)
+	// UsageMarksOf returns the marks of the instances, by instance id.
+	UsageMarksOf(ctx context.Context, instanceIDs []string) (map[string][]UsageMark, error)
+	// SetUsageMarks inserts or replaces each instance's mark of its tag.
+	SetUsageMarks(ctx context.Context, marks []InstanceMark) error
 	// InsertUsageUpload records an upload with its ACK file.
 	InsertUsageUpload(ctx context.Context, u UsageUpload) error
 	// ListUsageUploads lists a Smart Account's uploads, oldest first,

@@ -142,7 +142,8 @@ type reportItem struct {
 	env    smartlic.Envelope
 	report smartlic.RUMReport
 	rej    *smartlic.ReportRejection
-	dup    bool // accepted before: a copy, changes nothing
+	claim  smartlic.ClaimResult // in the write transaction
+	dup    bool                 // accepted before: a copy, changes nothing
 }
 
 // binding is a verified trust request with an offline trust code.
@@ -391,15 +392,9 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 				return err
 			}
 		}
-		var events []instanceEvents
-		for _, id := range ids {
-			ev, err := m.ingestInstance(ctx, tx, cat, batches[id], now)
-			if err != nil {
-				return err
-			}
-			if ev.record != nil {
-				events = append(events, ev)
-			}
+		events, err := m.ingestWrite(ctx, tx, cat, batches, ids, now)
+		if err != nil {
+			return err
 		}
 		// Events last: the event chain is locked after every pool row, as
 		// in every other write, and chains in account order, so that two
@@ -502,12 +497,12 @@ type instanceEvents struct {
 
 // lockIngestPools locks, in (Virtual Account, license type) order, every
 // pool row the ingestion may move: the types each instance counts now and
-// the types its verified reports measure in use. ingestInstance then moves
+// the types its verified reports measure in use. ingestWrite then moves
 // the pools of one instance after another; without the locks taken here
 // first, two ingestions whose instances share pools in opposite orders
 // would each hold a row the other waits for, which PostgreSQL ends by
 // aborting one of them (SQLite's single writer never interleaves them).
-// It also reads each instance once, for ingestInstance.
+// It also reads each instance once, for ingestWrite.
 func lockIngestPools(ctx context.Context, tx smartlic.Tx, cat *catalogCache, batches map[string]*instanceBatch, ids []string) error {
 	type poolKey struct{ va, lt string }
 	seen := map[poolKey]bool{}
@@ -522,7 +517,7 @@ func lockIngestPools(ctx context.Context, tx smartlic.Tx, cat *catalogCache, bat
 		b := batches[id]
 		inst, err := tx.GetInstance(ctx, id)
 		if smartlic.ErrorCode(err) == smartlic.ENotFound {
-			continue // ingestInstance refuses its reports
+			continue // openInstance refuses its reports
 		}
 		if err != nil {
 			return err
@@ -568,9 +563,102 @@ func lockIngestPools(ctx context.Context, tx smartlic.Tx, cat *catalogCache, bat
 	return nil
 }
 
-// ingestInstance applies one instance's verified reports inside the write
-// transaction and fills its ACK. It returns the events to record, if any.
-func (m *Manager) ingestInstance(ctx context.Context, tx smartlic.Tx, cat *catalogCache, b *instanceBatch, now time.Time) (instanceEvents, error) {
+// instanceWrite is one instance's part of an ingestion's write.
+type instanceWrite struct {
+	b        *instanceBatch
+	inst     smartlic.Instance
+	product  smartlic.Product
+	actor    context.Context
+	events   []smartlic.Event
+	latest   map[string]smartlic.Measurement // the newest measurement of each tag its new reports hold
+	firstUse *time.Time
+}
+
+// ingestWrite applies the verified reports of the instances ids, in that
+// order, inside the write transaction, and fills their ACKs; it returns
+// the events to record. The report ids and usage marks of all of them
+// are claimed, read and written in a few multi-row statements, and the
+// pool counters they move reach the store once per pool (poolLedger): a
+// file of thousands of reports costs its writer a handful of statements
+// per instance, not two dozen.
+func (m *Manager) ingestWrite(ctx context.Context, tx smartlic.Tx, cat *catalogCache, batches map[string]*instanceBatch, ids []string, now time.Time) ([]instanceEvents, error) {
+	var live []*instanceWrite
+	var claims []smartlic.UsageClaim
+	var claimed []*reportItem
+	for _, id := range ids {
+		w, err := m.openInstance(ctx, tx, cat, batches[id], now)
+		if err != nil {
+			return nil, err
+		}
+		if w == nil {
+			continue
+		}
+		live = append(live, w)
+		for _, it := range w.b.items {
+			if it.rej == nil {
+				claims = append(claims, smartlic.UsageClaim{InstanceID: w.inst.ID, ReportID: it.report.ReportID, Hash: requestHash(it.env)})
+				claimed = append(claimed, it)
+			}
+		}
+	}
+	if len(claims) > 0 {
+		results, err := tx.ClaimUsageReports(ctx, claims, now)
+		if err != nil {
+			return nil, err
+		}
+		for i, it := range claimed {
+			it.claim = results[i]
+		}
+	}
+	var marked []string
+	for _, w := range live {
+		w.gather()
+		if len(w.latest) > 0 {
+			marked = append(marked, w.inst.ID)
+		}
+	}
+	var marks map[string][]smartlic.UsageMark
+	if len(marked) > 0 {
+		var err error
+		if marks, err = tx.UsageMarksOf(ctx, marked); err != nil {
+			return nil, err
+		}
+	}
+	ledger := newPoolLedger(tx)
+	ltx := catalogTx{Tx: ledger, cat: cat}
+	var newMarks []smartlic.InstanceMark
+	var events []instanceEvents
+	for _, w := range live {
+		ms, err := m.finishInstance(ctx, ltx, cat, w, marks[w.inst.ID], now)
+		if err != nil {
+			return nil, err
+		}
+		newMarks = append(newMarks, ms...)
+		if len(w.events) > 0 {
+			events = append(events, instanceEvents{chain: w.inst.SmartAccountID, record: func() error {
+				for _, e := range w.events {
+					if err := m.record(w.actor, tx, e); err != nil {
+						return err
+					}
+				}
+				return nil
+			}})
+		}
+	}
+	if err := tx.SetUsageMarks(ctx, newMarks); err != nil {
+		return nil, err
+	}
+	if err := ledger.flush(ctx); err != nil {
+		return nil, err
+	}
+	return events, nil
+}
+
+// openInstance reads one instance inside the write transaction, checks
+// that the trust its reports were verified under still holds, binds an
+// offline trust request's key, and refuses the reports whose tags its
+// product may not use. A nil answer means every report was refused.
+func (m *Manager) openInstance(ctx context.Context, tx smartlic.Tx, cat *catalogCache, b *instanceBatch, now time.Time) (*instanceWrite, error) {
 	var inst smartlic.Instance
 	var err error
 	if b.cur != nil {
@@ -578,61 +666,70 @@ func (m *Manager) ingestInstance(ctx context.Context, tx smartlic.Tx, cat *catal
 	} else {
 		inst, err = tx.GetInstance(ctx, b.id)
 	}
-	refuse := func(why error) (instanceEvents, error) {
+	refuse := func(why error) (*instanceWrite, error) {
 		for _, it := range b.items {
 			if it.rej == nil {
 				it.rej = ptrTo(rejectionOf(it.report.ReportID, why))
 			}
 		}
-		return instanceEvents{}, nil
+		return nil, nil
 	}
 	switch {
 	case smartlic.ErrorCode(err) == smartlic.ENotFound:
 		return refuse(smartlic.Errorf(smartlic.ENotTrusted, "kid", "the instance was removed while its reports were checked"))
 	case err != nil:
-		return instanceEvents{}, err
+		return nil, err
 	case inst.Mode != smartlic.ModePolicy,
 		len(inst.PublicKey) > 0 && !ed25519.PublicKey(inst.PublicKey).Equal(b.key),
 		len(inst.PublicKey) == 0 && (b.bind == nil || b.bind.code.Serial != inst.TrustSerial):
 		return refuse(smartlic.Errorf(smartlic.ENotTrusted, "kid", "the trust of %s changed while its reports were checked; send them again", inst.UDI))
 	}
-	var events []smartlic.Event
-	actor := deviceActor(ctx, inst)
+	w := &instanceWrite{b: b, inst: inst, actor: deviceActor(ctx, inst)}
 	if len(inst.PublicKey) == 0 {
-		inst.PublicKey, inst.TrustedAt = b.key, &now
+		w.inst.PublicKey, w.inst.TrustedAt = b.key, &now
 		if b.bind.req.Hostname != "" {
-			inst.Hostname = b.bind.req.Hostname
+			w.inst.Hostname = b.bind.req.Hostname
 		}
-		events = append(events, smartlic.Event{Type: "instance.trust_bound", SmartAccountID: inst.SmartAccountID, VirtualAccountID: inst.VirtualAccountID, Subject: inst.ID,
+		w.events = append(w.events, smartlic.Event{Type: "instance.trust_bound", SmartAccountID: inst.SmartAccountID, VirtualAccountID: inst.VirtualAccountID, Subject: inst.ID,
 			Message: fmt.Sprintf("%s bound its key to the offline trust code %s", inst.UDI, inst.TrustSerial)})
 	}
 	if b.bind != nil {
 		// The bound trust code goes back whenever the file asked to bind,
 		// so a device that imports only a later upload's ACK gets it too.
-		code, err := m.trustCodeOf(ctx, tx, inst, now)
+		code, err := m.trustCodeOf(ctx, tx, w.inst, now)
 		if err != nil {
-			return instanceEvents{}, err
+			return nil, err
 		}
 		env, err := m.seal(smartlic.TypeTrustCode, code)
 		if err != nil {
-			return instanceEvents{}, err
+			return nil, err
 		}
 		b.ack.TrustCode = &env
 	}
-	product, err := cat.product(ctx, inst.ProductID)
-	if err != nil {
-		return instanceEvents{}, err
+	if w.product, err = cat.product(ctx, inst.ProductID); err != nil {
+		return nil, err
 	}
-
-	// Claim report ids; gather the newest measurement per tag.
-	latest := map[string]smartlic.Measurement{}
-	b.ack.Accepted, b.ack.Rejected = []string{}, []smartlic.ReportRejection{}
-	var firstUse *time.Time
 	for _, it := range b.items {
 		if it.rej == nil {
-			if err := checkTags(ctx, cat, product, it.report); err != nil {
+			if err := checkTags(ctx, cat, w.product, it.report); err != nil {
 				it.rej = ptrTo(rejectionOf(it.report.ReportID, err))
 			}
+		}
+	}
+	return w, nil
+}
+
+// gather reads the claims of the instance's reports: it answers each in
+// the ACK, in the order they came, and keeps the newest measurement of
+// each tag among the reports claimed now.
+func (w *instanceWrite) gather() {
+	b := w.b
+	w.latest = map[string]smartlic.Measurement{}
+	b.ack.Accepted, b.ack.Rejected = []string{}, []smartlic.ReportRejection{}
+	for _, it := range b.items {
+		if it.rej == nil && !it.claim.Claimed && it.claim.PriorHash != requestHash(it.env) {
+			it.rej = ptrTo(rejectionOf(it.report.ReportID, smartlic.Errorf(smartlic.EConflict, "report_id",
+				"report id %q was used before by another report of this instance", it.report.ReportID)))
 		}
 		if it.rej != nil {
 			// The ACK answers what the instance verifiably sent (a report
@@ -643,61 +740,48 @@ func (m *Manager) ingestInstance(ctx context.Context, tx smartlic.Tx, cat *catal
 			}
 			continue
 		}
-		prior, ok, err := tx.ClaimUsageReport(ctx, inst.ID, it.report.ReportID, requestHash(it.env), now)
-		if err != nil {
-			return instanceEvents{}, err
-		}
-		if !ok && prior != requestHash(it.env) {
-			it.rej = ptrTo(rejectionOf(it.report.ReportID, smartlic.Errorf(smartlic.EConflict, "report_id",
-				"report id %q was used before by another report of this instance", it.report.ReportID)))
-			b.ack.Rejected = append(b.ack.Rejected, *it.rej)
-			continue
-		}
 		b.ack.Accepted = append(b.ack.Accepted, it.report.ReportID)
-		if !ok {
+		if !it.claim.Claimed {
 			it.dup = true
 			continue
 		}
 		for tag, ms := range it.report.Latest() {
-			if o, seen := latest[tag]; !seen || !ms.End.Before(o.End) {
-				latest[tag] = ms
+			if o, seen := w.latest[tag]; !seen || !ms.End.Before(o.End) {
+				w.latest[tag] = ms
 			}
 		}
 		for _, ms := range it.report.Measurements {
-			if ms.Count > 0 && (firstUse == nil || ms.Start.Before(*firstUse)) {
+			if ms.Count > 0 && (w.firstUse == nil || ms.Start.Before(*w.firstUse)) {
 				s := ms.Start
-				firstUse = &s
+				w.firstUse = &s
 			}
 		}
 	}
+}
 
-	// Keep only measurements newer than what was seen: a late report
-	// never sets usage back.
+// finishInstance moves the instance's usage to its newest measurements
+// (never back to older ones: marks records the newest seen per tag),
+// updates it and fills its ACK. It returns the marks to store.
+func (m *Manager) finishInstance(ctx context.Context, tx smartlic.Tx, cat *catalogCache, w *instanceWrite, marks []smartlic.UsageMark, now time.Time) ([]smartlic.InstanceMark, error) {
+	b, inst := w.b, w.inst
+	seen := make(map[string]smartlic.UsageMark, len(marks))
+	for _, mk := range marks {
+		seen[mk.Tag] = mk
+	}
+	tags := make([]string, 0, len(w.latest))
+	for tag := range w.latest {
+		tags = append(tags, tag)
+	}
+	sort.Strings(tags)
 	changed := map[string]smartlic.Measurement{}
-	if len(latest) > 0 {
-		marks, err := tx.UsageMarks(ctx, inst.ID)
-		if err != nil {
-			return instanceEvents{}, err
+	var newMarks []smartlic.InstanceMark
+	for _, tag := range tags {
+		ms := w.latest[tag]
+		if mk, ok := seen[tag]; ok && !ms.End.After(mk.MeasuredUntil) {
+			continue
 		}
-		seen := make(map[string]smartlic.UsageMark, len(marks))
-		for _, mk := range marks {
-			seen[mk.Tag] = mk
-		}
-		tags := make([]string, 0, len(latest))
-		for tag := range latest {
-			tags = append(tags, tag)
-		}
-		sort.Strings(tags)
-		for _, tag := range tags {
-			ms := latest[tag]
-			if mk, ok := seen[tag]; ok && !ms.End.After(mk.MeasuredUntil) {
-				continue
-			}
-			if err := tx.SetUsageMark(ctx, inst.ID, smartlic.UsageMark{Tag: tag, MeasuredUntil: ms.End, Count: ms.Count}); err != nil {
-				return instanceEvents{}, err
-			}
-			changed[tag] = ms
-		}
+		newMarks = append(newMarks, smartlic.InstanceMark{InstanceID: inst.ID, UsageMark: smartlic.UsageMark{Tag: tag, MeasuredUntil: ms.End, Count: ms.Count}})
+		changed[tag] = ms
 	}
 	counts := map[string]int64{}
 	for _, u := range inst.Usage {
@@ -722,35 +806,36 @@ func (m *Manager) ingestInstance(ctx context.Context, tx smartlic.Tx, cat *catal
 	}
 	sort.Slice(lines, func(i, j int) bool { return lines[i].LicenseTag < lines[j].LicenseTag })
 	if differs {
-		usage, err := m.applyUsage(ctx, catalogTx{Tx: tx, cat: cat}, inst, lines)
+		usage, err := m.applyUsage(ctx, tx, inst, lines)
 		if err != nil {
-			return instanceEvents{}, err
+			return nil, err
 		}
-		events = append(events, smartlic.Event{Type: "instance.usage_changed", SmartAccountID: inst.SmartAccountID, VirtualAccountID: inst.VirtualAccountID, Subject: inst.ID,
+		w.events = append(w.events, smartlic.Event{Type: "instance.usage_changed", SmartAccountID: inst.SmartAccountID, VirtualAccountID: inst.VirtualAccountID, Subject: inst.ID,
 			Message: fmt.Sprintf("%s reported under policy that it now uses %s", inst.UDI, usageSummary(usage)), Before: eventData(inst.Usage), After: eventData(usage)})
 		inst.Usage = usage
 		inst.UsageChangedAt = changedAt
 	}
-	if firstUse != nil && (inst.FirstUseAt == nil || firstUse.Before(*inst.FirstUseAt)) {
-		inst.FirstUseAt = firstUse
+	if w.firstUse != nil && (inst.FirstUseAt == nil || w.firstUse.Before(*inst.FirstUseAt)) {
+		inst.FirstUseAt = w.firstUse
 	}
 	if len(b.ack.Accepted) > 0 {
 		inst.LastReportAt = &now
 	}
 	inst.LastAckAt, inst.LastContactAt = &now, now
 	if err := tx.UpdateInstance(ctx, inst); err != nil {
-		return instanceEvents{}, err
+		return nil, err
 	}
+	w.inst = inst
 
 	policy, err := cat.policy(ctx, m, inst)
 	if err != nil {
-		return instanceEvents{}, err
+		return nil, err
 	}
 	state := smartlic.ReportingState{LastChangeAt: timeOr(inst.UsageChangedAt), LastReportAt: timeOr(inst.LastReportAt), LastAckAt: timeOr(inst.LastAckAt), FirstUseAt: timeOr(inst.FirstUseAt)}
 	for _, u := range inst.Usage {
 		lt, err := cat.licenseType(ctx, u.LicenseTag)
 		if err != nil {
-			return instanceEvents{}, err
+			return nil, err
 		}
 		state.Classes = append(state.Classes, smartlic.ClassOf(lt))
 	}
@@ -763,17 +848,7 @@ func (m *Manager) ingestInstance(ctx context.Context, tx smartlic.Tx, cat *catal
 		AckID: newID(), InstanceID: inst.ID, UDI: inst.UDI, SmartAccount: b.sa.Domain, IssuedAt: now,
 		Accepted: b.ack.Accepted, Rejected: b.ack.Rejected, Policy: policy, NextReportDue: due.Due, TrustCode: b.ack.TrustCode, Usage: usage,
 	}
-	if len(events) == 0 {
-		return instanceEvents{}, nil
-	}
-	return instanceEvents{chain: inst.SmartAccountID, record: func() error {
-		for _, e := range events {
-			if err := m.record(actor, tx, e); err != nil {
-				return err
-			}
-		}
-		return nil
-	}}, nil
+	return newMarks, nil
 }
 
 // checkTags refuses a report naming a license the instance's product may

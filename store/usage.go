@@ -5,52 +5,140 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/smartlic/smartlic"
 )
 
-// ClaimUsageReport inserts the report's id unless the instance had it
-// accepted before. ON CONFLICT DO NOTHING rather than a lookup first: of
-// two copies racing on PostgreSQL, the second INSERT waits for the first
-// transaction and then finds its row.
-func (t *tx) ClaimUsageReport(ctx context.Context, instanceID, reportID, hash string, at time.Time) (string, bool, error) {
-	res, err := t.execBuilt(ctx, `INSERT INTO usage_reports (instance_id, report_id, hash, received_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (instance_id, report_id) DO NOTHING`, instanceID, reportID, hash, micros(at))
-	if err != nil {
-		return "", false, t.writeErr(err, about{what: "recording a usage report", noun: "usage report", refs: "an instance"})
+// usageRowsPerStatement bounds the rows of one multi-row statement of an
+// ingestion: 4 parameters a row stays far below both stores' limits, and
+// a fixed size keeps the few statement texts in SQLite's statement cache.
+const usageRowsPerStatement = 200
+
+// ClaimUsageReports inserts the claims' report ids unless their instances
+// had them accepted before, a few hundred in one statement. ON CONFLICT
+// DO NOTHING rather than a lookup first: of two copies racing on
+// PostgreSQL, the second INSERT waits for the first transaction and then
+// finds its row. Only the claims that found an id taken are looked up.
+func (t *tx) ClaimUsageReports(ctx context.Context, claims []smartlic.UsageClaim, at time.Time) ([]smartlic.ClaimResult, error) {
+	type key struct{ inst, report string }
+	out := make([]smartlic.ClaimResult, len(claims))
+	first := make(map[key]int, len(claims)) // the claim that may record each id
+	var fresh []int
+	for i, c := range claims {
+		k := key{c.InstanceID, c.ReportID}
+		if _, ok := first[k]; !ok {
+			first[k] = i
+			fresh = append(fresh, i)
+		}
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return "", false, smartlic.Internal(err, "recording a usage report")
-	} else if n == 1 {
-		return "", true, nil
+	recorded := make(map[key]bool, len(fresh))
+	for chunk := range slices.Chunk(fresh, usageRowsPerStatement) {
+		args := make([]any, 0, 4*len(chunk))
+		for _, i := range chunk {
+			c := claims[i]
+			args = append(args, c.InstanceID, c.ReportID, c.Hash, micros(at))
+		}
+		rows, err := t.queryBuilt(ctx, `INSERT INTO usage_reports (instance_id, report_id, hash, received_at) VALUES `+valueRows(len(chunk), 4)+`
+			ON CONFLICT (instance_id, report_id) DO NOTHING RETURNING instance_id, report_id`, args...)
+		got, err := collect(rows, err, func(r scanner) (key, error) {
+			var k key
+			return k, r.Scan(&k.inst, &k.report)
+		}, "recording usage reports")
+		if err != nil {
+			return nil, t.writeErr(err, about{what: "recording a usage report", noun: "usage report", refs: "an instance"})
+		}
+		for _, k := range got {
+			recorded[k] = true
+		}
 	}
-	var prior string
-	if err := t.queryRowBuilt(ctx, `SELECT hash FROM usage_reports WHERE instance_id = ? AND report_id = ?`, instanceID, reportID).Scan(&prior); err != nil {
-		return "", false, smartlic.Internal(err, "reading a usage report")
+	var taken []key // ids recorded by an earlier transaction
+	for _, i := range fresh {
+		if k := (key{claims[i].InstanceID, claims[i].ReportID}); !recorded[k] {
+			taken = append(taken, k)
+		}
 	}
-	return prior, false, nil
+	prior := make(map[key]string, len(taken))
+	for chunk := range slices.Chunk(taken, usageRowsPerStatement) {
+		args := make([]any, 0, 2*len(chunk))
+		for _, k := range chunk {
+			args = append(args, k.inst, k.report)
+		}
+		rows, err := t.queryBuilt(ctx, `SELECT instance_id, report_id, hash FROM usage_reports
+			WHERE (instance_id, report_id) IN (VALUES `+valueRows(len(chunk), 2)+`)`, args...)
+		type hashed struct {
+			key
+			hash string
+		}
+		got, err := collect(rows, err, func(r scanner) (hashed, error) {
+			var h hashed
+			return h, r.Scan(&h.inst, &h.report, &h.hash)
+		}, "reading usage reports")
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range got {
+			prior[h.key] = h.hash
+		}
+	}
+	for i, c := range claims {
+		k := key{c.InstanceID, c.ReportID}
+		switch f := first[k]; {
+		case f == i && recorded[k]:
+			out[i].Claimed = true
+		case recorded[k]:
+			out[i].PriorHash = claims[f].Hash // claimed earlier in this list
+		default:
+			out[i].PriorHash = prior[k]
+		}
+	}
+	return out, nil
 }
 
-func (t *tx) UsageMarks(ctx context.Context, instanceID string) ([]smartlic.UsageMark, error) {
-	rows, err := t.queryBuilt(ctx, `SELECT tag, measured_until, count FROM usage_marks WHERE instance_id = ? ORDER BY tag`, instanceID)
-	return collect(rows, err, func(r scanner) (smartlic.UsageMark, error) {
-		var m smartlic.UsageMark
-		var until int64
-		err := r.Scan(&m.Tag, &until, &m.Count)
-		m.MeasuredUntil = fromMicros(until)
-		return m, err
-	}, "reading usage marks")
+// UsageMarksOf reads the marks of many instances, a few hundred at a time.
+func (t *tx) UsageMarksOf(ctx context.Context, instanceIDs []string) (map[string][]smartlic.UsageMark, error) {
+	out := make(map[string][]smartlic.UsageMark, len(instanceIDs))
+	for chunk := range slices.Chunk(instanceIDs, maxInList) {
+		rows, err := t.queryBuilt(ctx, `SELECT instance_id, tag, measured_until, count FROM usage_marks
+			WHERE instance_id IN (`+inList(len(chunk))+`) ORDER BY instance_id, tag`, anys(chunk)...)
+		got, err := collect(rows, err, func(r scanner) (smartlic.InstanceMark, error) {
+			var m smartlic.InstanceMark
+			var until int64
+			err := r.Scan(&m.InstanceID, &m.Tag, &until, &m.Count)
+			m.MeasuredUntil = fromMicros(until)
+			return m, err
+		}, "reading usage marks")
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range got {
+			out[m.InstanceID] = append(out[m.InstanceID], m.UsageMark)
+		}
+	}
+	return out, nil
 }
 
-func (t *tx) SetUsageMark(ctx context.Context, instanceID string, m smartlic.UsageMark) error {
-	_, err := t.execBuilt(ctx, `INSERT INTO usage_marks (instance_id, tag, measured_until, count) VALUES (?, ?, ?, ?)
-		ON CONFLICT (instance_id, tag) DO UPDATE SET measured_until = excluded.measured_until, count = excluded.count`,
-		instanceID, m.Tag, micros(m.MeasuredUntil), m.Count)
-	if err != nil {
-		return t.writeErr(err, about{what: "recording a usage mark", noun: "usage mark", refs: "an instance"})
+// SetUsageMarks inserts or replaces marks, a few hundred in one statement.
+func (t *tx) SetUsageMarks(ctx context.Context, marks []smartlic.InstanceMark) error {
+	for chunk := range slices.Chunk(marks, usageRowsPerStatement) {
+		args := make([]any, 0, 4*len(chunk))
+		for _, m := range chunk {
+			args = append(args, m.InstanceID, m.Tag, micros(m.MeasuredUntil), m.Count)
+		}
+		if _, err := t.execBuilt(ctx, `INSERT INTO usage_marks (instance_id, tag, measured_until, count) VALUES `+valueRows(len(chunk), 4)+`
+			ON CONFLICT (instance_id, tag) DO UPDATE SET measured_until = excluded.measured_until, count = excluded.count`, args...); err != nil {
+			return t.writeErr(err, about{what: "recording usage marks", noun: "usage mark", refs: "an instance"})
+		}
 	}
 	return nil
+}
+
+// valueRows returns "(?, ?), (?, ?)" for rows rows of cols values.
+func valueRows(rows, cols int) string {
+	row := "(" + inList(cols) + ")"
+	return strings.TrimSuffix(strings.Repeat(row+", ", rows), ", ")
 }
 
 const usageUploadCols = `id, smart_account_id, file_name, uploaded_by, uploaded_at, reports, accepted, rejected`

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ func RunUsage(t *testing.T, open func(*testing.T) smartlic.Store) {
 	runCases(t, open, []testCase{
 		{"InstancePolicyColumns", testInstancePolicyColumns},
 		{"UsageReportsAndMarks", testUsageReportsAndMarks},
+		{"UsageClaimsAndMarksInBulk", testUsageClaimsAndMarksInBulk},
 		{"UsageUploads", testUsageUploads},
 	})
 }
@@ -70,7 +72,10 @@ func testUsageReportsAndMarks(t *testing.T, f *fixture) {
 		var ok bool
 		f.write(func(ctx context.Context, tx smartlic.Tx) error {
 			var err error
-			prior, ok, err = tx.ClaimUsageReport(ctx, inst, id, hash, f.now)
+			res, err := tx.ClaimUsageReports(ctx, []smartlic.UsageClaim{{InstanceID: inst, ReportID: id, Hash: hash}}, f.now)
+			if err == nil {
+				prior, ok = res[0].PriorHash, res[0].Claimed
+			}
 			return err
 		})
 		return prior, ok
@@ -88,8 +93,8 @@ func testUsageReportsAndMarks(t *testing.T, f *fixture) {
 		t.Fatal("report ids are per instance, but another instance's r1 was refused")
 	}
 	err := f.writeErr(func(ctx context.Context, tx smartlic.Tx) error {
-		if _, ok, err := tx.ClaimUsageReport(ctx, a.ID, "r2", "h2", f.now); err != nil || !ok {
-			t.Fatalf("claim r2: %v %v", ok, err)
+		if res, err := tx.ClaimUsageReports(ctx, []smartlic.UsageClaim{{InstanceID: a.ID, ReportID: "r2", Hash: "h2"}}, f.now); err != nil || !res[0].Claimed {
+			t.Fatalf("claim r2: %v %v", res, err)
 		}
 		return smartlic.Invalid("x", "refused")
 	})
@@ -98,7 +103,7 @@ func testUsageReportsAndMarks(t *testing.T, f *fixture) {
 		t.Fatal("a claim that was rolled back still counts")
 	}
 	err = f.writeErr(func(ctx context.Context, tx smartlic.Tx) error {
-		_, _, err := tx.ClaimUsageReport(ctx, newID(t), "r1", "h1", f.now)
+		_, err := tx.ClaimUsageReports(ctx, []smartlic.UsageClaim{{InstanceID: newID(t), ReportID: "r1", Hash: "h1"}}, f.now)
 		return err
 	})
 	if err == nil {
@@ -108,7 +113,8 @@ func testUsageReportsAndMarks(t *testing.T, f *fixture) {
 	marks := func(inst string) (out []smartlic.UsageMark) {
 		f.read(func(ctx context.Context, tx smartlic.Tx) error {
 			var err error
-			out, err = tx.UsageMarks(ctx, inst)
+			all, err := tx.UsageMarksOf(ctx, []string{inst})
+			out = all[inst]
 			return err
 		})
 		return out
@@ -122,7 +128,7 @@ func testUsageReportsAndMarks(t *testing.T, f *fixture) {
 			{Tag: "a-tag", MeasuredUntil: f.now, Count: 2},
 			{Tag: "b-tag", MeasuredUntil: f.now.Add(time.Hour), Count: 3},
 		} {
-			if err := tx.SetUsageMark(ctx, a.ID, m); err != nil {
+			if err := tx.SetUsageMarks(ctx, []smartlic.InstanceMark{{InstanceID: a.ID, UsageMark: m}}); err != nil {
 				return err
 			}
 		}
@@ -140,6 +146,101 @@ func testUsageReportsAndMarks(t *testing.T, f *fixture) {
 	if _, ok := claim(a.ID, "r1", "h1"); !ok {
 		t.Fatal("report ids outlived their instance")
 	}
+}
+
+// testUsageClaimsAndMarksInBulk: claims and marks of many instances in one
+// call, more than one statement's worth, answer each claim as one at a
+// time would: ids recorded before or earlier in the list are not claimed
+// again and carry the first hash; a list naming a missing instance
+// records nothing.
+func testUsageClaimsAndMarksInBulk(t *testing.T, f *fixture) {
+	sa, va := f.account("example.com")
+	p := f.product("C9300-24T")
+	insts := []smartlic.Instance{f.instance(sa, va, p, "BULK1"), f.instance(sa, va, p, "BULK2"), f.instance(sa, va, p, "BULK3")}
+	f.write(func(ctx context.Context, tx smartlic.Tx) error {
+		_, err := tx.ClaimUsageReports(ctx, []smartlic.UsageClaim{{InstanceID: insts[1].ID, ReportID: "r7", Hash: "old"}}, f.now)
+		return err
+	})
+	var claims []smartlic.UsageClaim
+	for i := range 300 {
+		for _, inst := range insts {
+			claims = append(claims, smartlic.UsageClaim{InstanceID: inst.ID, ReportID: fmt.Sprintf("r%d", i), Hash: fmt.Sprintf("h%d", i)})
+		}
+	}
+	claims = append(claims,
+		smartlic.UsageClaim{InstanceID: insts[0].ID, ReportID: "r5", Hash: "h5"},    // a copy within the list
+		smartlic.UsageClaim{InstanceID: insts[2].ID, ReportID: "r5", Hash: "other"}, // another report under an id of the list
+	)
+	var res []smartlic.ClaimResult
+	f.write(func(ctx context.Context, tx smartlic.Tx) error {
+		var err error
+		res, err = tx.ClaimUsageReports(ctx, claims, f.now)
+		return err
+	})
+	if len(res) != len(claims) {
+		t.Fatalf("%d results for %d claims", len(res), len(claims))
+	}
+	for i, c := range claims {
+		want := smartlic.ClaimResult{Claimed: true}
+		switch {
+		case i >= 900:
+			want = smartlic.ClaimResult{PriorHash: "h5"}
+		case c.InstanceID == insts[1].ID && c.ReportID == "r7":
+			want = smartlic.ClaimResult{PriorHash: "old"}
+		}
+		if res[i] != want {
+			t.Fatalf("claim %d %+v: %+v, want %+v", i, c, res[i], want)
+		}
+	}
+	f.write(func(ctx context.Context, tx smartlic.Tx) error {
+		again, err := tx.ClaimUsageReports(ctx, claims[:450], f.now)
+		for i, r := range again {
+			if r.Claimed || r.PriorHash == "" {
+				t.Fatalf("claim %d sent again: %+v", i, r)
+			}
+		}
+		return err
+	})
+	err := f.writeErr(func(ctx context.Context, tx smartlic.Tx) error {
+		_, err := tx.ClaimUsageReports(ctx, []smartlic.UsageClaim{{InstanceID: insts[0].ID, ReportID: "new", Hash: "h"}, {InstanceID: newID(t), ReportID: "r1", Hash: "h1"}}, f.now)
+		return err
+	})
+	if err == nil {
+		t.Fatal("a report of a missing instance was recorded")
+	}
+	f.write(func(ctx context.Context, tx smartlic.Tx) error {
+		res, err := tx.ClaimUsageReports(ctx, []smartlic.UsageClaim{{InstanceID: insts[0].ID, ReportID: "new", Hash: "h"}}, f.now)
+		if err == nil && !res[0].Claimed {
+			t.Fatal("a claim of a refused list was kept")
+		}
+		return err
+	})
+
+	var marks []smartlic.InstanceMark
+	for i := range 250 {
+		for _, inst := range insts[:2] {
+			marks = append(marks, smartlic.InstanceMark{InstanceID: inst.ID, UsageMark: smartlic.UsageMark{Tag: fmt.Sprintf("tag-%03d", i), MeasuredUntil: f.now, Count: int64(i)}})
+		}
+	}
+	marks = append(marks, smartlic.InstanceMark{InstanceID: insts[0].ID, UsageMark: smartlic.UsageMark{Tag: "tag-000", MeasuredUntil: f.now.Add(time.Hour), Count: 99}})
+	f.write(func(ctx context.Context, tx smartlic.Tx) error {
+		if err := tx.SetUsageMarks(ctx, marks[:len(marks)-1]); err != nil {
+			return err
+		}
+		return tx.SetUsageMarks(ctx, marks[len(marks)-1:])
+	})
+	f.read(func(ctx context.Context, tx smartlic.Tx) error {
+		got, err := tx.UsageMarksOf(ctx, []string{insts[0].ID, insts[1].ID, insts[2].ID})
+		if err != nil {
+			return err
+		}
+		if len(got[insts[0].ID]) != 250 || len(got[insts[1].ID]) != 250 || len(got[insts[2].ID]) != 0 {
+			t.Fatalf("marks read back: %d, %d, %d", len(got[insts[0].ID]), len(got[insts[1].ID]), len(got[insts[2].ID]))
+		}
+		wantEqual(t, "a replaced mark", got[insts[0].ID][0], smartlic.UsageMark{Tag: "tag-000", MeasuredUntil: f.now.Add(time.Hour), Count: 99})
+		wantEqual(t, "the other instance's mark", got[insts[1].ID][0], smartlic.UsageMark{Tag: "tag-000", MeasuredUntil: f.now, Count: 0})
+		return nil
+	})
 }
 
 // testUsageUploads: uploads list per Smart Account in id order, without

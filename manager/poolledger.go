@@ -1,0 +1,117 @@
+package manager
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"time"
+
+	"github.com/smartlic/smartlic"
+)
+
+// poolLedger is a write transaction whose pool counters move in memory
+// and reach the store once per pool, at flush. One ingestion of a
+// thousand instances that share three pools writes three counters and
+// three history rows, not three thousand of each; what it checks along
+// the way (PoolStateOf, for an enforced license's "is there room") sees
+// every move made so far, exactly as if each had been written.
+//
+// Only one caller may use a ledger, and only inside the transaction it
+// wraps; a flush that fails leaves the transaction to be rolled back.
+type poolLedger struct {
+	smartlic.Tx
+	pools map[poolKey]*ledgerPool
+}
+
+type poolKey struct{ va, lt string }
+
+type ledgerPool struct {
+	read     bool               // deposits and counter read from the store
+	deposits []smartlic.Deposit // as read
+	counter  smartlic.PoolCounter
+	moved    int64 // in use added since the read (or before it)
+	at       time.Time
+}
+
+func newPoolLedger(tx smartlic.Tx) *poolLedger {
+	return &poolLedger{Tx: tx, pools: map[poolKey]*ledgerPool{}}
+}
+
+func (l *poolLedger) pool(va, lt string) *ledgerPool {
+	k := poolKey{va, lt}
+	p := l.pools[k]
+	if p == nil {
+		p = &ledgerPool{counter: smartlic.PoolCounter{VirtualAccountID: va, LicenseTypeID: lt}}
+		l.pools[k] = p
+	}
+	return p
+}
+
+// AddInUse records the move; flush writes it.
+func (l *poolLedger) AddInUse(_ context.Context, vaID, licenseTypeID string, delta int64, at time.Time) error {
+	p := l.pool(vaID, licenseTypeID)
+	p.moved += delta
+	if at.After(p.at) {
+		p.at = at
+	}
+	return nil
+}
+
+// PoolStateOf reads each pool from the store once and answers its
+// counter with the moves not yet written.
+func (l *poolLedger) PoolStateOf(ctx context.Context, vaID string, typeIDs []string) ([]smartlic.Deposit, []smartlic.PoolCounter, error) {
+	var unread []string
+	for _, lt := range typeIDs {
+		if !l.pool(vaID, lt).read {
+			unread = append(unread, lt)
+		}
+	}
+	if len(unread) > 0 {
+		deposits, counters, err := l.Tx.PoolStateOf(ctx, vaID, unread)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, lt := range unread {
+			l.pool(vaID, lt).read = true
+		}
+		for _, d := range deposits {
+			p := l.pool(vaID, d.LicenseTypeID)
+			p.deposits = append(p.deposits, d)
+		}
+		for _, c := range counters {
+			l.pool(vaID, c.LicenseTypeID).counter = c
+		}
+	}
+	var deposits []smartlic.Deposit
+	var counters []smartlic.PoolCounter
+	for _, lt := range typeIDs {
+		p := l.pool(vaID, lt)
+		deposits = append(deposits, p.deposits...)
+		c := p.counter
+		c.InUse += p.moved
+		counters = append(counters, c)
+	}
+	return deposits, counters, nil
+}
+
+// flush writes every pool's moves, one counter update (and history row)
+// per pool, in (Virtual Account, license type) order like every other
+// write that moves several pools.
+func (l *poolLedger) flush(ctx context.Context) error {
+	keys := make([]poolKey, 0, len(l.pools))
+	for k, p := range l.pools {
+		if p.moved != 0 {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, func(a, b poolKey) int { return cmp.Or(cmp.Compare(a.va, b.va), cmp.Compare(a.lt, b.lt)) })
+	for _, k := range keys {
+		p := l.pools[k]
+		if err := l.Tx.AddInUse(ctx, k.va, k.lt, p.moved, p.at); err != nil {
+			return err
+		}
+		p.counter.InUse += p.moved
+		p.moved = 0
+	}
+	return nil
+}
