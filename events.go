@@ -277,6 +277,10 @@ type EventTx interface {
 	LockEventChain(ctx context.Context, chain string) (ChainHead, error)
 	// AppendEvent stores a sealed event and moves the chain head to it.
 	AppendEvent(ctx context.Context, e Event) error
+	// AppendEvents stores sealed consecutive events of one chain (as
+	// sealed one after another from its locked head) and moves the head
+	// to the last.
+	AppendEvents(ctx context.Context, events []Event) error
 	// ListEvents lists a chain's events in seq order after the cursor
 	// (Page.After is a seq in decimal), filtered.
 	ListEvents(ctx context.Context, chain string, f EventFilter, p Page) ([]Event, error)

@@ -177,6 +177,8 @@ type SLACTx interface {
 	SLACByRequest(ctx context.Context, saID, nonce string) (SLAC, error)
 	// ActiveSLACsOf returns the active SLACs of one device, by license type id.
 	ActiveSLACsOf(ctx context.Context, udi UDI) ([]SLAC, error)
+	// ActiveSLACsOfDevices returns the active SLACs of many devices.
+	ActiveSLACsOfDevices(ctx context.Context, udis []UDI) ([]SLAC, error)
 	// ListSLACs lists a Smart Account's SLACs in id (creation) order,
 	// optionally of some VAs (nil: every VA; empty: none), a device or a
 	// status.

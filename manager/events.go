@@ -25,12 +25,52 @@ func (m *Manager) record(ctx context.Context, tx smartlic.Tx, e smartlic.Event) 
 	return tx.AppendEvent(ctx, e)
 }
 
+// actorEvent is an event to record and the context its actor is in.
+type actorEvent struct {
+	ctx context.Context
+	e   smartlic.Event
+}
+
+// chainOf names the event chain e goes to.
+func chainOf(e smartlic.Event) string {
+	if e.SmartAccountID == "" {
+		return smartlic.VendorChain
+	}
+	return e.SmartAccountID
+}
+
+// recordAll records events in their order, as record would one after
+// another, but locks each chain once and writes a run of entries of one
+// chain together: an ingestion of a thousand instances appends its
+// thousand events in a few statements.
+func (m *Manager) recordAll(tx smartlic.Tx, events []actorEvent) error {
+	for len(events) > 0 {
+		chain := chainOf(events[0].e)
+		n := 1
+		for n < len(events) && chainOf(events[n].e) == chain {
+			n++
+		}
+		run := make([]smartlic.Event, n)
+		head, err := tx.LockEventChain(events[0].ctx, chain)
+		if err != nil {
+			return err
+		}
+		for i, ae := range events[:n] {
+			run[i], _ = m.entry(ae.ctx, ae.e)
+			run[i].Seal(head)
+			head = smartlic.ChainHead{Chain: chain, Seq: run[i].Seq, Hash: run[i].Hash}
+		}
+		if err := tx.AppendEvents(events[0].ctx, run); err != nil {
+			return err
+		}
+		events = events[n:]
+	}
+	return nil
+}
+
 // entry completes e but for its place in the chain, which it returns.
 func (m *Manager) entry(ctx context.Context, e smartlic.Event) (smartlic.Event, string) {
-	chain := e.SmartAccountID
-	if chain == "" {
-		chain = smartlic.VendorChain
-	}
+	chain := chainOf(e)
 	if a, ok := smartlic.ActorFrom(ctx); ok {
 		e.ActorID, e.ActorEmail, e.ActorRole = a.KeyID, a.Email, a.Role
 	}

@@ -400,11 +400,9 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 		// in every other write, and chains in account order, so that two
 		// exchanges forwarding instances of the same accounts in opposite
 		// orders queue rather than deadlock.
-		sort.SliceStable(events, func(i, j int) bool { return events[i].chain < events[j].chain })
-		for _, ev := range events {
-			if err := ev.record(); err != nil {
-				return err
-			}
+		sort.SliceStable(events, func(i, j int) bool { return chainOf(events[i].e) < chainOf(events[j].e) })
+		if err := m.recordAll(tx, events); err != nil {
+			return err
 		}
 		file.Summary = smartlic.UsageSummary{Reports: len(f.Reports)}
 		file.Rejections = slices.Clone(rejections)
@@ -486,13 +484,6 @@ func (b *instanceBatch) dupes() int {
 		}
 	}
 	return n
-}
-
-// instanceEvents records the events of one instance's ingestion on the
-// event chain of its Smart Account.
-type instanceEvents struct {
-	chain  string
-	record func() error
 }
 
 // lockIngestPools locks, in (Virtual Account, license type) order, every
@@ -581,7 +572,7 @@ type instanceWrite struct {
 // pool counters they move reach the store once per pool (poolLedger): a
 // file of thousands of reports costs its writer a handful of statements
 // per instance, not two dozen.
-func (m *Manager) ingestWrite(ctx context.Context, tx smartlic.Tx, cat *catalogCache, batches map[string]*instanceBatch, ids []string, now time.Time) ([]instanceEvents, error) {
+func (m *Manager) ingestWrite(ctx context.Context, tx smartlic.Tx, cat *catalogCache, batches map[string]*instanceBatch, ids []string, now time.Time) ([]actorEvent, error) {
 	var live []*instanceWrite
 	var claims []smartlic.UsageClaim
 	var claimed []*reportItem
@@ -624,25 +615,24 @@ func (m *Manager) ingestWrite(ctx context.Context, tx smartlic.Tx, cat *catalogC
 			return nil, err
 		}
 	}
+	cat.slacs = nil
+	if len(live) > 0 {
+		if err := cat.readSLACs(ctx, tx, live); err != nil {
+			return nil, err
+		}
+	}
 	ledger := newPoolLedger(tx)
 	ltx := catalogTx{Tx: ledger, cat: cat}
 	var newMarks []smartlic.InstanceMark
-	var events []instanceEvents
+	var events []actorEvent
 	for _, w := range live {
 		ms, err := m.finishInstance(ctx, ltx, cat, w, marks[w.inst.ID], now)
 		if err != nil {
 			return nil, err
 		}
 		newMarks = append(newMarks, ms...)
-		if len(w.events) > 0 {
-			events = append(events, instanceEvents{chain: w.inst.SmartAccountID, record: func() error {
-				for _, e := range w.events {
-					if err := m.record(w.actor, tx, e); err != nil {
-						return err
-					}
-				}
-				return nil
-			}})
+		for _, e := range w.events {
+			events = append(events, actorEvent{ctx: w.actor, e: e})
 		}
 	}
 	if err := tx.SetUsageMarks(ctx, newMarks); err != nil {
@@ -876,6 +866,28 @@ type catalogCache struct {
 	types     map[string]smartlic.LicenseType
 	products  map[string]smartlic.Product
 	resolvers map[string]policyResolver
+	// slacs holds the active SLACs of the write's devices, read in the
+	// write transaction (readSLACs); nil outside it.
+	slacs map[smartlic.UDI][]smartlic.SLAC
+}
+
+// readSLACs reads the active SLACs of the instances' devices in one go,
+// for applyUsage's cover check (catalogTx.ActiveSLACsOf).
+func (c *catalogCache) readSLACs(ctx context.Context, tx smartlic.Tx, insts []*instanceWrite) error {
+	udis := make([]smartlic.UDI, len(insts))
+	c.slacs = make(map[smartlic.UDI][]smartlic.SLAC, len(insts))
+	for i, w := range insts {
+		udis[i] = w.inst.UDI
+		c.slacs[w.inst.UDI] = nil
+	}
+	active, err := tx.ActiveSLACsOfDevices(ctx, udis)
+	if err != nil {
+		return err
+	}
+	for _, s := range active {
+		c.slacs[s.UDI] = append(c.slacs[s.UDI], s)
+	}
+	return nil
 }
 
 // preload reads what ingesting inst's reports will look up: its product,
@@ -952,6 +964,13 @@ func (t catalogTx) GetProduct(ctx context.Context, idOrPID string) (smartlic.Pro
 		return p, nil
 	}
 	return t.Tx.GetProduct(ctx, idOrPID)
+}
+
+func (t catalogTx) ActiveSLACsOf(ctx context.Context, udi smartlic.UDI) ([]smartlic.SLAC, error) {
+	if s, ok := t.cat.slacs[udi]; ok {
+		return s, nil
+	}
+	return t.Tx.ActiveSLACsOf(ctx, udi)
 }
 
 func (t catalogTx) GetLicenseType(ctx context.Context, idOrTag string) (smartlic.LicenseType, error) {

@@ -64,10 +64,10 @@ func TestUsageIngestionStatements(t *testing.T) {
 		if perReport > 0 {
 			t.Errorf("6 more reports of one instance cost %d more statements, want none (claims go in one statement)", perReport)
 		}
-		// Each instance is read, its usage lines replaced and the
-		// instance updated, and its change recorded in the event log;
-		// its claims, marks and pool moves share the batch's statements.
-		const perInstanceBudget = 12
+		// Each instance is read (on PostgreSQL, locked), its usage lines
+		// replaced and the instance updated; its claims, marks, SLACs,
+		// pool moves and events share the batch's statements.
+		const perInstanceBudget = 6
 		if perInstance > 4*perInstanceBudget {
 			t.Errorf("4 more instances cost %d more statements, want at most %d each", perInstance, perInstanceBudget)
 		}

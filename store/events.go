@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -65,6 +66,39 @@ func (t *tx) AppendEvent(ctx context.Context, e smartlic.Event) error {
 		return smartlic.Internal(err, "appending to the event log")
 	}
 	res, err := t.exec(ctx, stMoveEventHead, e.Seq, e.Hash, e.Chain, e.Seq-1)
+	if err != nil {
+		return smartlic.Internal(err, "moving the event log head")
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return smartlic.Internal(errors.New("event chain head moved concurrently"), "appending to the event log")
+	}
+	return nil
+}
+
+// AppendEvents stores sealed consecutive events of one chain, a few dozen
+// rows to a statement, and moves the head once, to the last.
+func (t *tx) AppendEvents(ctx context.Context, events []smartlic.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	first, last := events[0], events[len(events)-1]
+	for i, e := range events {
+		if e.Chain != first.Chain || e.Seq != first.Seq+int64(i) {
+			return smartlic.Internal(errors.New("events are not consecutive entries of one chain"), "appending to the event log")
+		}
+	}
+	const perStatement = 50 // 17 values a row
+	for chunk := range slices.Chunk(events, perStatement) {
+		args := make([]any, 0, 17*len(chunk))
+		for _, e := range chunk {
+			args = append(args, e.ID, e.Chain, e.Seq, micros(e.At), nullString(e.SmartAccountID), nullString(e.VirtualAccountID), e.Type, e.Subject, e.Message,
+				e.ActorID, e.ActorEmail, e.ActorRole, e.RequestID, nullJSON(e.Before), nullJSON(e.After), e.PrevHash, e.Hash)
+		}
+		if _, err := t.execBuilt(ctx, `INSERT INTO events (`+eventCols+`) VALUES `+valueRows(len(chunk), 17), args...); err != nil {
+			return smartlic.Internal(err, "appending to the event log")
+		}
+	}
+	res, err := t.exec(ctx, stMoveEventHead, last.Seq, last.Hash, first.Chain, first.Seq-1)
 	if err != nil {
 		return smartlic.Internal(err, "moving the event log head")
 	}

@@ -143,6 +143,8 @@ func (t *tx) SetUsage(ctx context.Context, instanceID string, usage []smartlic.U
 	return t.insertUsage(ctx, instanceID, usage)
 }
 
+// insertUsage stores an instance's usage lines: one line with the fixed
+// statement, several in one multi-row statement.
 func (t *tx) insertUsage(ctx context.Context, instanceID string, usage []smartlic.Usage) error {
 	for i, u := range usage {
 		for _, prev := range usage[:i] {
@@ -150,9 +152,23 @@ func (t *tx) insertUsage(ctx context.Context, instanceID string, usage []smartli
 				return smartlic.Invalid("usage", "lists license type %q twice", u.LicenseTag)
 			}
 		}
-		if _, err := t.exec(ctx, stInsertUsage, instanceID, u.LicenseTypeID, u.LicenseTag, u.Count, string(u.Status)); err != nil {
-			return t.writeErr(err, about{what: "storing an instance's usage", noun: "usage line", refs: "an instance or license type"})
+	}
+	var err error
+	switch len(usage) {
+	case 0:
+		return nil
+	case 1:
+		u := usage[0]
+		_, err = t.exec(ctx, stInsertUsage, instanceID, u.LicenseTypeID, u.LicenseTag, u.Count, string(u.Status))
+	default:
+		args := make([]any, 0, 5*len(usage))
+		for _, u := range usage {
+			args = append(args, instanceID, u.LicenseTypeID, u.LicenseTag, u.Count, string(u.Status))
 		}
+		_, err = t.execBuilt(ctx, `INSERT INTO instance_usage (instance_id, license_type_id, tag, count, status) VALUES `+valueRows(len(usage), 5), args...)
+	}
+	if err != nil {
+		return t.writeErr(err, about{what: "storing an instance's usage", noun: "usage line", refs: "an instance or license type"})
 	}
 	return nil
 }

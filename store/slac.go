@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 
@@ -50,6 +51,25 @@ func (t *tx) SLACByRequest(ctx context.Context, saID, nonce string) (smartlic.SL
 func (t *tx) ActiveSLACsOf(ctx context.Context, udi smartlic.UDI) ([]smartlic.SLAC, error) {
 	rows, err := t.queryBuilt(ctx, `SELECT `+slacCols+slacFrom+` WHERE s.pid = ? AND s.sn = ? AND s.status = 'active' ORDER BY s.id LIMIT 1000`, udi.PID, udi.SN)
 	return collect(rows, err, scanSLAC, "reading a device's SLACs")
+}
+
+// ActiveSLACsOfDevices reads the active SLACs of many devices, a few
+// hundred devices to a statement.
+func (t *tx) ActiveSLACsOfDevices(ctx context.Context, udis []smartlic.UDI) ([]smartlic.SLAC, error) {
+	var out []smartlic.SLAC
+	for chunk := range slices.Chunk(udis, usageRowsPerStatement) {
+		args := make([]any, 0, 2*len(chunk))
+		for _, u := range chunk {
+			args = append(args, u.PID, u.SN)
+		}
+		rows, err := t.queryBuilt(ctx, `SELECT `+slacCols+slacFrom+` WHERE (s.pid, s.sn) IN (VALUES `+valueRows(len(chunk), 2)+`) AND s.status = 'active' ORDER BY s.id`, args...)
+		got, err := collect(rows, err, scanSLAC, "reading devices' SLACs")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, got...)
+	}
+	return out, nil
 }
 
 func (t *tx) ListSLACs(ctx context.Context, saID string, vaIDs []string, udi *smartlic.UDI, status smartlic.SLACStatus, p smartlic.Page) ([]smartlic.SLAC, error) {

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -71,6 +72,15 @@ func testSLACs(t *testing.T, f *fixture) {
 		wantEqual(t, "active of device", ids(active, slacID), []string{s1.ID, s2.ID})
 		if err != nil {
 			return err
+		}
+		// Many devices at once: both of this one, the other account's
+		// device's one, none of a device without SLACs.
+		many, err := tx.ActiveSLACsOfDevices(ctx, []smartlic.UDI{{PID: "ISR4451", SN: "FOC9"}, {PID: "ISR4451", SN: "NONE"}, udi})
+		if err != nil {
+			return err
+		}
+		if got := ids(many, slacID); len(got) != 3 || !slices.Contains(got, s1.ID) || !slices.Contains(got, s2.ID) {
+			t.Fatalf("active of three devices: %v", got)
 		}
 		all, err := tx.ListSLACs(ctx, sa.ID, nil, nil, "", smartlic.Page{Limit: 10})
 		wantEqual(t, "account list", ids(all, slacID), []string{s1.ID, s2.ID})

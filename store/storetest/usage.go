@@ -17,6 +17,7 @@ func RunUsage(t *testing.T, open func(*testing.T) smartlic.Store) {
 		{"InstancePolicyColumns", testInstancePolicyColumns},
 		{"UsageReportsAndMarks", testUsageReportsAndMarks},
 		{"UsageClaimsAndMarksInBulk", testUsageClaimsAndMarksInBulk},
+		{"AppendEventsInBulk", testAppendEventsInBulk},
 		{"UsageUploads", testUsageUploads},
 	})
 }
@@ -240,6 +241,55 @@ func testUsageClaimsAndMarksInBulk(t *testing.T, f *fixture) {
 		wantEqual(t, "a replaced mark", got[insts[0].ID][0], smartlic.UsageMark{Tag: "tag-000", MeasuredUntil: f.now.Add(time.Hour), Count: 99})
 		wantEqual(t, "the other instance's mark", got[insts[1].ID][0], smartlic.UsageMark{Tag: "tag-000", MeasuredUntil: f.now, Count: 0})
 		return nil
+	})
+}
+
+// testAppendEventsInBulk: a run of sealed events of one chain, more than
+// one statement's worth, reads back whole and in order with the head on
+// the last; a run that does not follow the head is refused and leaves
+// nothing.
+func testAppendEventsInBulk(t *testing.T, f *fixture) {
+	sa, _ := f.account("example.com")
+	seal := func(head smartlic.ChainHead, n int) []smartlic.Event {
+		out := make([]smartlic.Event, n)
+		for i := range out {
+			out[i] = smartlic.Event{ID: newID(t), At: f.now, SmartAccountID: sa.ID, Type: "instance.usage_changed", Subject: fmt.Sprint(i), Message: fmt.Sprintf("event %d", i)}
+			out[i].Seal(head)
+			head = smartlic.ChainHead{Chain: head.Chain, Seq: out[i].Seq, Hash: out[i].Hash}
+		}
+		return out
+	}
+	var run []smartlic.Event
+	f.write(func(ctx context.Context, tx smartlic.Tx) error {
+		head, err := tx.LockEventChain(ctx, sa.ID)
+		if err != nil {
+			return err
+		}
+		run = seal(head, 120)
+		return tx.AppendEvents(ctx, run)
+	})
+	stale := seal(smartlic.ChainHead{Chain: sa.ID, Seq: 3, Hash: run[2].Hash}, 2) // forks the chain after its third entry
+	if err := f.writeErr(func(ctx context.Context, tx smartlic.Tx) error { return tx.AppendEvents(ctx, stale) }); err == nil {
+		t.Fatal("a run that does not follow the head was appended")
+	}
+	f.read(func(ctx context.Context, tx smartlic.Tx) error {
+		got, err := tx.ChainEvents(ctx, sa.ID, 0, 500)
+		if err != nil {
+			return err
+		}
+		if len(got) != len(run) {
+			t.Fatalf("read back %d events, want %d", len(got), len(run))
+		}
+		for i, e := range got {
+			if e.Seq != int64(i+1) || e.Hash != run[i].Hash || e.ComputeHash() != e.Hash || (i > 0 && e.PrevHash != got[i-1].Hash) {
+				t.Fatalf("entry %d: seq %d, hash %s (want %s)", i, e.Seq, e.Hash, run[i].Hash)
+			}
+		}
+		seqs, err := tx.ChainSeqs(ctx, sa.ID)
+		if err == nil && seqs[0] != int64(len(run)) {
+			t.Fatalf("head at %d, want %d", seqs[0], len(run))
+		}
+		return err
 	})
 }
 
