@@ -44,11 +44,7 @@ func (m *Manager) ReportUsage(ctx context.Context, f smartlic.UsageFile) (smartl
 	case len(f.Reports) > smartlic.MaxOnlineReports || len(f.TrustRequests) > smartlic.MaxOnlineReports:
 		return smartlic.AckFile{}, smartlic.Invalid("reports", "at most %d reports per online exchange (got %d); send the rest in another", smartlic.MaxOnlineReports, len(f.Reports))
 	}
-	res, err := m.ingest(ctx, f, nil)
-	if err != nil {
-		return smartlic.AckFile{}, err
-	}
-	return res.file, nil
+	return m.combiner.submit(ctx, f, m.ingestCombined)
 }
 
 // usageUpload is what an offline upload adds to ingestion.
@@ -87,7 +83,7 @@ func (m *Manager) UploadUsageFile(ctx context.Context, saKey, name string, data 
 	if a, ok := smartlic.ActorFrom(ctx); ok {
 		up.uploader = a.Email
 	}
-	res, err := m.ingest(ctx, f, &up)
+	res, err := m.ingest(ctx, f, &up, nil)
 	if err != nil {
 		return smartlic.AckFile{}, err
 	}
@@ -159,6 +155,7 @@ type instanceBatch struct {
 	id    string
 	inst  smartlic.Instance // as read before verification
 	sa    smartlic.SmartAccount
+	ctx   context.Context   // of the request its first report or trust request came in
 	key   ed25519.PublicKey // what its reports were verified with
 	bind  *binding
 	items []*reportItem
@@ -168,10 +165,35 @@ type instanceBatch struct {
 }
 
 type ingestResult struct {
-	file smartlic.AckFile
+	file  smartlic.AckFile
+	ackOf []string // the instance of each of file.Acks
+	dup   []bool   // which of the file's reports were accepted before
 }
 
-func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpload) (ingestResult, error) {
+// origins are the requests the parts of a combined ingestion came in
+// (usagecombine.go): the context of each report and trust request, so
+// that each instance's events name its own request. Nil for one request.
+type origins struct {
+	reports, trust []context.Context
+}
+
+// report is the context report i came in; ctx when o is nil.
+func (o *origins) report(ctx context.Context, i int) context.Context {
+	if o == nil {
+		return ctx
+	}
+	return o.reports[i]
+}
+
+// trustRequest is the context trust request i came in; ctx when o is nil.
+func (o *origins) trustRequest(ctx context.Context, i int) context.Context {
+	if o == nil {
+		return ctx
+	}
+	return o.trust[i]
+}
+
+func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpload, from *origins) (ingestResult, error) {
 	now := m.clock.Now()
 	var rejections []smartlic.FileRejected
 	reject := func(kind string, index int, reportID, instanceID, udi string, err error) {
@@ -214,13 +236,13 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 			continue
 		}
 		if batches[env.KeyID] == nil {
-			batches[env.KeyID] = &instanceBatch{id: env.KeyID}
+			batches[env.KeyID] = &instanceBatch{id: env.KeyID, ctx: from.report(ctx, i)}
 		}
 		batches[env.KeyID].items = append(batches[env.KeyID].items, it)
 	}
 	for id, b := range bindings {
 		if batches[id] == nil {
-			batches[id] = &instanceBatch{id: id}
+			batches[id] = &instanceBatch{id: id, ctx: from.trustRequest(ctx, b.index)}
 		}
 		batches[id].bind = b
 	}
@@ -345,6 +367,7 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 	}
 	sort.Strings(ids)
 	var file smartlic.AckFile
+	var ackOf []string
 	// The write may run more than once (see store.WriteIn: a batch that
 	// lost a deadlock runs again alone), so each run starts from the
 	// reports' state after verification, not after a rolled-back run.
@@ -426,6 +449,7 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 		}
 		file.Summary.Accepted = file.Summary.Reports - file.Summary.Rejected
 		acks := make([]any, 0, len(ids))
+		ackOf = ackOf[:0]
 		for _, id := range ids {
 			b := batches[id]
 			if b.ack.InstanceID == "" {
@@ -434,6 +458,7 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 			file.Summary.Instances++
 			file.Summary.Duplicates += b.dupes()
 			acks = append(acks, b.ack)
+			ackOf = append(ackOf, id)
 		}
 		if up == nil {
 			file.Acks = make([]smartlic.Envelope, len(acks))
@@ -472,7 +497,11 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 	if file.Rejections == nil {
 		file.Rejections = []smartlic.FileRejected{}
 	}
-	return ingestResult{file: file}, nil
+	dup := make([]bool, len(items))
+	for i, it := range items {
+		dup[i] = it.dup
+	}
+	return ingestResult{file: file, ackOf: ackOf, dup: dup}, nil
 }
 
 // dupes counts the batch's reports that were accepted before.
@@ -674,7 +703,7 @@ func (m *Manager) openInstance(ctx context.Context, tx smartlic.Tx, cat *catalog
 		len(inst.PublicKey) == 0 && (b.bind == nil || b.bind.code.Serial != inst.TrustSerial):
 		return refuse(smartlic.Errorf(smartlic.ENotTrusted, "kid", "the trust of %s changed while its reports were checked; send them again", inst.UDI))
 	}
-	w := &instanceWrite{b: b, inst: inst, actor: deviceActor(ctx, inst)}
+	w := &instanceWrite{b: b, inst: inst, actor: deviceActor(b.ctx, inst)}
 	if len(inst.PublicKey) == 0 {
 		w.inst.PublicKey, w.inst.TrustedAt = b.key, &now
 		if b.bind.req.Hostname != "" {

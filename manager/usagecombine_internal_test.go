@@ -1,0 +1,93 @@
+package manager
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/smartlic/smartlic"
+)
+
+// TestUsageCombinerRounds: requests that arrive while a round runs wait
+// and go together into the next one, led by one of them; each gets its
+// own answer; and a round that panics fails its own requests, not the
+// combiner.
+func TestUsageCombinerRounds(t *testing.T) {
+	var c usageCombiner
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var rounds [][]string
+	run := func(_ context.Context, round []*usageJob) {
+		mu.Lock()
+		first := len(rounds) == 0
+		var names []string
+		for _, j := range round {
+			names = append(names, j.file.Type)
+		}
+		rounds = append(rounds, names)
+		mu.Unlock()
+		if first {
+			<-release
+		}
+		for _, j := range round {
+			if j.file.Type == "boom" {
+				panic("boom")
+			}
+		}
+		for _, j := range round {
+			j.ack = smartlic.AckFile{Type: "ack of " + j.file.Type}
+			close(j.done)
+		}
+	}
+	submit := func(name string) (smartlic.AckFile, error) {
+		return c.submit(context.Background(), smartlic.UsageFile{Type: name}, run)
+	}
+	var wg sync.WaitGroup
+	answers := make([]string, 31)
+	wg.Go(func() {
+		ack, _ := submit("job0")
+		answers[0] = ack.Type
+	})
+	waitFor := func(cond func() bool) {
+		for {
+			c.mu.Lock()
+			ok := cond()
+			c.mu.Unlock()
+			if ok {
+				return
+			}
+			runtime.Gosched()
+		}
+	}
+	waitFor(func() bool { return c.busy && len(c.pending) == 0 })
+	for i := 1; i <= 30; i++ {
+		wg.Go(func() {
+			ack, _ := submit(fmt.Sprint("job", i))
+			answers[i] = ack.Type
+		})
+	}
+	waitFor(func() bool { return len(c.pending) == 30 })
+	close(release)
+	wg.Wait()
+	for i, a := range answers {
+		if want := fmt.Sprint("ack of job", i); a != want {
+			t.Errorf("answer %d: %q, want %q", i, a, want)
+		}
+	}
+	if len(rounds) != 2 || len(rounds[0]) != 1 || len(rounds[1]) != 30 {
+		t.Fatalf("rounds %v, want job0 alone and then the thirty that waited together", rounds)
+	}
+	if c.busy || len(c.pending) != 0 {
+		t.Fatalf("combiner left busy %v with %d pending", c.busy, len(c.pending))
+	}
+
+	_, err := submit("boom")
+	if smartlic.ErrorCode(err) != smartlic.EInternal {
+		t.Fatalf("a round that panicked answered %v, want an internal error", err)
+	}
+	if ack, err := submit("after"); err != nil || ack.Type != "ack of after" {
+		t.Fatalf("after a panic: %+v %v", ack, err)
+	}
+}
