@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/smartlic/smartlic"
@@ -135,11 +134,6 @@ func (t *tx) SetUsageMarks(ctx context.Context, marks []smartlic.InstanceMark) e
 	return nil
 }
 
-// valueRows returns "(?, ?), (?, ?)" for rows rows of cols values.
-func valueRows(rows, cols int) string {
-	row := "(" + inList(cols) + ")"
-	return strings.TrimSuffix(strings.Repeat(row+", ", rows), ", ")
-}
 
 const usageUploadCols = `id, smart_account_id, file_name, uploaded_by, uploaded_at, reports, accepted, rejected`
 
