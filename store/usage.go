@@ -134,7 +134,6 @@ func (t *tx) SetUsageMarks(ctx context.Context, marks []smartlic.InstanceMark) e
 	return nil
 }
 
-
 const usageUploadCols = `id, smart_account_id, file_name, uploaded_by, uploaded_at, reports, accepted, rejected`
 
 func (t *tx) InsertUsageUpload(ctx context.Context, u smartlic.UsageUpload) error {
