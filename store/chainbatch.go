@@ -2,6 +2,7 @@ package store
 
 import (
 	"sync"
+	"time"
 )
 
 // chainBatches is group commit per event chain, for PostgreSQL. Writes
@@ -22,16 +23,22 @@ type chainBatches[T any] struct {
 	// run writes one batch and answers each of its items. It must not
 	// panic: nothing would answer the items' callers.
 	run func(chain string, batch []T)
+	// linger, when set, is how long a drain that has just written a batch
+	// waits for lingerFor items to gather before it takes what is there
+	// (see drain). Zero writes whatever is waiting at once.
+	linger    time.Duration
+	lingerFor int
 
 	mu      sync.Mutex
 	waiting map[string][]T
-	busy    map[string]bool // a goroutine drains the chain
+	busy    map[string]bool          // a goroutine drains the chain
+	gather  map[string]chan struct{} // closed when lingerFor items wait
 	closed  bool
 	wg      sync.WaitGroup
 }
 
 func newChainBatches[T any](max int, run func(chain string, batch []T)) *chainBatches[T] {
-	return &chainBatches[T]{max: max, run: run, waiting: map[string][]T{}, busy: map[string]bool{}}
+	return &chainBatches[T]{max: max, run: run, waiting: map[string][]T{}, busy: map[string]bool{}, gather: map[string]chan struct{}{}}
 }
 
 // add queues item for chain. It reports false after close: the item will
@@ -43,6 +50,10 @@ func (c *chainBatches[T]) add(chain string, item T) bool {
 		return false
 	}
 	c.waiting[chain] = append(c.waiting[chain], item)
+	if ch := c.gather[chain]; ch != nil && len(c.waiting[chain]) >= c.lingerFor {
+		close(ch)
+		delete(c.gather, chain)
+	}
 	if !c.busy[chain] {
 		c.busy[chain] = true
 		c.wg.Add(1)
@@ -51,10 +62,37 @@ func (c *chainBatches[T]) add(chain string, item T) bool {
 	return true
 }
 
+// drain writes the chain's batches while items are waiting. With linger
+// set, after each batch it waits up to linger for lingerFor items before
+// taking the next, and for the first of them before it ends. Without it,
+// 16 registrations in flight on SQLite were written mostly one at a time
+// (2,506 of 3,447 batches held one): the drain ended whenever the queue
+// was empty, and the next arrival went alone, paying a commit — a WAL
+// frame for each of the twenty-odd pages one registration touches — that
+// a batch of four shares four ways. The first batch after a quiet spell
+// does not wait: a lone device is not slowed down.
 func (c *chainBatches[T]) drain(chain string) {
 	defer c.wg.Done()
-	for {
+	var timer *time.Timer
+	for lingered := false; ; lingered = c.linger > 0 {
 		c.mu.Lock()
+		if lingered && len(c.waiting[chain]) < c.lingerFor && !c.closed {
+			ch := make(chan struct{})
+			c.gather[chain] = ch
+			c.mu.Unlock()
+			if timer == nil {
+				timer = time.NewTimer(c.linger)
+			} else {
+				timer.Reset(c.linger)
+			}
+			select {
+			case <-ch:
+				timer.Stop()
+			case <-timer.C:
+			}
+			c.mu.Lock()
+			delete(c.gather, chain)
+		}
 		items := c.waiting[chain]
 		if len(items) == 0 {
 			delete(c.waiting, chain)
@@ -78,6 +116,10 @@ func (c *chainBatches[T]) drain(chain string) {
 func (c *chainBatches[T]) close() {
 	c.mu.Lock()
 	c.closed = true
+	for chain, ch := range c.gather { // lingering drains write what they have
+		close(ch)
+		delete(c.gather, chain)
+	}
 	c.mu.Unlock()
 	c.wg.Wait()
 }

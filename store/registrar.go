@@ -14,6 +14,14 @@ import (
 	"github.com/smartlic/smartlic"
 )
 
+// sqliteRegLinger and sqliteRegLingerFor are how long SQLite's
+// registration batches wait for how many registrations to gather while
+// registrations keep coming (see chainBatches.drain).
+const (
+	sqliteRegLinger    = 200 * time.Microsecond
+	sqliteRegLingerFor = 4
+)
+
 // maxRegistrationBatch bounds the registrations of one PostgreSQL batch,
 // so that the arrays sent stay small and a rush still commits steadily.
 const maxRegistrationBatch = 128
@@ -69,6 +77,9 @@ func newRegistrar(db *DB) *registrar {
 		g.writeBatch = g.writeBatchSQLite
 	}
 	g.batches = newChainBatches(maxRegistrationBatch, g.write)
+	if db.commits != nil {
+		g.batches.linger, g.batches.lingerFor = sqliteRegLinger, sqliteRegLingerFor
+	}
 	return g
 }
 
