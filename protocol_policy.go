@@ -2,11 +2,16 @@ package smartlic
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"regexp"
+	"strconv"
+	"strings"
 	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Smart Licensing Using Policy (docs/protocols.md): trust codes bind an
@@ -284,7 +289,13 @@ type TrustFile struct {
 // are not trusted yet: each is verified on its own.
 func ParseUsageFile(data []byte) (UsageFile, error) {
 	var f UsageFile
-	if err := parseFile(data, FileTypeUsage, "usage file", &f, func() string { return f.Type }); err != nil {
+	check := func() error {
+		if err := checkEnvelopeText("trust_requests", f.TrustRequests); err != nil {
+			return err
+		}
+		return checkEnvelopeText("reports", f.Reports)
+	}
+	if err := parseFile(data, FileTypeUsage, "usage file", &f, func() string { return f.Type }, check); err != nil {
 		return f, err
 	}
 	switch {
@@ -301,7 +312,7 @@ func ParseUsageFile(data []byte) (UsageFile, error) {
 // ParseAckFile decodes an ACK file strictly.
 func ParseAckFile(data []byte) (AckFile, error) {
 	var f AckFile
-	if err := parseFile(data, FileTypeAck, "ACK file", &f, func() string { return f.Type }); err != nil {
+	if err := parseFile(data, FileTypeAck, "ACK file", &f, func() string { return f.Type }, func() error { return checkEnvelopeText("acks", f.Acks) }); err != nil {
 		return f, err
 	}
 	if len(f.Acks) > MaxReportsPerFile {
@@ -313,7 +324,7 @@ func ParseAckFile(data []byte) (AckFile, error) {
 // ParseTrustFile decodes a trust file strictly.
 func ParseTrustFile(data []byte) (TrustFile, error) {
 	var f TrustFile
-	if err := parseFile(data, FileTypeTrust, "trust file", &f, func() string { return f.Type }); err != nil {
+	if err := parseFile(data, FileTypeTrust, "trust file", &f, func() string { return f.Type }, func() error { return checkEnvelopeText("trust_codes", f.TrustCodes) }); err != nil {
 		return f, err
 	}
 	switch {
@@ -344,8 +355,9 @@ func FileType(data []byte) (string, error) {
 	return "", Invalid("type", "not a Using Policy file: type %q (want %s, %s or %s)", clip(head.Type), FileTypeTrust, FileTypeAck, FileTypeUsage)
 }
 
-// parseFile decodes data into v strictly and checks its type.
-func parseFile(data []byte, want, what string, v any, typ func() string) error {
+// parseFile decodes data into v strictly, runs check on what it decoded,
+// and checks its type.
+func parseFile(data []byte, want, what string, v any, typ func() string, check func() error) error {
 	if len(data) > MaxUsageFileBytes {
 		return Errorf(ETooLarge, "file", "the %s is larger than %d bytes", what, MaxUsageFileBytes)
 	}
@@ -358,16 +370,64 @@ func parseFile(data []byte, want, what string, v any, typ func() string) error {
 		var head struct {
 			Type string `json:"type"`
 		}
-		if herr := jsonv2.Unmarshal(data, &head); herr != nil {
-			return Invalid("file", "not a valid %s (truncated or malformed): %v", what, err)
-		}
-		if head.Type != want {
+		if herr := jsonv2.Unmarshal(data, &head); herr == nil && head.Type != "" && head.Type != want {
 			return Invalid("type", "not a %s: its type is %q, want %q", what, clip(head.Type), want)
 		}
-		return Invalid("file", "not a valid %s (malformed): %v", what, err)
+		return Invalid(jsonErrorField(err, "file"), "not a valid %s (truncated or malformed): %v", what, err)
+	}
+	if check != nil {
+		if err := check(); err != nil {
+			return err
+		}
 	}
 	if t := typ(); t != want {
 		return Invalid("type", "not a %s: its type is %q, want %q", what, clip(t), want)
+	}
+	return nil
+}
+
+// jsonErrorField names the member a decoding error is about, as the API
+// names fields ("reports[2].sig"), or whole when it is about none.
+func jsonErrorField(err error, whole string) string {
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return whole // truncated: about the file, not where it stops
+	}
+	var p jsontext.Pointer
+	var se *jsontext.SyntacticError
+	var me *jsonv2.SemanticError
+	switch {
+	case errors.As(err, &se):
+		p = se.JSONPointer
+	case errors.As(err, &me):
+		p = me.JSONPointer
+	}
+	var b strings.Builder
+	for tok := range p.Tokens() {
+		if _, err := strconv.Atoi(tok); err == nil && b.Len() > 0 {
+			b.WriteString("[" + tok + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(tok)
+	}
+	if b.Len() == 0 {
+		return whole
+	}
+	return b.String()
+}
+
+// checkEnvelopeText refuses, naming it, an envelope's type or kid that is
+// not text: the rest of an envelope is base64, which the decoder checks.
+func checkEnvelopeText(list string, envs []Envelope) error {
+	for i, env := range envs {
+		if err := ValidateText(fmt.Sprintf("%s[%d].type", list, i), env.Type); err != nil {
+			return err
+		}
+		if err := ValidateText(fmt.Sprintf("%s[%d].kid", list, i), env.KeyID); err != nil {
+			return err
+		}
 	}
 	return nil
 }

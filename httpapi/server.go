@@ -366,7 +366,14 @@ type route struct {
 	public       bool  // no API key: health and the device protocol
 	maxBody      int64 // request body limit; MaxBodyBytes when 0
 	errors       []int // statuses beyond those every operation of its kind can answer
+	// body, for an operation that takes its body as bytes (RawBody) and
+	// parses it strictly itself, is the type the body is documented as.
+	// The body's text check is left to that parser too.
+	body reflect.Type
 }
+
+// ownBody marks, in an operation's metadata, one that parses its body itself.
+const ownBody = "smartlic.ownBody"
 
 // handle registers one operation. Service errors become ErrorResponses
 // here, in one place, so a handler is only decode, call, encode.
@@ -390,6 +397,10 @@ func handle[I, O any](s *Server, r route, h func(context.Context, *I) (*O, error
 	if !r.public {
 		op.Security = []map[string][]string{{"apiKey": {}}, {"session": {}}}
 	}
+	if r.body != nil {
+		op.Metadata = map[string]any{ownBody: true}
+		op.SkipValidateBody = true // the operation's own parser is the check
+	}
 	huma.Register(s.api, op, func(ctx context.Context, in *I) (*O, error) {
 		out, err := h(ctx, in)
 		if err != nil {
@@ -397,6 +408,14 @@ func handle[I, O any](s *Server, r route, h func(context.Context, *I) (*O, error
 		}
 		return out, nil
 	})
+	if r.body != nil {
+		// Documented as what it is, though huma reads it as bytes.
+		if registered := operation(s.api.OpenAPI(), r.method, r.path); registered != nil && registered.RequestBody != nil {
+			schema := s.api.OpenAPI().Components.Schemas.Schema(r.body, true, "")
+			registered.RequestBody.Content = map[string]*huma.MediaType{"application/json": {Schema: schema}}
+			registered.RequestBody.Required = true
+		}
+	}
 	// huma documents 422 for every operation with inputs, its status for
 	// schema violations; here those are 400, and 422 is only the VA tree's.
 	if !slices.Contains(op.Errors, http.StatusUnprocessableEntity) {

@@ -50,12 +50,19 @@ func TestUsageFileOddBytes(t *testing.T) {
 	for _, kid := range []string{"abc\u202egpj.exe", "abc\u0000def", "zero\u200bwidth"} {
 		quoted, _ := json.Marshal(kid)
 		a := upload(fmt.Sprintf(`{"type":"smartlic.usage-file/v1","reports":[{"type":"smartlic.rum-report/v1","kid":%s,"payload":"e30=","sig":%q}]}`, quoted, sig))
-		wantError(t, a, http.StatusForbidden, smartlic.EWrongAccount, "file") // nothing in it is this account's
+		if strings.Contains(kid, "\u0000") {
+			wantError(t, a, http.StatusBadRequest, smartlic.EInvalid, "reports[0].kid") // not text: the file is refused
+		} else {
+			wantError(t, a, http.StatusForbidden, smartlic.EWrongAccount, "file") // the report is refused, and then nothing in it is this account's
+		}
 		if strings.Contains(string(a.body), kid) {
 			t.Errorf("kid %q is echoed: %s", kid, a.body)
 		}
 	}
-	wantError(t, upload("{\"type\":\"smartlic.usage-file/v1\",\"reports\":[],\"x\":\"\xff\"}"), http.StatusBadRequest, smartlic.EInvalid, "file")
+	wantError(t, upload("{\"type\":\"smartlic.usage-file/v1\",\"reports\":[{\"kid\":\"\xff\"}]}"), http.StatusBadRequest, smartlic.EInvalid, "reports[0].kid")
+	wantError(t, upload(`{"type":"smartlic.usage-file/v1","reports":[{"kid":"a\u0000b"}]}`), http.StatusBadRequest, smartlic.EInvalid, "reports[0].kid")
+	wantError(t, upload(`{"type":"smartlic.usage-file/v1","reports":[{"sig":"not base64!"}]}`), http.StatusBadRequest, smartlic.EInvalid, "reports[0].sig")
+	wantError(t, upload(`{"type":"smartlic.usage-file/v1","reports":[`), http.StatusBadRequest, smartlic.EInvalid, "file")
 	wantError(t, upload(`{"type":"smartlic.trust-file/v1","trust_codes":[]}`), http.StatusBadRequest, smartlic.EInvalid, "type")
 	if list := e.do(request{method: "GET", path: "/api/v1/accounts/acme.example/usage-files"}); strings.Contains(string(list.body), "odd.json") {
 		t.Errorf("a refused file was recorded: %s", list.body)
