@@ -224,6 +224,10 @@ type Tx interface {
 	// Instances.
 	InsertInstance(ctx context.Context, i Instance) error
 	GetInstance(ctx context.Context, id string) (Instance, error)
+	// GetInstances reads many instances by id, in id order, leaving out
+	// those not found; with lock, their rows are locked as LockInstance
+	// locks one.
+	GetInstances(ctx context.Context, ids []string, lock bool) ([]Instance, error)
 	GetInstanceByUDI(ctx context.Context, udi UDI) (Instance, error)
 	ListInstances(ctx context.Context, vaID string, p Page) ([]Instance, error)
 	// UpdateInstance writes everything but the usage lines.

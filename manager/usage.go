@@ -400,17 +400,19 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 			file.SmartAccount, file.UploadID = up.sa.Domain, newID()
 		}
 		cat.tx = tx
-		// Instances are locked in id order before anything else is
-		// touched, so two ingestions of overlapping instances queue
-		// rather than deadlock. A store whose writes run one at a time
-		// (SQLite) has no one to queue behind: there the locks would be
-		// a third of the statements an online report costs its writer.
-		if !serialWrites(m.st) {
-			for _, id := range ids {
-				if err := tx.LockInstance(ctx, id); err != nil && smartlic.ErrorCode(err) != smartlic.ENotFound {
-					return err
-				}
-			}
+		// Instances are read (on PostgreSQL, locked) in id order before
+		// anything else is touched, so two ingestions of overlapping
+		// instances queue rather than deadlock. A store whose writes run
+		// one at a time (SQLite) has no one to queue behind.
+		locked := !serialWrites(m.st)
+		insts, err := tx.GetInstances(ctx, ids, locked)
+		if err != nil {
+			return err
+		}
+		for i := range insts {
+			batches[insts[i].ID].cur = &insts[i]
+		}
+		if locked {
 			if err := lockIngestPools(ctx, tx, cat, batches, ids); err != nil {
 				return err
 			}
@@ -522,7 +524,7 @@ func (b *instanceBatch) dupes() int {
 // first, two ingestions whose instances share pools in opposite orders
 // would each hold a row the other waits for, which PostgreSQL ends by
 // aborting one of them (SQLite's single writer never interleaves them).
-// It also reads each instance once, for ingestWrite.
+// Each instance is the one read under its lock (instanceBatch.cur).
 func lockIngestPools(ctx context.Context, tx smartlic.Tx, cat *catalogCache, batches map[string]*instanceBatch, ids []string) error {
 	type poolKey struct{ va, lt string }
 	seen := map[poolKey]bool{}
@@ -535,14 +537,10 @@ func lockIngestPools(ctx context.Context, tx smartlic.Tx, cat *catalogCache, bat
 	}
 	for _, id := range ids {
 		b := batches[id]
-		inst, err := tx.GetInstance(ctx, id)
-		if smartlic.ErrorCode(err) == smartlic.ENotFound {
-			continue // openInstance refuses its reports
+		if b.cur == nil {
+			continue // not found: openInstance refuses its reports
 		}
-		if err != nil {
-			return err
-		}
-		b.cur = &inst
+		inst := *b.cur
 		for _, u := range inst.Usage {
 			add(inst.VirtualAccountID, u.LicenseTypeID)
 		}
@@ -681,9 +679,9 @@ func (m *Manager) openInstance(ctx context.Context, tx smartlic.Tx, cat *catalog
 	var inst smartlic.Instance
 	var err error
 	if b.cur != nil {
-		inst = *b.cur // read under the instance's lock by lockIngestPools
+		inst = *b.cur // read (on PostgreSQL, under its lock) with the batch's instances
 	} else {
-		inst, err = tx.GetInstance(ctx, b.id)
+		err = smartlic.NotFound("instance %q not found", b.id)
 	}
 	refuse := func(why error) (*instanceWrite, error) {
 		for _, it := range b.items {

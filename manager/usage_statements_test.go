@@ -64,10 +64,10 @@ func TestUsageIngestionStatements(t *testing.T) {
 		if perReport > 0 {
 			t.Errorf("6 more reports of one instance cost %d more statements, want none (claims go in one statement)", perReport)
 		}
-		// Each instance is read (on PostgreSQL, locked), its usage lines
-		// replaced and the instance updated; its claims, marks, SLACs,
+		// Each instance's usage lines are replaced and the instance
+		// updated; reading (and locking) it, its claims, marks, SLACs,
 		// pool moves and events share the batch's statements.
-		const perInstanceBudget = 6
+		const perInstanceBudget = 4
 		if perInstance > 4*perInstanceBudget {
 			t.Errorf("4 more instances cost %d more statements, want at most %d each", perInstance, perInstanceBudget)
 		}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"slices"
 
 	"github.com/smartlic/smartlic"
 )
@@ -73,6 +74,33 @@ func (t *tx) ListInstances(ctx context.Context, vaID string, p smartlic.Page) ([
 		return nil, err
 	}
 	return t.withUsage(ctx, list, what)
+}
+
+// GetInstances reads the instances with these ids and their usage lines,
+// a few hundred to a statement, in id order; ids not found are left out.
+// With lock, the rows are locked as LockInstance locks one, in id order.
+func (t *tx) GetInstances(ctx context.Context, ids []string, lock bool) ([]smartlic.Instance, error) {
+	const what = "reading instances"
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	suffix := ""
+	if lock {
+		suffix = t.db.d.forUpdate
+	}
+	var out []smartlic.Instance
+	for chunk := range slices.Chunk(ids, maxInList) {
+		rows, err := t.queryBuilt(ctx, `SELECT `+instanceCols+` FROM instances i WHERE i.id IN (`+inList(len(chunk))+`) ORDER BY i.id`+suffix, anys(chunk)...)
+		list, err := collect(rows, err, func(r scanner) (smartlic.Instance, error) { return scanInstance(r) }, what)
+		if err != nil {
+			return nil, err
+		}
+		if list, err = t.withUsage(ctx, list, what); err != nil {
+			return nil, err
+		}
+		out = append(out, list...)
+	}
+	return out, nil
 }
 
 // withUsage loads the usage lines of a page of instances in one query

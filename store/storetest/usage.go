@@ -3,6 +3,8 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +20,7 @@ func RunUsage(t *testing.T, open func(*testing.T) smartlic.Store) {
 		{"UsageReportsAndMarks", testUsageReportsAndMarks},
 		{"UsageClaimsAndMarksInBulk", testUsageClaimsAndMarksInBulk},
 		{"AppendEventsInBulk", testAppendEventsInBulk},
+		{"GetInstancesInBulk", testGetInstancesInBulk},
 		{"UsageUploads", testUsageUploads},
 	})
 }
@@ -291,6 +294,38 @@ func testAppendEventsInBulk(t *testing.T, f *fixture) {
 		}
 		return err
 	})
+}
+
+// testGetInstancesInBulk: many instances read at once come back in id
+// order with their own usage lines, each once, without the ids that are
+// not there; with lock, the same.
+func testGetInstancesInBulk(t *testing.T, f *fixture) {
+	sa, va := f.account("example.com")
+	p := f.product("C9300-24T")
+	lt := f.licenseType("network-advantage")
+	var want []smartlic.Instance
+	var ids []string
+	for i := range 12 {
+		var usage []smartlic.Usage
+		if i%3 != 0 {
+			usage = append(usage, smartlic.Usage{LicenseTypeID: lt.ID, LicenseTag: lt.Tag, Count: int64(i), Status: smartlic.Authorized})
+		}
+		inst := f.instance(sa, va, p, fmt.Sprintf("GET%02d", i), usage...)
+		want = append(want, inst)
+		ids = append(ids, inst.ID, newID(t)) // and one that is not there
+	}
+	ids = append(ids, want[0].ID) // twice
+	slices.SortFunc(want, func(a, b smartlic.Instance) int { return strings.Compare(a.ID, b.ID) })
+	for _, lock := range []bool{false, true} {
+		f.write(func(ctx context.Context, tx smartlic.Tx) error {
+			got, err := tx.GetInstances(ctx, ids, lock)
+			if err != nil {
+				return err
+			}
+			wantEqual(t, fmt.Sprintf("instances (lock %v)", lock), got, want)
+			return nil
+		})
+	}
 }
 
 // testUsageUploads: uploads list per Smart Account in id order, without
