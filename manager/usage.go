@@ -256,14 +256,16 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 	err := m.st.Read(ctx, func(tx smartlic.Tx) error {
 		cat.tx = tx
 		sas := map[string]smartlic.SmartAccount{}
-		for _, b := range batches {
-			inst, err := tx.GetInstance(ctx, b.id)
-			if smartlic.ErrorCode(err) == smartlic.ENotFound {
-				continue
-			}
-			if err != nil {
-				return err
-			}
+		ids := make([]string, 0, len(batches))
+		for id := range batches {
+			ids = append(ids, id)
+		}
+		insts, err := tx.GetInstances(ctx, ids, false)
+		if err != nil {
+			return err
+		}
+		for _, inst := range insts {
+			b := batches[inst.ID]
 			b.inst = inst
 			sa, ok := sas[inst.SmartAccountID]
 			if !ok {
