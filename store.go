@@ -232,6 +232,9 @@ type Tx interface {
 	ListInstances(ctx context.Context, vaID string, p Page) ([]Instance, error)
 	// UpdateInstance writes everything but the usage lines.
 	UpdateInstance(ctx context.Context, i Instance) error
+	// UpdateReporting writes only what reporting under Using Policy
+	// changes: hostname, public key, trust and reporting times.
+	UpdateReporting(ctx context.Context, i Instance) error
 	// SetUsage replaces the usage lines of an instance.
 	SetUsage(ctx context.Context, instanceID string, usage []Usage) error
 	DeleteInstance(ctx context.Context, id string) error

@@ -841,7 +841,7 @@ func (m *Manager) finishInstance(ctx context.Context, tx smartlic.Tx, cat *catal
 		inst.LastReportAt = &now
 	}
 	inst.LastAckAt, inst.LastContactAt = &now, now
-	if err := tx.UpdateInstance(ctx, inst); err != nil {
+	if err := tx.UpdateReporting(ctx, inst); err != nil {
 		return nil, err
 	}
 	w.inst = inst

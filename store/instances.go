@@ -152,6 +152,23 @@ func (t *tx) UpdateInstance(ctx context.Context, i smartlic.Instance) error {
 	return nil
 }
 
+// UpdateReporting writes an instance's Using Policy columns only: none of
+// them is indexed, so the row changes and no index does (a full
+// UpdateInstance rewrites the entries of the instance's six indexes).
+func (t *tx) UpdateReporting(ctx context.Context, i smartlic.Instance) error {
+	res, err := t.execBuilt(ctx, `UPDATE instances SET hostname = ?, public_key = ?, last_contact_at = ?, trusted_at = ?,
+		first_use_at = ?, last_report_at = ?, last_ack_at = ?, usage_changed_at = ? WHERE id = ?`,
+		i.Hostname, i.PublicKey, micros(i.LastContactAt), nullMicros(i.TrustedAt),
+		nullMicros(i.FirstUseAt), nullMicros(i.LastReportAt), nullMicros(i.LastAckAt), nullMicros(i.UsageChangedAt), i.ID)
+	if err != nil {
+		return smartlic.Internal(err, "updating an instance's reporting")
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return smartlic.NotFound("instance %q not found", i.ID)
+	}
+	return nil
+}
+
 // SetUsage replaces the usage lines of an instance.
 func (t *tx) SetUsage(ctx context.Context, instanceID string, usage []smartlic.Usage) error {
 	if len(usage) == 0 {

@@ -61,6 +61,26 @@ func testInstancePolicyColumns(t *testing.T, f *fixture) {
 		wantEqual(t, "listed", list[0], inst)
 		return nil
 	})
+
+	// UpdateReporting writes the reporting columns and nothing else.
+	rep := inst
+	rep.Hostname, rep.PublicKey = "sw-renamed", []byte("another-key")
+	rep.LastContactAt, rep.TrustedAt = f.now.Add(2*time.Hour), ptr(f.now.Add(2*time.Hour))
+	rep.FirstUseAt, rep.LastReportAt, rep.LastAckAt, rep.UsageChangedAt = ptr(f.now.Add(-72*time.Hour)), ptr(f.now.Add(3*time.Hour)), ptr(f.now.Add(3*time.Hour)), nil
+	sent := rep
+	sent.Mode, sent.TrustSerial, sent.RegisteredAt = smartlic.ModeRegistered, "serial-2", f.now.Add(time.Hour) // not reporting: not written
+	f.write(func(ctx context.Context, tx smartlic.Tx) error { return tx.UpdateReporting(ctx, sent) })
+	f.read(func(ctx context.Context, tx smartlic.Tx) error {
+		got, err := tx.GetInstance(ctx, inst.ID)
+		wantEqual(t, "after UpdateReporting", got, rep)
+		return err
+	})
+	err := f.writeErr(func(ctx context.Context, tx smartlic.Tx) error {
+		missing := rep
+		missing.ID = newID(t)
+		return tx.UpdateReporting(ctx, missing)
+	})
+	wantCode(t, err, smartlic.ENotFound, "")
 }
 
 // testUsageReportsAndMarks: a report id is claimed once per instance, a
