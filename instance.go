@@ -179,7 +179,7 @@ func (u UDI) Validate(field string) error {
 	if err := ValidatePID(field, u.PID); err != nil {
 		return Invalid(field, "product ID: %s", err.(*Error).Message)
 	}
-	if !snRE.MatchString(u.SN) {
+	if !isSN(u.SN) {
 		return Invalid(field, "serial number must be 1-40 characters of A-Z, a-z, 0-9, '.', '_' or '-' (got %q)", u.SN)
 	}
 	return nil

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -133,7 +132,6 @@ type RUMReport struct {
 	Measurements []Measurement `json:"measurements"`
 }
 
-var reportIDRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // Validate checks a report's fields against the rules of the protocol at
 // now (the manager's clock): a report id of 1-64 URL-safe characters, at
@@ -141,7 +139,7 @@ var reportIDRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 // count within bounds and an interval that ends no earlier than it starts
 // and not in the future (beyond the allowed clock skew).
 func (r RUMReport) Validate(now time.Time) error {
-	if !reportIDRE.MatchString(r.ReportID) {
+	if !isReportID(r.ReportID) {
 		return Invalid("report_id", "must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-' (got %q)", clip(r.ReportID))
 	}
 	if r.InstanceID == "" {
@@ -161,10 +159,10 @@ func (r RUMReport) Validate(now time.Time) error {
 		return Invalid("measurements", "at most %d per report (got %d)", MaxMeasurementsPerReport, len(r.Measurements))
 	}
 	for i, m := range r.Measurements {
-		field := fmt.Sprintf("measurements[%d]", i)
-		if err := ValidateTag(field+".tag", m.Tag); err != nil {
-			return err
+		if !isTag(m.Tag) {
+			return ValidateTag(fmt.Sprintf("measurements[%d].tag", i), m.Tag)
 		}
+		field := "measurements[" + strconv.Itoa(i) + "]"
 		switch {
 		case m.Count < 0 || m.Count > MaxMeasurementCount:
 			return Invalid(field+".count", "must be between 0 and %d (got %d)", MaxMeasurementCount, m.Count)
