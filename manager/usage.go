@@ -678,13 +678,6 @@ func (m *Manager) ingestWrite(ctx context.Context, tx smartlic.Tx, cat *catalogC
 // offline trust request's key, and refuses the reports whose tags its
 // product may not use. A nil answer means every report was refused.
 func (m *Manager) openInstance(ctx context.Context, tx smartlic.Tx, cat *catalogCache, b *instanceBatch, now time.Time) (*instanceWrite, error) {
-	var inst smartlic.Instance
-	var err error
-	if b.cur != nil {
-		inst = *b.cur // read (on PostgreSQL, under its lock) with the batch's instances
-	} else {
-		err = smartlic.NotFound("instance %q not found", b.id)
-	}
 	refuse := func(why error) (*instanceWrite, error) {
 		for _, it := range b.items {
 			if it.rej == nil {
@@ -693,11 +686,11 @@ func (m *Manager) openInstance(ctx context.Context, tx smartlic.Tx, cat *catalog
 		}
 		return nil, nil
 	}
-	switch {
-	case smartlic.ErrorCode(err) == smartlic.ENotFound:
+	if b.cur == nil {
 		return refuse(smartlic.Errorf(smartlic.ENotTrusted, "kid", "the instance was removed while its reports were checked"))
-	case err != nil:
-		return nil, err
+	}
+	inst := *b.cur // read (on PostgreSQL, under its lock) with the batch's instances
+	switch {
 	case inst.Mode != smartlic.ModePolicy,
 		len(inst.PublicKey) > 0 && !ed25519.PublicKey(inst.PublicKey).Equal(b.key),
 		len(inst.PublicKey) == 0 && (b.bind == nil || b.bind.code.Serial != inst.TrustSerial):
@@ -725,6 +718,7 @@ func (m *Manager) openInstance(ctx context.Context, tx smartlic.Tx, cat *catalog
 		}
 		b.ack.TrustCode = &env
 	}
+	var err error
 	if w.product, err = cat.product(ctx, inst.ProductID); err != nil {
 		return nil, err
 	}
