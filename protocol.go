@@ -2,6 +2,7 @@ package smartlic
 
 import (
 	"context"
+	"encoding/base64"
 	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -119,6 +120,43 @@ func DecodePayload(env Envelope, v any) error {
 		return Errorf(ESignature, "payload", "payload is not valid %s JSON: %v", env.Type, err)
 	}
 	return nil
+}
+
+// ParseEnvelope decodes a device's signed request strictly, in one pass:
+// no unknown or repeated members; type and kid text, checked first so
+// that a bad byte is named where it is; type, kid, payload and sig
+// present; payload and sig base64. Nothing in it is trusted yet: its
+// signature is checked where its signer is known.
+func ParseEnvelope(data []byte) (Envelope, error) {
+	var raw struct {
+		Type    string `json:"type"`
+		KeyID   string `json:"kid"`
+		Payload string `json:"payload"`
+		Sig     string `json:"sig"`
+	}
+	if err := jsonv2.Unmarshal(data, &raw, jsonv2.RejectUnknownMembers(true)); err != nil {
+		return Envelope{}, Invalid(jsonErrorField(err, "body"), "not a valid signed document: %v", err)
+	}
+	fields := []struct{ name, value string }{{"type", raw.Type}, {"kid", raw.KeyID}, {"payload", raw.Payload}, {"sig", raw.Sig}}
+	for _, f := range fields {
+		if err := ValidateText(f.name, f.value); err != nil {
+			return Envelope{}, err
+		}
+	}
+	for _, f := range fields {
+		if f.value == "" {
+			return Envelope{}, Invalid(f.name, "is required")
+		}
+	}
+	env := Envelope{Type: raw.Type, KeyID: raw.KeyID}
+	var err error
+	if env.Payload, err = base64.StdEncoding.DecodeString(raw.Payload); err != nil {
+		return Envelope{}, Invalid("payload", "must be base64: %v", err)
+	}
+	if env.Sig, err = base64.StdEncoding.DecodeString(raw.Sig); err != nil {
+		return Envelope{}, Invalid("sig", "must be base64: %v", err)
+	}
+	return env, nil
 }
 
 // MaxNonceLength bounds a device request's nonce.

@@ -331,20 +331,10 @@ func (s *Server) registerRoutes() {
 		func(ctx context.Context, _ *struct{}) (*body[smartlic.PublicKeySet], error) {
 			return one(svc.PublicKeys(ctx))
 		})
-	device := func(verb, id, summary string, call func(context.Context, smartlic.Envelope) (smartlic.Envelope, error)) {
-		handle(s, route{method: post, path: "/device/v1/" + verb, id: id, summary: summary, tag: "device", public: true,
-			maxBody: MaxDeviceBodyBytes, errors: []int{http.StatusForbidden}},
-			func(ctx context.Context, in *struct{ Body smartlic.Envelope }) (*body[smartlic.Envelope], error) {
-				if err := checkPayload(in.Body); err != nil {
-					return nil, err
-				}
-				return one(call(ctx, in.Body))
-			})
-	}
-	device("register", "device-register", "Register an instance with a token; answers a signed ID certificate", svc.Register)
-	device("authorize", "device-authorize", "Ask for authorization of usage; answers a signed authorization", svc.Authorize)
-	device("renew", "device-renew", "Renew the ID certificate", svc.RenewID)
-	device("deregister", "device-deregister", "Deregister the instance and release its licenses", svc.Deregister)
+	s.deviceRoute("register", "device-register", "Register an instance with a token; answers a signed ID certificate", nil, svc.Register)
+	s.deviceRoute("authorize", "device-authorize", "Ask for authorization of usage; answers a signed authorization", nil, svc.Authorize)
+	s.deviceRoute("renew", "device-renew", "Renew the ID certificate", nil, svc.RenewID)
+	s.deviceRoute("deregister", "device-deregister", "Deregister the instance and release its licenses", nil, svc.Deregister)
 
 	s.registerEventRoutes()
 	s.registerUserRoutes()

@@ -86,16 +86,6 @@ func (s *Server) registerSLACRoutes() {
 			return one(svc.ReturnSLAC(ctx, in.SA, in.Body.Code))
 		})
 
-	device := func(verb, id, summary string, call func(context.Context, smartlic.Envelope) (smartlic.Envelope, error)) {
-		handle(s, route{method: post, path: "/device/v1/" + verb, id: id, summary: summary, tag: "device", public: true,
-			maxBody: MaxDeviceBodyBytes, errors: []int{http.StatusForbidden, http.StatusConflict}},
-			func(ctx context.Context, in *struct{ Body smartlic.Envelope }) (*body[smartlic.Envelope], error) {
-				if err := checkPayload(in.Body); err != nil {
-					return nil, err
-				}
-				return one(call(ctx, in.Body))
-			})
-	}
-	device("slac", "device-slac", "Ask for a SLAC for an export-controlled license; answers the signed SLAC", svc.RequestSLAC)
-	device("slac-return", "device-slac-return", "Return a SLAC; answers a signed confirmation", svc.ReturnSLACOnline)
+	s.deviceRoute("slac", "device-slac", "Ask for a SLAC for an export-controlled license; answers the signed SLAC", []int{http.StatusConflict}, svc.RequestSLAC)
+	s.deviceRoute("slac-return", "device-slac-return", "Return a SLAC; answers a signed confirmation", []int{http.StatusConflict}, svc.ReturnSLACOnline)
 }

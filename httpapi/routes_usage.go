@@ -15,10 +15,6 @@ type usageUploadInput struct {
 	RawBody []byte `contentType:"application/octet-stream" doc:"The usage file (smartlic.usage-file/v1) as a device saved it"`
 }
 
-type usageReportInput struct {
-	RawBody []byte `contentType:"application/json"`
-}
-
 type usageUploadPath struct {
 	SA     string `path:"sa" doc:"Smart Account id or domain"`
 	Upload string `path:"upload" doc:"Upload id"`
@@ -30,21 +26,11 @@ type usageUploadPath struct {
 func (s *Server) registerUsageRoutes() {
 	svc := s.svc
 
-	device := func(verb, id, summary string, call func(context.Context, smartlic.Envelope) (smartlic.Envelope, error)) {
-		handle(s, route{method: post, path: "/device/v1/" + verb, id: id, summary: summary, tag: "device", public: true,
-			maxBody: MaxDeviceBodyBytes, errors: []int{http.StatusForbidden}},
-			func(ctx context.Context, in *struct{ Body smartlic.Envelope }) (*body[smartlic.Envelope], error) {
-				if err := checkPayload(in.Body); err != nil {
-					return nil, err
-				}
-				return one(call(ctx, in.Body))
-			})
-	}
-	device("trust", "device-trust", "Establish trust under Using Policy (a token, or an offline trust code); answers a signed trust code", svc.RequestTrust)
-	device("policy-mode", "device-policy-mode", "Move a registered instance to Using Policy; answers a trust code bound to its key", svc.MoveToPolicy)
+	s.deviceRoute("trust", "device-trust", "Establish trust under Using Policy (a token, or an offline trust code); answers a signed trust code", nil, svc.RequestTrust)
+	s.deviceRoute("policy-mode", "device-policy-mode", "Move a registered instance to Using Policy; answers a trust code bound to its key", nil, svc.MoveToPolicy)
 	handle(s, route{method: post, path: "/device/v1/usage", id: "device-usage", summary: "Send signed RUM reports (a usage file); answers an ACK file with one signed ACK per instance", tag: "device", public: true,
 		maxBody: smartlic.MaxOnlineUsageBytes, errors: []int{http.StatusForbidden}, body: reflect.TypeFor[smartlic.UsageFile]()},
-		func(ctx context.Context, in *usageReportInput) (*body[smartlic.AckFile], error) {
+		func(ctx context.Context, in *rawJSONBody) (*body[smartlic.AckFile], error) {
 			// Parsed here, in one strict pass, rather than by huma: its
 			// schema check ran a regular expression over every base64
 			// payload, a quarter of an exchange's CPU.

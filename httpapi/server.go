@@ -425,6 +425,33 @@ func handle[I, O any](s *Server, r route, h func(context.Context, *I) (*O, error
 	}
 }
 
+// rawJSONBody is the input of an operation that parses its JSON body
+// itself (route.body).
+type rawJSONBody struct {
+	RawBody []byte `contentType:"application/json"`
+}
+
+// deviceRoute registers an operation of the device protocol: a signed
+// request in, a signed answer out. The request is parsed strictly here
+// (smartlic.ParseEnvelope), not by huma's schema check, whose base64 rule
+// ran a regular expression over every payload; its payload, which the
+// body's text check cannot see through base64, is checked as text before
+// anything else reads it.
+func (s *Server) deviceRoute(verb, id, summary string, errs []int, call func(context.Context, smartlic.Envelope) (smartlic.Envelope, error)) {
+	handle(s, route{method: post, path: "/device/v1/" + verb, id: id, summary: summary, tag: "device", public: true,
+		maxBody: MaxDeviceBodyBytes, errors: append([]int{http.StatusForbidden}, errs...), body: reflect.TypeFor[smartlic.Envelope]()},
+		func(ctx context.Context, in *rawJSONBody) (*body[smartlic.Envelope], error) {
+			env, err := smartlic.ParseEnvelope(in.RawBody)
+			if err != nil {
+				return nil, err
+			}
+			if err := checkPayload(env); err != nil {
+				return nil, err
+			}
+			return one(call(ctx, env))
+		})
+}
+
 func operation(doc *huma.OpenAPI, method, path string) *huma.Operation {
 	item := doc.Paths[path]
 	if item == nil {

@@ -59,3 +59,35 @@ func BenchmarkParseUsageFile(b *testing.B) {
 		}
 	}
 }
+
+// TestParseEnvelope: a sealed envelope as the wire carries it reads back
+// the same; every way it can be malformed is refused naming its member.
+func TestParseEnvelope(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(nil)
+	env, err := sign.Seal(smartlic.TypeAuthRequest, "kid-1", key, map[string]int{"n": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wire, _ := json.Marshal(env)
+	got, err := smartlic.ParseEnvelope(wire)
+	if err != nil || got.Type != env.Type || got.KeyID != env.KeyID || string(got.Payload) != string(env.Payload) || string(got.Sig) != string(env.Sig) {
+		t.Fatalf("round trip: %+v %v", got, err)
+	}
+	for _, tc := range []struct{ body, field string }{
+		{`{"type":"t","kid":"k","payload":"e30=","sig":"AAAA","extra":1}`, "extra"},
+		{`{"type":"t","type":"u","kid":"k","payload":"e30=","sig":"AAAA"}`, "type"},
+		{`{"type":"t","kid":"k\u0000","payload":"e30=","sig":"AAAA"}`, "kid"},
+		{`{"kid":"k","payload":"e30=","sig":"AAAA"}`, "type"},
+		{`{"type":"t","kid":"k","payload":"e30="}`, "sig"},
+		{`{"type":"t","kid":"k","payload":"not base64!","sig":"AAAA"}`, "payload"},
+		{`{"type":"t","kid":"k","payload":"e30=","sig":"AAA"}`, "sig"},
+		{`{"type":"t","kid":"k","payload":"e30=","sig":5}`, "sig"},
+		{`{"type":"t",`, "body"},
+		{`[]`, "body"},
+	} {
+		_, err := smartlic.ParseEnvelope([]byte(tc.body))
+		if smartlic.ErrorCode(err) != smartlic.EInvalid || smartlic.ErrorField(err) != tc.field {
+			t.Errorf("%s: %v (field %q), want invalid on %q", tc.body, err, smartlic.ErrorField(err), tc.field)
+		}
+	}
+}
