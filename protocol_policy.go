@@ -132,7 +132,6 @@ type RUMReport struct {
 	Measurements []Measurement `json:"measurements"`
 }
 
-
 // Validate checks a report's fields against the rules of the protocol at
 // now (the manager's clock): a report id of 1-64 URL-safe characters, at
 // most MaxMeasurementsPerReport measurements, each with a valid tag, a
