@@ -12,6 +12,11 @@ import (
 // that one round's write stays short and its callers' latency bounded.
 const maxCombinedReports = 2000
 
+// maxRounds is how many rounds run at once: two, so that one round's
+// signatures are checked on the cores while the other's write holds the
+// database, rather than each waiting for the other.
+const maxRounds = 2
+
 // usageCombiner folds the online usage reports of concurrent requests into
 // one ingestion. Each report must still have its signature checked, but
 // what an ingestion costs beyond that — reading the instances, the
@@ -20,25 +25,27 @@ const maxCombinedReports = 2000
 // a round instead of paid by each: a fleet reporting at once is ingested
 // like one usage file.
 //
-// The first caller leads: it takes every request waiting, runs them as one
-// ingestion, answers each, and hands the lead to the next waiting caller,
-// so no caller serves others for longer than its own round. A round that
+// A caller that finds fewer than maxRounds rounds running leads one: it
+// takes every request waiting, runs them as one ingestion, answers each,
+// and hands the lead to the next waiting caller, so no caller serves
+// others for longer than its own round. A round that
 // fails as a whole is run again one request at a time, so that one
 // request cannot fail another's.
 type usageCombiner struct {
 	mu      sync.Mutex
 	pending []*usageJob
-	busy    bool
+	rounds  int // running
 }
 
 // usageJob is one ReportUsage call waiting in a combiner.
 type usageJob struct {
-	ctx  context.Context
-	file smartlic.UsageFile
-	ack  smartlic.AckFile
-	err  error
-	done chan struct{} // closed when ack and err are set
-	lead chan struct{} // closed when this call is to lead the next round
+	ctx   context.Context
+	file  smartlic.UsageFile
+	ack   smartlic.AckFile
+	err   error
+	done  chan struct{} // closed when ack and err are set
+	lead  chan struct{} // closed when this call is to lead round
+	round []*usageJob   // the round handed to this call to run
 }
 
 // submit ingests f with whatever other requests are waiting, through run,
@@ -47,18 +54,19 @@ func (c *usageCombiner) submit(ctx context.Context, f smartlic.UsageFile, run fu
 	j := &usageJob{ctx: ctx, file: f, done: make(chan struct{}), lead: make(chan struct{})}
 	c.mu.Lock()
 	c.pending = append(c.pending, j)
-	if c.busy {
+	if c.rounds == maxRounds {
 		c.mu.Unlock()
 		// A waiting caller does not leave when its context ends: its
-		// report is in the queue, and the lead may be handed to it.
+		// report is in the queue, and a round may be handed to it.
 		select {
 		case <-j.done:
 			return j.ack, j.err
 		case <-j.lead:
 		}
-		c.mu.Lock()
+		c.lead(ctx, j.round, run)
+		return j.ack, j.err
 	}
-	c.busy = true
+	c.rounds++
 	round := c.take()
 	c.mu.Unlock()
 	c.lead(ctx, round, run)
@@ -92,11 +100,16 @@ func (c *usageCombiner) lead(ctx context.Context, round []*usageJob, run func(co
 				}
 			}
 		}
+		// The next round is taken here, under the lock, and handed to
+		// the first of its callers to run: two rounds ending at once
+		// hand on two different rounds.
 		c.mu.Lock()
 		if len(c.pending) > 0 {
-			close(c.pending[0].lead)
+			next := c.take()
+			next[0].round = next
+			close(next[0].lead)
 		} else {
-			c.busy = false
+			c.rounds--
 		}
 		c.mu.Unlock()
 	}()

@@ -10,10 +10,10 @@ import (
 	"github.com/smartlic/smartlic"
 )
 
-// TestUsageCombinerRounds: requests that arrive while a round runs wait
-// and go together into the next one, led by one of them; each gets its
-// own answer; and a round that panics fails its own requests, not the
-// combiner.
+// TestUsageCombinerRounds: two rounds run at once; requests that arrive
+// while they run wait and go together into the next one, led by one of
+// them; each gets its own answer; and a round that panics fails its own
+// requests, not the combiner.
 func TestUsageCombinerRounds(t *testing.T) {
 	var c usageCombiner
 	release := make(chan struct{})
@@ -21,14 +21,14 @@ func TestUsageCombinerRounds(t *testing.T) {
 	var rounds [][]string
 	run := func(_ context.Context, round []*usageJob) {
 		mu.Lock()
-		first := len(rounds) == 0
+		held := len(rounds) < maxRounds
 		var names []string
 		for _, j := range round {
 			names = append(names, j.file.Type)
 		}
 		rounds = append(rounds, names)
 		mu.Unlock()
-		if first {
+		if held {
 			<-release
 		}
 		for _, j := range round {
@@ -45,11 +45,7 @@ func TestUsageCombinerRounds(t *testing.T) {
 		return c.submit(context.Background(), smartlic.UsageFile{Type: name}, run)
 	}
 	var wg sync.WaitGroup
-	answers := make([]string, 31)
-	wg.Go(func() {
-		ack, _ := submit("job0")
-		answers[0] = ack.Type
-	})
+	answers := make([]string, 32)
 	waitFor := func(cond func() bool) {
 		for {
 			c.mu.Lock()
@@ -61,14 +57,20 @@ func TestUsageCombinerRounds(t *testing.T) {
 			runtime.Gosched()
 		}
 	}
-	waitFor(func() bool { return c.busy && len(c.pending) == 0 })
-	for i := 1; i <= 30; i++ {
+	for i := range maxRounds {
+		wg.Go(func() {
+			ack, _ := submit(fmt.Sprint("job", i))
+			answers[i] = ack.Type
+		})
+		waitFor(func() bool { return c.rounds == i+1 && len(c.pending) == 0 })
+	}
+	for i := maxRounds; i < len(answers); i++ {
 		wg.Go(func() {
 			ack, _ := submit(fmt.Sprint("job", i))
 			answers[i] = ack.Type
 		})
 	}
-	waitFor(func() bool { return len(c.pending) == 30 })
+	waitFor(func() bool { return len(c.pending) == len(answers)-maxRounds })
 	close(release)
 	wg.Wait()
 	for i, a := range answers {
@@ -76,11 +78,11 @@ func TestUsageCombinerRounds(t *testing.T) {
 			t.Errorf("answer %d: %q, want %q", i, a, want)
 		}
 	}
-	if len(rounds) != 2 || len(rounds[0]) != 1 || len(rounds[1]) != 30 {
-		t.Fatalf("rounds %v, want job0 alone and then the thirty that waited together", rounds)
+	if len(rounds) != 3 || len(rounds[0]) != 1 || len(rounds[1]) != 1 || len(rounds[2]) != len(answers)-maxRounds {
+		t.Fatalf("rounds %v, want job0 and job1 alone and then the thirty that waited together", rounds)
 	}
-	if c.busy || len(c.pending) != 0 {
-		t.Fatalf("combiner left busy %v with %d pending", c.busy, len(c.pending))
+	if c.rounds != 0 || len(c.pending) != 0 {
+		t.Fatalf("combiner left %d rounds running with %d pending", c.rounds, len(c.pending))
 	}
 
 	_, err := submit("boom")
