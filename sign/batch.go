@@ -1,7 +1,6 @@
 package sign
 
 import (
-	"bytes"
 	"crypto/ed25519"
 
 	"filippo.io/edwards25519"
@@ -54,7 +53,7 @@ func VerifyAll(envs []smartlic.Envelope, want string, pubs []ed25519.PublicKey) 
 
 // precheck is Verify but for the signature equation: the envelope's shape
 // and type, the key's length, and the encodings crypto/ed25519 insists on
-// (a canonical S and R, a public key that decodes).
+// (a canonical S and R).
 func precheck(env smartlic.Envelope, want string, pub ed25519.PublicKey) error {
 	if err := CheckShape(env); err != nil {
 		return err
@@ -71,11 +70,43 @@ func precheck(env smartlic.Envelope, want string, pub ed25519.PublicKey) error {
 	}
 	// crypto/ed25519 compares R's encoding with the canonical one of the
 	// point it computes; ZIP-215 decodes R, non-canonical encodings too.
-	if r, err := new(edwards25519.Point).SetBytes(env.Sig[:32]); err != nil || !bytes.Equal(r.Bytes(), env.Sig[:32]) {
-		return bad
-	}
-	if _, err := new(edwards25519.Point).SetBytes(pub); err != nil {
+	// Points that do not decode at all (R or the key) fail the batch, and
+	// crypto/ed25519 then names them.
+	if !canonicalPoint(env.Sig[:32]) {
 		return bad
 	}
 	return nil
+}
+
+// fieldP is 2^255 - 19, little-endian.
+var fieldP = [32]byte{0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f}
+
+// canonicalPoint reports whether b is a point encoding as RFC 8032 writes
+// one: y below p, and no sign on an x of zero (the points whose y is 1 or
+// p-1). It does not check that b is on the curve: that costs a square
+// root, and the batch's own decoding does it.
+func canonicalPoint(b []byte) bool {
+	var y [32]byte
+	copy(y[:], b)
+	sign := y[31] >> 7
+	y[31] &= 0x7f
+	below := false
+	for i := 31; i >= 0; i-- {
+		if y[i] != fieldP[i] {
+			below = y[i] < fieldP[i]
+			break
+		}
+	}
+	if !below {
+		return false
+	}
+	if sign == 1 {
+		one, minusOne := [32]byte{1}, fieldP
+		minusOne[0]--
+		if y == one || y == minusOne {
+			return false
+		}
+	}
+	return true
 }
