@@ -15,6 +15,24 @@ import (
 	"github.com/smartlic/smartlic/store/storetest"
 )
 
+// trustedFleet is an account with n policy-mode devices trusted with a
+// token, and the clock an hour on: their reports may measure from t0 to now.
+func trustedFleet(t *testing.T, open func(*testing.T) *store.DB, n int, prefix string) (f *fixture, sa smartlic.SmartAccount, devs []*device, t0, now time.Time) {
+	t.Helper()
+	f = newFixture(t, open)
+	f.catalog()
+	sa = f.account("acme.example")
+	tok := f.token(sa.Domain, smartlic.DefaultVAName, smartlic.TokenInput{})
+	devs = make([]*device, n)
+	for i := range devs {
+		devs[i] = newDevice(t, fmt.Sprintf("%s%02d", prefix, i))
+		f.trust(devs[i], tok)
+	}
+	t0 = f.clock.Now()
+	f.clock.Advance(time.Hour)
+	return f, sa, devs, t0, f.clock.Now()
+}
+
 // TestUsageCombinedRound ingests fifteen online requests as one round, as
 // the combiner does when they arrive together: each request gets the ACKs
 // of its own instances only, its rejections indexed in its own file and
@@ -25,18 +43,7 @@ import (
 func TestUsageCombinedRound(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, open func(*testing.T) *store.DB) {
 		t.Parallel()
-		f := newFixture(t, open)
-		f.catalog()
-		sa := f.account("acme.example")
-		tok := f.token(sa.Domain, smartlic.DefaultVAName, smartlic.TokenInput{})
-		devs := make([]*device, 13)
-		for i := range devs {
-			devs[i] = newDevice(t, fmt.Sprintf("CMB%02d", i))
-			f.trust(devs[i], tok)
-		}
-		t0 := f.clock.Now()
-		f.clock.Advance(time.Hour)
-		now := f.clock.Now()
+		f, sa, devs, t0, now := trustedFleet(t, open, 13, "CMB")
 		var files []smartlic.UsageFile
 		var ctxs []context.Context
 		add := func(reports ...smartlic.Envelope) {
@@ -127,18 +134,7 @@ func TestUsageCombinedRound(t *testing.T) {
 func TestUsageCombinedConcurrent(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, open func(*testing.T) *store.DB) {
 		t.Parallel()
-		f := newFixture(t, open)
-		f.catalog()
-		sa := f.account("acme.example")
-		tok := f.token(sa.Domain, smartlic.DefaultVAName, smartlic.TokenInput{})
-		devs := make([]*device, 60)
-		for i := range devs {
-			devs[i] = newDevice(t, fmt.Sprintf("CON%02d", i))
-			f.trust(devs[i], tok)
-		}
-		t0 := f.clock.Now()
-		f.clock.Advance(time.Hour)
-		now := f.clock.Now()
+		f, sa, devs, t0, now := trustedFleet(t, open, 60, "CON")
 		var wg sync.WaitGroup
 		start := make(chan struct{})
 		acks := make([]smartlic.UsageAck, len(devs))

@@ -55,25 +55,18 @@ func VerifyAll(envs []smartlic.Envelope, want string, pubs []ed25519.PublicKey) 
 // and type, the key's length, and the encodings crypto/ed25519 insists on
 // (a canonical S and R).
 func precheck(env smartlic.Envelope, want string, pub ed25519.PublicKey) error {
-	if err := CheckShape(env); err != nil {
+	if err := checkFor(env, want, pub); err != nil {
 		return err
 	}
-	if env.Type != want {
-		return smartlic.Errorf(smartlic.ESignature, "type", "expected a %s document, got %s", want, env.Type)
-	}
-	if len(pub) != ed25519.PublicKeySize {
-		return smartlic.Errorf(smartlic.ESignature, "kid", "no usable public key for key id %q", env.KeyID)
-	}
-	bad := smartlic.Errorf(smartlic.ESignature, "sig", "signature does not verify: the document was altered or signed by another key")
 	if _, err := new(edwards25519.Scalar).SetCanonicalBytes(env.Sig[32:]); err != nil {
-		return bad
+		return errBadSignature()
 	}
 	// crypto/ed25519 compares R's encoding with the canonical one of the
 	// point it computes; ZIP-215 decodes R, non-canonical encodings too.
 	// Points that do not decode at all (R or the key) fail the batch, and
 	// crypto/ed25519 then names them.
 	if !canonicalPoint(env.Sig[:32]) {
-		return bad
+		return errBadSignature()
 	}
 	return nil
 }

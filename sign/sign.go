@@ -103,9 +103,9 @@ func CheckShape(env smartlic.Envelope) error {
 	return nil
 }
 
-// Verify checks that env is a document of type want signed by pub. Only
-// after it returns nil may the payload be read.
-func Verify(env smartlic.Envelope, want string, pub ed25519.PublicKey) error {
+// checkFor is what Verify checks before the signature: the envelope's
+// shape, its type, the key's length.
+func checkFor(env smartlic.Envelope, want string, pub ed25519.PublicKey) error {
 	if err := CheckShape(env); err != nil {
 		return err
 	}
@@ -115,8 +115,21 @@ func Verify(env smartlic.Envelope, want string, pub ed25519.PublicKey) error {
 	if len(pub) != ed25519.PublicKeySize {
 		return smartlic.Errorf(smartlic.ESignature, "kid", "no usable public key for key id %q", env.KeyID)
 	}
+	return nil
+}
+
+func errBadSignature() error {
+	return smartlic.Errorf(smartlic.ESignature, "sig", "signature does not verify: the document was altered or signed by another key")
+}
+
+// Verify checks that env is a document of type want signed by pub. Only
+// after it returns nil may the payload be read.
+func Verify(env smartlic.Envelope, want string, pub ed25519.PublicKey) error {
+	if err := checkFor(env, want, pub); err != nil {
+		return err
+	}
 	if !ed25519.Verify(pub, Message(env.Type, env.Payload), env.Sig) {
-		return smartlic.Errorf(smartlic.ESignature, "sig", "signature does not verify: the document was altered or signed by another key")
+		return errBadSignature()
 	}
 	return nil
 }
