@@ -40,8 +40,9 @@ type DeviceAuthorization struct {
 }
 
 // DeviceCode is the answer that starts a device sign-in (RFC 8628 §3.2).
-// VerificationURI is the portal page's path; the client puts its server
-// in front of it.
+// VerificationURI is the portal page: absolute when the server knows its
+// public URL (serve --public-url), else its path, which the client puts
+// its server in front of.
 type DeviceCode struct {
 	DeviceCode              string `json:"device_code"`
 	UserCode                string `json:"user_code"`

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/smartlic/smartlic"
@@ -19,8 +20,14 @@ func (e *env) webLogin(ctx context.Context, server, keyName string) (credentials
 	if err != nil {
 		return credentials{}, err
 	}
-	fmt.Fprintf(e.stdout, "Open %s%s in a browser, sign in, and confirm the code %s.\nWaiting (the code expires in %d minutes)…\n",
-		server, dc.VerificationURIComplete, dc.UserCode, dc.ExpiresIn/60)
+	// The server gives an absolute URI when it knows where users reach it
+	// (serve --public-url), else the portal's path on the server we use.
+	open := dc.VerificationURIComplete
+	if u, err := url.Parse(open); err != nil || !u.IsAbs() {
+		open = server + open
+	}
+	fmt.Fprintf(e.stdout, "Open %s in a browser, sign in, and confirm the code %s.\nWaiting (the code expires in %d minutes)…\n",
+		open, dc.UserCode, dc.ExpiresIn/60)
 	interval := time.Duration(dc.Interval) * time.Second
 	deadline := time.Duration(dc.ExpiresIn) * time.Second
 	for waited := time.Duration(0); ; waited += interval {

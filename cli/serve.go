@@ -103,7 +103,7 @@ func serve(ctx context.Context, e *env, addr, dsn, keyFile string, demo bool, jf
 		ln.Close()
 		return err
 	}
-	api := httpapi.New(mgr, httpapi.Options{Logger: log, Version: Version})
+	api := httpapi.New(mgr, httpapi.Options{Logger: log, Version: Version, PublicURL: of.publicURL})
 	hint := createOperatorHint(dsn)
 	portalOpts := web.Options{Logger: log, Limiter: api, SetupHint: hint}
 	if provider != nil {

@@ -29,7 +29,12 @@ func (s *Server) registerDeviceAuthRoutes() {
 				return nil, err
 			}
 			defer done(false)
-			return one(svc.StartDeviceAuthorization(ctx, in.Body.Name))
+			dc, err := svc.StartDeviceAuthorization(ctx, in.Body.Name)
+			if err == nil && s.publicURL != "" {
+				dc.VerificationURI = s.publicURL + dc.VerificationURI
+				dc.VerificationURIComplete = s.publicURL + dc.VerificationURIComplete
+			}
+			return one(dc, err)
 		})
 	handle(s, route{method: post, path: "/api/v1/auth/device/token", id: "poll-device-authorization", tag: "auth", public: true,
 		summary: "Poll for the personal API key of a device sign-in: authorization_pending, slow_down, expired_token or access_denied until the user confirms (RFC 8628 §3.4)",

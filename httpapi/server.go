@@ -67,6 +67,10 @@ type Options struct {
 	Version string
 	// Clock times the sign-in rate limits; the system clock when nil.
 	Clock smartlic.Clock
+	// PublicURL is where users reach the server (serve --public-url), with
+	// no path: a device sign-in's verification URI is then absolute, as
+	// RFC 8628 wants it. Empty leaves it the portal's path.
+	PublicURL string
 }
 
 // Request body limits. The device protocol carries one signed envelope,
@@ -79,12 +83,13 @@ const (
 
 // Server is the REST API as an http.Handler.
 type Server struct {
-	svc    Services
-	log    *slog.Logger
-	mux    *http.ServeMux
-	api    huma.API
-	routes []string
-	limits *rateLimiter // sign-in and token attempts
+	svc       Services
+	publicURL string
+	log       *slog.Logger
+	mux       *http.ServeMux
+	api       huma.API
+	routes    []string
+	limits    *rateLimiter // sign-in and token attempts
 }
 
 // New returns the API over svc.
@@ -102,7 +107,7 @@ func New(svc Services, opts Options) *Server {
 	if clock == nil {
 		clock = smartlic.SystemClock{}
 	}
-	s := &Server{svc: svc, log: log, mux: http.NewServeMux(), limits: newRateLimiter(clock.Now)}
+	s := &Server{svc: svc, publicURL: strings.TrimSuffix(opts.PublicURL, "/"), log: log, mux: http.NewServeMux(), limits: newRateLimiter(clock.Now)}
 
 	cfg := huma.DefaultConfig("smartlic", version)
 	cfg.Info.Description = "Smart software licensing: catalogue, Smart and Virtual Accounts, " +
