@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -75,8 +74,10 @@ func (t *tx) AppendEvent(ctx context.Context, e smartlic.Event) error {
 	return nil
 }
 
-// AppendEvents stores sealed consecutive events of one chain, a few dozen
-// rows to a statement, and moves the head once, to the last.
+// AppendEvents stores sealed consecutive events of one chain, in chunks of
+// up to maxRowsPerInsert rows (inChunks), and moves the head once, to the
+// last. A batch of registrations and an ingestion of usage reports both
+// append this way.
 func (t *tx) AppendEvents(ctx context.Context, events []smartlic.Event) error {
 	if len(events) == 0 {
 		return nil
@@ -87,16 +88,17 @@ func (t *tx) AppendEvents(ctx context.Context, events []smartlic.Event) error {
 			return smartlic.Internal(errors.New("events are not consecutive entries of one chain"), "appending to the event log")
 		}
 	}
-	const perStatement = 50 // 17 values a row
-	for chunk := range slices.Chunk(events, perStatement) {
-		args := make([]any, 0, 17*len(chunk))
-		for _, e := range chunk {
+	err := inChunks(len(events), func(lo, hi int) error {
+		args := make([]any, 0, 17*(hi-lo))
+		for _, e := range events[lo:hi] {
 			args = append(args, e.ID, e.Chain, e.Seq, micros(e.At), nullString(e.SmartAccountID), nullString(e.VirtualAccountID), e.Type, e.Subject, e.Message,
 				e.ActorID, e.ActorEmail, e.ActorRole, e.RequestID, nullJSON(e.Before), nullJSON(e.After), e.PrevHash, e.Hash)
 		}
-		if _, err := t.execBuilt(ctx, `INSERT INTO events (`+eventCols+`) VALUES `+valueRows(len(chunk), 17), args...); err != nil {
-			return smartlic.Internal(err, "appending to the event log")
-		}
+		_, err := t.execBuilt(ctx, `INSERT INTO events (`+eventCols+`) VALUES `+valueRows(hi-lo, 17), args...)
+		return err
+	})
+	if err != nil {
+		return smartlic.Internal(err, "appending to the event log")
 	}
 	res, err := t.exec(ctx, stMoveEventHead, last.Seq, last.Hash, first.Chain, first.Seq-1)
 	if err != nil {

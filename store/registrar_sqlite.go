@@ -59,7 +59,7 @@ func writeRegistrationsSQLite(ctx context.Context, t *tx, chain string, items []
 			rq := it.r.Request
 			args = append(args, rq.Hash, rq.InstanceID, micros(rq.SentAt), micros(rq.ExpiresAt), nullText(rq.Answer))
 		}
-		return collectBuilt(t, ctx, claimed, `INSERT INTO device_requests (hash, instance_id, sent_at, expires_at, answer) VALUES `+
+		return t.addStrings(ctx, claimed, `INSERT INTO device_requests (hash, instance_id, sent_at, expires_at, answer) VALUES `+
 			valueRows(hi-lo, 5)+` ON CONFLICT (hash) DO NOTHING RETURNING hash`, args)
 	})
 	if err != nil {
@@ -83,7 +83,7 @@ func writeRegistrationsSQLite(ctx context.Context, t *tx, chain string, items []
 				in.ProductID, string(in.Mode), in.AllowExportControlled, in.PublicKey, micros(in.RegisteredAt),
 				micros(in.LastContactAt), nullMicros(in.AuthorizedAt), nullMicros(in.AuthExpiresAt), micros(in.IDCertExpiresAt))
 		}
-		return collectBuilt(t, ctx, inserted, `INSERT INTO instances (id, smart_account_id, va_id, pid, sn, hostname, product_id, mode,
+		return t.addStrings(ctx, inserted, `INSERT INTO instances (id, smart_account_id, va_id, pid, sn, hostname, product_id, mode,
 			allow_export_controlled, public_key, registered_at, last_contact_at, authorized_at, auth_expires_at, id_cert_expires_at)
 			VALUES `+valueRows(hi-lo, 15)+` ON CONFLICT (pid, sn) DO NOTHING RETURNING id`, args)
 	})
@@ -182,24 +182,8 @@ func writeRegistrationsSQLite(ctx context.Context, t *tx, chain string, items []
 			return nil, smartlic.Internal(err, "using a token")
 		}
 	}
-	if len(winners) > 0 {
-		err := inChunks(len(winners), func(lo, hi int) error {
-			args := make([]any, 0, (hi-lo)*17)
-			for _, e := range winners[lo:hi] {
-				args = append(args, e.ID, e.Chain, e.Seq, micros(e.At), nullString(e.SmartAccountID), nullString(e.VirtualAccountID),
-					e.Type, e.Subject, e.Message, e.ActorID, e.ActorEmail, e.ActorRole, e.RequestID, nullJSON(e.Before), nullJSON(e.After),
-					e.PrevHash, e.Hash)
-			}
-			_, err := t.execBuilt(ctx, `INSERT INTO events (`+eventCols+`) VALUES `+valueRows(hi-lo, 17), args...)
-			return err
-		})
-		if err != nil {
-			return nil, smartlic.Internal(err, "appending to the event log")
-		}
-		moved, err := t.execOne(ctx, stMoveEventHead, head.Seq, head.Hash, chain, winners[0].Seq-1)
-		if err != nil || !moved {
-			return nil, smartlic.Internal(errors.Join(err, errors.New("event chain head moved concurrently")), "appending to the event log")
-		}
+	if err := t.AppendEvents(ctx, winners); err != nil {
+		return nil, err
 	}
 
 	// The copies' answers.
@@ -289,9 +273,9 @@ func valueRows(rows, cols int) string {
 	return b.String()
 }
 
-// collectBuilt runs a statement returning one text column and adds its
+// addStrings runs a statement returning one text column and adds its
 // values to set.
-func collectBuilt(t *tx, ctx context.Context, set map[string]bool, q string, args []any) error {
+func (t *tx) addStrings(ctx context.Context, set map[string]bool, q string, args []any) error {
 	rows, err := t.queryBuilt(ctx, q, args...)
 	if err != nil {
 		return err

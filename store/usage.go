@@ -12,8 +12,10 @@ import (
 )
 
 // usageRowsPerStatement bounds the rows of one multi-row statement of an
-// ingestion: 4 parameters a row stays far below both stores' limits, and
-// a fixed size keeps the few statement texts in SQLite's statement cache.
+// ingestion: at 2 to 4 parameters a row, far below both stores' limits.
+// It is larger than maxRowsPerInsert because a file's claims run to
+// thousands; the last, smaller chunk of each call is a statement text of
+// its own.
 const usageRowsPerStatement = 200
 
 // ClaimUsageReports inserts the claims' report ids unless their instances
