@@ -46,6 +46,8 @@ type usageJob struct {
 	done  chan struct{} // closed when ack and err are set
 	lead  chan struct{} // closed when this call is to lead round
 	round []*usageJob   // the round handed to this call to run
+	// instances are the kids its file names, set by ingestCombined.
+	instances map[string]bool
 }
 
 // submit ingests f with whatever other requests are waiting, through run,
@@ -135,7 +137,8 @@ func (m *Manager) ingestCombined(ctx context.Context, round []*usageJob) {
 		var now, later []*usageJob
 		seen := map[string]bool{}
 		for _, j := range round {
-			ids := jobInstances(j.file)
+			j.instances = jobInstances(j.file)
+			ids := j.instances
 			clash := false
 			for id := range ids {
 				clash = clash || seen[id]
@@ -229,7 +232,7 @@ func (m *Manager) ingestJobs(ctx context.Context, jobs []*usageJob) {
 				ack.Summary.Duplicates++
 			}
 		}
-		mine := jobInstances(j.file)
+		mine := j.instances
 		for _, id := range res.ackOf {
 			if mine[id] {
 				ack.Acks = append(ack.Acks, ackOf[id])
