@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -50,7 +51,7 @@ func (s *server) serveExternally(ctx context.Context, path string) (stop func() 
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("starting %s serve: %w", path, err)
 	}
-	s.childPID = cmd.Process.Pid
+	s.childPIDs = append([]int{cmd.Process.Pid}, s.childPIDs...)
 	exited := make(chan struct{}) // closed when waitErr is set
 	var waitErr error
 	stop = func() error {
@@ -102,4 +103,54 @@ func (s *server) serveExternally(ctx context.Context, path string) (stop func() 
 		err = ctx.Err()
 	}
 	return nil, errors.Join(fmt.Errorf("starting %s serve: %w", path, err), stop())
+}
+
+// childCPU is the CPU time (user and system) the external servers have
+// used so far, from /proc; ok is false when there is none or it cannot be
+// read. Read before and after a run, it tells what the server spent per
+// request whatever else the machine was doing, which throughput on a
+// shared machine does not.
+func (s *server) childCPU() (total time.Duration, ok bool) {
+	if len(s.childPIDs) == 0 {
+		return 0, false
+	}
+	for _, pid := range s.childPIDs {
+		d, err := processCPU(pid)
+		if err != nil {
+			return 0, false
+		}
+		total += d
+	}
+	return total, true
+}
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat's times: 100 on every
+// Linux architecture Go runs on (the kernel's ABI, not its HZ).
+const clockTicks = 100
+
+// processCPU reads utime + stime of a process from /proc/PID/stat.
+func processCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) is in parentheses and may hold spaces;
+	// the fields after its closing parenthesis start at field 3 (state).
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0, fmt.Errorf("/proc/%d/stat: no command name", pid)
+	}
+	fields := strings.Fields(string(b[i+1:]))
+	if len(fields) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: %d fields after the name", pid, len(fields))
+	}
+	var ticks int64
+	for _, f := range fields[11:13] { // utime and stime, fields 14 and 15
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / clockTicks, nil
 }

@@ -23,6 +23,9 @@ type load struct {
 	// request returns request i, ready to send. Everything costly (keys,
 	// signatures, JSON) is done before the run; this only wraps bytes.
 	request func(ctx context.Context, i int) (*http.Request, error)
+	// serverCPU, when set, reads the CPU time the server has used so far
+	// (an external server's); the run reports what it spent in between.
+	serverCPU func() (time.Duration, bool)
 }
 
 // loadResult is what each request got, by request index, and how long the
@@ -33,6 +36,8 @@ type loadResult struct {
 	status    []int
 	bodies    [][]byte
 	errs      []error // transport errors; nil when an answer arrived
+	// serverCPU is the server's CPU time during the run; 0 when unknown.
+	serverCPU time.Duration
 }
 
 // maxAnswerBytes bounds what one answer may hold.
@@ -52,6 +57,11 @@ func (l load) run(ctx context.Context) (loadResult, error) {
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	var cpu0 time.Duration
+	cpuKnown := false
+	if l.serverCPU != nil {
+		cpu0, cpuKnown = l.serverCPU()
+	}
 	start := time.Now()
 	for range min(l.concurrency, l.n) {
 		wg.Go(func() {
@@ -68,6 +78,11 @@ func (l load) run(ctx context.Context) (loadResult, error) {
 	}
 	wg.Wait()
 	res.elapsed = time.Since(start)
+	if cpuKnown {
+		if cpu1, ok := l.serverCPU(); ok {
+			res.serverCPU = cpu1 - cpu0
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		return res, fmt.Errorf("run interrupted: %w", err)
 	}
@@ -121,6 +136,10 @@ type row struct {
 	p50, p90    time.Duration
 	p99, max    time.Duration
 	failures    int
+	// serverCPU is what an external server spent in the run (0: unknown);
+	// perOp divides it: the requests, or the reports they carried.
+	serverCPU time.Duration
+	perOp     int
 }
 
 // summarize turns a run into a row. Percentiles are nearest-rank over
@@ -132,7 +151,7 @@ func summarize(what, store string, concurrency int, res loadResult, failures int
 	return row{
 		what: what, store: store, n: len(lat), concurrency: concurrency, elapsed: res.elapsed,
 		p50: percentile(lat, 50), p90: percentile(lat, 90), p99: percentile(lat, 99), max: percentile(lat, 100),
-		failures: failures,
+		failures: failures, serverCPU: res.serverCPU, perOp: len(lat),
 	}
 }
 
@@ -154,10 +173,25 @@ func (r row) throughput() float64 {
 
 // printTable writes rows as a plain-text table.
 func printTable(w io.Writer, rows []row) {
-	cells := [][]string{{"what", "store", "N", "concurrency", "throughput/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "failures"}}
+	head := []string{"what", "store", "N", "concurrency", "throughput/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "failures"}
+	cpu := slices.ContainsFunc(rows, func(r row) bool { return r.serverCPU > 0 })
+	if cpu {
+		// What the server process spent per operation and how many of the
+		// two cores it kept busy: on a shared machine the steadier figure.
+		head = append(head, "server CPU µs/op", "server cores")
+	}
+	cells := [][]string{head}
 	for _, r := range rows {
-		cells = append(cells, []string{r.what, r.store, strconv.Itoa(r.n), strconv.Itoa(r.concurrency),
-			fmt.Sprintf("%.0f", r.throughput()), ms(r.p50), ms(r.p90), ms(r.p99), ms(r.max), strconv.Itoa(r.failures)})
+		line := []string{r.what, r.store, strconv.Itoa(r.n), strconv.Itoa(r.concurrency),
+			fmt.Sprintf("%.0f", r.throughput()), ms(r.p50), ms(r.p90), ms(r.p99), ms(r.max), strconv.Itoa(r.failures)}
+		if cpu {
+			line = append(line, "?", "?")
+			if r.serverCPU > 0 && r.perOp > 0 && r.elapsed > 0 {
+				line[len(line)-2] = fmt.Sprintf("%.0f", float64(r.serverCPU.Microseconds())/float64(r.perOp))
+				line[len(line)-1] = fmt.Sprintf("%.2f", r.serverCPU.Seconds()/r.elapsed.Seconds())
+			}
+		}
+		cells = append(cells, line)
 	}
 	writeCells(w, cells, 2)
 }

@@ -59,7 +59,7 @@ func (sc *registrationScenario) prepare(ctx context.Context, n int) ([]*device, 
 
 // postLoad is one POST of bodies[i] to path per request.
 func (s *server) postLoad(path string, bodies [][]byte, concurrency int) load {
-	return load{client: s.client, concurrency: concurrency, n: len(bodies),
+	return load{client: s.client, concurrency: concurrency, n: len(bodies), serverCPU: s.childCPU,
 		request: func(ctx context.Context, i int) (*http.Request, error) {
 			base := s.url
 			if len(s.replicas) > 0 {

@@ -323,7 +323,7 @@ func scaleOn(ctx context.Context, st string, fl *scaleFlags, log io.Writer) (row
 		failed := f.judgeGets(q.path, res, func(body []byte) error { return fx.check(q, body) })
 		rows = append(rows, summarize(q.what, st, fl.concurrency, res, failed))
 	}
-	rss, peak := childMemory(srv.childPID)
+	rss, peak := childMemory(srv.childPIDs[0])
 	facts = append(facts, []string{"server RSS after the views (peak)", st, fmt.Sprintf("%s MiB (%s MiB)", rss, peak)})
 	return rows, seeds, facts, f, nil
 }

@@ -27,8 +27,9 @@ type server struct {
 	http    *http.Server
 	served  chan error
 	url     string // http://127.0.0.1:port
-	// childPID is the external `smartlic serve` process, when there is one.
-	childPID int
+	// childPIDs are the external `smartlic serve` processes, when there
+	// are any: the last one started first.
+	childPIDs []int
 	// replicas are the URLs of several external servers on one database,
 	// which postLoad spreads its requests over.
 	replicas []string

@@ -290,9 +290,13 @@ func usageOn(ctx context.Context, st string, fl *usageFlags, multiple bool, log 
 		what += ", smartlic serve"
 	}
 	r = summarize(what, st, fl.concurrency, res, f.count)
+	r.perOp = fl.n * fl.perRequest // the server's CPU per report, not per request
 	reports := float64(fl.n*fl.perRequest) / res.elapsed.Seconds()
 	note = fmt.Sprintf("%s: ingestion %.0f reports/s over HTTP (%d reports, %d per request, %d in flight); Ed25519 verify on one core %.0f/s in this run: ingestion is %.0f %% of the single-core bound (target ≥ 60 %%)",
 		st, reports, fl.n*fl.perRequest, fl.perRequest, fl.concurrency, verify, 100*reports/verify)
+	if res.serverCPU > 0 {
+		note += fmt.Sprintf("; the server spent %.0f µs of CPU per report", float64(res.serverCPU.Microseconds())/float64(r.perOp))
+	}
 	return r, note, f, nil
 }
 

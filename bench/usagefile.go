@@ -203,12 +203,16 @@ func usageFileOn(ctx context.Context, st string, fl *usageFileFlags, multiple bo
 		return nil, "", nil, err
 	}
 	f = &failures{}
-	var took [2]time.Duration
+	var took, cpu [2]time.Duration
 	err = profiled(fl.profilePath(st, multiple), log, func() error {
 		for k, name := range []string{"bench.json", "bench-again.json"} {
+			cpu0, known := srv.childCPU()
 			status, body, t, err := srv.upload(ctx, sc.sa.Domain, name, plan.raw)
 			if err != nil {
 				return err
+			}
+			if cpu1, ok := srv.childCPU(); known && ok {
+				cpu[k] = cpu1 - cpu0
 			}
 			took[k] = t
 			sc.checkUpload(f, plan, status, body, k == 1)
@@ -226,7 +230,7 @@ func usageFileOn(ctx context.Context, st string, fl *usageFileFlags, multiple bo
 			what += ", smartlic serve"
 		}
 		rows = append(rows, row{what: what, store: st, n: fl.reports, concurrency: 1,
-			elapsed: took[k], p50: took[k], p90: took[k], p99: took[k], max: took[k]})
+			elapsed: took[k], p50: took[k], p90: took[k], p99: took[k], max: took[k], serverCPU: cpu[k], perOp: fl.reports})
 	}
 	rate := float64(fl.reports) / took[0].Seconds()
 	note = fmt.Sprintf("%s: usage file of %d reports uploaded and acknowledged in %.2f s (target < 5 s), %.0f reports/s; again, all duplicates, in %.2f s; Ed25519 verify on one core %.0f/s in this run: ingestion is %.0f %% of the single-core bound",
