@@ -103,12 +103,14 @@ func (t *tx) OpenReservationOfUDI(ctx context.Context, udi smartlic.UDI) (smartl
 // prefix of PID:SN, served by the (udi_pid, udi_sn) index when it names a
 // whole PID.
 func (t *tx) ListReservations(ctx context.Context, saID string, vaIDs []string, f smartlic.ReservationFilter, p smartlic.Page) ([]smartlic.Reservation, error) {
+	if len(vaIDs) > maxInList {
+		return listInChunks(vaIDs, limit(p), func(r smartlic.Reservation) string { return r.ID }, func(chunk []string) ([]smartlic.Reservation, error) {
+			return t.ListReservations(ctx, saID, chunk, f, p)
+		})
+	}
 	q := `SELECT ` + reservationCols + reservationFrom + ` WHERE r.sa_id = ? AND r.id > ?`
 	args := []any{saID, p.After}
 	if vaIDs != nil {
-		if len(vaIDs) == 0 || len(vaIDs) > maxInList {
-			vaIDs = vaIDs[:min(len(vaIDs), maxInList)]
-		}
 		if len(vaIDs) == 0 {
 			return nil, nil
 		}

@@ -76,6 +76,11 @@ func (t *tx) ListSLACs(ctx context.Context, saID string, vaIDs []string, udi *sm
 	if vaIDs != nil && len(vaIDs) == 0 {
 		return nil, nil // a caller who may see no Virtual Account sees no SLAC
 	}
+	if len(vaIDs) > maxInList {
+		return listInChunks(vaIDs, limit(p), func(s smartlic.SLAC) string { return s.ID }, func(chunk []string) ([]smartlic.SLAC, error) {
+			return t.ListSLACs(ctx, saID, chunk, udi, status, p)
+		})
+	}
 	var where []string
 	var args []any
 	switch {
@@ -83,9 +88,6 @@ func (t *tx) ListSLACs(ctx context.Context, saID string, vaIDs []string, udi *sm
 		// The device index serves this; the Smart Account is checked too.
 		where, args = append(where, "s.pid = ? AND s.sn = ?", "s.sa_id = ?"), append(args, udi.PID, udi.SN, saID)
 	case len(vaIDs) > 0:
-		if len(vaIDs) > maxInList {
-			return nil, smartlic.Invalid("va", "at most %d Virtual Accounts at once", maxInList)
-		}
 		where, args = append(where, "s.va_id IN ("+inList(len(vaIDs))+")"), append(args, anys(vaIDs)...)
 	default:
 		where, args = append(where, "s.sa_id = ?"), append(args, saID)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -188,6 +189,24 @@ const maxInList = 500
 // inList returns "?, ?, …" for n values.
 func inList(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// listInChunks runs a paged list query once per chunk of at most
+// maxInList ids and merges the pages. Each query is ordered by key and
+// limited to the page's size, so the first pageLimit rows of the merge,
+// in key order, are the page over all the ids: a user who sees thousands
+// of Virtual Accounts gets their rows, not an error or a silent cut.
+func listInChunks[T any](ids []string, pageLimit int, key func(T) string, list func(chunk []string) ([]T, error)) ([]T, error) {
+	var out []T
+	for chunk := range slices.Chunk(ids, maxInList) {
+		got, err := list(chunk)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, got...)
+	}
+	slices.SortFunc(out, func(a, b T) int { return strings.Compare(key(a), key(b)) })
+	return out[:min(len(out), pageLimit)], nil
 }
 
 func anys(ss []string) []any {

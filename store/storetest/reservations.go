@@ -136,6 +136,11 @@ func testReservationList(t *testing.T, f *fixture) {
 	wantEqual(t, "page", list(nil, smartlic.ReservationFilter{}, smartlic.Page{Limit: 2, After: all[1].ID}), []string{"FOC2", "FOC3"})
 	wantEqual(t, "Lab only", list([]string{lab.ID}, smartlic.ReservationFilter{}, smartlic.Page{Limit: 10}), []string{"FOC1", "FOC3"})
 	wantEqual(t, "no VA", list([]string{}, smartlic.ReservationFilter{}, smartlic.Page{Limit: 10}), []string{})
+	// More Virtual Accounts than one IN list holds: all their rows, paged.
+	many := manyVAs(t, lab.ID, va.ID)
+	wantEqual(t, "many VAs", list(many, smartlic.ReservationFilter{}, smartlic.Page{Limit: 10}), []string{"FOC0", "FOC1", "FOC2", "FOC3", "FOC4"})
+	wantEqual(t, "many VAs, a page", list(many, smartlic.ReservationFilter{}, smartlic.Page{Limit: 2, After: all[1].ID}), []string{"FOC2", "FOC3"})
+	wantEqual(t, "many VAs, a UDI", list(many, smartlic.ReservationFilter{UDI: "C9300-24T:FOC3"}, smartlic.Page{Limit: 10}), []string{"FOC3"})
 	wantEqual(t, "UDI", list(nil, smartlic.ReservationFilter{UDI: "C9300-24T:FOC3"}, smartlic.Page{Limit: 10}), []string{"FOC3"})
 	wantEqual(t, "PID prefix", list(nil, smartlic.ReservationFilter{UDI: "C9300"}, smartlic.Page{Limit: 10}), []string{"FOC0", "FOC1", "FOC2", "FOC3", "FOC4"})
 	wantEqual(t, "LIKE is escaped", list(nil, smartlic.ReservationFilter{UDI: "C9300-24T:FOC_"}, smartlic.Page{Limit: 10}), []string{})

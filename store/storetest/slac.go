@@ -95,6 +95,18 @@ func testSLACs(t *testing.T, f *fixture) {
 		wantEqual(t, "device in VA", ids(byUDI, slacID), []string{s1.ID})
 		page, err := tx.ListSLACs(ctx, sa.ID, nil, nil, "", smartlic.Page{Limit: 1, After: s1.ID})
 		wantEqual(t, "second page", ids(page, slacID), []string{s2.ID})
+		if err != nil {
+			return err
+		}
+		// A user who sees more Virtual Accounts than one IN list holds:
+		// every SLAC of them, paged in id order across the chunks.
+		wide := manyVAs(t, va.ID, lab.ID)
+		first, err := tx.ListSLACs(ctx, sa.ID, wide, nil, "", smartlic.Page{Limit: 1})
+		wantEqual(t, "1,200 VAs, first page", ids(first, slacID), ids(all[:1], slacID))
+		rest, err := tx.ListSLACs(ctx, sa.ID, wide, nil, "", smartlic.Page{Limit: 10, After: first[0].ID})
+		wantEqual(t, "1,200 VAs, next page", ids(rest, slacID), ids(all[1:], slacID))
+		deviceInMany, err := tx.ListSLACs(ctx, sa.ID, wide, &udi, "", smartlic.Page{Limit: 10})
+		wantEqual(t, "1,200 VAs, one device", ids(deviceInMany, slacID), []string{s1.ID, s2.ID})
 		return err
 	})
 	_ = f.readErr(func(ctx context.Context, tx smartlic.Tx) error {

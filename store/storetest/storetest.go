@@ -1665,3 +1665,17 @@ func sortCounters(cs []smartlic.PoolCounter) {
 		return strings.Compare(a.LicenseTypeID, b.LicenseTypeID)
 	})
 }
+
+// manyVAs is a Virtual Account filter longer than one IN list of the
+// store (1,200 ids) holding the given VAs far apart, in different chunks,
+// among ids of no VA.
+func manyVAs(t *testing.T, vaIDs ...string) []string {
+	out := make([]string, 1200)
+	for i := range out {
+		out[i] = newID(t)
+	}
+	for k, id := range vaIDs {
+		out[3+k*(len(out)-10)/max(1, len(vaIDs)-1)] = id
+	}
+	return out
+}
