@@ -68,7 +68,8 @@ type Options struct {
 	// ForgetEvery is how often accepted device requests whose replay
 	// window has closed are deleted; 10 minutes by default.
 	ForgetEvery time.Duration
-	// SessionsEvery is how often ended portal sessions are deleted; 1 hour
+	// SessionsEvery is how often ended portal sessions and expired device
+	// sign-in codes are deleted; 1 hour
 	// by default.
 	SessionsEvery time.Duration
 	// Poll is how often Run ticks; 5 seconds by default. A follower stands
@@ -242,12 +243,12 @@ func (r *Runner) forgetDeviceRequests(ctx context.Context) error {
 }
 
 // forgetSessions deletes the portal sessions past their idle or absolute
-// limit: they no longer sign anyone in, and the table would grow with
-// every sign-in otherwise.
+// limit and the expired device sign-in codes: they no longer sign anyone
+// in, and the tables would grow with every sign-in otherwise.
 func (r *Runner) forgetSessions(ctx context.Context) error {
 	n, err := r.opts.Manager.ForgetSessions(ctx)
 	if n > 0 {
-		r.log.Debug("forgot ended sessions", "count", n)
+		r.log.Debug("forgot ended sessions and expired sign-in codes", "count", n)
 	}
 	return err
 }

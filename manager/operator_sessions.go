@@ -83,10 +83,21 @@ func operatorSessionActor(s smartlic.Session, email string) smartlic.Actor {
 }
 
 // ForgetSessions deletes the sessions, users' and the operator's, that
-// are over by their absolute or idle limit. The background jobs call it.
+// are over by their absolute or idle limit, and the expired device
+// sign-in codes (whose rows a new sign-in otherwise sweeps only when one
+// starts). The background jobs call it; it answers how many went.
 func (m *Manager) ForgetSessions(ctx context.Context) (int64, error) {
 	now := m.clock.Now()
-	return m.deleteInBatches(ctx, func(tx smartlic.Tx) (int64, error) {
+	n, err := m.deleteInBatches(ctx, func(tx smartlic.Tx) (int64, error) {
 		return tx.ForgetSessions(ctx, now, now.Add(-SessionIdle), forgetBatch)
 	})
+	if err != nil {
+		return n, err
+	}
+	var codes int64
+	err = m.st.Write(ctx, func(tx smartlic.Tx) (err error) {
+		codes, err = tx.DeleteDeviceAuthorizations(ctx, now)
+		return err
+	})
+	return n + codes, err
 }

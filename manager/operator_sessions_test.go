@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/smartlic/smartlic"
 	"github.com/smartlic/smartlic/manager"
@@ -98,6 +99,37 @@ func TestForgetSessions(t *testing.T) {
 			if _, _, err := f.mgr.AuthenticateSession(context.Background(), l.Secret); smartlic.ErrorCode(err) != smartlic.EUnauthorized {
 				t.Errorf("a forgotten session still signs in: %v", err)
 			}
+		}
+	})
+}
+
+// TestForgetSessionsForgetsDeviceCodes: the sweep deletes device sign-in
+// codes past their expiry, used or not, even when no new sign-in starts
+// (which used to be the only time they went), and keeps live ones.
+func TestForgetSessionsForgetsDeviceCodes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, open func(*testing.T) *store.DB) {
+		f := newFixture(t, open)
+		jane := f.user("jane@example.com", "")
+		old := must[smartlic.DeviceCode](t)(f.mgr.StartDeviceAuthorization(context.Background(), "laptop"))
+		if _, err := f.mgr.DecideDeviceAuthorization(jane, old.UserCode, true); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Advance(manager.DeviceAuthTTL / 2)
+		live := must[smartlic.DeviceCode](t)(f.mgr.StartDeviceAuthorization(context.Background(), "desktop"))
+		f.clock.Advance(manager.DeviceAuthTTL/2 + time.Second)
+		// Expired but kept, a code answers that it expired; forgotten, that
+		// it is unknown.
+		if _, err := f.mgr.PollDeviceAuthorization(context.Background(), old.DeviceCode); smartlic.ErrorCode(err) != smartlic.EExpiredToken {
+			t.Fatalf("the expired code before the sweep: %v", err)
+		}
+		if n, err := f.mgr.ForgetSessions(context.Background()); err != nil || n != 1 {
+			t.Fatalf("ForgetSessions = %d, %v; want the one expired code (jane's session is not idle yet)", n, err)
+		}
+		if _, err := f.mgr.PollDeviceAuthorization(context.Background(), old.DeviceCode); smartlic.ErrorCode(err) != smartlic.EInvalid {
+			t.Errorf("the expired code is still known after the sweep: %v", err)
+		}
+		if _, err := f.mgr.GetDeviceAuthorization(jane, live.UserCode); err != nil {
+			t.Errorf("a live code was forgotten: %v", err)
 		}
 	})
 }
