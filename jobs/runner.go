@@ -69,8 +69,7 @@ type Options struct {
 	// window has closed are deleted; 10 minutes by default.
 	ForgetEvery time.Duration
 	// SessionsEvery is how often ended portal sessions and expired device
-	// sign-in codes are deleted; 1 hour
-	// by default.
+	// sign-in codes are deleted; 1 hour by default.
 	SessionsEvery time.Duration
 	// Poll is how often Run ticks; 5 seconds by default. A follower stands
 	// for leader at each tick, so this bounds how long the jobs stop when

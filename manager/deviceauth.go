@@ -85,8 +85,9 @@ func (m *Manager) StartDeviceAuthorization(ctx context.Context, keyName string) 
 		d := smartlic.DeviceAuthorization{ID: newID(), DeviceCodeHash: hashSecret(device), UserCodeHash: hash, KeyName: keyName,
 			Status: smartlic.DeviceAuthPending, Interval: DeviceAuthInterval, CreatedAt: now, ExpiresAt: now.Add(DeviceAuthTTL)}
 		err = m.st.Write(ctx, func(tx smartlic.Tx) error {
-			// Expired codes are forgotten here rather than by a job: they
-			// are few, and the index on expires_at makes this cheap.
+			// Expired codes are forgotten here too, not only by the
+			// sessions job: the index on expires_at makes this cheap, and
+			// a busy sign-in page then never meets many.
 			if _, err := tx.DeleteDeviceAuthorizations(ctx, now); err != nil {
 				return err
 			}
