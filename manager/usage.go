@@ -463,7 +463,7 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 			}
 		}
 		file.Summary.Accepted = file.Summary.Reports - file.Summary.Rejected
-		acks := make([]any, 0, len(ids))
+		acks := make([][]byte, 0, len(ids))
 		ackOf = ackOf[:0]
 		for _, id := range ids {
 			b := batches[id]
@@ -472,13 +472,13 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 			}
 			file.Summary.Instances++
 			file.Summary.Duplicates += b.dupes()
-			acks = append(acks, b.ack)
+			acks = append(acks, mustJSON(b.ack))
 			ackOf = append(ackOf, id)
 		}
 		if up == nil {
 			file.Acks = make([]smartlic.Envelope, len(acks))
 			for i, a := range acks {
-				file.Acks[i] = smartlic.Envelope{Payload: mustJSON(a)} // sealed after the transaction
+				file.Acks[i] = smartlic.Envelope{Payload: a} // sealed after the transaction
 			}
 			return nil
 		}
@@ -501,9 +501,9 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 		return ingestResult{}, err
 	}
 	if up == nil {
-		payloads := make([]any, len(file.Acks))
+		payloads := make([][]byte, len(file.Acks))
 		for i, a := range file.Acks {
-			payloads[i] = json.RawMessage(a.Payload)
+			payloads[i] = a.Payload
 		}
 		if file.Acks, err = m.sealAll(smartlic.TypeUsageAck, payloads); err != nil {
 			return ingestResult{}, err
@@ -1015,13 +1015,16 @@ func (t catalogTx) GetLicenseType(ctx context.Context, idOrTag string) (smartlic
 }
 
 // sealAll signs payloads as documents of type typ, on every core.
-func (m *Manager) sealAll(typ string, payloads []any) ([]smartlic.Envelope, error) {
+func (m *Manager) sealAll(typ string, payloads [][]byte) ([]smartlic.Envelope, error) {
 	out := make([]smartlic.Envelope, len(payloads))
 	errs := make([]error, len(payloads))
-	parallel(len(payloads), func(i int) { out[i], errs[i] = m.seal(typ, payloads[i]) })
+	k := m.signer()
+	parallel(len(payloads), func(i int) {
+		out[i], errs[i] = sign.SealJSON(typ, k.ID, ed25519.PrivateKey(k.PrivateKey), payloads[i])
+	})
 	for _, err := range errs {
 		if err != nil {
-			return nil, err
+			return nil, smartlic.Internal(err, "signing the answer")
 		}
 	}
 	return out, nil

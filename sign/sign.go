@@ -55,17 +55,25 @@ func KeyID(pub []byte) string {
 
 // Seal marshals payload and signs it as document type typ with priv.
 func Seal(typ, kid string, priv ed25519.PrivateKey, payload any) (smartlic.Envelope, error) {
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return smartlic.Envelope{}, fmt.Errorf("sign: marshal %s: %w", typ, err)
+	}
+	return SealJSON(typ, kid, priv, b)
+}
+
+// SealJSON signs a payload already encoded by json.Marshal, such as one
+// a transaction stored, without encoding it again (Seal of a
+// json.RawMessage would scan, compact and copy it first). The bytes are
+// the caller's encoding and are not checked again.
+func SealJSON(typ, kid string, priv ed25519.PrivateKey, payload []byte) (smartlic.Envelope, error) {
 	if !typeRE.MatchString(typ) {
 		return smartlic.Envelope{}, fmt.Errorf("sign: bad document type %q", typ)
 	}
 	if len(priv) != ed25519.PrivateKeySize {
 		return smartlic.Envelope{}, fmt.Errorf("sign: private key has %d bytes, want %d", len(priv), ed25519.PrivateKeySize)
 	}
-	b, err := json.Marshal(payload)
-	if err != nil {
-		return smartlic.Envelope{}, fmt.Errorf("sign: marshal %s: %w", typ, err)
-	}
-	return smartlic.Envelope{Type: typ, KeyID: kid, Payload: b, Sig: ed25519.Sign(priv, Message(typ, b))}, nil
+	return smartlic.Envelope{Type: typ, KeyID: kid, Payload: payload, Sig: ed25519.Sign(priv, Message(typ, payload))}, nil
 }
 
 // Parse decodes an envelope from JSON, strictly, without trusting it.

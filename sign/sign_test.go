@@ -34,6 +34,35 @@ func TestSealOpenRoundTrip(t *testing.T) {
 	}
 }
 
+// TestSealJSON: signing bytes already encoded gives the envelope Seal
+// gives for the value (Ed25519 is deterministic), and the same refusals.
+func TestSealJSON(t *testing.T) {
+	k, err := sign.NewKey(time.Unix(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := smartlic.UsageAck{InstanceID: "i1", Accepted: []string{"r1"}}
+	want, err := sign.Seal(smartlic.TypeUsageAck, k.ID, k.PrivateKey, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(in)
+	got, err := sign.SealJSON(smartlic.TypeUsageAck, k.ID, k.PrivateKey, b)
+	if err != nil || string(got.Payload) != string(want.Payload) || string(got.Sig) != string(want.Sig) || got.Type != want.Type || got.KeyID != want.KeyID {
+		t.Fatalf("SealJSON = %+v, %v; want %+v", got, err, want)
+	}
+	var out smartlic.UsageAck
+	if err := sign.Open(got, smartlic.TypeUsageAck, sign.NewKeySet([]smartlic.SigningKey{k}), &out); err != nil || out.InstanceID != "i1" {
+		t.Fatalf("open: %+v %v", out, err)
+	}
+	if _, err := sign.SealJSON("not a type", k.ID, k.PrivateKey, b); err == nil {
+		t.Error("a bad document type was signed")
+	}
+	if _, err := sign.SealJSON(smartlic.TypeUsageAck, k.ID, k.PrivateKey[:10], b); err == nil {
+		t.Error("a short private key was used")
+	}
+}
+
 func TestVerifyRejects(t *testing.T) {
 	k, _ := sign.NewKey(time.Unix(0, 0))
 	other, _ := sign.NewKey(time.Unix(0, 0))
