@@ -33,6 +33,14 @@ type InstanceMark struct {
 	UsageMark
 }
 
+// UsageChange is a change of one instance's usage lines: the lines it
+// has in the store (read in the same write transaction, under its lock)
+// and the lines it is to have.
+type UsageChange struct {
+	InstanceID    string
+	Before, After []Usage
+}
+
 // UsageUpload is an offline usage file uploaded to a Smart Account and
 // the ACK file it got.
 type UsageUpload struct {
@@ -59,6 +67,16 @@ type UsageTx interface {
 	UsageMarksOf(ctx context.Context, instanceIDs []string) (map[string][]UsageMark, error)
 	// SetUsageMarks inserts or replaces each instance's mark of its tag.
 	SetUsageMarks(ctx context.Context, marks []InstanceMark) error
+	// ChangeUsage writes the usage changes of many instances, touching only
+	// the lines that differ: a line of After that Before lacks, or holds
+	// with another tag, count or status, is written; a line of Before that
+	// After lacks is deleted. A change whose lines are all the same writes
+	// nothing, and is not checked.
+	ChangeUsage(ctx context.Context, changes []UsageChange) error
+	// UpdateReportingTimes writes the reporting times of many instances
+	// (last contact, first use, last report, last ACK, last usage change)
+	// and nothing else: UpdateReporting without hostname, key and trust.
+	UpdateReportingTimes(ctx context.Context, insts []Instance) error
 	// InsertUsageUpload records an upload with its ACK file.
 	InsertUsageUpload(ctx context.Context, u UsageUpload) error
 	// ListUsageUploads lists a Smart Account's uploads, oldest first,

@@ -16,11 +16,25 @@ import (
 // the way (PoolStateOf, for an enforced license's "is there room") sees
 // every move made so far, exactly as if each had been written.
 //
+// The usage lines of the instances given to holdUsage wait for flush
+// too, which writes only the lines that changed, of all of them together
+// (ChangeUsage): replacing each instance's lines cost two statements per
+// instance and rewrote lines that had not changed. Nothing in an
+// ingestion reads those lines back before flush.
+//
 // Only one caller may use a ledger, and only inside the transaction it
 // wraps; a flush that fails leaves the transaction to be rolled back.
 type poolLedger struct {
 	smartlic.Tx
 	pools map[poolKey]*ledgerPool
+	usage map[string]*usageHeld // by instance id
+	held  []*usageHeld          // in the order holdUsage saw them
+}
+
+// usageHeld is an instance's usage lines as read and as SetUsage left them.
+type usageHeld struct {
+	smartlic.UsageChange
+	set bool
 }
 
 type poolKey struct{ va, lt string }
@@ -34,7 +48,26 @@ type ledgerPool struct {
 }
 
 func newPoolLedger(tx smartlic.Tx) *poolLedger {
-	return &poolLedger{Tx: tx, pools: map[poolKey]*ledgerPool{}}
+	return &poolLedger{Tx: tx, pools: map[poolKey]*ledgerPool{}, usage: map[string]*usageHeld{}}
+}
+
+// holdUsage defers SetUsage of inst to flush; inst.Usage must be its
+// lines as stored (read in this transaction, under its lock).
+func (l *poolLedger) holdUsage(inst smartlic.Instance) {
+	h := &usageHeld{UsageChange: smartlic.UsageChange{InstanceID: inst.ID, Before: inst.Usage}}
+	l.usage[inst.ID] = h
+	l.held = append(l.held, h)
+}
+
+// SetUsage records the lines of a held instance for flush; any other
+// instance's are written now.
+func (l *poolLedger) SetUsage(ctx context.Context, instanceID string, usage []smartlic.Usage) error {
+	h := l.usage[instanceID]
+	if h == nil {
+		return l.Tx.SetUsage(ctx, instanceID, usage)
+	}
+	h.After, h.set = slices.Clone(usage), true
+	return nil
 }
 
 func (l *poolLedger) pool(va, lt string) *ledgerPool {
@@ -94,10 +127,22 @@ func (l *poolLedger) PoolStateOf(ctx context.Context, vaID string, typeIDs []str
 	return deposits, counters, nil
 }
 
-// flush writes every pool's moves, one counter update (and history row)
-// per pool, in (Virtual Account, license type) order like every other
+// flush writes the held instances' usage lines, then every pool's moves,
+// one counter update (and history row) per pool, in (Virtual Account, license type) order like every other
 // write that moves several pools.
 func (l *poolLedger) flush(ctx context.Context) error {
+	var changes []smartlic.UsageChange
+	for _, h := range l.held {
+		if h.set {
+			changes = append(changes, h.UsageChange)
+		}
+	}
+	if len(changes) > 0 {
+		if err := l.Tx.ChangeUsage(ctx, changes); err != nil {
+			return err
+		}
+	}
+	l.usage, l.held = map[string]*usageHeld{}, nil
 	keys := make([]poolKey, 0, len(l.pools))
 	for k, p := range l.pools {
 		if p.moved != 0 {

@@ -138,6 +138,7 @@ type reportItem struct {
 	env    smartlic.Envelope
 	report smartlic.RUMReport
 	rej    *smartlic.ReportRejection
+	hash   string               // of what the instance signed, once verified
 	claim  smartlic.ClaimResult // in the write transaction
 	dup    bool                 // accepted before: a copy, changes nothing
 }
@@ -364,7 +365,7 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 			if err == nil && (r.InstanceID != b.inst.ID || r.UDI != b.inst.UDI) {
 				err = smartlic.Errorf(smartlic.ESignature, "instance_id", "the report is about %s (%s), not the instance that signed it (%s)", clipID(r.InstanceID), r.UDI, b.inst.UDI)
 			}
-			it.report = r
+			it.report, it.hash = r, requestHash(it.env)
 			if err != nil {
 				it.rej = ptrTo(rejectionOf(r.ReportID, err))
 			}
@@ -603,6 +604,7 @@ type instanceWrite struct {
 	events   []smartlic.Event
 	latest   map[string]smartlic.Measurement // the newest measurement of each tag its new reports hold
 	firstUse *time.Time
+	bound    bool // its key was bound now, by an offline trust request
 }
 
 // ingestWrite applies the verified reports of the instances ids, in that
@@ -627,7 +629,7 @@ func (m *Manager) ingestWrite(ctx context.Context, tx smartlic.Tx, cat *catalogC
 		live = append(live, w)
 		for _, it := range w.b.items {
 			if it.rej == nil {
-				claims = append(claims, smartlic.UsageClaim{InstanceID: w.inst.ID, ReportID: it.report.ReportID, Hash: requestHash(it.env)})
+				claims = append(claims, smartlic.UsageClaim{InstanceID: w.inst.ID, ReportID: it.report.ReportID, Hash: it.hash})
 				claimed = append(claimed, it)
 			}
 		}
@@ -665,7 +667,9 @@ func (m *Manager) ingestWrite(ctx context.Context, tx smartlic.Tx, cat *catalogC
 	ltx := catalogTx{Tx: ledger, cat: cat}
 	var newMarks []smartlic.InstanceMark
 	var events []actorEvent
+	var reported []smartlic.Instance
 	for _, w := range live {
+		ledger.holdUsage(w.inst)
 		ms, err := m.finishInstance(ctx, ltx, cat, w, marks[w.inst.ID], now)
 		if err != nil {
 			return nil, err
@@ -674,6 +678,18 @@ func (m *Manager) ingestWrite(ctx context.Context, tx smartlic.Tx, cat *catalogC
 		for _, e := range w.events {
 			events = append(events, actorEvent{ctx: w.actor, e: e})
 		}
+		// An instance that bound its key now writes the key and trust
+		// with its times; the others, their times only, all together.
+		if w.bound {
+			if err := tx.UpdateReporting(ctx, w.inst); err != nil {
+				return nil, err
+			}
+		} else {
+			reported = append(reported, w.inst)
+		}
+	}
+	if err := tx.UpdateReportingTimes(ctx, reported); err != nil {
+		return nil, err
 	}
 	if err := tx.SetUsageMarks(ctx, newMarks); err != nil {
 		return nil, err
@@ -709,6 +725,7 @@ func (m *Manager) openInstance(ctx context.Context, tx smartlic.Tx, cat *catalog
 	}
 	w := &instanceWrite{b: b, inst: inst, actor: deviceActor(b.ctx, inst)}
 	if len(inst.PublicKey) == 0 {
+		w.bound = true
 		w.inst.PublicKey, w.inst.TrustedAt = b.key, &now
 		if b.bind.req.Hostname != "" {
 			w.inst.Hostname = b.bind.req.Hostname
@@ -751,7 +768,7 @@ func (w *instanceWrite) gather() {
 	w.latest = map[string]smartlic.Measurement{}
 	b.ack.Accepted, b.ack.Rejected = []string{}, []smartlic.ReportRejection{}
 	for _, it := range b.items {
-		if it.rej == nil && !it.claim.Claimed && it.claim.PriorHash != requestHash(it.env) {
+		if it.rej == nil && !it.claim.Claimed && it.claim.PriorHash != it.hash {
 			it.rej = ptrTo(rejectionOf(it.report.ReportID, smartlic.Errorf(smartlic.EConflict, "report_id",
 				"report id %q was used before by another report of this instance", it.report.ReportID)))
 		}
@@ -785,7 +802,8 @@ func (w *instanceWrite) gather() {
 
 // finishInstance moves the instance's usage to its newest measurements
 // (never back to older ones: marks records the newest seen per tag),
-// updates it and fills its ACK. It returns the marks to store.
+// sets its reporting times (in w.inst, which ingestWrite writes with the
+// other instances') and fills its ACK. It returns the marks to store.
 func (m *Manager) finishInstance(ctx context.Context, tx smartlic.Tx, cat *catalogCache, w *instanceWrite, marks []smartlic.UsageMark, now time.Time) ([]smartlic.InstanceMark, error) {
 	b, inst := w.b, w.inst
 	seen := make(map[string]smartlic.UsageMark, len(marks))
@@ -846,10 +864,7 @@ func (m *Manager) finishInstance(ctx context.Context, tx smartlic.Tx, cat *catal
 		inst.LastReportAt = &now
 	}
 	inst.LastAckAt, inst.LastContactAt = &now, now
-	if err := tx.UpdateReporting(ctx, inst); err != nil {
-		return nil, err
-	}
-	w.inst = inst
+	w.inst = inst // written by ingestWrite, with the other instances'
 
 	policy, err := cat.policy(ctx, m, inst)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/smartlic/smartlic"
@@ -175,4 +176,108 @@ func scanUsageUpload(r scanner, extra ...any) (smartlic.UsageUpload, error) {
 	err := r.Scan(append([]any{&u.ID, &u.SmartAccountID, &u.FileName, &u.UploadedBy, &at, &u.Summary.Reports, &u.Summary.Accepted, &u.Summary.Rejected}, extra...)...)
 	u.UploadedAt = fromMicros(at)
 	return u, err
+}
+
+// ChangeUsage writes, for many instances at once, only the usage lines
+// that changed: a report most often moves one count of an instance's
+// lines, and replacing them all (SetUsage) rewrote every line and its
+// index entries, two statements per instance.
+func (t *tx) ChangeUsage(ctx context.Context, changes []smartlic.UsageChange) error {
+	type line struct {
+		instanceID string
+		smartlic.Usage
+	}
+	var writes, drops []line
+	seen := make(map[string]bool, len(changes))
+	for _, c := range changes {
+		if seen[c.InstanceID] {
+			return smartlic.Invalid("usage", "changes instance %q twice", c.InstanceID)
+		}
+		seen[c.InstanceID] = true
+		before := make(map[string]smartlic.Usage, len(c.Before))
+		for _, u := range c.Before {
+			before[u.LicenseTypeID] = u
+		}
+		kept := make(map[string]bool, len(c.After))
+		for _, u := range c.After {
+			if kept[u.LicenseTypeID] {
+				return smartlic.Invalid("usage", "lists license type %q twice", u.LicenseTag)
+			}
+			kept[u.LicenseTypeID] = true
+			if b, ok := before[u.LicenseTypeID]; ok && b.LicenseTag == u.LicenseTag && b.Count == u.Count && b.Status == u.Status {
+				continue
+			}
+			writes = append(writes, line{c.InstanceID, u})
+		}
+		for _, u := range c.Before {
+			if !kept[u.LicenseTypeID] {
+				drops = append(drops, line{c.InstanceID, u})
+			}
+		}
+	}
+	const what = "changing usage lines"
+	err := inChunks(len(drops), func(lo, hi int) error {
+		args := make([]any, 0, 2*(hi-lo))
+		for _, d := range drops[lo:hi] {
+			args = append(args, d.instanceID, d.LicenseTypeID)
+		}
+		res, err := t.execBuilt(ctx, `DELETE FROM instance_usage WHERE (instance_id, license_type_id) IN (VALUES `+valueRows(hi-lo, 2)+`)`, args...)
+		if err != nil {
+			return smartlic.Internal(err, what)
+		}
+		// A line that is not there was not read in this transaction: its
+		// instance went, or its caller's Before is not what is stored.
+		if n, err := res.RowsAffected(); err != nil || n != int64(hi-lo) {
+			return smartlic.NotFound("usage line to remove not found: its instance was removed, or its lines changed since they were read")
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return inChunks(len(writes), func(lo, hi int) error {
+		args := make([]any, 0, 5*(hi-lo))
+		for _, w := range writes[lo:hi] {
+			args = append(args, w.instanceID, w.LicenseTypeID, w.LicenseTag, w.Count, string(w.Status))
+		}
+		_, err := t.execBuilt(ctx, `INSERT INTO instance_usage (instance_id, license_type_id, tag, count, status) VALUES `+valueRows(hi-lo, 5)+`
+			ON CONFLICT (instance_id, license_type_id) DO UPDATE SET tag = excluded.tag, count = excluded.count, status = excluded.status`, args...)
+		if err != nil {
+			return t.writeErr(err, about{what: what, noun: "usage line", refs: "an instance or license type"})
+		}
+		return nil
+	})
+}
+
+// UpdateReportingTimes updates many instances in one statement per chunk
+// (UPDATE … FROM a VALUES list) instead of one each. The times are cast
+// so that PostgreSQL reads the list's untyped parameters as integers; the
+// key and hostname, written only when an offline trust code binds a key,
+// stay with UpdateReporting, since a bytea has no name both databases
+// share.
+func (t *tx) UpdateReportingTimes(ctx context.Context, insts []smartlic.Instance) error {
+	seen := make(map[string]bool, len(insts))
+	for _, i := range insts {
+		if seen[i.ID] {
+			return smartlic.Invalid("instances", "lists instance %q twice", i.ID)
+		}
+		seen[i.ID] = true
+	}
+	const row = "(?, CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT))"
+	return inChunks(len(insts), func(lo, hi int) error {
+		args := make([]any, 0, 6*(hi-lo))
+		for _, i := range insts[lo:hi] {
+			args = append(args, i.ID, micros(i.LastContactAt), nullMicros(i.FirstUseAt), nullMicros(i.LastReportAt), nullMicros(i.LastAckAt), nullMicros(i.UsageChangedAt))
+		}
+		res, err := t.execBuilt(ctx, `UPDATE instances SET last_contact_at = v.column2, first_use_at = v.column3, last_report_at = v.column4,
+			last_ack_at = v.column5, usage_changed_at = v.column6
+			FROM (VALUES `+strings.TrimSuffix(strings.Repeat(row+", ", hi-lo), ", ")+`) AS v WHERE instances.id = v.column1`, args...)
+		if err != nil {
+			return smartlic.Internal(err, "updating instances' reporting times")
+		}
+		if n, err := res.RowsAffected(); err != nil || n != int64(hi-lo) {
+			return smartlic.NotFound("%d of %d instances not found", int64(hi-lo)-n, hi-lo)
+		}
+		return nil
+	})
 }

@@ -19,6 +19,8 @@ func RunUsage(t *testing.T, open func(*testing.T) smartlic.Store) {
 		{"InstancePolicyColumns", testInstancePolicyColumns},
 		{"UsageReportsAndMarks", testUsageReportsAndMarks},
 		{"UsageClaimsAndMarksInBulk", testUsageClaimsAndMarksInBulk},
+		{"ChangeUsageInBulk", testChangeUsageInBulk},
+		{"UpdateReportingTimesInBulk", testUpdateReportingTimesInBulk},
 		{"AppendEventsInBulk", testAppendEventsInBulk},
 		{"GetInstancesInBulk", testGetInstancesInBulk},
 		{"UsageUploads", testUsageUploads},
@@ -265,6 +267,147 @@ func testUsageClaimsAndMarksInBulk(t *testing.T, f *fixture) {
 		wantEqual(t, "the other instance's mark", got[insts[1].ID][0], smartlic.UsageMark{Tag: "tag-000", MeasuredUntil: f.now, Count: 0})
 		return nil
 	})
+}
+
+// testChangeUsageInBulk: ChangeUsage of more instances than one statement
+// holds leaves each with exactly its After lines (changed, added, dropped,
+// kept, only a status changed), touches no other instance, and a list
+// that cannot be written leaves every instance as it was.
+func testChangeUsageInBulk(t *testing.T, f *fixture) {
+	sa, va := f.account("example.com")
+	p := f.product("C9300-24T")
+	a, b, c := f.licenseType("a-tag"), f.licenseType("b-tag"), f.licenseType("c-tag")
+	line := func(lt smartlic.LicenseType, n int64, s smartlic.AuthStatus) smartlic.Usage {
+		return smartlic.Usage{LicenseTypeID: lt.ID, LicenseTag: lt.Tag, Count: n, Status: s}
+	}
+	const n = 70 // more than one statement's rows
+	var insts []smartlic.Instance
+	for i := range n + 1 {
+		insts = append(insts, f.instance(sa, va, p, fmt.Sprintf("CHG%03d", i), line(a, 1, smartlic.Authorized), line(b, 2, smartlic.Authorized)))
+	}
+	var changes []smartlic.UsageChange
+	want := map[string][]smartlic.Usage{}
+	for i, inst := range insts[:n] {
+		var after []smartlic.Usage
+		switch i % 4 {
+		case 0: // a count changes, b goes, c comes
+			after = []smartlic.Usage{line(c, 3, smartlic.Authorized), line(a, int64(i+1), smartlic.OutOfCompliance)}
+		case 1: // the same lines
+			after = slices.Clone(inst.Usage)
+		case 2: // only a status changes
+			after = []smartlic.Usage{line(a, 1, smartlic.Authorized), line(b, 2, smartlic.NotAuthorized)}
+		case 3: // every line goes
+		}
+		changes = append(changes, smartlic.UsageChange{InstanceID: inst.ID, Before: inst.Usage, After: after})
+		want[inst.ID] = sortedBy(slices.Clone(after), func(u smartlic.Usage) string { return u.LicenseTag })
+		if want[inst.ID] == nil {
+			want[inst.ID] = []smartlic.Usage{}
+		}
+	}
+	want[insts[n].ID] = insts[n].Usage // not in the list
+	f.write(func(ctx context.Context, tx smartlic.Tx) error { return tx.ChangeUsage(ctx, changes) })
+	usage := func() map[string][]smartlic.Usage {
+		got := map[string][]smartlic.Usage{}
+		f.read(func(ctx context.Context, tx smartlic.Tx) error {
+			ids := make([]string, len(insts))
+			for i, inst := range insts {
+				ids[i] = inst.ID
+			}
+			list, err := tx.GetInstances(ctx, ids, false)
+			for _, inst := range list {
+				got[inst.ID] = inst.Usage
+				if got[inst.ID] == nil {
+					got[inst.ID] = []smartlic.Usage{}
+				}
+			}
+			return err
+		})
+		return got
+	}
+	wantEqual(t, "usage after ChangeUsage", usage(), want)
+
+	// Lists that cannot be written, each after a change that could: none
+	// of it stays.
+	first := smartlic.UsageChange{InstanceID: insts[1].ID, Before: want[insts[1].ID], After: []smartlic.Usage{line(a, 9, smartlic.Authorized)}}
+	for _, tc := range []struct {
+		what   string
+		change smartlic.UsageChange
+		code   string
+	}{
+		{"a type listed twice", smartlic.UsageChange{InstanceID: insts[2].ID, Before: want[insts[2].ID], After: []smartlic.Usage{line(c, 1, smartlic.Authorized), line(c, 2, smartlic.Authorized)}}, smartlic.EInvalid},
+		{"an instance listed twice", first, smartlic.EInvalid},
+		{"a missing instance", smartlic.UsageChange{InstanceID: newID(t), After: []smartlic.Usage{line(a, 1, smartlic.Authorized)}}, smartlic.ENotFound},
+		{"a missing license type", smartlic.UsageChange{InstanceID: insts[2].ID, Before: want[insts[2].ID], After: []smartlic.Usage{{LicenseTypeID: newID(t), LicenseTag: "x", Count: 1}}}, smartlic.ENotFound},
+		{"a line to drop that is not there", smartlic.UsageChange{InstanceID: insts[3].ID, Before: []smartlic.Usage{line(c, 1, smartlic.Authorized)}}, smartlic.ENotFound},
+	} {
+		err := f.writeErr(func(ctx context.Context, tx smartlic.Tx) error {
+			return tx.ChangeUsage(ctx, []smartlic.UsageChange{first, tc.change})
+		})
+		if smartlic.ErrorCode(err) != tc.code {
+			t.Fatalf("%s: err = %v, want code %s", tc.what, err, tc.code)
+		}
+	}
+	wantEqual(t, "usage after refused changes", usage(), want)
+}
+
+// testUpdateReportingTimesInBulk: UpdateReportingTimes of more instances
+// than one statement holds writes each one's reporting times, set or
+// cleared, and nothing else; a list naming a missing instance, or one
+// twice, writes nothing.
+func testUpdateReportingTimesInBulk(t *testing.T, f *fixture) {
+	sa, va := f.account("example.com")
+	p := f.product("C9300-24T")
+	const n = 70
+	var insts []smartlic.Instance
+	for i := range n + 1 {
+		inst := f.newInstance(sa, va, p, fmt.Sprintf("REP%03d", i))
+		inst.Mode, inst.TrustSerial, inst.TrustedAt = smartlic.ModePolicy, "serial", ptr(f.now)
+		inst.FirstUseAt, inst.UsageChangedAt = ptr(f.now.Add(-time.Hour)), ptr(f.now.Add(-time.Minute))
+		f.write(func(ctx context.Context, tx smartlic.Tx) error { return tx.InsertInstance(ctx, inst) })
+		insts = append(insts, inst)
+	}
+	want := slices.Clone(insts)
+	sent := make([]smartlic.Instance, n)
+	for i := range n {
+		w := &want[i]
+		w.LastContactAt = f.now.Add(time.Duration(i) * time.Second)
+		w.LastReportAt, w.LastAckAt = ptr(f.now.Add(time.Duration(i)*time.Minute)), ptr(f.now.Add(time.Duration(i)*time.Minute+time.Microsecond))
+		if i%2 == 0 {
+			w.FirstUseAt, w.UsageChangedAt = ptr(f.now.Add(-time.Duration(i)*time.Hour)), nil
+		}
+		sent[i] = *w
+		sent[i].Hostname, sent[i].PublicKey, sent[i].TrustedAt = "not-written", []byte("not-written"), nil // not reporting times
+	}
+	f.write(func(ctx context.Context, tx smartlic.Tx) error { return tx.UpdateReportingTimes(ctx, sent) })
+	read := func() []smartlic.Instance {
+		var got []smartlic.Instance
+		f.read(func(ctx context.Context, tx smartlic.Tx) error {
+			ids := make([]string, len(insts))
+			for i, inst := range insts {
+				ids[i] = inst.ID
+			}
+			var err error
+			got, err = tx.GetInstances(ctx, ids, false)
+			return err
+		})
+		return got
+	}
+	wantEqual(t, "after UpdateReportingTimes", read(), sortedBy(slices.Clone(want), instID))
+
+	for _, tc := range []struct {
+		what string
+		list []smartlic.Instance
+		code string
+	}{
+		{"a missing instance", []smartlic.Instance{insts[0], {ID: newID(t), LastContactAt: f.now}}, smartlic.ENotFound},
+		{"an instance twice", []smartlic.Instance{insts[0], insts[0]}, smartlic.EInvalid},
+	} {
+		err := f.writeErr(func(ctx context.Context, tx smartlic.Tx) error { return tx.UpdateReportingTimes(ctx, tc.list) })
+		if smartlic.ErrorCode(err) != tc.code {
+			t.Fatalf("%s: err = %v, want code %s", tc.what, err, tc.code)
+		}
+	}
+	wantEqual(t, "after refused updates", read(), sortedBy(slices.Clone(want), instID))
 }
 
 // testAppendEventsInBulk: a run of sealed events of one chain, more than
