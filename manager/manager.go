@@ -33,6 +33,9 @@ type Manager struct {
 	argonRuns atomic.Int64
 	// views keeps computed license views between changes (viewcache.go).
 	views viewCache
+	// catalog keeps what usage ingestion reads of the catalogue and the
+	// policies between ingestions (catalogkeep.go).
+	catalog keptCatalog
 	// combiner folds concurrent online usage reports into one ingestion
 	// (usagecombine.go).
 	combiner usageCombiner

@@ -253,7 +253,9 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 	// dozen statements per instance re-reading them: the write sees them
 	// as of this read, a few milliseconds earlier, as if the reports had
 	// arrived before a catalogue or policy edit committed between the two.
-	cat := &catalogCache{types: map[string]smartlic.LicenseType{}, products: map[string]smartlic.Product{}, resolvers: map[string]policyResolver{}}
+	// What this read finds is kept for the next ingestions, which then
+	// read none of it (catalogkeep.go).
+	cat, gen := m.catalog.start()
 	err := m.st.Read(ctx, func(tx smartlic.Tx) error {
 		cat.tx = tx
 		sas := map[string]smartlic.SmartAccount{}
@@ -285,6 +287,7 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 	if err != nil {
 		return ingestResult{}, err
 	}
+	m.catalog.keep(cat, gen)
 	for _, b := range batches {
 		var why error
 		switch {
@@ -909,12 +912,15 @@ func checkTags(ctx context.Context, cat *catalogCache, p smartlic.Product, r sma
 }
 
 // catalogCache reads each product, license type and Smart Account's
-// policies once per transaction.
+// policies once per ingestion, and not at all while they are kept
+// (catalogkeep.go). Its own maps hold what it read.
 type catalogCache struct {
 	tx        smartlic.Tx
 	types     map[string]smartlic.LicenseType
 	products  map[string]smartlic.Product
 	resolvers map[string]policyResolver
+	kept      *catalogSnapshot // nil: nothing kept
+	readAt    time.Time        // when this ingestion began to read
 	// slacs holds the active SLACs of the write's devices, read in the
 	// write transaction (readSLACs); nil outside it.
 	slacs map[smartlic.UDI][]smartlic.SLAC
@@ -961,7 +967,7 @@ func (c *catalogCache) preload(ctx context.Context, m *Manager, inst smartlic.In
 // the nearest VA's, else the account's, else the default). Policies read
 // before inst's Virtual Account existed are read again.
 func (c *catalogCache) policy(ctx context.Context, m *Manager, inst smartlic.Instance) (smartlic.Policy, error) {
-	r, ok := c.resolvers[inst.SmartAccountID]
+	r, ok := c.keptResolver(inst.SmartAccountID)
 	if _, known := r.tree.byID[inst.VirtualAccountID]; !ok || !known {
 		var err error
 		if r, err = m.policies(ctx, c.tx, inst.SmartAccountID); err != nil {
@@ -973,7 +979,7 @@ func (c *catalogCache) policy(ctx context.Context, m *Manager, inst smartlic.Ins
 }
 
 func (c *catalogCache) licenseType(ctx context.Context, tag string) (smartlic.LicenseType, error) {
-	if lt, ok := c.types[tag]; ok {
+	if lt, ok := c.keptType(tag); ok {
 		return lt, nil
 	}
 	lt, err := getLicenseType(ctx, c.tx, tag, "tag")
@@ -984,7 +990,7 @@ func (c *catalogCache) licenseType(ctx context.Context, tag string) (smartlic.Li
 }
 
 func (c *catalogCache) product(ctx context.Context, id string) (smartlic.Product, error) {
-	if p, ok := c.products[id]; ok {
+	if p, ok := c.keptProduct(id); ok {
 		return p, nil
 	}
 	p, err := c.tx.GetProduct(ctx, id)
@@ -1009,7 +1015,7 @@ type catalogTx struct {
 }
 
 func (t catalogTx) GetProduct(ctx context.Context, idOrPID string) (smartlic.Product, error) {
-	if p, ok := t.cat.products[idOrPID]; ok {
+	if p, ok := t.cat.keptProduct(idOrPID); ok {
 		return p, nil
 	}
 	return t.Tx.GetProduct(ctx, idOrPID)
@@ -1023,7 +1029,7 @@ func (t catalogTx) ActiveSLACsOf(ctx context.Context, udi smartlic.UDI) ([]smart
 }
 
 func (t catalogTx) GetLicenseType(ctx context.Context, idOrTag string) (smartlic.LicenseType, error) {
-	if lt, ok := t.cat.types[idOrTag]; ok {
+	if lt, ok := t.cat.keptType(idOrTag); ok {
 		return lt, nil
 	}
 	return t.Tx.GetLicenseType(ctx, idOrTag)
