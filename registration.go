@@ -41,7 +41,9 @@ type RegistrationScope struct {
 type Registrar interface {
 	// RegistrationScope reads the scope of a registration with the token
 	// of this hash and a UDI with this PID, in one query outside any
-	// transaction (the writes check again what can change). A token that
+	// transaction (the writes check again what can change). A scope may
+	// be served again for a moment, so the token's uses may be behind;
+	// a change committed through this store is always seen. A token that
 	// does not exist is ENotFound.
 	RegistrationScope(ctx context.Context, tokenHash, pid string) (RegistrationScope, error)
 

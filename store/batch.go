@@ -117,6 +117,8 @@ func (c *committer) batch(first *writeReq) {
 		return
 	}
 	var applied []*writeReq
+	// changed is the batch's writes that changed a registration scope.
+	changed := &tx{db: c.db}
 	fail := func(err error) {
 		_ = sqlTx.Rollback()
 		for _, r := range applied {
@@ -129,7 +131,7 @@ func (c *committer) batch(first *writeReq) {
 			// Its caller gave up before it started: nothing to undo.
 			r.out <- writeResult{err: smartlic.Internal(err, "waiting for the database writer")}
 		default:
-			ok, err := c.apply(ctx, sqlTx, r)
+			ok, err := c.apply(ctx, sqlTx, r, changed)
 			if err != nil {
 				fail(err)
 				return
@@ -150,7 +152,9 @@ func (c *committer) batch(first *writeReq) {
 		_ = sqlTx.Rollback()
 		return
 	}
-	if err := sqlTx.Commit(); err != nil {
+	err = sqlTx.Commit()
+	changed.committed()
+	if err != nil {
 		// Commit has ended the transaction either way; fail's rollback
 		// only reports that there is none.
 		fail(err)
@@ -168,13 +172,17 @@ func (c *committer) batch(first *writeReq) {
 // changes stay in the batch; when fn failed, they have been rolled back and
 // the writer has had its answer. A non-nil err means the batch's
 // transaction can no longer be trusted: the writer whose fn failed has its
-// answer, and the caller must abandon the batch.
-func (c *committer) apply(ctx context.Context, sqlTx *sql.Tx, r *writeReq) (ok bool, err error) {
+// answer, and the caller must abandon the batch. A write that changed a
+// registration scope marks changed (rolled back or not: invalidating
+// once too often costs a read).
+func (c *committer) apply(ctx context.Context, sqlTx *sql.Tx, r *writeReq, changed *tx) (ok bool, err error) {
 	if _, err := sqlTx.ExecContext(ctx, "SAVEPOINT write"); err != nil {
 		r.out <- writeResult{err: smartlic.Internal(err, "beginning a transaction")}
 		return false, err
 	}
-	res := guarded(r.fn, &tx{db: c.db, sql: sqlTx, stmts: c.db.wstmts, detached: true})
+	t := &tx{db: c.db, sql: sqlTx, stmts: c.db.wstmts, detached: true}
+	res := guarded(r.fn, t)
+	changed.scopesChanged = changed.scopesChanged || t.scopesChanged
 	if res.err == nil && !res.panicked {
 		if _, err := sqlTx.ExecContext(ctx, "RELEASE write"); err != nil {
 			r.out <- writeResult{err: smartlic.Internal(err, "committing a transaction")}

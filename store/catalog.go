@@ -140,6 +140,7 @@ func (t *tx) InsertProduct(ctx context.Context, p smartlic.Product) error {
 }
 
 func (t *tx) UpdateProduct(ctx context.Context, p smartlic.Product) error {
+	t.scopesChanged = true
 	ok, err := t.execOne(ctx, stUpdateProduct, p.PID, p.Name, p.Description, p.ID)
 	if err != nil {
 		return t.writeErr(err, about{what: "updating a product", noun: "product", field: "pid", value: p.PID, id: p.ID})
@@ -217,6 +218,7 @@ func (t *tx) ListProducts(ctx context.Context, page smartlic.Page) ([]smartlic.P
 }
 
 func (t *tx) DeleteProduct(ctx context.Context, id string) error {
+	t.scopesChanged = true
 	ok, err := t.execOne(ctx, stDeleteProduct, id)
 	switch {
 	case err != nil && t.inUse(err):

@@ -82,6 +82,7 @@ func (c *chainCommitter) run(_ string, batch []*writeReq) {
 	// applied are the writes in the transaction; again, those that lost
 	// to another transaction and were rolled back to their savepoint.
 	var applied, again []*writeReq
+	changed := &tx{db: c.db} // see committer.apply
 	broken := func(i int) {
 		_ = sqlTx.Rollback()
 		retry = append(append(applied, batch[i:]...), again...)
@@ -95,7 +96,9 @@ func (c *chainCommitter) run(_ string, batch []*writeReq) {
 			broken(i)
 			return
 		}
-		res := guarded(r.fn, &tx{db: c.db, sql: sqlTx, stmts: c.db.wstmts, detached: true})
+		t := &tx{db: c.db, sql: sqlTx, stmts: c.db.wstmts, detached: true}
+		res := guarded(r.fn, t)
+		changed.scopesChanged = changed.scopesChanged || t.scopesChanged
 		if res.err == nil && !res.panicked {
 			if _, err := sqlTx.ExecContext(ctx, "RELEASE write"); err != nil {
 				broken(i)
@@ -123,7 +126,9 @@ func (c *chainCommitter) run(_ string, batch []*writeReq) {
 		_ = sqlTx.Rollback()
 		return
 	}
-	if err := sqlTx.Commit(); err != nil {
+	err = sqlTx.Commit()
+	changed.committed()
+	if err != nil {
 		retry = append(applied, again...)
 		return
 	}

@@ -50,6 +50,8 @@ type DB struct {
 	statements atomic.Int64
 	// leader is the background jobs' leadership (see TryLeader).
 	leader leadership
+	// scopes are registration scopes read recently (see scopeCache).
+	scopes scopeCache
 }
 
 // Statements is how many statements the store's transactions have run
@@ -191,11 +193,16 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, stmts 
 		// transaction anyway when the connection goes back to the pool.
 		_ = sqlTx.Rollback()
 	}()
-	if err := fn(&tx{db: db, sql: sqlTx, stmts: stmts}); err != nil {
+	t := &tx{db: db, sql: sqlTx, stmts: stmts}
+	if err := fn(t); err != nil {
 		return err
 	}
 	committed = true
-	if err := sqlTx.Commit(); err != nil {
+	err = sqlTx.Commit()
+	// A failed COMMIT may have committed all the same (a connection
+	// lost on the way back): invalidate either way.
+	t.committed()
+	if err != nil {
 		return smartlic.Internal(err, "committing a transaction")
 	}
 	return nil

@@ -11,11 +11,19 @@ import (
 
 // Register writes one checked registration (see smartlic.Registrar): it
 // joins the batch of its event chain (see registrar).
-func (db *DB) Register(ctx context.Context, r smartlic.Registration, now time.Time) ([]byte, error) {
+func (db *DB) Register(ctx context.Context, r smartlic.Registration, now time.Time) (prior []byte, err error) {
 	if db.regs != nil {
-		return db.regs.register(ctx, r, now)
+		prior, err = db.regs.register(ctx, r, now)
+	} else {
+		prior, err = db.registerAlone(ctx, r, now)
 	}
-	return db.registerAlone(ctx, r, now)
+	switch smartlic.ErrorCode(err) {
+	case smartlic.ETokenUnknown, smartlic.ETokenExpired, smartlic.ETokenRevoked, smartlic.ETokenExhausted:
+		// The scope this registration was built on is out of date: the
+		// next one reads the token again, and the caller says why.
+		db.scopes.drop(r.TokenHash)
+	}
+	return prior, err
 }
 
 // registerAlone writes one registration in a transaction of its own, when
@@ -83,8 +91,24 @@ func errTokenUnknown() error {
 }
 
 // RegistrationScope reads outside any transaction: on SQLite from a WAL
-// reader, never the writer.
+// reader, never the writer. A scope that lets a registration go ahead is
+// kept for a moment and served again (see scopeCache); one that does not
+// is read each time, so that the caller says why.
 func (db *DB) RegistrationScope(ctx context.Context, tokenHash, pid string) (smartlic.RegistrationScope, error) {
+	key := scopeKey{tokenHash: tokenHash, pid: pid}
+	if s, ok := db.scopes.get(key); ok {
+		return s, nil
+	}
+	gen, at := db.scopes.gen.Load(), time.Now()
+	s, err := db.readRegistrationScope(ctx, tokenHash, pid)
+	if err == nil && s.Token.UsableErr(at) == nil && s.SmartAccount.Status == smartlic.SAActive && s.ProductID != "" {
+		db.scopes.put(key, s, gen, at)
+	}
+	return s, err
+}
+
+// readRegistrationScope is RegistrationScope's query.
+func (db *DB) readRegistrationScope(ctx context.Context, tokenHash, pid string) (smartlic.RegistrationScope, error) {
 	var row *sql.Row
 	if db.rstmts != nil {
 		row = db.rstmts[stRegistrationScope].QueryRowContext(ctx, pid, pid, tokenHash)

@@ -24,6 +24,9 @@ type tx struct {
 	// since SQLite answers an interrupted write by rolling back the whole
 	// transaction, everyone's work with it.
 	detached bool
+	// scopesChanged says the transaction changed what a registration
+	// scope holds (see scopeCache): its commit invalidates the cache.
+	scopesChanged bool
 }
 
 var _ smartlic.Tx = (*tx)(nil)

@@ -120,6 +120,67 @@ func testRegister(t *testing.T, f *fixture) {
 	}
 }
 
+// testRegistrationScopeCurrent reads a scope, changes through the store
+// what it holds, and reads it again: a store may keep scopes for a moment
+// (registrations of one rollout read the same one), but never past a
+// change committed through it.
+func testRegistrationScopeCurrent(t *testing.T, f *fixture) {
+	sa, va := f.account("example.com")
+	spare := f.virtualAccount(sa, nil, "spare")
+	p := f.product("PID-1")
+	tok := f.token(va.ID, nil, f.now.Add(time.Hour))
+	spareTok := f.token(spare.ID, nil, f.now.Add(time.Hour))
+	scope := func(hash, pid string) smartlic.RegistrationScope {
+		t.Helper()
+		s, err := f.st.RegistrationScope(f.ctx(), hash, pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	for range 2 { // the second read may be served from a cache
+		if s := scope(tok.Hash, p.PID); s.VirtualAccount.Name != va.Name || s.ProductID != p.ID {
+			t.Fatalf("scope = %+v", s)
+		}
+	}
+
+	va.Name = "renamed"
+	f.write(func(ctx context.Context, tx smartlic.Tx) error { return tx.UpdateVirtualAccount(ctx, va) })
+	if s := scope(tok.Hash, p.PID); s.VirtualAccount.Name != "renamed" {
+		t.Errorf("after the VA's rename, scope names it %q", s.VirtualAccount.Name)
+	}
+	sa.Name = "Example, renamed"
+	f.write(func(ctx context.Context, tx smartlic.Tx) error { return tx.UpdateSmartAccount(ctx, sa) })
+	if s := scope(tok.Hash, p.PID); s.SmartAccount.Name != sa.Name {
+		t.Errorf("after the Smart Account's rename, scope names it %q", s.SmartAccount.Name)
+	}
+	oldPID := p.PID
+	p.PID = "PID-2"
+	f.write(func(ctx context.Context, tx smartlic.Tx) error { return tx.UpdateProduct(ctx, p) })
+	if s := scope(tok.Hash, oldPID); s.ProductID != "" {
+		t.Errorf("after the product's PID changed, the old PID still finds product %q", s.ProductID)
+	}
+	if s := scope(tok.Hash, p.PID); s.ProductID != p.ID {
+		t.Errorf("the new PID finds product %q", s.ProductID)
+	}
+	f.write(func(ctx context.Context, tx smartlic.Tx) error { return tx.RevokeToken(ctx, tok.ID, f.now) })
+	if s := scope(tok.Hash, p.PID); s.Token.RevokedAt == nil {
+		t.Error("after the revocation, the scope's token is not revoked")
+	}
+
+	scope(spareTok.Hash, p.PID)
+	f.write(func(ctx context.Context, tx smartlic.Tx) error { return tx.DeleteVirtualAccount(ctx, spare.ID) })
+	_, err := f.st.RegistrationScope(f.ctx(), spareTok.Hash, p.PID)
+	wantCode(t, err, smartlic.ENotFound, "")
+
+	gone := f.product("PID-3")
+	scope(tok.Hash, gone.PID)
+	f.write(func(ctx context.Context, tx smartlic.Tx) error { return tx.DeleteProduct(ctx, gone.ID) })
+	if s := scope(tok.Hash, gone.PID); s.ProductID != "" {
+		t.Errorf("after the product's deletion, its PID still finds product %q", s.ProductID)
+	}
+}
+
 // testConcurrentRegister sends 300 registrations at once for a token good
 // for 100: with copies of 30 requests and 20 requests for UDIs that others
 // also ask for. Exactly 100 instances get a use, each copy the answer of

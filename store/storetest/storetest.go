@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) smartlic.Store) {
 		{"ConcurrentAddInUse", testConcurrentAddInUse},
 		{"Register", testRegister},
 		{"ConcurrentRegister", testConcurrentRegister},
+		{"RegistrationScopeCurrent", testRegistrationScopeCurrent},
 	})
 }
 
