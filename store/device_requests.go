@@ -49,9 +49,13 @@ func (t *tx) AnswerDeviceRequest(ctx context.Context, hash string, answer []byte
 	return nil
 }
 
+// NewerDeviceRequest reads device_requests_instance, a partial index of the
+// requests with an instance: the planner uses it only when the query says
+// instance_id <> '' itself, since it cannot know what the parameter holds.
 func (t *tx) NewerDeviceRequest(ctx context.Context, instanceID string, sentAt time.Time) (bool, error) {
 	var n int
-	err := t.queryRowBuilt(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM device_requests WHERE instance_id = ? AND sent_at > ? LIMIT 1) newer`,
+	err := t.queryRowBuilt(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM device_requests
+		WHERE instance_id = ? AND instance_id <> '' AND sent_at > ? LIMIT 1) newer`,
 		instanceID, micros(sentAt)).Scan(&n)
 	if err != nil {
 		return false, smartlic.Internal(err, "reading device requests")
