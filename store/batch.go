@@ -28,6 +28,13 @@ var errClosed = errors.New("store: closed")
 // (or panics) is rolled back to its savepoint and changes nothing, and no
 // caller hears "committed" before the COMMIT that holds its changes.
 //
+// The first fn of a batch runs without a savepoint: there is nothing
+// before it to keep, so when it fails the whole transaction is rolled
+// back and the batch starts again with the next writer. A savepoint is not
+// free: SQLite copies every page a write touches under one to its
+// sub-journal first, and at moderate load the first fn is often the only
+// one (a batch of registrations, say).
+//
 // The writers wait on an unbuffered channel, so the queue is exactly the
 // goroutines blocked in Write, and one that gives up (its context ends)
 // before the writer takes it is gone without a trace.
@@ -107,6 +114,15 @@ func (c *committer) loop() {
 // batch runs first and every writer that is waiting meanwhile, up to
 // maxBatch, in one transaction, and answers them after its COMMIT.
 func (c *committer) batch(first *writeReq) {
+	for r := first; r != nil; {
+		r = c.group(r)
+	}
+}
+
+// group is one transaction of batch. When its first write fails, the
+// transaction is rolled back and next is a writer that was waiting, to
+// start the next transaction with (nil when none was).
+func (c *committer) group(first *writeReq) (next *writeReq) {
 	// The transaction belongs to the batch, not to any one caller, so no
 	// caller's context may end it: statements run with their contexts
 	// detached (see tx.c), and BEGIN and COMMIT with none.
@@ -114,7 +130,7 @@ func (c *committer) batch(first *writeReq) {
 	sqlTx, err := c.db.write.BeginTx(ctx, c.db.d.writeTx)
 	if err != nil {
 		first.out <- writeResult{err: smartlic.Internal(err, "beginning a transaction")}
-		return
+		return nil
 	}
 	var applied []*writeReq
 	// changed is the batch's writes that changed a registration scope.
@@ -130,11 +146,26 @@ func (c *committer) batch(first *writeReq) {
 		case err != nil:
 			// Its caller gave up before it started: nothing to undo.
 			r.out <- writeResult{err: smartlic.Internal(err, "waiting for the database writer")}
+		case len(applied) == 0:
+			// Nothing has run in the transaction yet: no savepoint.
+			t := &tx{db: c.db, sql: sqlTx, stmts: c.db.wstmts, detached: true}
+			res := guarded(r.fn, t)
+			if res.err != nil || res.panicked {
+				_ = sqlTx.Rollback()
+				r.out <- res
+				select {
+				case next = <-c.reqs:
+				default:
+				}
+				return next
+			}
+			changed.scopesChanged = t.scopesChanged
+			applied = append(applied, r)
 		default:
 			ok, err := c.apply(ctx, sqlTx, r, changed)
 			if err != nil {
 				fail(err)
-				return
+				return nil
 			}
 			if ok {
 				applied = append(applied, r)
@@ -150,7 +181,7 @@ func (c *committer) batch(first *writeReq) {
 	}
 	if len(applied) == 0 {
 		_ = sqlTx.Rollback()
-		return
+		return nil
 	}
 	err = sqlTx.Commit()
 	changed.committed()
@@ -158,7 +189,7 @@ func (c *committer) batch(first *writeReq) {
 		// Commit has ended the transaction either way; fail's rollback
 		// only reports that there is none.
 		fail(err)
-		return
+		return nil
 	}
 	for _, r := range applied {
 		r.out <- writeResult{}
@@ -166,6 +197,7 @@ func (c *committer) batch(first *writeReq) {
 	if c.ckpt.committed() {
 		c.ckpt.writerCheckpoint(ctx, c.db.write)
 	}
+	return nil
 }
 
 // apply runs one writer's fn under its own savepoint. ok reports that its

@@ -131,6 +131,57 @@ func TestBatchKeepsWritesApart(t *testing.T) {
 	}
 }
 
+// TestBatchFirstWriteFails: the first write of a batch runs without a
+// savepoint, so its failure rolls the whole transaction back; the writers
+// queued behind it must still be written, each on its own terms, and
+// nothing of the failed ones kept.
+func TestBatchFirstWriteFails(t *testing.T) {
+	db := openBatchTestDB(t)
+	boom := errors.New("boom")
+	failing := newReq(t.Context(), func(tx smartlic.Tx) error {
+		if err := insertType("failing")(tx); err != nil {
+			return err
+		}
+		return boom
+	})
+	panicking := newReq(t.Context(), func(tx smartlic.Tx) error {
+		if err := insertType("panicking")(tx); err != nil {
+			return err
+		}
+		panic("oops")
+	})
+	good := newReq(t.Context(), insertType("good"))
+	alsoFailing := newReq(t.Context(), func(tx smartlic.Tx) error {
+		if err := insertType("also-failing")(tx); err != nil {
+			return err
+		}
+		return boom
+	})
+	after := newReq(t.Context(), insertType("after"))
+
+	queued(db, panicking, good, alsoFailing, after).batch(failing)
+
+	if res := <-failing.out; !errors.Is(res.err, boom) {
+		t.Errorf("failing: %+v, want its own error", res)
+	}
+	if res := <-panicking.out; !res.panicked || res.panicVal != "oops" {
+		t.Errorf("panicking: %+v, want its panic carried back", res)
+	}
+	if res := <-alsoFailing.out; !errors.Is(res.err, boom) {
+		t.Errorf("alsoFailing: %+v, want its own error", res)
+	}
+	for name, r := range map[string]*writeReq{"good": good, "after": after} {
+		if res := <-r.out; res.err != nil || res.panicked {
+			t.Errorf("%s: %+v, want success", name, res)
+		}
+	}
+	for tag, want := range map[string]bool{"failing": false, "panicking": false, "good": true, "also-failing": false, "after": true} {
+		if got := exists(t, db, tag); got != want {
+			t.Errorf("after the batch, %q stored = %v, want %v", tag, got, want)
+		}
+	}
+}
+
 // TestBatchFailedCommitFailsEveryWrite makes the COMMIT itself fail (a
 // deferred foreign key that is still broken): every write of the batch
 // must hear so, and none of them may be stored.
