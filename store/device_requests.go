@@ -50,8 +50,9 @@ func (t *tx) AnswerDeviceRequest(ctx context.Context, hash string, answer []byte
 }
 
 // NewerDeviceRequest reads device_requests_instance, a partial index of the
-// requests with an instance: the planner uses it only when the query says
-// instance_id <> '' itself, since it cannot know what the parameter holds.
+// requests with an instance: a planner uses it only when the query says
+// itself that instance_id is not empty, since it cannot know what the
+// parameter holds.
 func (t *tx) NewerDeviceRequest(ctx context.Context, instanceID string, sentAt time.Time) (bool, error) {
 	var n int
 	err := t.queryRowBuilt(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM device_requests
