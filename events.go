@@ -1,11 +1,13 @@
 package smartlic
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -60,6 +62,83 @@ func (e *Event) Seal(head ChainHead) {
 	e.PrevHash = head.Hash
 	e.At = e.At.UTC().Truncate(time.Microsecond)
 	e.Hash = e.ComputeHash()
+}
+
+// EventHasher seals one event with the JSON encoding of it made before
+// its place in a chain was known: ComputeHash encodes the whole entry, and
+// where entries are appended one after another (SQLite's single writer,
+// a PostgreSQL registration batch) that encoding was a twelfth of the
+// append's time. Seal only hashes the encoding with the place filled in.
+type EventHasher struct {
+	chain string
+	// pre is the encoding up to seq's value, mid from after it up to
+	// prev_hash's value; nil when the encoding is not of the expected
+	// shape, and Seal then encodes the entry itself.
+	pre, mid []byte
+}
+
+// The fields ComputeHash's encoding holds around the place in the chain:
+// seq follows id and chain, prev_hash and hash come last.
+const (
+	hashSeqField  = `,"seq":`
+	hashPrevField = `,"prev_hash":`
+	hashTail      = `,"hash":""}`
+)
+
+// NewEventHasher encodes e for sealing in chain. It is the caller's to
+// keep e and the hasher together: Seal hashes this encoding, whatever
+// event it is given.
+func NewEventHasher(e Event, chain string) EventHasher {
+	e.Chain, e.Seq, e.PrevHash, e.Hash = chain, 0, "", ""
+	e.At = e.At.UTC().Truncate(time.Microsecond)
+	b, err := json.Marshal(e)
+	if err != nil {
+		return EventHasher{}
+	}
+	// Before seq come only two strings, id and chain, and a '"' inside a
+	// JSON string is always escaped: the first `,"seq":0,` is the field.
+	i := bytes.Index(b, []byte(hashSeqField+`0,`))
+	end := hashPrevField + `""` + hashTail
+	if i < 0 || !bytes.HasSuffix(b, []byte(end)) {
+		return EventHasher{}
+	}
+	return EventHasher{
+		chain: chain,
+		pre:   b[:i+len(hashSeqField)],
+		mid:   b[i+len(hashSeqField)+1 : len(b)-len(`""`+hashTail)],
+	}
+}
+
+// Seal does what e.Seal(head) does, e being the event the hasher was made
+// of.
+func (h EventHasher) Seal(e *Event, head ChainHead) {
+	if h.pre == nil || head.Chain != h.chain || !isLowerHex(head.Hash) {
+		e.Seal(head)
+		return
+	}
+	e.Chain = head.Chain
+	e.Seq = head.Seq + 1
+	e.PrevHash = head.Hash
+	e.At = e.At.UTC().Truncate(time.Microsecond)
+	d := sha256.New()
+	d.Write(h.pre)
+	var num [20]byte
+	d.Write(strconv.AppendInt(num[:0], e.Seq, 10))
+	d.Write(h.mid)
+	d.Write([]byte(`"` + head.Hash + `"` + hashTail))
+	var sum [sha256.Size]byte
+	e.Hash = hex.EncodeToString(d.Sum(sum[:0]))
+}
+
+// isLowerHex says s is encoded in JSON as itself between quotes, as a
+// hash this package made is (and "" is).
+func isLowerHex(s string) bool {
+	for i := range len(s) {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // ChainHead is the last entry of a chain as the store records it beside the

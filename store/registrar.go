@@ -62,7 +62,10 @@ type regItem struct {
 	ctx context.Context
 	r   smartlic.Registration
 	now time.Time
-	out chan regResult // buffered: answering never blocks the batch
+	// hasher is r.Event encoded by the caller's goroutine, so that the
+	// batch only hashes it once it knows the event's place.
+	hasher smartlic.EventHasher
+	out    chan regResult // buffered: answering never blocks the batch
 }
 
 type regResult struct {
@@ -94,7 +97,8 @@ func (g *registrar) register(ctx context.Context, r smartlic.Registration, now t
 		// an instance's life, never at registration.
 		return nil, smartlic.Internal(errors.New("a registration of an instance that was authorized or reported before"), "registering an instance")
 	}
-	it := &regItem{ctx: ctx, r: r, now: now, out: make(chan regResult, 1)}
+	it := &regItem{ctx: ctx, r: r, now: now, out: make(chan regResult, 1),
+		hasher: smartlic.NewEventHasher(r.Event, r.Instance.SmartAccountID)}
 	if !g.batches.add(r.Instance.SmartAccountID, it) {
 		return nil, smartlic.Internal(errClosed, "registering an instance")
 	}
@@ -326,7 +330,7 @@ func writeRegistrations(ctx context.Context, c *pgx.Conn, lockHead, chain string
 		}
 		uses[tok.ID]++
 		e := it.r.Event
-		e.Seal(head)
+		it.hasher.Seal(&e, head)
 		head = smartlic.ChainHead{Chain: chain, Seq: e.Seq, Hash: e.Hash}
 		winners = append(winners, e)
 	}

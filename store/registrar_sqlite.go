@@ -162,7 +162,7 @@ func writeRegistrationsSQLite(ctx context.Context, t *tx, chain string, items []
 			}
 		}
 		e := it.r.Event
-		e.Seal(head)
+		it.hasher.Seal(&e, head)
 		head = smartlic.ChainHead{Chain: chain, Seq: e.Seq, Hash: e.Hash}
 		winners = append(winners, e)
 	}
