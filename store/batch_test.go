@@ -49,6 +49,26 @@ func insertType(tag string) func(smartlic.Tx) error {
 	}
 }
 
+// insertThenFail inserts a license type and then fails with err.
+func insertThenFail(tag string, err error) func(smartlic.Tx) error {
+	return func(tx smartlic.Tx) error {
+		if ierr := insertType(tag)(tx); ierr != nil {
+			return ierr
+		}
+		return err
+	}
+}
+
+// insertThenPanic inserts a license type and then panics with "oops".
+func insertThenPanic(tag string) func(smartlic.Tx) error {
+	return func(tx smartlic.Tx) error {
+		if err := insertType(tag)(tx); err != nil {
+			return err
+		}
+		panic("oops")
+	}
+}
+
 func exists(t *testing.T, db *DB, tag string) bool {
 	t.Helper()
 	var found bool
@@ -74,18 +94,8 @@ func TestBatchKeepsWritesApart(t *testing.T) {
 	ranCancelled := false
 
 	first := newReq(t.Context(), insertType("first"))
-	failing := newReq(t.Context(), func(tx smartlic.Tx) error {
-		if err := insertType("failing")(tx); err != nil {
-			return err
-		}
-		return boom
-	})
-	panicking := newReq(t.Context(), func(tx smartlic.Tx) error {
-		if err := insertType("panicking")(tx); err != nil {
-			return err
-		}
-		panic("oops")
-	})
+	failing := newReq(t.Context(), insertThenFail("failing", boom))
+	panicking := newReq(t.Context(), insertThenPanic("panicking"))
 	gaveUp := newReq(cancelled, func(tx smartlic.Tx) error {
 		ranCancelled = true
 		return insertType("gave-up")(tx)
@@ -138,25 +148,10 @@ func TestBatchKeepsWritesApart(t *testing.T) {
 func TestBatchFirstWriteFails(t *testing.T) {
 	db := openBatchTestDB(t)
 	boom := errors.New("boom")
-	failing := newReq(t.Context(), func(tx smartlic.Tx) error {
-		if err := insertType("failing")(tx); err != nil {
-			return err
-		}
-		return boom
-	})
-	panicking := newReq(t.Context(), func(tx smartlic.Tx) error {
-		if err := insertType("panicking")(tx); err != nil {
-			return err
-		}
-		panic("oops")
-	})
+	failing := newReq(t.Context(), insertThenFail("failing", boom))
+	panicking := newReq(t.Context(), insertThenPanic("panicking"))
 	good := newReq(t.Context(), insertType("good"))
-	alsoFailing := newReq(t.Context(), func(tx smartlic.Tx) error {
-		if err := insertType("also-failing")(tx); err != nil {
-			return err
-		}
-		return boom
-	})
+	alsoFailing := newReq(t.Context(), insertThenFail("also-failing", boom))
 	after := newReq(t.Context(), insertType("after"))
 
 	queued(db, panicking, good, alsoFailing, after).batch(failing)
