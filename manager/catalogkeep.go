@@ -104,34 +104,27 @@ func changesCatalog(typ string) bool {
 }
 
 func (c *catalogCache) keptType(tag string) (smartlic.LicenseType, bool) {
-	if lt, ok := c.types[tag]; ok {
-		return lt, true
-	}
-	if c.kept != nil {
-		lt, ok := c.kept.types[tag]
-		return lt, ok
-	}
-	return smartlic.LicenseType{}, false
+	return ownOrKept(c.types, c.kept, func(s *catalogSnapshot) map[string]smartlic.LicenseType { return s.types }, tag)
 }
 
 func (c *catalogCache) keptProduct(id string) (smartlic.Product, bool) {
-	if p, ok := c.products[id]; ok {
-		return p, true
-	}
-	if c.kept != nil {
-		p, ok := c.kept.products[id]
-		return p, ok
-	}
-	return smartlic.Product{}, false
+	return ownOrKept(c.products, c.kept, func(s *catalogSnapshot) map[string]smartlic.Product { return s.products }, id)
 }
 
 func (c *catalogCache) keptResolver(saID string) (policyResolver, bool) {
-	if r, ok := c.resolvers[saID]; ok {
-		return r, true
+	return ownOrKept(c.resolvers, c.kept, func(s *catalogSnapshot) map[string]policyResolver { return s.resolvers }, saID)
+}
+
+// ownOrKept looks key up in what this ingestion read, then in what is
+// kept.
+func ownOrKept[V any](own map[string]V, kept *catalogSnapshot, of func(*catalogSnapshot) map[string]V, key string) (V, bool) {
+	if v, ok := own[key]; ok {
+		return v, true
 	}
-	if c.kept != nil {
-		r, ok := c.kept.resolvers[saID]
-		return r, ok
+	if kept != nil {
+		v, ok := of(kept)[key]
+		return v, ok
 	}
-	return policyResolver{}, false
+	var zero V
+	return zero, false
 }
