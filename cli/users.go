@@ -163,24 +163,10 @@ func newUserCmd(f *clientFlags) *cobra.Command {
 	create.Flags().StringVar(&in.Name, "name", "", "the user's full name")
 	create.Flags().StringVar(&in.Password, "password", "", fmt.Sprintf("initial password, at least %d characters (env SMARTLIC_PASSWORD)", smartlic.MinPasswordLength))
 
-	whoami := &cobra.Command{
-		Use:   "whoami",
-		Short: "Show who the API key belongs to, and its roles",
-		Args:  args(),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return f.withUsers(cmd, func(ctx context.Context, us smartlic.UserService, p printer) error {
-				id, err := us.WhoAmI(ctx)
-				if err != nil {
-					return err
-				}
-				if p.json {
-					return writeJSON(p.w, id)
-				}
-				fmt.Fprintf(p.w, "%s (%s)\n\n", id.Actor.Email, id.Actor.Kind)
-				return printList(p, id.Roles, "", roleTable)
-			})
-		},
-	}
+	// The same command as `smartlic whoami`, where a user looking under
+	// "user" would look for it: one output, one set of rules.
+	whoami := newWhoAmICmd(f)
+	whoami.Short += " (the same as smartlic whoami)"
 	return group("user", "Manage users",
 		newInviteCmd(f),
 		create,
