@@ -75,6 +75,19 @@ type Pool struct {
 	OverdueInstances int64 `json:"overdue_instances,omitempty"`
 }
 
+// PoolKey names one pool: a Virtual Account's licenses of one type.
+type PoolKey struct {
+	VirtualAccountID string
+	LicenseTypeID    string
+}
+
+// PoolMove is a move of one pool's in-use counter by Delta, dated At.
+type PoolMove struct {
+	PoolKey
+	Delta int64
+	At    time.Time
+}
+
 // PoolCounter is the maintained in-use count of one VA × license type.
 // InUse includes Reserved: the store counts reserved licenses in both, so
 // that every check of what is available sees them.

@@ -199,6 +199,9 @@ type Tx interface {
 	// AddInUse moves a pool's in-use counter by delta and records the
 	// count after the change in the pool's history, dated at.
 	AddInUse(ctx context.Context, vaID, licenseTypeID string, delta int64, at time.Time) error
+	// AddInUseAll is AddInUse of many pools, each named once, in a few
+	// statements whatever their number.
+	AddInUseAll(ctx context.Context, moves []PoolMove) error
 	PoolCountersOf(ctx context.Context, vaIDs []string) ([]PoolCounter, error)
 	// PoolStateOf returns the deposits and counters of one VA's pools of
 	// the given license types only: what a change to those pools is

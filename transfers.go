@@ -116,6 +116,10 @@ type TransferTx interface {
 	// PostgreSQL; SQLite writers are serial) and returns its in-use count.
 	// Callers lock several pools in (va, license type) order.
 	LockPool(ctx context.Context, vaID, licenseTypeID string) (int64, error)
+	// LockPools is LockPool of many pools, in (va, license type) order
+	// whatever the order given, in a few statements whatever their
+	// number; it returns their counters in that order.
+	LockPools(ctx context.Context, pools []PoolKey) ([]PoolCounter, error)
 	// LicenseLots returns the deposits of a pool active at now with what
 	// remains of each after transfers, leaving out empty ones.
 	LicenseLots(ctx context.Context, vaID, licenseTypeID string, now time.Time) ([]LicenseLot, error)

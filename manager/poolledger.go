@@ -1,7 +1,6 @@
 package manager
 
 import (
-	"cmp"
 	"context"
 	"slices"
 	"time"
@@ -127,9 +126,10 @@ func (l *poolLedger) PoolStateOf(ctx context.Context, vaID string, typeIDs []str
 	return deposits, counters, nil
 }
 
-// flush writes the held instances' usage lines, then every pool's moves,
-// one counter update (and history row) per pool, in (Virtual Account, license type) order like every other
-// write that moves several pools.
+// flush writes the held instances' usage lines, then every pool's moves:
+// one counter update (and history row) per pool, all pools' in a few
+// statements (AddInUseAll), in (Virtual Account, license type) order like
+// every other write that moves several pools.
 func (l *poolLedger) flush(ctx context.Context) error {
 	var changes []smartlic.UsageChange
 	for _, h := range l.held {
@@ -143,18 +143,19 @@ func (l *poolLedger) flush(ctx context.Context) error {
 		}
 	}
 	l.usage, l.held = map[string]*usageHeld{}, nil
-	keys := make([]poolKey, 0, len(l.pools))
+	var moves []smartlic.PoolMove
 	for k, p := range l.pools {
 		if p.moved != 0 {
-			keys = append(keys, k)
+			moves = append(moves, smartlic.PoolMove{PoolKey: smartlic.PoolKey{VirtualAccountID: k.va, LicenseTypeID: k.lt}, Delta: p.moved, At: p.at})
 		}
 	}
-	slices.SortFunc(keys, func(a, b poolKey) int { return cmp.Or(cmp.Compare(a.va, b.va), cmp.Compare(a.lt, b.lt)) })
-	for _, k := range keys {
-		p := l.pools[k]
-		if err := l.Tx.AddInUse(ctx, k.va, k.lt, p.moved, p.at); err != nil {
-			return err
-		}
+	if len(moves) == 0 {
+		return nil
+	}
+	if err := l.Tx.AddInUseAll(ctx, moves); err != nil { // in (VA, license type) order
+		return err
+	}
+	for _, p := range l.pools {
 		p.counter.InUse += p.moved
 		p.moved = 0
 	}

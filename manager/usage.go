@@ -543,14 +543,9 @@ func (b *instanceBatch) dupes() int {
 // aborting one of them (SQLite's single writer never interleaves them).
 // Each instance is the one read under its lock (instanceBatch.cur).
 func lockIngestPools(ctx context.Context, tx smartlic.Tx, cat *catalogCache, batches map[string]*instanceBatch, ids []string) error {
-	type poolKey struct{ va, lt string }
-	seen := map[poolKey]bool{}
-	var keys []poolKey
+	var keys []smartlic.PoolKey
 	add := func(va, lt string) {
-		if k := (poolKey{va, lt}); !seen[k] {
-			seen[k] = true
-			keys = append(keys, k)
-		}
+		keys = append(keys, smartlic.PoolKey{VirtualAccountID: va, LicenseTypeID: lt})
 	}
 	for _, id := range ids {
 		b := batches[id]
@@ -584,18 +579,8 @@ func lockIngestPools(ctx context.Context, tx smartlic.Tx, cat *catalogCache, bat
 			}
 		}
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].va != keys[j].va {
-			return keys[i].va < keys[j].va
-		}
-		return keys[i].lt < keys[j].lt
-	})
-	for _, k := range keys {
-		if _, err := tx.LockPool(ctx, k.va, k.lt); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := tx.LockPools(ctx, keys) // in order, each once
+	return err
 }
 
 // instanceWrite is one instance's part of an ingestion's write.

@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/smartlic/smartlic"
@@ -77,6 +79,64 @@ func (t *tx) AddInUse(ctx context.Context, vaID, licenseTypeID string, delta int
 		return t.writeErr(err, about{what: "recording pool history", noun: "pool history", refs: "a Virtual Account or license type"})
 	}
 	return nil
+}
+
+// AddInUseAll moves the pools' counters in one multi-row upsert per
+// chunk, in (VA, license type) order as every writer locks pools, and
+// records their history in one multi-row insert: four statements where
+// AddInUse of two pools took four, whatever the number of pools.
+func (t *tx) AddInUseAll(ctx context.Context, moves []smartlic.PoolMove) error {
+	moves = slices.Clone(moves)
+	slices.SortFunc(moves, func(a, b smartlic.PoolMove) int { return comparePools(a.PoolKey, b.PoolKey) })
+	for i := 1; i < len(moves); i++ {
+		if moves[i].PoolKey == moves[i-1].PoolKey {
+			return smartlic.Invalid("moves", "moves the pool of license type %q twice", moves[i].LicenseTypeID)
+		}
+	}
+	const what = "counting licenses in use"
+	after := make(map[smartlic.PoolKey]smartlic.PoolCounter, len(moves))
+	err := inChunks(len(moves), func(lo, hi int) error {
+		args := make([]any, 0, 3*(hi-lo))
+		for _, m := range moves[lo:hi] {
+			args = append(args, m.VirtualAccountID, m.LicenseTypeID, m.Delta)
+		}
+		rows, err := t.queryBuilt(ctx, `INSERT INTO pools (va_id, license_type_id, in_use) VALUES `+valueRows(hi-lo, 3)+`
+			ON CONFLICT (va_id, license_type_id) DO UPDATE SET in_use = pools.in_use + excluded.in_use
+			RETURNING va_id, license_type_id, in_use, reserved`, args...)
+		got, err := collect(rows, err, scanPoolCounter, what)
+		if err != nil {
+			return t.writeErr(errors.Unwrap(err), about{what: what, noun: "pool", refs: "a Virtual Account or license type"})
+		}
+		for _, c := range got {
+			after[smartlic.PoolKey{VirtualAccountID: c.VirtualAccountID, LicenseTypeID: c.LicenseTypeID}] = c
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var moved []smartlic.PoolMove
+	for _, m := range moves {
+		if m.Delta != 0 {
+			moved = append(moved, m)
+		}
+	}
+	return inChunks(len(moved), func(lo, hi int) error {
+		args := make([]any, 0, 5*(hi-lo))
+		for _, m := range moved[lo:hi] {
+			c := after[m.PoolKey]
+			args = append(args, m.VirtualAccountID, m.LicenseTypeID, micros(m.At), c.InUse, c.Reserved)
+		}
+		if _, err := t.execBuilt(ctx, `INSERT INTO pool_history (va_id, license_type_id, at, in_use, reserved) VALUES `+valueRows(hi-lo, 5), args...); err != nil {
+			return t.writeErr(err, about{what: "recording pool history", noun: "pool history", refs: "a Virtual Account or license type"})
+		}
+		return nil
+	})
+}
+
+// comparePools orders pools as every writer locks them.
+func comparePools(a, b smartlic.PoolKey) int {
+	return cmp.Or(strings.Compare(a.VirtualAccountID, b.VirtualAccountID), strings.Compare(a.LicenseTypeID, b.LicenseTypeID))
 }
 
 // PoolCountersOf returns the in-use counters of the given VAs ordered by

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/smartlic/smartlic"
@@ -28,6 +30,34 @@ func (t *tx) LockPool(ctx context.Context, vaID, licenseTypeID string) (int64, e
 		return 0, smartlic.Internal(err, what)
 	}
 	return inUse, nil
+}
+
+// LockPools creates the missing counters and locks them all, a chunk of
+// pools in two statements (one INSERT, one SELECT … ORDER BY … FOR
+// UPDATE, which locks its rows in its order), where LockPool took two per
+// pool. The chunks go in order, so the locks do too.
+func (t *tx) LockPools(ctx context.Context, pools []smartlic.PoolKey) ([]smartlic.PoolCounter, error) {
+	const what = "locking pools"
+	pools = slices.Clone(pools)
+	slices.SortFunc(pools, comparePools)
+	pools = slices.Compact(pools)
+	var out []smartlic.PoolCounter
+	err := inChunks(len(pools), func(lo, hi int) error {
+		args := make([]any, 0, 2*(hi-lo))
+		for _, p := range pools[lo:hi] {
+			args = append(args, p.VirtualAccountID, p.LicenseTypeID)
+		}
+		if _, err := t.execBuilt(ctx, `INSERT INTO pools (va_id, license_type_id, in_use) VALUES `+strings.TrimSuffix(strings.Repeat("(?, ?, 0), ", hi-lo), ", ")+`
+			ON CONFLICT (va_id, license_type_id) DO NOTHING`, args...); err != nil {
+			return t.writeErr(err, about{what: what, noun: "pool", refs: "a Virtual Account or license type"})
+		}
+		rows, err := t.queryBuilt(ctx, `SELECT va_id, license_type_id, in_use, reserved FROM pools
+			WHERE (va_id, license_type_id) IN (VALUES `+valueRows(hi-lo, 2)+`) ORDER BY va_id, license_type_id`+t.db.d.forUpdate, args...)
+		got, err := collect(rows, err, scanPoolCounter, what)
+		out = append(out, got...)
+		return err
+	})
+	return out, err
 }
 
 // LicenseLots returns the pool's deposits active at now, each with its

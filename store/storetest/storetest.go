@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) smartlic.Store) {
 		{"DeleteVirtualAccount", testDeleteVirtualAccount},
 		{"Deposits", testDeposits},
 		{"Pools", testPools},
+		{"PoolsInBulk", testPoolsInBulk},
 		{"Tokens", testTokens},
 		{"ConsumeToken", testConsumeToken},
 		{"Instances", testInstances},
@@ -910,6 +911,117 @@ func testPools(t *testing.T, f *fixture) {
 	})
 	err := f.writeErr(func(ctx context.Context, tx smartlic.Tx) error { return tx.AddInUse(ctx, va.ID, "missing", 1, f.now) })
 	wantCode(t, err, smartlic.ENotFound, "")
+}
+
+// testPoolsInBulk: LockPools and AddInUseAll of more pools than one
+// statement holds, named in any order, answer and move each pool as
+// LockPool and AddInUse of one at a time would, history included; a list
+// that cannot be written leaves every counter as it was.
+func testPoolsInBulk(t *testing.T, f *fixture) {
+	sa, va := f.account("example.com")
+	other := f.virtualAccount(sa, nil, "Other")
+	var keys []smartlic.PoolKey
+	for i := range 35 {
+		lt := f.licenseType(fmt.Sprintf("bulk-%02d", i))
+		keys = append(keys, smartlic.PoolKey{VirtualAccountID: other.ID, LicenseTypeID: lt.ID}, smartlic.PoolKey{VirtualAccountID: va.ID, LicenseTypeID: lt.ID})
+	}
+	// Every third pool has a counter already.
+	want := map[smartlic.PoolKey]int64{}
+	f.write(func(ctx context.Context, tx smartlic.Tx) error {
+		for i, k := range keys {
+			if i%3 == 0 {
+				want[k] = int64(i + 1)
+				if err := tx.AddInUse(ctx, k.VirtualAccountID, k.LicenseTypeID, int64(i+1), f.now); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	counters := func() []smartlic.PoolCounter {
+		out := make([]smartlic.PoolCounter, 0, len(want))
+		for k, n := range want {
+			out = append(out, smartlic.PoolCounter{VirtualAccountID: k.VirtualAccountID, LicenseTypeID: k.LicenseTypeID, InUse: n})
+		}
+		sortCounters(out)
+		return out
+	}
+
+	// Locked pools come back once each, in order, missing ones created.
+	f.write(func(ctx context.Context, tx smartlic.Tx) error {
+		got, err := tx.LockPools(ctx, append(slices.Clone(keys), keys[3], keys[4]))
+		for _, k := range keys {
+			if _, ok := want[k]; !ok {
+				want[k] = 0 // created
+			}
+		}
+		wantEqual(t, "locked pools", got, counters())
+		return err
+	})
+
+	// Moves, one a zero, dated an hour later.
+	later := f.now.Add(time.Hour)
+	var moves []smartlic.PoolMove
+	var history []smartlic.PoolCounter
+	for i, k := range keys {
+		d := int64(i%5) - 1
+		moves = append(moves, smartlic.PoolMove{PoolKey: k, Delta: d, At: later})
+		want[k] += d
+		if d != 0 {
+			history = append(history, smartlic.PoolCounter{VirtualAccountID: k.VirtualAccountID, LicenseTypeID: k.LicenseTypeID, InUse: want[k]})
+		}
+	}
+	f.write(func(ctx context.Context, tx smartlic.Tx) error { return tx.AddInUseAll(ctx, moves) })
+	f.read(func(ctx context.Context, tx smartlic.Tx) error {
+		got, err := tx.PoolCountersOf(ctx, []string{va.ID, other.ID})
+		wantEqual(t, "counters after AddInUseAll", got, counters())
+		if err != nil {
+			return err
+		}
+		at, err := tx.InUseAt(ctx, []string{va.ID, other.ID}, later)
+		var moved []smartlic.PoolCounter
+		for _, c := range at {
+			for _, h := range history {
+				if h.VirtualAccountID == c.VirtualAccountID && h.LicenseTypeID == c.LicenseTypeID {
+					moved = append(moved, c)
+				}
+			}
+		}
+		sortCounters(history)
+		wantEqual(t, "history of the moved pools", moved, history)
+		return err
+	})
+
+	before := counters()
+	for _, tc := range []struct {
+		what string
+		fn   func(ctx context.Context, tx smartlic.Tx) error
+		code string
+	}{
+		{"a pool moved twice", func(ctx context.Context, tx smartlic.Tx) error {
+			return tx.AddInUseAll(ctx, append(slices.Clone(moves), moves[7]))
+		}, smartlic.EInvalid},
+		{"a missing license type moved", func(ctx context.Context, tx smartlic.Tx) error {
+			return tx.AddInUseAll(ctx, append(slices.Clone(moves), smartlic.PoolMove{PoolKey: smartlic.PoolKey{VirtualAccountID: va.ID, LicenseTypeID: newID(t)}, Delta: 1, At: later}))
+		}, smartlic.ENotFound},
+		{"a missing license type locked", func(ctx context.Context, tx smartlic.Tx) error {
+			if err := tx.AddInUseAll(ctx, moves); err != nil {
+				return err
+			}
+			_, err := tx.LockPools(ctx, []smartlic.PoolKey{keys[0], {VirtualAccountID: va.ID, LicenseTypeID: newID(t)}})
+			return err
+		}, smartlic.ENotFound},
+	} {
+		err := f.writeErr(tc.fn)
+		if smartlic.ErrorCode(err) != tc.code {
+			t.Fatalf("%s: err = %v, want code %s", tc.what, err, tc.code)
+		}
+	}
+	f.read(func(ctx context.Context, tx smartlic.Tx) error {
+		got, err := tx.PoolCountersOf(ctx, []string{va.ID, other.ID})
+		wantEqual(t, "counters after refused moves", got, before)
+		return err
+	})
 }
 
 func testTokens(t *testing.T, f *fixture) {
