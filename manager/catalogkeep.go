@@ -2,7 +2,6 @@ package manager
 
 import (
 	"maps"
-	"strings"
 	"sync"
 	"time"
 
@@ -17,14 +16,14 @@ import (
 // about as much as reading the instances themselves, for rows that almost
 // never change. Kept entries are:
 //
-//   - dropped at once when this manager records a change to a product, a
-//     license type, a policy or a Virtual Account (its event is recorded
-//     in the changing transaction, so the next ingestion reads again);
+//   - used only while the store counts no committed change to a product,
+//     a license type, a policy or a Virtual Account since before they
+//     were read (store.DB.CatalogChanges), so a change made through this
+//     server is seen by the next ingestion;
 //   - dropped keptCatalogFor after the oldest of them was read, which
-//     bounds how long a change made through another replica, or one that
-//     commits while an ingestion is reading, goes unseen here: reports
-//     are then judged as if they had arrived that much earlier, which is
-//     what the read before the write already did within a round.
+//     bounds how long a change made through another replica goes unseen
+//     here: reports are then judged as if they had arrived that much
+//     earlier, as the read before the write already did within a round.
 const keptCatalogFor = time.Second
 
 // maxKeptCatalog bounds the entries kept of each kind.
@@ -34,43 +33,51 @@ const maxKeptCatalog = 4096
 // written once published, so ingestions read them without a lock.
 type keptCatalog struct {
 	mu   sync.Mutex
-	gen  uint64 // counts the changes recorded
 	snap *catalogSnapshot
 }
 
 type catalogSnapshot struct {
+	changes   uint64    // the store's count of catalogue changes it was read after
 	at        time.Time // when its oldest entry was read (monotonic)
 	types     map[string]smartlic.LicenseType
 	products  map[string]smartlic.Product
 	resolvers map[string]policyResolver
 }
 
-// start returns a catalogCache for one ingestion over what is kept, and
-// the count of changes it starts after.
-func (k *keptCatalog) start() (*catalogCache, uint64) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.snap != nil && time.Since(k.snap.at) >= keptCatalogFor {
-		k.snap = nil
+// catalogChanges is the store's count of committed catalogue changes;
+// ok is false for a store that does not count them, which keeps nothing.
+func catalogChanges(st smartlic.Store) (n uint64, ok bool) {
+	s, ok := st.(interface{ CatalogChanges() uint64 })
+	if !ok {
+		return 0, false
 	}
-	c := &catalogCache{types: map[string]smartlic.LicenseType{}, products: map[string]smartlic.Product{}, resolvers: map[string]policyResolver{},
-		kept: k.snap, readAt: time.Now()}
-	return c, k.gen
+	return s.CatalogChanges(), true
 }
 
-// keep adds what an ingestion read to what is kept, unless a change was
-// recorded since it started (what it read may be from before it).
-func (k *keptCatalog) keep(c *catalogCache, gen uint64) {
-	if len(c.types)+len(c.products)+len(c.resolvers) == 0 {
-		return // read nothing new
+// start returns a catalogCache for one ingestion that begins after the
+// store counted changes catalogue changes, over what is kept if it is
+// still current.
+func (k *keptCatalog) start(changes uint64) *catalogCache {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if s := k.snap; s != nil && (s.changes != changes || time.Since(s.at) >= keptCatalogFor) {
+		k.snap = nil
+	}
+	return &catalogCache{types: map[string]smartlic.LicenseType{}, products: map[string]smartlic.Product{}, resolvers: map[string]policyResolver{},
+		kept: k.snap, changes: changes, readAt: time.Now()}
+}
+
+// keep adds what an ingestion read to what is kept, unless the store
+// counts a change since it started (what it read may be from before it).
+func (k *keptCatalog) keep(c *catalogCache, changes uint64) {
+	if len(c.types)+len(c.products)+len(c.resolvers) == 0 || changes != c.changes {
+		return
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.gen != gen {
-		return
-	}
-	next := &catalogSnapshot{at: c.readAt, types: map[string]smartlic.LicenseType{}, products: map[string]smartlic.Product{}, resolvers: map[string]policyResolver{}}
-	if old := k.snap; old != nil && time.Since(old.at) < keptCatalogFor &&
+	next := &catalogSnapshot{changes: changes, at: c.readAt,
+		types: map[string]smartlic.LicenseType{}, products: map[string]smartlic.Product{}, resolvers: map[string]policyResolver{}}
+	if old := k.snap; old != nil && old.changes == changes && time.Since(old.at) < keptCatalogFor &&
 		len(old.types) < maxKeptCatalog && len(old.products) < maxKeptCatalog && len(old.resolvers) < maxKeptCatalog {
 		if old.at.Before(next.at) {
 			next.at = old.at
@@ -81,26 +88,6 @@ func (k *keptCatalog) keep(c *catalogCache, gen uint64) {
 	maps.Copy(next.products, c.products)
 	maps.Copy(next.resolvers, c.resolvers)
 	k.snap = next
-}
-
-// changed drops what is kept; record calls it for every event that
-// changes what ingestion reads.
-func (k *keptCatalog) changed() {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.gen++
-	k.snap = nil
-}
-
-// changesCatalog says whether an event type is a change to what
-// ingestion keeps: products, license types, policies, Virtual Accounts.
-func changesCatalog(typ string) bool {
-	for _, p := range []string{"product.", "license_type.", "policy.", "va."} {
-		if strings.HasPrefix(typ, p) {
-			return true
-		}
-	}
-	return false
 }
 
 func (c *catalogCache) keptType(tag string) (smartlic.LicenseType, bool) {

@@ -71,9 +71,6 @@ func (m *Manager) recordAll(tx smartlic.Tx, events []actorEvent) error {
 // entry completes e but for its place in the chain, which it returns.
 func (m *Manager) entry(ctx context.Context, e smartlic.Event) (smartlic.Event, string) {
 	chain := chainOf(e)
-	if changesCatalog(e.Type) {
-		m.catalog.changed()
-	}
 	if a, ok := smartlic.ActorFrom(ctx); ok {
 		e.ActorID, e.ActorEmail, e.ActorRole = a.KeyID, a.Email, a.Role
 	}

@@ -255,7 +255,8 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 	// arrived before a catalogue or policy edit committed between the two.
 	// What this read finds is kept for the next ingestions, which then
 	// read none of it (catalogkeep.go).
-	cat, gen := m.catalog.start()
+	changes, keeps := catalogChanges(m.st)
+	cat := m.catalog.start(changes)
 	err := m.st.Read(ctx, func(tx smartlic.Tx) error {
 		cat.tx = tx
 		sas := map[string]smartlic.SmartAccount{}
@@ -287,7 +288,9 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 	if err != nil {
 		return ingestResult{}, err
 	}
-	m.catalog.keep(cat, gen)
+	if after, ok := catalogChanges(m.st); keeps && ok {
+		m.catalog.keep(cat, after)
+	}
 	for _, b := range batches {
 		var why error
 		switch {
@@ -905,6 +908,7 @@ type catalogCache struct {
 	products  map[string]smartlic.Product
 	resolvers map[string]policyResolver
 	kept      *catalogSnapshot // nil: nothing kept
+	changes   uint64           // the store's count of catalogue changes it began after
 	readAt    time.Time        // when this ingestion began to read
 	// slacs holds the active SLACs of the write's devices, read in the
 	// write transaction (readSLACs); nil outside it.

@@ -31,7 +31,7 @@ func (t *tx) ListSmartAccounts(ctx context.Context, status smartlic.SmartAccount
 }
 
 func (t *tx) UpdateSmartAccount(ctx context.Context, sa smartlic.SmartAccount) error {
-	t.scopesChanged = true
+	t.changes |= scopeChange
 	ok, err := t.execOne(ctx, stUpdateSmartAccount, sa.Name, sa.Domain, sa.LimitedUse, string(sa.Status), sa.ID)
 	if err != nil {
 		return t.writeErr(err, about{what: "updating a Smart Account", noun: "Smart Account", field: "domain", value: sa.Domain, id: sa.ID})
@@ -102,7 +102,7 @@ func (t *tx) AllVirtualAccounts(ctx context.Context, saID string) ([]smartlic.Vi
 }
 
 func (t *tx) UpdateVirtualAccount(ctx context.Context, va smartlic.VirtualAccount) error {
-	t.scopesChanged = true
+	t.changes |= scopeChange | catalogChange
 	ok, err := t.execOne(ctx, stUpdateVirtualAccount, nullString(va.ParentID), va.Name, va.Description, va.Depth, va.ID)
 	if err != nil {
 		return t.writeErr(err, about{
@@ -119,7 +119,7 @@ func (t *tx) UpdateVirtualAccount(ctx context.Context, va smartlic.VirtualAccoun
 // DeleteVirtualAccount deletes a VA with its tokens and pool counters (the
 // schema cascades them). Children, deposits and instances make it fail.
 func (t *tx) DeleteVirtualAccount(ctx context.Context, id string) error {
-	t.scopesChanged = true
+	t.changes |= scopeChange | catalogChange
 	ok, err := t.execOne(ctx, stDeleteVirtualAccount, id)
 	switch {
 	case err != nil && t.inUse(err):

@@ -159,7 +159,7 @@ func (c *committer) group(first *writeReq) (next *writeReq) {
 				}
 				return next
 			}
-			changed.scopesChanged = t.scopesChanged
+			changed.changes = t.changes
 			applied = append(applied, r)
 		default:
 			ok, err := c.apply(ctx, sqlTx, r, changed)
@@ -204,9 +204,9 @@ func (c *committer) group(first *writeReq) (next *writeReq) {
 // changes stay in the batch; when fn failed, they have been rolled back and
 // the writer has had its answer. A non-nil err means the batch's
 // transaction can no longer be trusted: the writer whose fn failed has its
-// answer, and the caller must abandon the batch. A write that changed a
-// registration scope marks changed (rolled back or not: invalidating
-// once too often costs a read).
+// answer, and the caller must abandon the batch. A write that changed
+// something kept (a registration scope, the catalogue) marks changed
+// (rolled back or not: invalidating once too often costs a read).
 func (c *committer) apply(ctx context.Context, sqlTx *sql.Tx, r *writeReq, changed *tx) (ok bool, err error) {
 	if _, err := sqlTx.ExecContext(ctx, "SAVEPOINT write"); err != nil {
 		r.out <- writeResult{err: smartlic.Internal(err, "beginning a transaction")}
@@ -214,7 +214,7 @@ func (c *committer) apply(ctx context.Context, sqlTx *sql.Tx, r *writeReq, chang
 	}
 	t := &tx{db: c.db, sql: sqlTx, stmts: c.db.wstmts, detached: true}
 	res := guarded(r.fn, t)
-	changed.scopesChanged = changed.scopesChanged || t.scopesChanged
+	changed.changes |= t.changes
 	if res.err == nil && !res.panicked {
 		if _, err := sqlTx.ExecContext(ctx, "RELEASE write"); err != nil {
 			r.out <- writeResult{err: smartlic.Internal(err, "committing a transaction")}

@@ -101,6 +101,7 @@ func (t *tx) ListLicenseTypes(ctx context.Context, p smartlic.Page) ([]smartlic.
 }
 
 func (t *tx) DeleteLicenseType(ctx context.Context, id string) error {
+	t.changes |= catalogChange
 	ok, err := t.execOne(ctx, stDeleteLicenseType, id)
 	switch {
 	case err != nil && t.inUse(err):
@@ -140,7 +141,7 @@ func (t *tx) InsertProduct(ctx context.Context, p smartlic.Product) error {
 }
 
 func (t *tx) UpdateProduct(ctx context.Context, p smartlic.Product) error {
-	t.scopesChanged = true
+	t.changes |= scopeChange | catalogChange
 	ok, err := t.execOne(ctx, stUpdateProduct, p.PID, p.Name, p.Description, p.ID)
 	if err != nil {
 		return t.writeErr(err, about{what: "updating a product", noun: "product", field: "pid", value: p.PID, id: p.ID})
@@ -218,7 +219,7 @@ func (t *tx) ListProducts(ctx context.Context, page smartlic.Page) ([]smartlic.P
 }
 
 func (t *tx) DeleteProduct(ctx context.Context, id string) error {
-	t.scopesChanged = true
+	t.changes |= scopeChange | catalogChange
 	ok, err := t.execOne(ctx, stDeleteProduct, id)
 	switch {
 	case err != nil && t.inUse(err):

@@ -98,7 +98,7 @@ func (c *chainCommitter) run(_ string, batch []*writeReq) {
 		}
 		t := &tx{db: c.db, sql: sqlTx, stmts: c.db.wstmts, detached: true}
 		res := guarded(r.fn, t)
-		changed.scopesChanged = changed.scopesChanged || t.scopesChanged
+		changed.changes |= t.changes
 		if res.err == nil && !res.panicked {
 			if _, err := sqlTx.ExecContext(ctx, "RELEASE write"); err != nil {
 				broken(i)

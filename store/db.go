@@ -52,6 +52,9 @@ type DB struct {
 	leader leadership
 	// scopes are registration scopes read recently (see scopeCache).
 	scopes scopeCache
+	// catalogChanges counts commits that changed the catalogue, a policy
+	// or a Virtual Account (see CatalogChanges).
+	catalogChanges atomic.Uint64
 }
 
 // Statements is how many statements the store's transactions have run

@@ -15,6 +15,7 @@ const policyCols = `p.subject, p.version, p.policy_id, p.name, p.scope, p.smart_
 const policyFrom = `policies p LEFT JOIN virtual_accounts v ON v.id = p.va_id`
 
 func (t *tx) InsertPolicyVersion(ctx context.Context, p smartlic.Policy) error {
+	t.changes |= catalogChange
 	rules, err := json.Marshal(p.Rules)
 	if err != nil {
 		return smartlic.Internal(err, "encoding a policy's rules")

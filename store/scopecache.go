@@ -22,7 +22,7 @@ import (
 // stale scope could still carry is a name in the ID certificate (a Virtual
 // Account or Smart Account renamed, a product's PID changed or the product
 // deleted): writes through this store that change them invalidate the
-// cache when they commit (scopesChanged), so only another replica's
+// cache when they commit (scopeChange), so only another replica's
 // change is seen up to scopeTTL late.
 type scopeCache struct {
 	mu      sync.Mutex
@@ -99,10 +99,32 @@ func (c *scopeCache) drop(tokenHash string) {
 // may have seen the old rows, and put refuses it since gen moved.
 func (c *scopeCache) invalidate() { c.gen.Add(1) }
 
-// committed invalidates the cache if t changed a scope; called once t's
-// transaction has committed.
+// changeKinds are the kinds of rows kept between transactions that a
+// transaction changed.
+type changeKinds uint8
+
+const (
+	// scopeChange: a token, Virtual Account, Smart Account or product a
+	// registration scope holds.
+	scopeChange changeKinds = 1 << iota
+	// catalogChange: a product, license type, policy or Virtual Account,
+	// which usage ingestion keeps (manager/catalogkeep.go).
+	catalogChange
+)
+
+// committed invalidates what t changed; called once t's transaction has
+// committed.
 func (t *tx) committed() {
-	if t.scopesChanged {
+	if t.changes&scopeChange != 0 {
 		t.db.scopes.invalidate()
 	}
+	if t.changes&catalogChange != 0 {
+		t.db.catalogChanges.Add(1)
+	}
 }
+
+// CatalogChanges counts the committed writes through this store that
+// changed a product, a license type, a policy or a Virtual Account. A
+// cache of those rows read after the count was n is current while it is
+// still n; another replica's writes are not counted.
+func (db *DB) CatalogChanges() uint64 { return db.catalogChanges.Load() }

@@ -37,7 +37,7 @@ func (t *tx) ListTokens(ctx context.Context, vaID string, p smartlic.Page) ([]sm
 
 // RevokeToken records the revocation; revoking again keeps the first time.
 func (t *tx) RevokeToken(ctx context.Context, id string, at time.Time) error {
-	t.scopesChanged = true
+	t.changes |= scopeChange
 	ok, err := t.execOne(ctx, stRevokeToken, micros(at), id)
 	if err != nil {
 		return smartlic.Internal(err, "revoking a token")

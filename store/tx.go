@@ -24,9 +24,10 @@ type tx struct {
 	// since SQLite answers an interrupted write by rolling back the whole
 	// transaction, everyone's work with it.
 	detached bool
-	// scopesChanged says the transaction changed what a registration
-	// scope holds (see scopeCache): its commit invalidates the cache.
-	scopesChanged bool
+	// changes says what the transaction changed of what is kept between
+	// transactions: registration scopes (scopeCache), the catalogue and
+	// policies (CatalogChanges). Its commit invalidates them.
+	changes changeKinds
 }
 
 var _ smartlic.Tx = (*tx)(nil)

@@ -283,3 +283,51 @@ func testConcurrentRegister(t *testing.T, f *fixture) {
 		}
 	}
 }
+
+// testCatalogChanges: the store counts the commits that change what usage
+// ingestion keeps between rounds (a product, a license type, a policy, a
+// Virtual Account), so that a manager's kept copy is never served past a
+// change made through the same store; other writes leave the count alone.
+func testCatalogChanges(t *testing.T, f *fixture) {
+	counter, ok := f.st.(interface{ CatalogChanges() uint64 })
+	if !ok {
+		t.Fatal("the store does not count catalogue changes (CatalogChanges)")
+	}
+	sa, va := f.account("example.com")
+	lab := f.virtualAccount(sa, nil, "lab")
+	lt := f.licenseType("spare")
+	p := f.product("PID-1")
+	moves := func(what string, want bool, change func()) {
+		t.Helper()
+		before := counter.CatalogChanges()
+		change()
+		if moved := counter.CatalogChanges() != before; moved != want {
+			t.Errorf("%s: count moved %v, want %v", what, moved, want)
+		}
+	}
+	moves("a token created", false, func() { f.token(va.ID, nil, f.now.Add(time.Hour)) })
+	moves("a Virtual Account renamed", true, func() {
+		lab.Name = "lab, renamed"
+		f.write(func(ctx context.Context, tx smartlic.Tx) error { return tx.UpdateVirtualAccount(ctx, lab) })
+	})
+	moves("a product updated", true, func() {
+		p.Name = "renamed"
+		f.write(func(ctx context.Context, tx smartlic.Tx) error { return tx.UpdateProduct(ctx, p) })
+	})
+	moves("a policy set", true, func() {
+		pol := smartlic.DefaultPolicy()
+		pol.ID, pol.Name, pol.Scope, pol.SmartAccountID, pol.CreatedAt = newID(t), "Acme", smartlic.ScopeSmartAccount, sa.ID, f.now
+		if err := f.policyVersion(pol); err != nil {
+			t.Fatal(err)
+		}
+	})
+	moves("a license type deleted", true, func() {
+		f.write(func(ctx context.Context, tx smartlic.Tx) error { return tx.DeleteLicenseType(ctx, lt.ID) })
+	})
+	moves("a Virtual Account deleted", true, func() {
+		f.write(func(ctx context.Context, tx smartlic.Tx) error { return tx.DeleteVirtualAccount(ctx, lab.ID) })
+	})
+	moves("a product deleted", true, func() {
+		f.write(func(ctx context.Context, tx smartlic.Tx) error { return tx.DeleteProduct(ctx, p.ID) })
+	})
+}

@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) smartlic.Store) {
 		{"Register", testRegister},
 		{"ConcurrentRegister", testConcurrentRegister},
 		{"RegistrationScopeCurrent", testRegistrationScopeCurrent},
+		{"CatalogChanges", testCatalogChanges},
 	})
 }
 
