@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/smartlic/smartlic"
@@ -190,6 +193,18 @@ func registrationsOn(ctx context.Context, st string, fl *loadFlags, multiple boo
 		return r, nil, err
 	}
 	fmt.Fprintf(log, "%s: prepared %d signed register requests in %.1fs (not measured)\n", st, fl.n, time.Since(t0).Seconds())
+	// The host's speed, beside which the run reads: on a shared machine
+	// the same code's throughput moves with both.
+	var sample smartlic.Envelope
+	if err := json.Unmarshal(bodies[0], &sample); err != nil {
+		return r, nil, err
+	}
+	verify, err := verifyRate(sample, devs[0].pub)
+	if err != nil {
+		return r, nil, err
+	}
+	fmt.Fprintf(log, "%s: Ed25519 verify on one core %.0f/s; load average %s\n", st, verify, loadAverage())
+	defer func() { fmt.Fprintf(log, "%s: load average after the run %s\n", st, loadAverage()) }()
 	for range fl.replicas * min(len(fl.serve), 1) {
 		stop, err := srv.serveExternally(ctx, fl.serve)
 		if err != nil {
@@ -233,6 +248,15 @@ func registrationsOn(ctx context.Context, st string, fl *loadFlags, multiple boo
 		what = fmt.Sprintf("register, %d replicas", fl.replicas)
 	}
 	return summarize(what, st, fl.concurrency, res, f.count), f, nil
+}
+
+// loadAverage is the first three fields of /proc/loadavg, or "?".
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "?"
 }
 
 // joinClose closes the server and adds its error, if any, to err.
