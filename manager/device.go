@@ -363,7 +363,15 @@ func checkFresh(sent, now time.Time) error {
 
 func (m *Manager) seal(typ string, payload any) (smartlic.Envelope, error) {
 	k := m.signer()
-	env, err := sign.Seal(typ, k.ID, ed25519.PrivateKey(k.PrivateKey), payload)
+	var env smartlic.Envelope
+	var err error
+	if raw, ok := payload.(json.RawMessage); ok {
+		// An answer encoded here, or stored after it was: json.Marshal
+		// would only scan and copy it again.
+		env, err = sign.SealJSON(typ, k.ID, ed25519.PrivateKey(k.PrivateKey), raw)
+	} else {
+		env, err = sign.Seal(typ, k.ID, ed25519.PrivateKey(k.PrivateKey), payload)
+	}
 	if err != nil {
 		return env, smartlic.Internal(err, "signing the answer")
 	}
