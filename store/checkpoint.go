@@ -22,13 +22,16 @@ import (
 // already, so that one is short, and the next write starts the WAL over.
 //
 // The background goroutine may also not run at all for a while, on a
-// machine whose cores are busy elsewhere, or hold the checkpoint lock just
-// when the writer wants it; nothing would then start the WAL over. So the
-// writer also checkpoints itself once writerCheckpointAfter commits have
-// passed since its last complete checkpoint, and asks again after every
-// commit until one completes: that bounds the WAL whatever the background
-// goroutine manages, and costs little, as the background has copied most
-// pages already.
+// machine whose cores are busy elsewhere; nothing would then start the WAL
+// over. So the writer also checkpoints itself once writerCheckpointAfter
+// commits have passed since its last complete checkpoint, and asks again
+// after every commit until one completes: that bounds the WAL whatever the
+// background goroutine manages, and costs little, as the background has
+// copied most pages already. The two checkpoints take turns (mu): a
+// background one starved of CPU in the middle of its copy held SQLite's
+// checkpoint lock, so the writer's passive checkpoint failed commit after
+// commit while the WAL grew past its bound; now the writer waits for that
+// copy to end, which is the work its own would have done.
 const (
 	// checkpointEvery is how many commits pass between two background
 	// checkpoints.
@@ -52,6 +55,8 @@ type checkpointer struct {
 	stop chan struct{}
 	done chan struct{}
 	once sync.Once
+	// mu makes the background and the writer's checkpoints take turns.
+	mu sync.Mutex
 	// walFull asks the writer for a checkpoint of its own (see above).
 	walFull atomic.Bool
 	// Only the writer's goroutine touches these two: the commits since
@@ -92,7 +97,9 @@ func (c *checkpointer) loop() {
 		// A failed checkpoint loses nothing: the pages stay in the WAL,
 		// where readers find them, and the writer's own checkpoint
 		// copies them instead, as SQLite's automatic one would have.
+		c.mu.Lock()
 		frames, _, err := checkpoint(context.Background(), c.db.read)
+		c.mu.Unlock()
 		if err != nil || frames >= walRestartFrames {
 			c.walFull.Store(true)
 		}
@@ -120,11 +127,13 @@ func checkpoint(ctx context.Context, pool rowQuerier) (walFrames int, complete b
 }
 
 // writerCheckpoint is the writer's own checkpoint, between two batches.
-// One that could not copy everything (the background checkpoint held the
-// lock, or a reader's snapshot pinned the newest pages) is asked for again
+// One that could not copy everything (a reader's snapshot pinned the
+// newest pages) is asked for again
 // after the next commit: otherwise the WAL could not start over and would
 // grow until the background one next found it full.
 func (c *checkpointer) writerCheckpoint(ctx context.Context, write rowQuerier) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if _, complete, _ := checkpoint(ctx, write); complete {
 		c.unchecked = 0
 	} else {
