@@ -54,8 +54,8 @@ func catalogChanges(st smartlic.Store) (n uint64, ok bool) {
 	return s.CatalogChanges(), true
 }
 
-// start returns a catalogCache for one ingestion that begins after the
-// store counted changes catalogue changes, over what is kept if it is
+// start returns a catalogCache for one ingestion, begun when the store's
+// count of catalogue changes is changes, over what is kept if that is
 // still current.
 func (k *keptCatalog) start(changes uint64) *catalogCache {
 	k.mu.Lock()
