@@ -1024,17 +1024,15 @@ func (t catalogTx) GetLicenseType(ctx context.Context, idOrTag string) (smartlic
 	return t.Tx.GetLicenseType(ctx, idOrTag)
 }
 
-// sealAll signs payloads as documents of type typ, on every core.
+// sealAll signs payloads, each already encoded as JSON, as documents of
+// type typ, on every core.
 func (m *Manager) sealAll(typ string, payloads [][]byte) ([]smartlic.Envelope, error) {
 	out := make([]smartlic.Envelope, len(payloads))
 	errs := make([]error, len(payloads))
-	k := m.signer()
-	parallel(len(payloads), func(i int) {
-		out[i], errs[i] = sign.SealJSON(typ, k.ID, ed25519.PrivateKey(k.PrivateKey), payloads[i])
-	})
+	parallel(len(payloads), func(i int) { out[i], errs[i] = m.seal(typ, json.RawMessage(payloads[i])) })
 	for _, err := range errs {
 		if err != nil {
-			return nil, smartlic.Internal(err, "signing the answer")
+			return nil, err
 		}
 	}
 	return out, nil
