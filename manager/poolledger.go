@@ -25,7 +25,7 @@ import (
 // wraps; a flush that fails leaves the transaction to be rolled back.
 type poolLedger struct {
 	smartlic.Tx
-	pools map[poolKey]*ledgerPool
+	pools map[smartlic.PoolKey]*ledgerPool
 	usage map[string]*usageHeld // by instance id
 	held  []*usageHeld          // in the order holdUsage saw them
 }
@@ -36,8 +36,6 @@ type usageHeld struct {
 	set bool
 }
 
-type poolKey struct{ va, lt string }
-
 type ledgerPool struct {
 	read     bool               // deposits and counter read from the store
 	deposits []smartlic.Deposit // as read
@@ -47,7 +45,7 @@ type ledgerPool struct {
 }
 
 func newPoolLedger(tx smartlic.Tx) *poolLedger {
-	return &poolLedger{Tx: tx, pools: map[poolKey]*ledgerPool{}, usage: map[string]*usageHeld{}}
+	return &poolLedger{Tx: tx, pools: map[smartlic.PoolKey]*ledgerPool{}, usage: map[string]*usageHeld{}}
 }
 
 // holdUsage defers SetUsage of inst to flush; inst.Usage must be its
@@ -70,7 +68,7 @@ func (l *poolLedger) SetUsage(ctx context.Context, instanceID string, usage []sm
 }
 
 func (l *poolLedger) pool(va, lt string) *ledgerPool {
-	k := poolKey{va, lt}
+	k := smartlic.PoolKey{VirtualAccountID: va, LicenseTypeID: lt}
 	p := l.pools[k]
 	if p == nil {
 		p = &ledgerPool{counter: smartlic.PoolCounter{VirtualAccountID: va, LicenseTypeID: lt}}
@@ -146,7 +144,7 @@ func (l *poolLedger) flush(ctx context.Context) error {
 	var moves []smartlic.PoolMove
 	for k, p := range l.pools {
 		if p.moved != 0 {
-			moves = append(moves, smartlic.PoolMove{PoolKey: smartlic.PoolKey{VirtualAccountID: k.va, LicenseTypeID: k.lt}, Delta: p.moved, At: p.at})
+			moves = append(moves, smartlic.PoolMove{PoolKey: k, Delta: p.moved, At: p.at})
 		}
 	}
 	if len(moves) == 0 {
