@@ -2,10 +2,12 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"path"
@@ -44,12 +46,16 @@ func (s *Server) checkInput(ctx huma.Context, next func(huma.Context)) {
 	if err == nil {
 		err = checkBasicAuth(r)
 	}
+	var body []byte
 	if err == nil && op.RequestBody != nil {
-		err = checkBody(ctx, r, op)
+		body, err = checkBody(ctx, r, op)
 	}
 	if err != nil {
 		writeHumaError(ctx, errorResponse(ctx.Context(), s.log, err))
 		return
+	}
+	if own, _ := op.Metadata[ownBody].(bool); own {
+		ctx = huma.WithValue(ctx, ownBodyKey{}, body)
 	}
 	next(ctx)
 }
@@ -108,10 +114,13 @@ func checkBasicAuth(r *http.Request) error {
 // checkBody reads the request body (within the operation's limit and read
 // timeout), checks its media type and its strings, and hands huma the same
 // bytes to decode. A body huma would refuse anyway (too large, not
-// arriving) is passed on untouched for huma to answer as it always does.
-func checkBody(ctx huma.Context, r *http.Request, op *huma.Operation) error {
+// arriving) is passed on untouched for huma to answer as it always does;
+// for an operation that reads its body itself (ownBody), huma never reads
+// it, so those are answered here. The bytes are returned for ownBody
+// operations to take from the context (ownBodyOf).
+func checkBody(ctx huma.Context, r *http.Request, op *huma.Operation) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
-		return nil
+		return nil, nil
 	}
 	if op.BodyReadTimeout > 0 {
 		_ = ctx.SetReadDeadline(time.Now().Add(op.BodyReadTimeout))
@@ -120,36 +129,46 @@ func checkBody(ctx huma.Context, r *http.Request, op *huma.Operation) error {
 	if limit <= 0 {
 		limit = MaxBodyBytes + 1
 	}
+	own, _ := op.Metadata[ownBody].(bool)
 	orig := r.Body
-	buf, err := io.ReadAll(io.LimitReader(orig, limit))
+	buf, err := readBody(orig, r.ContentLength, limit)
 	switch {
+	case err != nil && own:
+		var nerr net.Error
+		if errors.As(err, &nerr) && nerr.Timeout() {
+			return nil, smartlic.Errorf(CodeRequestTimeout, "", "request body read timeout")
+		}
+		// A client that stopped sending (or lied about the length).
+		return nil, smartlic.Invalid("", "the request body could not be read: %v", err)
 	case err != nil:
 		r.Body = readCloser{io.MultiReader(bytes.NewReader(buf), errorReader{err}), orig}
-		return nil
+		return nil, nil
+	case int64(len(buf)) == limit && own:
+		return nil, smartlic.Errorf(smartlic.ETooLarge, "", "request body is too large (limit %d bytes)", limit-1)
 	case int64(len(buf)) == limit:
 		r.Body = readCloser{io.MultiReader(bytes.NewReader(buf), orig), orig}
-		return nil
+		return nil, nil
 	}
 	r.Body = readCloser{bytes.NewReader(buf), orig}
 	if len(buf) == 0 {
-		return nil
+		return buf, nil
 	}
 	mt, err := bodyMediaType(r.Header.Get("Content-Type"), op)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if mt == "application/x-www-form-urlencoded" {
 		form, err := url.ParseQuery(string(buf))
 		if err != nil {
-			return nil // the operation reports a malformed form
+			return buf, nil // the operation reports a malformed form
 		}
-		return CheckValues(form, smartlic.ValidateText)
+		return buf, CheckValues(form, smartlic.ValidateText)
 	}
-	if own, _ := op.Metadata[ownBody].(bool); own && mt == "application/json" {
+	if own && mt == "application/json" {
 		// The operation parses the body strictly itself (a device's
 		// usage reports: type and kid checked with each envelope, the
 		// rest base64 that only the strict decoder reads).
-		return nil
+		return buf, nil
 	}
 	if mt == "application/octet-stream" {
 		// A file taken as the device saved it (a usage file): the
@@ -157,9 +176,32 @@ func checkBody(ctx huma.Context, r *http.Request, op *huma.Operation) error {
 		// outside the signed payloads, each envelope's kid, is checked
 		// with the envelope (sign.CheckShape). Tokenizing a 20 MB file
 		// here first was a tenth of its upload.
-		return nil
+		return buf, nil
 	}
-	return CheckJSON(buf)
+	return buf, CheckJSON(buf)
+}
+
+// readBody reads a whole body of at most limit bytes. A body that says its
+// length is read into one buffer of that size: growing a buffer by
+// doubling as a 20 MB usage file arrives cleared and copied several times
+// its size, a third of the upload's CPU.
+func readBody(body io.Reader, length, limit int64) ([]byte, error) {
+	if length < 0 || length >= limit {
+		return io.ReadAll(io.LimitReader(body, limit))
+	}
+	buf := make([]byte, length)
+	n, err := io.ReadFull(body, buf)
+	return buf[:n], err
+}
+
+// ownBodyKey is the context key of the body bytes checkBody read for an
+// ownBody operation.
+type ownBodyKey struct{}
+
+// ownBodyOf is the request body checkBody read for an ownBody operation.
+func ownBodyOf(ctx context.Context) []byte {
+	b, _ := ctx.Value(ownBodyKey{}).([]byte)
+	return b
 }
 
 // bodyMediaType is the media type of a request body: application/json, or

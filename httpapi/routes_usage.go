@@ -10,10 +10,12 @@ import (
 )
 
 type usageUploadInput struct {
-	SA      string `path:"sa" doc:"Smart Account id or domain"`
-	Name    string `query:"name" maxLength:"200" doc:"File name to remember the upload by (default usage.json)"`
-	RawBody []byte `contentType:"application/octet-stream" doc:"The usage file (smartlic.usage-file/v1) as a device saved it"`
+	SA   string `path:"sa" doc:"Smart Account id or domain"`
+	Name string `query:"name" maxLength:"200" doc:"File name to remember the upload by (default usage.json)"`
+	raw  []byte // the body (route.file), set by handle
 }
+
+func (in *usageUploadInput) setBody(b []byte) { in.raw = b }
 
 type usageUploadPath struct {
 	SA     string `path:"sa" doc:"Smart Account id or domain"`
@@ -34,7 +36,7 @@ func (s *Server) registerUsageRoutes() {
 			// Parsed here, in one strict pass, rather than by huma: its
 			// schema check ran a regular expression over every base64
 			// payload, a quarter of an exchange's CPU.
-			f, err := smartlic.ParseUsageFile(in.RawBody)
+			f, err := smartlic.ParseUsageFile(in.raw)
 			if err != nil {
 				return nil, err
 			}
@@ -43,9 +45,9 @@ func (s *Server) registerUsageRoutes() {
 
 	const files = "/api/v1/accounts/{sa}/usage-files"
 	handle(s, route{method: post, path: files, id: "upload-usage-file", summary: "Upload an offline usage file; answers the ACK file for the devices (good reports are accepted, each bad one listed with its reason)", tag: "usage",
-		maxBody: smartlic.MaxUsageFileBytes, errors: []int{http.StatusForbidden}},
+		maxBody: smartlic.MaxUsageFileBytes, errors: []int{http.StatusForbidden}, file: "The usage file (smartlic.usage-file/v1) as a device saved it"},
 		func(ctx context.Context, in *usageUploadInput) (*body[smartlic.AckFile], error) {
-			return one(svc.UploadUsageFile(ctx, in.SA, in.Name, in.RawBody))
+			return one(svc.UploadUsageFile(ctx, in.SA, in.Name, in.raw))
 		})
 	handle(s, route{method: get, path: files, id: "list-usage-files", summary: "List the usage files uploaded to a Smart Account", tag: "usage"},
 		func(ctx context.Context, in *saPage) (*body[wire.Page[smartlic.UsageUpload]], error) {

@@ -371,10 +371,13 @@ type route struct {
 	public       bool  // no API key: health and the device protocol
 	maxBody      int64 // request body limit; MaxBodyBytes when 0
 	errors       []int // statuses beyond those every operation of its kind can answer
-	// body, for an operation that takes its body as bytes (RawBody) and
+	// body, for an operation that takes its JSON body as bytes and
 	// parses it strictly itself, is the type the body is documented as.
 	// The body's text check is left to that parser too.
 	body reflect.Type
+	// file, for an operation that takes a file as it was saved
+	// (application/octet-stream) and parses it itself, documents it.
+	file string
 }
 
 // ownBody marks, in an operation's metadata, one that parses its body itself.
@@ -402,25 +405,30 @@ func handle[I, O any](s *Server, r route, h func(context.Context, *I) (*O, error
 	if !r.public {
 		op.Security = []map[string][]string{{"apiKey": {}}, {"session": {}}}
 	}
-	if r.body != nil {
+	if r.body != nil || r.file != "" {
+		// huma does not read the body (the input has none): checkInput
+		// reads it once, into a buffer of its length, and the handler takes
+		// those bytes (ownBodyOf).
 		op.Metadata = map[string]any{ownBody: true}
 		op.SkipValidateBody = true // the operation's own parser is the check
+		op.RequestBody = &huma.RequestBody{Required: true, Content: map[string]*huma.MediaType{}}
+		if r.body != nil {
+			op.RequestBody.Content["application/json"] = &huma.MediaType{Schema: s.api.OpenAPI().Components.Schemas.Schema(r.body, true, "")}
+		} else {
+			op.RequestBody.Description = r.file
+			op.RequestBody.Content["application/octet-stream"] = &huma.MediaType{Schema: &huma.Schema{Type: huma.TypeString, Format: "binary"}}
+		}
 	}
 	huma.Register(s.api, op, func(ctx context.Context, in *I) (*O, error) {
+		if own, ok := any(in).(interface{ setBody([]byte) }); ok {
+			own.setBody(ownBodyOf(ctx))
+		}
 		out, err := h(ctx, in)
 		if err != nil {
 			return nil, errorResponse(ctx, s.log, err)
 		}
 		return out, nil
 	})
-	if r.body != nil {
-		// Documented as what it is, though huma reads it as bytes.
-		if registered := operation(s.api.OpenAPI(), r.method, r.path); registered != nil && registered.RequestBody != nil {
-			schema := s.api.OpenAPI().Components.Schemas.Schema(r.body, true, "")
-			registered.RequestBody.Content = map[string]*huma.MediaType{"application/json": {Schema: schema}}
-			registered.RequestBody.Required = true
-		}
-	}
 	// huma documents 422 for every operation with inputs, its status for
 	// schema violations; here those are 400, and 422 is only the VA tree's.
 	if !slices.Contains(op.Errors, http.StatusUnprocessableEntity) {
@@ -433,8 +441,10 @@ func handle[I, O any](s *Server, r route, h func(context.Context, *I) (*O, error
 // rawJSONBody is the input of an operation that parses its JSON body
 // itself (route.body).
 type rawJSONBody struct {
-	RawBody []byte `contentType:"application/json"`
+	raw []byte // unexported: huma leaves it alone, handle sets it
 }
+
+func (in *rawJSONBody) setBody(b []byte) { in.raw = b }
 
 // deviceRoute registers an operation of the device protocol: a signed
 // request in, a signed answer out. The request is parsed strictly here
@@ -446,7 +456,7 @@ func (s *Server) deviceRoute(verb, id, summary string, errs []int, call func(con
 	handle(s, route{method: post, path: "/device/v1/" + verb, id: id, summary: summary, tag: "device", public: true,
 		maxBody: MaxDeviceBodyBytes, errors: append([]int{http.StatusForbidden}, errs...), body: reflect.TypeFor[smartlic.Envelope]()},
 		func(ctx context.Context, in *rawJSONBody) (*body[smartlic.Envelope], error) {
-			env, err := smartlic.ParseEnvelope(in.RawBody)
+			env, err := smartlic.ParseEnvelope(in.raw)
 			if err != nil {
 				return nil, err
 			}

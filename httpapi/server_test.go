@@ -1,7 +1,10 @@
 package httpapi_test
 
 import (
+	"bufio"
 	"encoding/json"
+	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -570,4 +573,32 @@ func TestDomainErrorsOverHTTP(t *testing.T) {
 	wantStatus(t, a, http.StatusCreated)
 	a = e.do(request{method: "POST", path: "/api/v1/accounts/gmail.com/virtual-accounts", body: `{"name":"Second"}`})
 	wantError(t, a, http.StatusForbidden, smartlic.ELimitedUse, "")
+}
+
+// TestTruncatedBody: a body shorter than its Content-Length (a client that
+// stopped sending) is a coded 400 on the routes that read their body
+// themselves, the device protocol and the usage file upload, and the
+// server goes on answering.
+func TestTruncatedBody(t *testing.T) {
+	e := newEnv(t)
+	e.account("acme.example.com")
+	for _, path := range []string{"/device/v1/register", "/device/v1/usage", "/api/v1/accounts/acme.example.com/usage-files"} {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(e.url, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"type\":", path, e.key)
+		conn.(*net.TCPConn).CloseWrite()
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		var got struct{ Error wire.ErrorBody }
+		err = json.NewDecoder(resp.Body).Decode(&got)
+		conn.Close()
+		if err != nil || resp.StatusCode != http.StatusBadRequest || got.Error.Code != smartlic.EInvalid || !strings.Contains(got.Error.Message, "could not be read") {
+			t.Errorf("%s: %d %+v (%v), want 400 invalid, the body could not be read", path, resp.StatusCode, got.Error, err)
+		}
+	}
+	wantStatus(t, e.do(request{method: "GET", path: "/api/v1/accounts/acme.example.com"}), http.StatusOK)
 }
