@@ -69,6 +69,7 @@ func serve(ctx context.Context, e *env, addr, dsn, keyFile string, demo bool, jf
 	if err := jf.checkPeriods(); err != nil {
 		return err
 	}
+	tuneGC(e.getenv)
 	mailer, err := jf.mailer()
 	if err != nil {
 		return err
