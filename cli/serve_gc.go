@@ -16,7 +16,7 @@ import (
 // runtime has already applied, wins over either.
 const (
 	serveGCPercent   = 400
-	serveMemoryLimit = 128 << 20
+	serveMemoryLimit = 96 << 20
 )
 
 // tuneGC applies the server's collector settings that the environment does
