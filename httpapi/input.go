@@ -131,7 +131,7 @@ func checkBody(ctx huma.Context, r *http.Request, op *huma.Operation) ([]byte, e
 	}
 	own, _ := op.Metadata[ownBody].(bool)
 	orig := r.Body
-	buf, err := readBody(orig, r.ContentLength, limit)
+	buf, err := readBody(orig, r.ContentLength, limit, len(op.Security) > 0)
 	switch {
 	case err != nil && own:
 		var nerr net.Error
@@ -184,14 +184,56 @@ func checkBody(ctx huma.Context, r *http.Request, op *huma.Operation) ([]byte, e
 // readBody reads a whole body of at most limit bytes. A body that says its
 // length is read into one buffer of that size: growing a buffer by
 // doubling as a 20 MB usage file arrives cleared and copied several times
-// its size, a third of the upload's CPU.
-func readBody(body io.Reader, length, limit int64) ([]byte, error) {
-	if length < 0 || length >= limit {
-		return io.ReadAll(io.LimitReader(body, limit))
+// its size, a third of the upload's CPU. The length is trusted only from
+// an authenticated caller (trusted) or up to trustedLength: an anonymous
+// one could otherwise announce megabytes on many connections, send
+// nothing, and have the server hold it all. Its larger bodies are read
+// as they arrive (readChunks).
+func readBody(body io.Reader, length, limit int64, trusted bool) ([]byte, error) {
+	if length < 0 || length >= limit || (!trusted && length > trustedLength) {
+		return readChunks(io.LimitReader(body, limit))
 	}
 	buf := make([]byte, length)
 	n, err := io.ReadFull(body, buf)
 	return buf[:n], err
+}
+
+// trustedLength is the largest Content-Length an anonymous caller's body
+// is read into a buffer of at once.
+const trustedLength = 64 << 10
+
+// readChunks reads body to its end in chunks no larger than what has
+// arrived so far (so the memory held is at most twice what the client
+// sent), then joins them with one copy.
+func readChunks(body io.Reader) ([]byte, error) {
+	var chunks [][]byte
+	cur := make([]byte, 0, 512)
+	total := 0
+	for {
+		if len(cur) == cap(cur) {
+			chunks = append(chunks, cur)
+			cur = make([]byte, 0, max(total, 512))
+		}
+		n, err := body.Read(cur[len(cur):cap(cur)])
+		cur, total = cur[:len(cur)+n], total+n
+		if err != nil {
+			if len(chunks) == 0 {
+				return cur, ignoreEOF(err)
+			}
+			out := make([]byte, 0, total)
+			for _, c := range chunks {
+				out = append(out, c...)
+			}
+			return append(out, cur...), ignoreEOF(err)
+		}
+	}
+}
+
+func ignoreEOF(err error) error {
+	if err == io.EOF {
+		return nil
+	}
+	return err
 }
 
 // ownBodyKey is the context key of the body bytes checkBody read for an
