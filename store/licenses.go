@@ -139,6 +139,14 @@ func comparePools(a, b smartlic.PoolKey) int {
 	return cmp.Or(strings.Compare(a.VirtualAccountID, b.VirtualAccountID), strings.Compare(a.LicenseTypeID, b.LicenseTypeID))
 }
 
+// comparePoolCounters orders counters as their pools (comparePools):
+// by VA, then license type, as the queries' ORDER BY does, for lists read
+// in chunks.
+func comparePoolCounters(a, b smartlic.PoolCounter) int {
+	return comparePools(smartlic.PoolKey{VirtualAccountID: a.VirtualAccountID, LicenseTypeID: a.LicenseTypeID},
+		smartlic.PoolKey{VirtualAccountID: b.VirtualAccountID, LicenseTypeID: b.LicenseTypeID})
+}
+
 // PoolCountersOf returns the in-use counters of the given VAs ordered by
 // VA and license type id.
 func (t *tx) PoolCountersOf(ctx context.Context, vaIDs []string) ([]smartlic.PoolCounter, error) {
@@ -156,9 +164,7 @@ func (t *tx) PoolCountersOf(ctx context.Context, vaIDs []string) ([]smartlic.Poo
 		out = append(out, part...)
 	}
 	if len(vaIDs) > maxInList {
-		slices.SortFunc(out, func(a, b smartlic.PoolCounter) int {
-			return cmp.Or(cmp.Compare(a.VirtualAccountID, b.VirtualAccountID), cmp.Compare(a.LicenseTypeID, b.LicenseTypeID))
-		})
+		slices.SortFunc(out, comparePoolCounters)
 	}
 	return out, nil
 }

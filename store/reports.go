@@ -161,9 +161,7 @@ func (t *tx) InUseAt(ctx context.Context, vaIDs []string, at time.Time) ([]smart
 		}
 	}
 	if len(vaIDs) > maxInList {
-		slices.SortFunc(out, func(a, b smartlic.PoolCounter) int {
-			return cmp.Or(cmp.Compare(a.VirtualAccountID, b.VirtualAccountID), cmp.Compare(a.LicenseTypeID, b.LicenseTypeID))
-		})
+		slices.SortFunc(out, comparePoolCounters)
 	}
 	return out, nil
 }
