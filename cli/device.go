@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -432,19 +433,26 @@ does this on a timer; the simulator does it when told.`,
 }
 
 func (f *deviceFlags) deregisterCmd() *cobra.Command {
+	return f.actionCmd("deregister", "Deregister the instance, releasing its licenses; it returns to evaluation mode",
+		(*agent.Agent).Deregister, writeSummary, "Deregistration: SUCCEEDED; the licenses were released.\n")
+}
+
+// actionCmd is a command of no arguments that has the instance do one
+// thing with the manager and then shows its standing (showAfter).
+func (f *deviceFlags) actionCmd(use, short string, act func(*agent.Agent, context.Context) error, summary func(io.Writer, agent.Status), headline string) *cobra.Command {
 	return &cobra.Command{
-		Use:   "deregister",
-		Short: "Deregister the instance, releasing its licenses; it returns to evaluation mode",
+		Use:   use,
+		Short: short,
 		Args:  args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			a, p, err := f.open(smartlic.UDI{}, "")
 			if err != nil {
 				return err
 			}
-			if err := a.Deregister(cmd.Context()); err != nil {
+			if err := act(a, cmd.Context()); err != nil {
 				return f.reach(err)
 			}
-			return showAfter(p, a, writeSummary, "Deregistration: SUCCEEDED; the licenses were released.\n")
+			return showAfter(p, a, summary, "%s", headline)
 		},
 	}
 }

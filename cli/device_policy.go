@@ -153,21 +153,8 @@ func (f *deviceFlags) importCmd() *cobra.Command {
 }
 
 func (f *deviceFlags) policyModeCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "policy-mode",
-		Short: "Move a registered instance to Smart Licensing Using Policy (its trust comes from its registration)",
-		Args:  args(),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, p, err := f.open(smartlic.UDI{}, "")
-			if err != nil {
-				return err
-			}
-			if err := a.MoveToPolicy(cmd.Context()); err != nil {
-				return f.reach(err)
-			}
-			return showAfter(p, a, writePolicySummary, "Migration to Smart Licensing Using Policy: SUCCEEDED; usage stays counted\n")
-		},
-	}
+	return f.actionCmd("policy-mode", "Move a registered instance to Smart Licensing Using Policy (its trust comes from its registration)",
+		(*agent.Agent).MoveToPolicy, writePolicySummary, "Migration to Smart Licensing Using Policy: SUCCEEDED; usage stays counted\n")
 }
 
 func writeRejected(w io.Writer, rs []smartlic.ReportRejection) {
