@@ -123,6 +123,17 @@ func TestBodyLimits(t *testing.T) {
 	if e := a.errorBody(t); e.Code != smartlic.EInvalid {
 		t.Errorf("error = %+v, want invalid", e)
 	}
+
+	// Online usage reports may be larger; an anonymous caller's body past
+	// 64 KiB is read as it arrives rather than into a buffer of the length
+	// it announces, to the same limit.
+	a = e.do(request{method: "POST", path: "/device/v1/usage", auth: "-", body: padded(`{}`, smartlic.MaxOnlineUsageBytes+1)})
+	wantError(t, a, http.StatusRequestEntityTooLarge, smartlic.ETooLarge, "")
+	a = e.do(request{method: "POST", path: "/device/v1/usage", auth: "-", body: padded(`{"type":"smartlic.usage-file/v1"}`, smartlic.MaxOnlineUsageBytes)})
+	wantStatus(t, a, http.StatusBadRequest)
+	if e := a.errorBody(t); e.Code != smartlic.EInvalid || e.Field == "" {
+		t.Errorf("error = %+v, want invalid naming a field (the whole body was read and parsed)", e)
+	}
 }
 
 func TestRequestIDAndLog(t *testing.T) {
