@@ -165,10 +165,13 @@ const MaxNonceLength = 100
 // SeenRequest is a device request the manager accepted, remembered by the
 // hash of what it signed until ExpiresAt, when it could no longer pass the
 // freshness check: a second copy of it gets Answer and changes nothing.
+// The store keys it by (SentAt, Hash), so that new requests go to the end
+// of its index instead of a random page: SentAt must be the one the signed
+// payload says, which Hash covers, so every copy has the same.
 type SeenRequest struct {
 	Hash       string
-	InstanceID string // "" for registrations
-	SentAt     time.Time
+	InstanceID string    // "" for registrations
+	SentAt     time.Time // as signed: part of the request's key
 	ExpiresAt  time.Time
 	Answer     []byte // the signed answer (an Envelope as JSON); nil until given
 }
@@ -180,8 +183,9 @@ type DeviceRequestTx interface {
 	// then ok is false and prior is that record. A copy racing the
 	// transaction that records the same hash waits for it.
 	ClaimDeviceRequest(ctx context.Context, r SeenRequest) (prior SeenRequest, ok bool, err error)
-	// AnswerDeviceRequest stores the signed answer of a claimed request.
-	AnswerDeviceRequest(ctx context.Context, hash string, answer []byte) error
+	// AnswerDeviceRequest stores r.Answer as the answer of the claimed
+	// request r (known by its hash and sent_at).
+	AnswerDeviceRequest(ctx context.Context, r SeenRequest) error
 	// NewerDeviceRequest reports whether the instance had a request
 	// accepted that was sent after sentAt (and is still remembered).
 	NewerDeviceRequest(ctx context.Context, instanceID string, sentAt time.Time) (bool, error)

@@ -65,7 +65,8 @@ func once(ctx context.Context, tx smartlic.Tx, env smartlic.Envelope, instanceID
 	if err != nil {
 		return nil, smartlic.Internal(err, "encoding the answer")
 	}
-	if err := tx.AnswerDeviceRequest(ctx, r.Hash, b); err != nil {
+	r.Answer = b
+	if err := tx.AnswerDeviceRequest(ctx, r); err != nil {
 		return nil, err
 	}
 	return b, nil

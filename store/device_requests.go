@@ -18,7 +18,7 @@ import (
 // one's row (and answer) in the shared transaction.
 func (t *tx) ClaimDeviceRequest(ctx context.Context, r smartlic.SeenRequest) (smartlic.SeenRequest, bool, error) {
 	res, err := t.execBuilt(ctx, `INSERT INTO device_requests (hash, instance_id, sent_at, expires_at, answer) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (hash) DO NOTHING`, r.Hash, r.InstanceID, micros(r.SentAt), micros(r.ExpiresAt), nullText(r.Answer))
+		ON CONFLICT (sent_at, hash) DO NOTHING`, r.Hash, r.InstanceID, micros(r.SentAt), micros(r.ExpiresAt), nullText(r.Answer))
 	if err != nil {
 		return smartlic.SeenRequest{}, false, smartlic.Internal(err, "recording a device request")
 	}
@@ -30,8 +30,8 @@ func (t *tx) ClaimDeviceRequest(ctx context.Context, r smartlic.SeenRequest) (sm
 	prior := smartlic.SeenRequest{Hash: r.Hash}
 	var sent, expires int64
 	var answer sql.NullString
-	err = t.queryRowBuilt(ctx, `SELECT instance_id, sent_at, expires_at, answer FROM device_requests WHERE hash = ?`, r.Hash).
-		Scan(&prior.InstanceID, &sent, &expires, &answer)
+	err = t.queryRowBuilt(ctx, `SELECT instance_id, sent_at, expires_at, answer FROM device_requests WHERE sent_at = ? AND hash = ?`,
+		micros(r.SentAt), r.Hash).Scan(&prior.InstanceID, &sent, &expires, &answer)
 	if err != nil {
 		return smartlic.SeenRequest{}, false, smartlic.Internal(err, "reading a device request")
 	}
@@ -42,8 +42,9 @@ func (t *tx) ClaimDeviceRequest(ctx context.Context, r smartlic.SeenRequest) (sm
 	return prior, false, nil
 }
 
-func (t *tx) AnswerDeviceRequest(ctx context.Context, hash string, answer []byte) error {
-	if _, err := t.execBuilt(ctx, `UPDATE device_requests SET answer = ? WHERE hash = ?`, string(answer), hash); err != nil {
+func (t *tx) AnswerDeviceRequest(ctx context.Context, r smartlic.SeenRequest) error {
+	if _, err := t.execBuilt(ctx, `UPDATE device_requests SET answer = ? WHERE sent_at = ? AND hash = ?`,
+		string(r.Answer), micros(r.SentAt), r.Hash); err != nil {
 		return smartlic.Internal(err, "recording a device answer")
 	}
 	return nil
@@ -67,8 +68,8 @@ func (t *tx) NewerDeviceRequest(ctx context.Context, instanceID string, sentAt t
 // ForgetDeviceRequests deletes in bounded batches, so that on SQLite a
 // backlog does not hold the one writer for long.
 func (t *tx) ForgetDeviceRequests(ctx context.Context, now time.Time, limit int) (int64, error) {
-	res, err := t.execBuilt(ctx, `DELETE FROM device_requests WHERE hash IN
-		(SELECT hash FROM device_requests WHERE expires_at < ? ORDER BY expires_at LIMIT ?)`, micros(now), limit)
+	res, err := t.execBuilt(ctx, `DELETE FROM device_requests WHERE (sent_at, hash) IN
+		(SELECT sent_at, hash FROM device_requests WHERE expires_at < ? ORDER BY expires_at LIMIT ?)`, micros(now), limit)
 	if err != nil {
 		return 0, smartlic.Internal(err, "forgetting device requests")
 	}

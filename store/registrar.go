@@ -162,7 +162,7 @@ func (g *registrar) write(chain string, items []*regItem) {
 const (
 	regClaimsSQL = `INSERT INTO device_requests (hash, instance_id, sent_at, expires_at, answer)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[])
-		ON CONFLICT (hash) DO NOTHING RETURNING hash`
+		ON CONFLICT (sent_at, hash) DO NOTHING RETURNING hash`
 	regInstancesSQL = `INSERT INTO instances (id, smart_account_id, va_id, pid, sn, hostname, product_id, mode,
 			allow_export_controlled, public_key, registered_at, last_contact_at, authorized_at, auth_expires_at, id_cert_expires_at)
 		SELECT id, sa, va, pid, sn, host, product, mode, aec, pk, registered, contact, NULL, NULL, cert
@@ -175,7 +175,7 @@ const (
 	regLockTokensSQL = `SELECT ` + tokenCols + ` FROM tokens WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`
 	regUseTokensSQL  = `UPDATE tokens t SET uses = t.uses + u.n FROM unnest($1::text[], $2::bigint[]) AS u(id, n) WHERE t.id = u.id`
 	regDropInstances = `DELETE FROM instances WHERE id = ANY($1::text[])`
-	regDropClaims    = `DELETE FROM device_requests WHERE hash = ANY($1::text[])`
+	regDropClaims    = `DELETE FROM device_requests WHERE (sent_at, hash) IN (SELECT * FROM unnest($1::bigint[], $2::text[]))`
 	regEventsSQL     = `INSERT INTO events (` + eventCols + `)
 		SELECT id, chain, seq, at, NULLIF(sa, ''), NULLIF(va, ''), type, subject, message, actor_id, actor_email, actor_role,
 			request_id, NULLIF(before, ''), NULLIF(after, ''), prev_hash, hash
@@ -190,7 +190,7 @@ const (
 	// rows moved does that.
 	regMoveHeadSQL = `WITH moved AS (UPDATE event_chains SET seq = $1, hash = $2 WHERE chain = $3 AND seq = $4 RETURNING 1)
 		SELECT 1 / (SELECT count(*)::int FROM moved)`
-	regPriorSQL = `SELECT hash, answer FROM device_requests WHERE hash = ANY($1::text[])`
+	regPriorSQL = `SELECT hash, answer FROM device_requests WHERE (sent_at, hash) IN (SELECT * FROM unnest($1::bigint[], $2::text[]))`
 )
 
 // writeBatchPostgres writes items, all of one chain, in one transaction
@@ -295,6 +295,7 @@ func writeRegistrations(ctx context.Context, c *pgx.Conn, lockHead, chain string
 	// Who wins, in the batch's order.
 	results := make([]regResult, n)
 	var dropInstances, dropClaims, priors []string
+	var dropSent, priorSent []int64
 	var winners []smartlic.Event
 	uses := map[string]int64{}
 	for k, it := range items {
@@ -304,13 +305,13 @@ func writeRegistrations(ctx context.Context, c *pgx.Conn, lockHead, chain string
 			// A copy of a request written before: its answer, once
 			// this batch has committed (its own instance, if one went
 			// in because the first copy's was deregistered since, goes).
-			priors = append(priors, hash)
+			priors, priorSent = append(priors, hash), append(priorSent, sent[k])
 			if inserted[id] {
 				dropInstances = append(dropInstances, id)
 			}
 			continue
 		case !inserted[id]:
-			dropClaims = append(dropClaims, hash)
+			dropClaims, dropSent = append(dropClaims, hash), append(dropSent, sent[k])
 			results[k].err = smartlic.Errorf(smartlic.EConflict, "udi", "instance %q already exists", it.r.Instance.UDI.String())
 			continue
 		}
@@ -324,7 +325,7 @@ func writeRegistrations(ctx context.Context, c *pgx.Conn, lockHead, chain string
 			refused = t.UsableErr(it.now)
 		}
 		if refused != nil {
-			dropClaims, dropInstances = append(dropClaims, hash), append(dropInstances, id)
+			dropClaims, dropSent, dropInstances = append(dropClaims, hash), append(dropSent, sent[k]), append(dropInstances, id)
 			results[k].err = refused
 			continue
 		}
@@ -341,7 +342,7 @@ func writeRegistrations(ctx context.Context, c *pgx.Conn, lockHead, chain string
 		b.Queue(regDropInstances, dropInstances)
 	}
 	if len(dropClaims) > 0 {
-		b.Queue(regDropClaims, dropClaims)
+		b.Queue(regDropClaims, dropSent, dropClaims)
 	}
 	if len(uses) > 0 {
 		tids, counts := make([]string, 0, len(uses)), make([]int64, 0, len(uses))
@@ -361,7 +362,7 @@ func writeRegistrations(ctx context.Context, c *pgx.Conn, lockHead, chain string
 	}
 
 	if len(priors) > 0 {
-		answers, err := readPriors(ctx, c, priors)
+		answers, err := readPriors(ctx, c, priorSent, priors)
 		if err != nil {
 			return nil, err
 		}
@@ -416,8 +417,8 @@ func eventColumns(es []smartlic.Event) []any {
 }
 
 // readPriors reads the stored answers of requests claimed before.
-func readPriors(ctx context.Context, c *pgx.Conn, hashes []string) (map[string][]byte, error) {
-	rows, err := c.Query(ctx, regPriorSQL, hashes)
+func readPriors(ctx context.Context, c *pgx.Conn, sent []int64, hashes []string) (map[string][]byte, error) {
+	rows, err := c.Query(ctx, regPriorSQL, sent, hashes)
 	if err != nil {
 		return nil, err
 	}

@@ -60,7 +60,7 @@ func writeRegistrationsSQLite(ctx context.Context, t *tx, chain string, items []
 			args = append(args, rq.Hash, rq.InstanceID, micros(rq.SentAt), micros(rq.ExpiresAt), nullText(rq.Answer))
 		}
 		return t.addStrings(ctx, claimed, `INSERT INTO device_requests (hash, instance_id, sent_at, expires_at, answer) VALUES `+
-			valueRows(hi-lo, 5)+` ON CONFLICT (hash) DO NOTHING RETURNING hash`, args)
+			valueRows(hi-lo, 5)+` ON CONFLICT (sent_at, hash) DO NOTHING RETURNING hash`, args)
 	})
 	if err != nil {
 		return nil, smartlic.Internal(err, "recording device requests")
@@ -126,16 +126,17 @@ func writeRegistrationsSQLite(ctx context.Context, t *tx, chain string, items []
 		index[it] = k
 	}
 	var (
-		dropInstances, dropClaims []string
-		winners                   []smartlic.Event
-		head                      smartlic.ChainHead
-		uses                      = map[string]int64{}
-		useOrder                  []string
+		dropInstances []string
+		dropClaims    []smartlic.SeenRequest
+		winners       []smartlic.Event
+		head          smartlic.ChainHead
+		uses          = map[string]int64{}
+		useOrder      []string
 	)
 	for _, it := range fresh {
 		k, in := index[it], it.r.Instance
 		if !inserted[in.ID] {
-			dropClaims = append(dropClaims, it.r.Request.Hash)
+			dropClaims = append(dropClaims, it.r.Request)
 			results[k].err = smartlic.Errorf(smartlic.EConflict, "udi", "instance %q already exists", in.UDI.String())
 			continue
 		}
@@ -148,7 +149,7 @@ func writeRegistrationsSQLite(ctx context.Context, t *tx, chain string, items []
 			refused = tk.UsableErr(it.now)
 		}
 		if refused != nil {
-			dropClaims, dropInstances = append(dropClaims, it.r.Request.Hash), append(dropInstances, in.ID)
+			dropClaims, dropInstances = append(dropClaims, it.r.Request), append(dropInstances, in.ID)
 			results[k].err = refused
 			continue
 		}
@@ -173,7 +174,8 @@ func writeRegistrationsSQLite(ctx context.Context, t *tx, chain string, items []
 		}
 	}
 	if len(dropClaims) > 0 {
-		if _, err := t.execBuilt(ctx, `DELETE FROM device_requests WHERE hash IN (`+inList(len(dropClaims))+`)`, anys(dropClaims)...); err != nil {
+		q, args := requestKeys(dropClaims)
+		if _, err := t.execBuilt(ctx, `DELETE FROM device_requests WHERE `+q, args...); err != nil {
 			return nil, smartlic.Internal(err, "dropping refused device requests")
 		}
 	}
@@ -187,15 +189,16 @@ func writeRegistrationsSQLite(ctx context.Context, t *tx, chain string, items []
 	}
 
 	// The copies' answers.
-	var priors []string
+	var priors []smartlic.SeenRequest
 	for _, it := range items {
 		if !claimed[it.r.Request.Hash] {
-			priors = append(priors, it.r.Request.Hash)
+			priors = append(priors, it.r.Request)
 		}
 	}
 	if len(priors) > 0 {
 		answers := map[string][]byte{}
-		rows, err := t.queryBuilt(ctx, `SELECT hash, answer FROM device_requests WHERE hash IN (`+inList(len(priors))+`)`, anys(priors)...)
+		q, args := requestKeys(priors)
+		rows, err := t.queryBuilt(ctx, `SELECT hash, answer FROM device_requests WHERE `+q, args...)
 		if err != nil {
 			return nil, smartlic.Internal(err, "reading device requests")
 		}
@@ -225,6 +228,22 @@ func writeRegistrationsSQLite(ctx context.Context, t *tx, chain string, items []
 		}
 	}
 	return results, nil
+}
+
+// requestKeys is a condition matching the device requests rs by their
+// key, and its arguments. SQLite searches the key for each term of an OR;
+// for a row value IN (VALUES ...) list it scans the table.
+func requestKeys(rs []smartlic.SeenRequest) (string, []any) {
+	var b strings.Builder
+	args := make([]any, 0, 2*len(rs))
+	for i, r := range rs {
+		if i > 0 {
+			b.WriteString(" OR ")
+		}
+		b.WriteString("(sent_at = ? AND hash = ?)")
+		args = append(args, micros(r.SentAt), r.Hash)
+	}
+	return b.String(), args
 }
 
 // chainHead reads the chain's head. SQLite's writes run one at a time, so

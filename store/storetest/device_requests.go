@@ -37,11 +37,25 @@ func testClaimDeviceRequest(t *testing.T, f *fixture) {
 		t.Fatal("a new request was not claimed")
 	}
 	f.write(func(ctx context.Context, tx smartlic.Tx) error {
-		return tx.AnswerDeviceRequest(ctx, "h1", []byte(`{"type":"x"}`))
+		r := r
+		r.Answer = []byte(`{"type":"x"}`)
+		return tx.AnswerDeviceRequest(ctx, r)
 	})
 	prior, ok := f.claim(r)
 	if ok || prior.InstanceID != "inst-1" || !prior.SentAt.Equal(f.now) || !prior.ExpiresAt.Equal(r.ExpiresAt) || string(prior.Answer) != `{"type":"x"}` {
 		t.Fatalf("second claim: ok %v, prior %+v", ok, prior)
+	}
+	// Requests are keyed by sent_at and hash: another request sent at the
+	// same time is its own, and answering one leaves the other unanswered.
+	other := smartlic.SeenRequest{Hash: "h1-other", InstanceID: "inst-3", SentAt: f.now, ExpiresAt: r.ExpiresAt}
+	if _, ok := f.claim(other); !ok {
+		t.Fatal("a request sent at the same time as another was not claimed")
+	}
+	if prior, ok := f.claim(other); ok || prior.InstanceID != "inst-3" || prior.Answer != nil {
+		t.Fatalf("claim of an unanswered request sent with another: ok %v, prior %+v", ok, prior)
+	}
+	if prior, ok := f.claim(r); ok || string(prior.Answer) != `{"type":"x"}` {
+		t.Fatalf("third claim: ok %v, prior %+v", ok, prior)
 	}
 	// A claim rolled back with its transaction leaves nothing behind.
 	err := f.writeErr(func(ctx context.Context, tx smartlic.Tx) error {
@@ -89,7 +103,8 @@ func testConcurrentClaimDeviceRequest(t *testing.T, f *fixture) {
 	answers := make([]string, copies)
 	f.writeAtOnce(copies, func(i int, tx smartlic.Tx) error {
 		ctx := f.ctx()
-		prior, ok, err := tx.ClaimDeviceRequest(ctx, smartlic.SeenRequest{Hash: "same", InstanceID: "inst", SentAt: f.now, ExpiresAt: f.now.Add(time.Hour)})
+		r := smartlic.SeenRequest{Hash: "same", InstanceID: "inst", SentAt: f.now, ExpiresAt: f.now.Add(time.Hour)}
+		prior, ok, err := tx.ClaimDeviceRequest(ctx, r)
 		if err != nil {
 			return err
 		}
@@ -99,7 +114,8 @@ func testConcurrentClaimDeviceRequest(t *testing.T, f *fixture) {
 		}
 		wins.Add(1)
 		answers[i] = fmt.Sprintf(`{"winner":%d}`, i)
-		return tx.AnswerDeviceRequest(ctx, "same", []byte(answers[i]))
+		r.Answer = []byte(answers[i])
+		return tx.AnswerDeviceRequest(ctx, r)
 	})
 	if n := wins.Load(); n != 1 {
 		t.Fatalf("%d copies claimed the request, want exactly 1", n)
