@@ -138,6 +138,14 @@ type Tx interface {
 	UsageTx
 	ReservationTx
 
+	// Pipeline runs fn and may hold the writes fn makes that return
+	// nothing but an error (usage lines, marks, reporting times, pool
+	// moves, event appends) to send them together, in order, before the
+	// next statement that is not held and when fn returns: on PostgreSQL
+	// in one round trip. A held write's error is Pipeline's answer, not
+	// its call's; what commits is what fn would have written without it.
+	Pipeline(ctx context.Context, fn func() error) error
+
 	// Signing keys.
 	InsertSigningKey(ctx context.Context, k SigningKey) error
 	ListSigningKeys(ctx context.Context) ([]SigningKey, error)

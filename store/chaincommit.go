@@ -74,7 +74,14 @@ func (c *chainCommitter) run(_ string, batch []*writeReq) {
 		return
 	}
 	ctx := context.Background() // the batch's, not any one caller's
-	sqlTx, err := c.db.write.BeginTx(ctx, c.db.d.writeTx)
+	// The batch keeps its connection at hand for Pipeline.
+	conn, err := c.db.write.Conn(ctx)
+	if err != nil {
+		retry = batch
+		return
+	}
+	defer conn.Close()
+	sqlTx, err := conn.BeginTx(ctx, c.db.d.writeTx)
 	if err != nil {
 		retry = batch
 		return
@@ -96,7 +103,7 @@ func (c *chainCommitter) run(_ string, batch []*writeReq) {
 			broken(i)
 			return
 		}
-		t := &tx{db: c.db, sql: sqlTx, stmts: c.db.wstmts, detached: true}
+		t := &tx{db: c.db, sql: sqlTx, stmts: c.db.wstmts, detached: true, conn: conn}
 		res := guarded(r.fn, t)
 		changed.changes |= t.changes
 		if res.err == nil && !res.panicked {

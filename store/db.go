@@ -182,7 +182,17 @@ func (db *DB) Read(ctx context.Context, fn func(smartlic.Tx) error) error {
 }
 
 func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, stmts *[numStmts]*sql.Stmt, fn func(smartlic.Tx) error) error {
-	sqlTx, err := pool.BeginTx(ctx, opts)
+	var conn *sql.Conn
+	if db.d.pipeline && opts == db.d.writeTx {
+		// The write keeps its connection at hand for Pipeline.
+		c, err := pool.Conn(ctx)
+		if err != nil {
+			return smartlic.Internal(err, "beginning a transaction")
+		}
+		defer c.Close() // after the rollback deferred below
+		conn = c
+	}
+	sqlTx, err := beginOn(ctx, pool, conn, opts)
 	if err != nil {
 		return smartlic.Internal(err, "beginning a transaction")
 	}
@@ -196,7 +206,7 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, stmts 
 		// transaction anyway when the connection goes back to the pool.
 		_ = sqlTx.Rollback()
 	}()
-	t := &tx{db: db, sql: sqlTx, stmts: stmts}
+	t := &tx{db: db, sql: sqlTx, stmts: stmts, conn: conn}
 	if err := fn(t); err != nil {
 		return err
 	}
@@ -209,6 +219,15 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, stmts 
 		return smartlic.Internal(err, "committing a transaction")
 	}
 	return nil
+}
+
+// beginOn begins a transaction on conn, or on any connection of pool when
+// conn is nil.
+func beginOn(ctx context.Context, pool *sql.DB, conn *sql.Conn, opts *sql.TxOptions) (*sql.Tx, error) {
+	if conn != nil {
+		return conn.BeginTx(ctx, opts)
+	}
+	return pool.BeginTx(ctx, opts)
 }
 
 // prepareAll prepares every fixed statement on both SQLite pools. It runs

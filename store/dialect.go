@@ -35,8 +35,12 @@ type dialect struct {
 	// groupCommit batches concurrent writes into one transaction, for a
 	// database with a single writer.
 	groupCommit bool
-	writeTx     *sql.TxOptions
-	readTx      *sql.TxOptions
+	// pipeline says a write transaction runs on a connection of its own
+	// whose driver can send several statements in one round trip (pgx
+	// batches; see tx.Pipeline).
+	pipeline bool
+	writeTx  *sql.TxOptions
+	readTx   *sql.TxOptions
 	// violation classifies a driver error as a constraint violation.
 	violation func(error) violation
 }
@@ -83,6 +87,7 @@ func postgresDialect() *dialect {
 		numbered:      true,
 		forUpdate:     " FOR UPDATE",
 		prepare:       false,
+		pipeline:      true,
 		writeTx:       &sql.TxOptions{Isolation: sql.LevelReadCommitted},
 		readTx:        &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
 		violation:     postgresViolation,

@@ -18,7 +18,7 @@ const eventCols = `id, chain, seq, at, sa_id, va_id, type, subject, message, act
 // so two appenders can never read the same head.
 func (t *tx) LockEventChain(ctx context.Context, chain string) (smartlic.ChainHead, error) {
 	h := smartlic.ChainHead{Chain: chain}
-	err := t.queryRow(ctx, stLockEventChain, chain).Scan(&h.Seq, &h.Hash)
+	err := t.queryRowHeld(ctx, stLockEventChain, []any{chain}, &h.Seq, &h.Hash)
 	if err != nil {
 		return h, smartlic.Internal(err, "locking the event log")
 	}
@@ -94,20 +94,25 @@ func (t *tx) AppendEvents(ctx context.Context, events []smartlic.Event) error {
 			args = append(args, e.ID, e.Chain, e.Seq, micros(e.At), nullString(e.SmartAccountID), nullString(e.VirtualAccountID), e.Type, e.Subject, e.Message,
 				e.ActorID, e.ActorEmail, e.ActorRole, e.RequestID, nullJSON(e.Before), nullJSON(e.After), e.PrevHash, e.Hash)
 		}
-		_, err := t.execBuilt(ctx, `INSERT INTO events (`+eventCols+`) VALUES `+valueRows(hi-lo, 17), args...)
-		return err
+		return t.execHeld(ctx, `INSERT INTO events (`+eventCols+`) VALUES `+valueRows(hi-lo, 17), args, func(_ int64, err error) error {
+			if err != nil {
+				return smartlic.Internal(err, "appending to the event log")
+			}
+			return nil
+		})
 	})
 	if err != nil {
-		return smartlic.Internal(err, "appending to the event log")
+		return err
 	}
-	res, err := t.exec(ctx, stMoveEventHead, last.Seq, last.Hash, first.Chain, first.Seq-1)
-	if err != nil {
-		return smartlic.Internal(err, "moving the event log head")
-	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return smartlic.Internal(errors.New("event chain head moved concurrently"), "appending to the event log")
-	}
-	return nil
+	return t.execHeldStmt(ctx, stMoveEventHead, []any{last.Seq, last.Hash, first.Chain, first.Seq - 1}, func(n int64, err error) error {
+		if err != nil {
+			return smartlic.Internal(err, "moving the event log head")
+		}
+		if n != 1 {
+			return smartlic.Internal(errors.New("event chain head moved concurrently"), "appending to the event log")
+		}
+		return nil
+	})
 }
 
 func (t *tx) ListEvents(ctx context.Context, chain string, f smartlic.EventFilter, p smartlic.Page) ([]smartlic.Event, error) {

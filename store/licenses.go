@@ -4,7 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -84,7 +84,11 @@ func (t *tx) AddInUse(ctx context.Context, vaID, licenseTypeID string, delta int
 // AddInUseAll moves the pools' counters in one multi-row upsert per
 // chunk, in (VA, license type) order as every writer locks pools, and
 // records their history in one multi-row insert: four statements where
-// AddInUse of two pools took four, whatever the number of pools.
+// AddInUse of two pools took four, whatever the number of pools. The
+// history insert reads the counters it records from the pools it has
+// just moved, rather than from the upsert's answer, so that neither
+// statement waits for the other's result and Pipeline can send both in
+// one round trip.
 func (t *tx) AddInUseAll(ctx context.Context, moves []smartlic.PoolMove) error {
 	moves = slices.Clone(moves)
 	slices.SortFunc(moves, func(a, b smartlic.PoolMove) int { return comparePools(a.PoolKey, b.PoolKey) })
@@ -94,23 +98,19 @@ func (t *tx) AddInUseAll(ctx context.Context, moves []smartlic.PoolMove) error {
 		}
 	}
 	const what = "counting licenses in use"
-	after := make(map[smartlic.PoolKey]smartlic.PoolCounter, len(moves))
 	err := inChunks(len(moves), func(lo, hi int) error {
 		args := make([]any, 0, 3*(hi-lo))
 		for _, m := range moves[lo:hi] {
 			args = append(args, m.VirtualAccountID, m.LicenseTypeID, m.Delta)
 		}
-		rows, err := t.queryBuilt(ctx, `INSERT INTO pools (va_id, license_type_id, in_use) VALUES `+valueRows(hi-lo, 3)+`
-			ON CONFLICT (va_id, license_type_id) DO UPDATE SET in_use = pools.in_use + excluded.in_use
-			RETURNING va_id, license_type_id, in_use, reserved`, args...)
-		got, err := collect(rows, err, scanPoolCounter, what)
-		if err != nil {
-			return t.writeErr(errors.Unwrap(err), about{what: what, noun: "pool", refs: "a Virtual Account or license type"})
-		}
-		for _, c := range got {
-			after[smartlic.PoolKey{VirtualAccountID: c.VirtualAccountID, LicenseTypeID: c.LicenseTypeID}] = c
-		}
-		return nil
+		return t.execHeld(ctx, `INSERT INTO pools (va_id, license_type_id, in_use) VALUES `+valueRows(hi-lo, 3)+`
+			ON CONFLICT (va_id, license_type_id) DO UPDATE SET in_use = pools.in_use + excluded.in_use`, args,
+			func(_ int64, err error) error {
+				if err != nil {
+					return t.writeErr(err, about{what: what, noun: "pool", refs: "a Virtual Account or license type"})
+				}
+				return nil
+			})
 	})
 	if err != nil {
 		return err
@@ -121,16 +121,26 @@ func (t *tx) AddInUseAll(ctx context.Context, moves []smartlic.PoolMove) error {
 			moved = append(moved, m)
 		}
 	}
+	const row = "(?, ?, CAST(? AS BIGINT))"
 	return inChunks(len(moved), func(lo, hi int) error {
-		args := make([]any, 0, 5*(hi-lo))
+		args := make([]any, 0, 3*(hi-lo))
 		for _, m := range moved[lo:hi] {
-			c := after[m.PoolKey]
-			args = append(args, m.VirtualAccountID, m.LicenseTypeID, micros(m.At), c.InUse, c.Reserved)
+			args = append(args, m.VirtualAccountID, m.LicenseTypeID, micros(m.At))
 		}
-		if _, err := t.execBuilt(ctx, `INSERT INTO pool_history (va_id, license_type_id, at, in_use, reserved) VALUES `+valueRows(hi-lo, 5), args...); err != nil {
-			return t.writeErr(err, about{what: "recording pool history", noun: "pool history", refs: "a Virtual Account or license type"})
-		}
-		return nil
+		want := int64(hi - lo)
+		return t.execHeld(ctx, `INSERT INTO pool_history (va_id, license_type_id, at, in_use, reserved)
+			SELECT p.va_id, p.license_type_id, v.column3, p.in_use, p.reserved
+			FROM (VALUES `+strings.TrimSuffix(strings.Repeat(row+", ", hi-lo), ", ")+`) AS v
+			JOIN pools p ON p.va_id = v.column1 AND p.license_type_id = v.column2`, args,
+			func(n int64, err error) error {
+				if err != nil {
+					return t.writeErr(err, about{what: "recording pool history", noun: "pool history", refs: "a Virtual Account or license type"})
+				}
+				if n != want {
+					return smartlic.Internal(fmt.Errorf("%d of %d pools not found", want-n, want), "recording pool history")
+				}
+				return nil
+			})
 	})
 }
 

@@ -28,6 +28,22 @@ type tx struct {
 	// transactions: registration scopes (scopeCache), the catalogue and
 	// policies (CatalogChanges). Its commit invalidates them.
 	changes changeKinds
+	// conn is the connection a PostgreSQL write runs on, for Pipeline's
+	// batches; nil on SQLite and in reads.
+	conn *sql.Conn
+	// piping says Pipeline holds statements; held are those not sent
+	// yet, and pipeErr the first error of one sent.
+	piping  bool
+	held    []heldStmt
+	pipeErr error
+}
+
+// heldStmt is a write Pipeline holds: its text (placeholders rebound),
+// its arguments, and what to make of its outcome (rows affected).
+type heldStmt struct {
+	q    string
+	args []any
+	done func(n int64, err error) error
 }
 
 var _ smartlic.Tx = (*tx)(nil)
@@ -42,6 +58,9 @@ func (t *tx) c(ctx context.Context) context.Context {
 
 func (t *tx) query(ctx context.Context, s stmt, args ...any) (*sql.Rows, error) {
 	ctx = t.c(ctx)
+	if err := t.sendHeld(ctx); err != nil {
+		return nil, err
+	}
 	t.db.statements.Add(1)
 	if t.stmts != nil {
 		return t.sql.StmtContext(ctx, t.stmts[s]).QueryContext(ctx, args...)
@@ -51,6 +70,7 @@ func (t *tx) query(ctx context.Context, s stmt, args ...any) (*sql.Rows, error) 
 
 func (t *tx) queryRow(ctx context.Context, s stmt, args ...any) *sql.Row {
 	ctx = t.c(ctx)
+	_ = t.sendHeld(ctx) // an error fails the statement too; Pipeline answers it
 	t.db.statements.Add(1)
 	if t.stmts != nil {
 		return t.sql.StmtContext(ctx, t.stmts[s]).QueryRowContext(ctx, args...)
@@ -60,6 +80,9 @@ func (t *tx) queryRow(ctx context.Context, s stmt, args ...any) *sql.Row {
 
 func (t *tx) exec(ctx context.Context, s stmt, args ...any) (sql.Result, error) {
 	ctx = t.c(ctx)
+	if err := t.sendHeld(ctx); err != nil {
+		return nil, err
+	}
 	t.db.statements.Add(1)
 	if t.stmts != nil {
 		return t.sql.StmtContext(ctx, t.stmts[s]).ExecContext(ctx, args...)
@@ -71,6 +94,9 @@ func (t *tx) exec(ctx context.Context, s stmt, args ...any) (sql.Result, error) 
 // with '?' placeholders.
 func (t *tx) queryBuilt(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	ctx = t.c(ctx)
+	if err := t.sendHeld(ctx); err != nil {
+		return nil, err
+	}
 	t.db.statements.Add(1)
 	return t.sql.QueryContext(ctx, t.db.d.rebind(q), args...)
 }
@@ -80,6 +106,7 @@ func (t *tx) queryBuilt(ctx context.Context, q string, args ...any) (*sql.Rows, 
 // the fixed set.
 func (t *tx) queryRowBuilt(ctx context.Context, q string, args ...any) *sql.Row {
 	ctx = t.c(ctx)
+	_ = t.sendHeld(ctx) // an error fails the statement too; Pipeline answers it
 	t.db.statements.Add(1)
 	return t.sql.QueryRowContext(ctx, t.db.d.rebind(q), args...)
 }
@@ -87,6 +114,9 @@ func (t *tx) queryRowBuilt(ctx context.Context, q string, args ...any) *sql.Row 
 // execBuilt runs a statement written with '?' placeholders.
 func (t *tx) execBuilt(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	ctx = t.c(ctx)
+	if err := t.sendHeld(ctx); err != nil {
+		return nil, err
+	}
 	t.db.statements.Add(1)
 	return t.sql.ExecContext(ctx, t.db.d.rebind(q), args...)
 }

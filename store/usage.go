@@ -129,9 +129,16 @@ func (t *tx) SetUsageMarks(ctx context.Context, marks []smartlic.InstanceMark) e
 		for _, m := range chunk {
 			args = append(args, m.InstanceID, m.Tag, micros(m.MeasuredUntil), m.Count)
 		}
-		if _, err := t.execBuilt(ctx, `INSERT INTO usage_marks (instance_id, tag, measured_until, count) VALUES `+valueRows(len(chunk), 4)+`
-			ON CONFLICT (instance_id, tag) DO UPDATE SET measured_until = excluded.measured_until, count = excluded.count`, args...); err != nil {
-			return t.writeErr(err, about{what: "recording usage marks", noun: "usage mark", refs: "an instance"})
+		err := t.execHeld(ctx, `INSERT INTO usage_marks (instance_id, tag, measured_until, count) VALUES `+valueRows(len(chunk), 4)+`
+			ON CONFLICT (instance_id, tag) DO UPDATE SET measured_until = excluded.measured_until, count = excluded.count`, args,
+			func(_ int64, err error) error {
+				if err != nil {
+					return t.writeErr(err, about{what: "recording usage marks", noun: "usage mark", refs: "an instance"})
+				}
+				return nil
+			})
+		if err != nil {
+			return err
 		}
 	}
 	return nil
@@ -221,16 +228,20 @@ func (t *tx) ChangeUsage(ctx context.Context, changes []smartlic.UsageChange) er
 		for _, d := range drops[lo:hi] {
 			args = append(args, d.instanceID, d.LicenseTypeID)
 		}
-		res, err := t.execBuilt(ctx, `DELETE FROM instance_usage WHERE (instance_id, license_type_id) IN (VALUES `+valueRows(hi-lo, 2)+`)`, args...)
-		if err != nil {
-			return smartlic.Internal(err, what)
-		}
-		// A line that is not there was not read in this transaction: its
-		// instance went, or its caller's Before is not what is stored.
-		if n, err := res.RowsAffected(); err != nil || n != int64(hi-lo) {
-			return smartlic.NotFound("usage line to remove not found: its instance was removed, or its lines changed since they were read")
-		}
-		return nil
+		want := int64(hi - lo)
+		return t.execHeld(ctx, `DELETE FROM instance_usage WHERE (instance_id, license_type_id) IN (VALUES `+valueRows(hi-lo, 2)+`)`, args,
+			func(n int64, err error) error {
+				if err != nil {
+					return smartlic.Internal(err, what)
+				}
+				// A line that is not there was not read in this
+				// transaction: its instance went, or its caller's Before
+				// is not what is stored.
+				if n != want {
+					return smartlic.NotFound("usage line to remove not found: its instance was removed, or its lines changed since they were read")
+				}
+				return nil
+			})
 	})
 	if err != nil {
 		return err
@@ -240,12 +251,14 @@ func (t *tx) ChangeUsage(ctx context.Context, changes []smartlic.UsageChange) er
 		for _, w := range writes[lo:hi] {
 			args = append(args, w.instanceID, w.LicenseTypeID, w.LicenseTag, w.Count, string(w.Status))
 		}
-		_, err := t.execBuilt(ctx, `INSERT INTO instance_usage (instance_id, license_type_id, tag, count, status) VALUES `+valueRows(hi-lo, 5)+`
-			ON CONFLICT (instance_id, license_type_id) DO UPDATE SET tag = excluded.tag, count = excluded.count, status = excluded.status`, args...)
-		if err != nil {
-			return t.writeErr(err, about{what: what, noun: "usage line", refs: "an instance or license type"})
-		}
-		return nil
+		return t.execHeld(ctx, `INSERT INTO instance_usage (instance_id, license_type_id, tag, count, status) VALUES `+valueRows(hi-lo, 5)+`
+			ON CONFLICT (instance_id, license_type_id) DO UPDATE SET tag = excluded.tag, count = excluded.count, status = excluded.status`, args,
+			func(_ int64, err error) error {
+				if err != nil {
+					return t.writeErr(err, about{what: what, noun: "usage line", refs: "an instance or license type"})
+				}
+				return nil
+			})
 	})
 }
 
@@ -269,15 +282,18 @@ func (t *tx) UpdateReportingTimes(ctx context.Context, insts []smartlic.Instance
 		for _, i := range insts[lo:hi] {
 			args = append(args, i.ID, micros(i.LastContactAt), nullMicros(i.FirstUseAt), nullMicros(i.LastReportAt), nullMicros(i.LastAckAt), nullMicros(i.UsageChangedAt))
 		}
-		res, err := t.execBuilt(ctx, `UPDATE instances SET last_contact_at = v.column2, first_use_at = v.column3, last_report_at = v.column4,
+		want := int64(hi - lo)
+		return t.execHeld(ctx, `UPDATE instances SET last_contact_at = v.column2, first_use_at = v.column3, last_report_at = v.column4,
 			last_ack_at = v.column5, usage_changed_at = v.column6
-			FROM (VALUES `+strings.TrimSuffix(strings.Repeat(row+", ", hi-lo), ", ")+`) AS v WHERE instances.id = v.column1`, args...)
-		if err != nil {
-			return smartlic.Internal(err, "updating instances' reporting times")
-		}
-		if n, err := res.RowsAffected(); err != nil || n != int64(hi-lo) {
-			return smartlic.NotFound("%d of %d instances not found", int64(hi-lo)-n, hi-lo)
-		}
-		return nil
+			FROM (VALUES `+strings.TrimSuffix(strings.Repeat(row+", ", hi-lo), ", ")+`) AS v WHERE instances.id = v.column1`, args,
+			func(n int64, err error) error {
+				if err != nil {
+					return smartlic.Internal(err, "updating instances' reporting times")
+				}
+				if n != want {
+					return smartlic.NotFound("%d of %d instances not found", want-n, want)
+				}
+				return nil
+			})
 	})
 }
