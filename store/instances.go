@@ -90,6 +90,16 @@ func (t *tx) GetInstances(ctx context.Context, ids []string, lock bool) ([]smart
 	}
 	var out []smartlic.Instance
 	for chunk := range slices.Chunk(ids, maxInList) {
+		if t.piping {
+			// The instances and their usage lines in one round trip:
+			// the lines are read after the rows' locks are taken.
+			list, err := t.instancesPiped(ctx, chunk, suffix)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, list...)
+			continue
+		}
 		rows, err := t.queryBuilt(ctx, `SELECT `+instanceCols+` FROM instances i WHERE i.id IN (`+inList(len(chunk))+`) ORDER BY i.id`+suffix, anys(chunk)...)
 		list, err := collect(rows, err, func(r scanner) (smartlic.Instance, error) { return scanInstance(r) }, what)
 		if err != nil {
@@ -101,6 +111,50 @@ func (t *tx) GetInstances(ctx context.Context, ids []string, lock bool) ([]smart
 		out = append(out, list...)
 	}
 	return out, nil
+}
+
+// instancesPiped is one chunk of GetInstances in Pipeline: both queries
+// in one batch.
+func (t *tx) instancesPiped(ctx context.Context, ids []string, suffix string) ([]smartlic.Instance, error) {
+	const what = "reading instances"
+	list := []smartlic.Instance{}
+	type line struct {
+		id string
+		u  smartlic.Usage
+	}
+	var lines []line
+	err := t.readAll(ctx, readQuery{
+		q:    `SELECT ` + instanceCols + ` FROM instances i WHERE i.id IN (` + inList(len(ids)) + `) ORDER BY i.id` + suffix,
+		args: anys(ids), what: what,
+		scan: func(r scanner) error {
+			inst, err := scanInstance(r)
+			list = append(list, inst)
+			return err
+		},
+	}, readQuery{
+		q: `SELECT u.instance_id, ` + usageCols + ` FROM instance_usage u
+			WHERE u.instance_id IN (` + inList(len(ids)) + `) ORDER BY u.instance_id, u.tag`,
+		args: anys(ids), what: what,
+		scan: func(r scanner) error {
+			var l line
+			lines = append(lines, l)
+			p := &lines[len(lines)-1]
+			return r.Scan(&p.id, &p.u.LicenseTypeID, &p.u.LicenseTag, &p.u.Count, &p.u.Status)
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	index := make(map[string]int, len(list))
+	for i, inst := range list {
+		index[inst.ID] = i
+	}
+	for _, l := range lines {
+		if i, ok := index[l.id]; ok {
+			list[i].Usage = append(list[i].Usage, l.u)
+		}
+	}
+	return list, nil
 }
 
 // withUsage loads the usage lines of a page of instances in one query

@@ -185,19 +185,29 @@ func (t *tx) PoolStateOf(ctx context.Context, vaID string, typeIDs []string) ([]
 	var counters []smartlic.PoolCounter
 	for chunk := range slices.Chunk(typeIDs, maxInList) {
 		args := append([]any{vaID}, anys(chunk)...)
-		rows, err := t.queryBuilt(ctx, `SELECT `+depositCols+` FROM `+depositFrom+`
-			WHERE d.va_id = ? AND d.license_type_id IN (`+inList(len(chunk))+`) ORDER BY d.id`, args...)
-		ds, err := collect(rows, err, scanDeposit, "listing deposits")
+		// Both in one round trip in Pipeline.
+		err := t.readAll(ctx, readQuery{
+			q: `SELECT ` + depositCols + ` FROM ` + depositFrom + `
+			WHERE d.va_id = ? AND d.license_type_id IN (` + inList(len(chunk)) + `) ORDER BY d.id`,
+			args: args, what: "listing deposits",
+			scan: func(r scanner) error {
+				d, err := scanDeposit(r)
+				deposits = append(deposits, d)
+				return err
+			},
+		}, readQuery{
+			q: `SELECT va_id, license_type_id, in_use, reserved FROM pools
+			WHERE va_id = ? AND license_type_id IN (` + inList(len(chunk)) + `) ORDER BY license_type_id`,
+			args: args, what: "reading pool counters",
+			scan: func(r scanner) error {
+				c, err := scanPoolCounter(r)
+				counters = append(counters, c)
+				return err
+			},
+		})
 		if err != nil {
 			return nil, nil, err
 		}
-		rows, err = t.queryBuilt(ctx, `SELECT va_id, license_type_id, in_use, reserved FROM pools
-			WHERE va_id = ? AND license_type_id IN (`+inList(len(chunk))+`) ORDER BY license_type_id`, args...)
-		cs, err := collect(rows, err, scanPoolCounter, "reading pool counters")
-		if err != nil {
-			return nil, nil, err
-		}
-		deposits, counters = append(deposits, ds...), append(counters, cs...)
 	}
 	return deposits, counters, nil
 }

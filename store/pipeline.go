@@ -152,3 +152,68 @@ func (t *tx) send(ctx context.Context, more func(*pgx.Batch), after func(pgx.Bat
 	}
 	return err
 }
+
+// readQuery is a query written with '?' placeholders whose rows scan
+// reads one by one; what names it in an error.
+type readQuery struct {
+	q    string
+	args []any
+	scan func(scanner) error
+	what string
+}
+
+// readAll runs the queries in order. In Pipeline they go in one batch
+// after the writes held before them: one round trip where each was one.
+func (t *tx) readAll(ctx context.Context, qs ...readQuery) error {
+	if !t.piping {
+		for _, q := range qs {
+			rows, err := t.queryBuilt(ctx, q.q, q.args...)
+			if err == nil {
+				err = eachRow(rows, q.scan)
+			}
+			if err != nil {
+				return smartlic.Internal(err, q.what)
+			}
+		}
+		return nil
+	}
+	t.db.statements.Add(int64(len(qs)))
+	var readErr error
+	err := t.send(ctx, func(b *pgx.Batch) {
+		for _, q := range qs {
+			b.Queue(t.db.d.rebind(q.q), q.args...)
+		}
+	}, func(br pgx.BatchResults) {
+		for _, q := range qs {
+			rows, err := br.Query()
+			if err == nil {
+				for rows.Next() && err == nil {
+					err = q.scan(rows)
+				}
+				rows.Close()
+				if err == nil {
+					err = rows.Err()
+				}
+			}
+			if err != nil {
+				readErr = smartlic.Internal(err, q.what)
+				return
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return readErr
+}
+
+// eachRow scans every row of rows and closes them.
+func eachRow(rows *sql.Rows, scan func(scanner) error) error {
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

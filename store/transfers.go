@@ -47,15 +47,28 @@ func (t *tx) LockPools(ctx context.Context, pools []smartlic.PoolKey) ([]smartli
 		for _, p := range pools[lo:hi] {
 			args = append(args, p.VirtualAccountID, p.LicenseTypeID)
 		}
-		if _, err := t.execBuilt(ctx, `INSERT INTO pools (va_id, license_type_id, in_use) VALUES `+strings.TrimSuffix(strings.Repeat("(?, ?, 0), ", hi-lo), ", ")+`
-			ON CONFLICT (va_id, license_type_id) DO NOTHING`, args...); err != nil {
-			return t.writeErr(err, about{what: what, noun: "pool", refs: "a Virtual Account or license type"})
+		// In Pipeline, the insert and the locking read go in one round
+		// trip.
+		err := t.execHeld(ctx, `INSERT INTO pools (va_id, license_type_id, in_use) VALUES `+strings.TrimSuffix(strings.Repeat("(?, ?, 0), ", hi-lo), ", ")+`
+			ON CONFLICT (va_id, license_type_id) DO NOTHING`, args, func(_ int64, err error) error {
+			if err != nil {
+				return t.writeErr(err, about{what: what, noun: "pool", refs: "a Virtual Account or license type"})
+			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		rows, err := t.queryBuilt(ctx, `SELECT va_id, license_type_id, in_use, reserved FROM pools
-			WHERE (va_id, license_type_id) IN (VALUES `+valueRows(hi-lo, 2)+`) ORDER BY va_id, license_type_id`+t.db.d.forUpdate, args...)
-		got, err := collect(rows, err, scanPoolCounter, what)
-		out = append(out, got...)
-		return err
+		return t.readAll(ctx, readQuery{
+			q: `SELECT va_id, license_type_id, in_use, reserved FROM pools
+			WHERE (va_id, license_type_id) IN (VALUES ` + valueRows(hi-lo, 2) + `) ORDER BY va_id, license_type_id` + t.db.d.forUpdate,
+			args: args, what: what,
+			scan: func(r scanner) error {
+				c, err := scanPoolCounter(r)
+				out = append(out, c)
+				return err
+			},
+		})
 	})
 	return out, err
 }
