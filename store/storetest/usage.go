@@ -24,6 +24,7 @@ func RunUsage(t *testing.T, open func(*testing.T) smartlic.Store) {
 		{"AppendEventsInBulk", testAppendEventsInBulk},
 		{"GetInstancesInBulk", testGetInstancesInBulk},
 		{"UsageUploads", testUsageUploads},
+		{"Pipeline", testPipeline},
 	})
 }
 
@@ -532,4 +533,77 @@ func testUsageUploads(t *testing.T, f *fixture) {
 		return err
 	})
 	wantCode(t, err, smartlic.ENotFound, "")
+}
+
+// testPipeline: inside Pipeline, reads see the writes held before them
+// (reporting times, pool moves), the writes held last are written when
+// fn returns, and a held write that fails is Pipeline's answer and
+// leaves nothing of its transaction.
+func testPipeline(t *testing.T, f *fixture) {
+	sa, va := f.account("example.com")
+	p := f.product("C9300-24T")
+	lt := f.licenseType("network-advantage")
+	inst := f.instance(sa, va, p, "PIPE01")
+	key := smartlic.PoolKey{VirtualAccountID: va.ID, LicenseTypeID: lt.ID}
+	inUse := func(ctx context.Context, tx smartlic.Tx) (int64, error) {
+		_, counters, err := tx.PoolStateOf(ctx, va.ID, []string{lt.ID})
+		if err != nil || len(counters) != 1 {
+			return 0, fmt.Errorf("pool state: %d counters, %w", len(counters), err)
+		}
+		return counters[0].InUse, nil
+	}
+	reported := inst
+	reported.LastContactAt, reported.LastReportAt = f.now.Add(time.Hour), ptr(f.now.Add(time.Hour))
+	f.write(func(ctx context.Context, tx smartlic.Tx) error {
+		return tx.Pipeline(ctx, func() error {
+			if err := tx.UpdateReportingTimes(ctx, []smartlic.Instance{reported}); err != nil {
+				return err
+			}
+			if err := tx.AddInUseAll(ctx, []smartlic.PoolMove{{PoolKey: key, Delta: 3, At: f.now}}); err != nil {
+				return err
+			}
+			got, err := tx.GetInstances(ctx, []string{inst.ID}, true)
+			if err != nil {
+				return err
+			}
+			if len(got) != 1 || !got[0].LastContactAt.Equal(reported.LastContactAt) {
+				t.Errorf("inside Pipeline, the instance read after its held update: %+v, want last contact %v", got, reported.LastContactAt)
+			}
+			if n, err := inUse(ctx, tx); err != nil || n != 3 {
+				t.Errorf("inside Pipeline, the pool read after its held move: in use %d (%v), want 3", n, err)
+			}
+			return tx.AddInUseAll(ctx, []smartlic.PoolMove{{PoolKey: key, Delta: 2, At: f.now.Add(time.Minute)}})
+		})
+	})
+	check := func(what string, want int64) {
+		t.Helper()
+		f.read(func(ctx context.Context, tx smartlic.Tx) error {
+			n, err := inUse(ctx, tx)
+			if err != nil {
+				return err
+			}
+			history, err := tx.InUseAt(ctx, []string{va.ID}, f.now.Add(time.Hour))
+			if err != nil {
+				return err
+			}
+			if n != want || len(history) != 1 || history[0].InUse != want {
+				t.Errorf("%s: in use %d, history %+v, want %d in both", what, n, history, want)
+			}
+			return nil
+		})
+	}
+	check("after the pipeline", 5)
+
+	err := f.writeErr(func(ctx context.Context, tx smartlic.Tx) error {
+		return tx.Pipeline(ctx, func() error {
+			if err := tx.AddInUseAll(ctx, []smartlic.PoolMove{{PoolKey: key, Delta: 7, At: f.now.Add(2 * time.Minute)}}); err != nil {
+				return err
+			}
+			return tx.UpdateReportingTimes(ctx, []smartlic.Instance{{ID: newID(t), LastContactAt: f.now}})
+		})
+	})
+	if smartlic.ErrorCode(err) != smartlic.ENotFound {
+		t.Fatalf("a pipeline whose held update names a missing instance: err = %v, want %s", err, smartlic.ENotFound)
+	}
+	check("after the failed pipeline", 5)
 }
