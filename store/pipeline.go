@@ -165,6 +165,9 @@ type readQuery struct {
 // readAll runs the queries in order. In Pipeline they go in one batch
 // after the writes held before them: one round trip where each was one.
 func (t *tx) readAll(ctx context.Context, qs ...readQuery) error {
+	if len(qs) == 0 {
+		return nil
+	}
 	if !t.piping {
 		for _, q := range qs {
 			rows, err := t.queryBuilt(ctx, q.q, q.args...)

@@ -37,24 +37,29 @@ func (t *tx) ClaimUsageReports(ctx context.Context, claims []smartlic.UsageClaim
 		}
 	}
 	recorded := make(map[key]bool, len(fresh))
+	// Every chunk's insert at once: in Pipeline, one round trip for a
+	// file's thousands of claims.
+	var inserts []readQuery
 	for chunk := range slices.Chunk(fresh, usageRowsPerStatement) {
 		args := make([]any, 0, 4*len(chunk))
 		for _, i := range chunk {
 			c := claims[i]
 			args = append(args, c.InstanceID, c.ReportID, c.Hash, micros(at))
 		}
-		rows, err := t.queryBuilt(ctx, `INSERT INTO usage_reports (instance_id, report_id, hash, received_at) VALUES `+valueRows(len(chunk), 4)+`
-			ON CONFLICT (instance_id, report_id) DO NOTHING RETURNING instance_id, report_id`, args...)
-		got, err := collect(rows, err, func(r scanner) (key, error) {
-			var k key
-			return k, r.Scan(&k.inst, &k.report)
-		}, "recording usage reports")
-		if err != nil {
-			return nil, t.writeErr(err, about{what: "recording a usage report", noun: "usage report", refs: "an instance"})
-		}
-		for _, k := range got {
-			recorded[k] = true
-		}
+		inserts = append(inserts, readQuery{
+			q: `INSERT INTO usage_reports (instance_id, report_id, hash, received_at) VALUES ` + valueRows(len(chunk), 4) + `
+			ON CONFLICT (instance_id, report_id) DO NOTHING RETURNING instance_id, report_id`,
+			args: args, what: "recording usage reports",
+			scan: func(r scanner) error {
+				var k key
+				err := r.Scan(&k.inst, &k.report)
+				recorded[k] = true
+				return err
+			},
+		})
+	}
+	if err := t.readAll(ctx, inserts...); err != nil {
+		return nil, t.writeErr(err, about{what: "recording a usage report", noun: "usage report", refs: "an instance"})
 	}
 	var taken []key // ids recorded by an earlier transaction
 	for _, i := range fresh {
@@ -63,27 +68,27 @@ func (t *tx) ClaimUsageReports(ctx context.Context, claims []smartlic.UsageClaim
 		}
 	}
 	prior := make(map[key]string, len(taken))
+	var lookups []readQuery
 	for chunk := range slices.Chunk(taken, usageRowsPerStatement) {
 		args := make([]any, 0, 2*len(chunk))
 		for _, k := range chunk {
 			args = append(args, k.inst, k.report)
 		}
-		rows, err := t.queryBuilt(ctx, `SELECT instance_id, report_id, hash FROM usage_reports
-			WHERE (instance_id, report_id) IN (VALUES `+valueRows(len(chunk), 2)+`)`, args...)
-		type hashed struct {
-			key
-			hash string
-		}
-		got, err := collect(rows, err, func(r scanner) (hashed, error) {
-			var h hashed
-			return h, r.Scan(&h.inst, &h.report, &h.hash)
-		}, "reading usage reports")
-		if err != nil {
-			return nil, err
-		}
-		for _, h := range got {
-			prior[h.key] = h.hash
-		}
+		lookups = append(lookups, readQuery{
+			q: `SELECT instance_id, report_id, hash FROM usage_reports
+			WHERE (instance_id, report_id) IN (VALUES ` + valueRows(len(chunk), 2) + `)`,
+			args: args, what: "reading usage reports",
+			scan: func(r scanner) error {
+				var k key
+				var hash string
+				err := r.Scan(&k.inst, &k.report, &hash)
+				prior[k] = hash
+				return err
+			},
+		})
+	}
+	if err := t.readAll(ctx, lookups...); err != nil {
+		return nil, err
 	}
 	for i, c := range claims {
 		k := key{c.InstanceID, c.ReportID}
@@ -102,22 +107,24 @@ func (t *tx) ClaimUsageReports(ctx context.Context, claims []smartlic.UsageClaim
 // UsageMarksOf reads the marks of many instances, a few hundred at a time.
 func (t *tx) UsageMarksOf(ctx context.Context, instanceIDs []string) (map[string][]smartlic.UsageMark, error) {
 	out := make(map[string][]smartlic.UsageMark, len(instanceIDs))
+	var reads []readQuery
 	for chunk := range slices.Chunk(instanceIDs, maxInList) {
-		rows, err := t.queryBuilt(ctx, `SELECT instance_id, tag, measured_until, count FROM usage_marks
-			WHERE instance_id IN (`+inList(len(chunk))+`) ORDER BY instance_id, tag`, anys(chunk)...)
-		got, err := collect(rows, err, func(r scanner) (smartlic.InstanceMark, error) {
-			var m smartlic.InstanceMark
-			var until int64
-			err := r.Scan(&m.InstanceID, &m.Tag, &until, &m.Count)
-			m.MeasuredUntil = fromMicros(until)
-			return m, err
-		}, "reading usage marks")
-		if err != nil {
-			return nil, err
-		}
-		for _, m := range got {
-			out[m.InstanceID] = append(out[m.InstanceID], m.UsageMark)
-		}
+		reads = append(reads, readQuery{
+			q: `SELECT instance_id, tag, measured_until, count FROM usage_marks
+			WHERE instance_id IN (` + inList(len(chunk)) + `) ORDER BY instance_id, tag`,
+			args: anys(chunk), what: "reading usage marks",
+			scan: func(r scanner) error {
+				var m smartlic.InstanceMark
+				var until int64
+				err := r.Scan(&m.InstanceID, &m.Tag, &until, &m.Count)
+				m.MeasuredUntil = fromMicros(until)
+				out[m.InstanceID] = append(out[m.InstanceID], m.UsageMark)
+				return err
+			},
+		})
+	}
+	if err := t.readAll(ctx, reads...); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
