@@ -105,12 +105,7 @@ func (t *tx) AddInUseAll(ctx context.Context, moves []smartlic.PoolMove) error {
 		}
 		return t.execHeld(ctx, `INSERT INTO pools (va_id, license_type_id, in_use) VALUES `+valueRows(hi-lo, 3)+`
 			ON CONFLICT (va_id, license_type_id) DO UPDATE SET in_use = pools.in_use + excluded.in_use`, args,
-			func(_ int64, err error) error {
-				if err != nil {
-					return t.writeErr(err, about{what: what, noun: "pool", refs: "a Virtual Account or license type"})
-				}
-				return nil
-			})
+			t.failsAs(about{what: what, noun: "pool", refs: "a Virtual Account or license type"}))
 	})
 	if err != nil {
 		return err

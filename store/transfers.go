@@ -50,12 +50,7 @@ func (t *tx) LockPools(ctx context.Context, pools []smartlic.PoolKey) ([]smartli
 		// In Pipeline, the insert and the locking read go in one round
 		// trip.
 		err := t.execHeld(ctx, `INSERT INTO pools (va_id, license_type_id, in_use) VALUES `+strings.TrimSuffix(strings.Repeat("(?, ?, 0), ", hi-lo), ", ")+`
-			ON CONFLICT (va_id, license_type_id) DO NOTHING`, args, func(_ int64, err error) error {
-			if err != nil {
-				return t.writeErr(err, about{what: what, noun: "pool", refs: "a Virtual Account or license type"})
-			}
-			return nil
-		})
+			ON CONFLICT (va_id, license_type_id) DO NOTHING`, args, t.failsAs(about{what: what, noun: "pool", refs: "a Virtual Account or license type"}))
 		if err != nil {
 			return err
 		}

@@ -147,6 +147,17 @@ type about struct {
 }
 
 // writeErr turns the error of an INSERT or UPDATE into the store's answer.
+// failsAs is the outcome of a held write (execHeld) that answers only
+// its error, told as writeErr tells it.
+func (t *tx) failsAs(a about) func(int64, error) error {
+	return func(_ int64, err error) error {
+		if err != nil {
+			return t.writeErr(err, a)
+		}
+		return nil
+	}
+}
+
 func (t *tx) writeErr(err error, a about) error {
 	switch t.db.d.violation(err) {
 	case uniqueViolation:

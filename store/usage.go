@@ -138,12 +138,7 @@ func (t *tx) SetUsageMarks(ctx context.Context, marks []smartlic.InstanceMark) e
 		}
 		err := t.execHeld(ctx, `INSERT INTO usage_marks (instance_id, tag, measured_until, count) VALUES `+valueRows(len(chunk), 4)+`
 			ON CONFLICT (instance_id, tag) DO UPDATE SET measured_until = excluded.measured_until, count = excluded.count`, args,
-			func(_ int64, err error) error {
-				if err != nil {
-					return t.writeErr(err, about{what: "recording usage marks", noun: "usage mark", refs: "an instance"})
-				}
-				return nil
-			})
+			t.failsAs(about{what: "recording usage marks", noun: "usage mark", refs: "an instance"}))
 		if err != nil {
 			return err
 		}
@@ -260,12 +255,7 @@ func (t *tx) ChangeUsage(ctx context.Context, changes []smartlic.UsageChange) er
 		}
 		return t.execHeld(ctx, `INSERT INTO instance_usage (instance_id, license_type_id, tag, count, status) VALUES `+valueRows(hi-lo, 5)+`
 			ON CONFLICT (instance_id, license_type_id) DO UPDATE SET tag = excluded.tag, count = excluded.count, status = excluded.status`, args,
-			func(_ int64, err error) error {
-				if err != nil {
-					return t.writeErr(err, about{what: what, noun: "usage line", refs: "an instance or license type"})
-				}
-				return nil
-			})
+			t.failsAs(about{what: what, noun: "usage line", refs: "an instance or license type"}))
 	})
 }
 
