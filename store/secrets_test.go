@@ -109,126 +109,122 @@ func webhookSecretOf(t *testing.T, db *store.DB, id string) string {
 // re-seals everything with the new key; without the key nothing opens.
 func TestSecretsAtRest(t *testing.T) {
 	t.Parallel()
-	for name, newDSN := range map[string]func(testing.TB) string{"sqlite": storetest.SQLiteDSN, "postgres": storetest.PostgresDSN} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			dsn := newDSN(t)
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
 
-			// An older smartlic: no key, secrets in the clear.
-			db := openWith(t, dsn)
-			mgr, err := manager.New(t.Context(), db, nil)
-			if err != nil {
-				t.Fatal(err)
+		// An older smartlic: no key, secrets in the clear.
+		db := openWith(t, dsn)
+		mgr, err := manager.New(t.Context(), db, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := mgr.CreateSmartAccount(operator, smartlic.SmartAccount{Name: "Acme", Domain: "acme.example", Status: smartlic.SAActive}); err != nil {
+			t.Fatal(err)
+		}
+		old, err := mgr.CreateWebhook(operator, "acme.example", smartlic.WebhookInput{URL: "https://hooks.acme.example/old"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		priv := privateKeyOf(t, db)
+		keys, hooks := storedSecrets(t, dsn)
+		if len(keys) != 1 || string(hooks[old.ID]) != old.Secret {
+			t.Fatal("the keyless store did not keep the secrets as they are (the migration below would prove nothing)")
+		}
+		for _, v := range keys {
+			if !bytes.Equal(v, priv) {
+				t.Fatal("the keyless store did not keep the private key as it is")
 			}
-			if _, err := mgr.CreateSmartAccount(operator, smartlic.SmartAccount{Name: "Acme", Domain: "acme.example", Status: smartlic.SAActive}); err != nil {
-				t.Fatal(err)
+		}
+		db.Close()
+
+		// First start with a key: everything is sealed, in one go.
+		key1 := secretbox.NewKeyText()
+		k1 := ring(t, key1)
+		db = openWith(t, dsn, store.WithSecretKeys(k1))
+		if n, err := db.SealSecrets(t.Context()); err != nil || n != 2 {
+			t.Fatalf("SealSecrets = %d, %v; want 2 rows sealed", n, err)
+		}
+		if n, err := db.SealSecrets(t.Context()); err != nil || n != 0 {
+			t.Fatalf("second SealSecrets = %d, %v; want nothing left", n, err)
+		}
+		mgr, err = manager.New(t.Context(), db, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh, err := mgr.CreateWebhook(operator, "acme.example", smartlic.WebhookInput{URL: "https://hooks.acme.example/new"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		opens := func(db *store.DB) {
+			t.Helper()
+			if !bytes.Equal(privateKeyOf(t, db), priv) || webhookSecretOf(t, db, old.ID) != old.Secret || webhookSecretOf(t, db, fresh.ID) != fresh.Secret {
+				t.Fatal("sealed secrets do not open to what was stored")
 			}
-			old, err := mgr.CreateWebhook(operator, "acme.example", smartlic.WebhookInput{URL: "https://hooks.acme.example/old"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			priv := privateKeyOf(t, db)
+		}
+		sealedWith := func(k *secretbox.Keyring) map[string][]byte {
+			t.Helper()
 			keys, hooks := storedSecrets(t, dsn)
-			if len(keys) != 1 || string(hooks[old.ID]) != old.Secret {
-				t.Fatal("the keyless store did not keep the secrets as they are (the migration below would prove nothing)")
+			if len(keys) != 1 || len(hooks) != 2 {
+				t.Fatalf("%d keys, %d webhooks stored", len(keys), len(hooks))
 			}
-			for _, v := range keys {
-				if !bytes.Equal(v, priv) {
-					t.Fatal("the keyless store did not keep the private key as it is")
-				}
-			}
-			db.Close()
-
-			// First start with a key: everything is sealed, in one go.
-			key1 := secretbox.NewKeyText()
-			k1 := ring(t, key1)
-			db = openWith(t, dsn, store.WithSecretKeys(k1))
-			if n, err := db.SealSecrets(t.Context()); err != nil || n != 2 {
-				t.Fatalf("SealSecrets = %d, %v; want 2 rows sealed", n, err)
-			}
-			if n, err := db.SealSecrets(t.Context()); err != nil || n != 0 {
-				t.Fatalf("second SealSecrets = %d, %v; want nothing left", n, err)
-			}
-			mgr, err = manager.New(t.Context(), db, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			fresh, err := mgr.CreateWebhook(operator, "acme.example", smartlic.WebhookInput{URL: "https://hooks.acme.example/new"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			opens := func(db *store.DB) {
-				t.Helper()
-				if !bytes.Equal(privateKeyOf(t, db), priv) || webhookSecretOf(t, db, old.ID) != old.Secret || webhookSecretOf(t, db, fresh.ID) != fresh.Secret {
-					t.Fatal("sealed secrets do not open to what was stored")
-				}
-			}
-			sealedWith := func(k *secretbox.Keyring) map[string][]byte {
-				t.Helper()
-				keys, hooks := storedSecrets(t, dsn)
-				if len(keys) != 1 || len(hooks) != 2 {
-					t.Fatalf("%d keys, %d webhooks stored", len(keys), len(hooks))
-				}
-				for _, v := range []map[string][]byte{keys, hooks} {
-					for id, v := range v {
-						if bytes.Contains(v, priv) || bytes.Contains(v, priv[:32]) || bytes.Contains(v, []byte(old.Secret)) || bytes.Contains(v, []byte(fresh.Secret)) ||
-							bytes.Contains(v, []byte("whsec_")) || secretbox.SealedWith(string(v)) != k.ID() {
-							t.Fatalf("stored value of %s, %q, is not sealed with key %s", id, v, k.ID())
-						}
+			for _, v := range []map[string][]byte{keys, hooks} {
+				for id, v := range v {
+					if bytes.Contains(v, priv) || bytes.Contains(v, priv[:32]) || bytes.Contains(v, []byte(old.Secret)) || bytes.Contains(v, []byte(fresh.Secret)) ||
+						bytes.Contains(v, []byte("whsec_")) || secretbox.SealedWith(string(v)) != k.ID() {
+						t.Fatalf("stored value of %s, %q, is not sealed with key %s", id, v, k.ID())
 					}
 				}
-				return hooks
 			}
-			opens(db)
-			hooks = sealedWith(k1)
-			db.Close()
+			return hooks
+		}
+		opens(db)
+		hooks = sealedWith(k1)
+		db.Close()
 
-			// Without the key, the secrets cannot be read, and the error says what to do.
-			db = openWith(t, dsn)
-			if _, err := manager.New(t.Context(), db, nil); err == nil || !strings.Contains(err.Error(), "--secret-key-file") {
-				t.Fatalf("manager without the key: %v", err)
-			}
-			if err := db.Read(t.Context(), func(tx smartlic.Tx) error {
-				_, err := tx.GetWebhook(t.Context(), old.ID)
-				return err
-			}); err == nil || !strings.Contains(err.Error(), "--secret-key-file") {
-				t.Fatalf("webhook secret without the key: %v", err)
-			}
-			db.Close()
+		// Without the key, the secrets cannot be read, and the error says what to do.
+		db = openWith(t, dsn)
+		if _, err := manager.New(t.Context(), db, nil); err == nil || !strings.Contains(err.Error(), "--secret-key-file") {
+			t.Fatalf("manager without the key: %v", err)
+		}
+		if err := db.Read(t.Context(), func(tx smartlic.Tx) error {
+			_, err := tx.GetWebhook(t.Context(), old.ID)
+			return err
+		}); err == nil || !strings.Contains(err.Error(), "--secret-key-file") {
+			t.Fatalf("webhook secret without the key: %v", err)
+		}
+		db.Close()
 
-			// A sealed secret copied into another row does not open there.
-			setStoredSecret(t, dsn, fresh.ID, hooks[old.ID])
-			db = openWith(t, dsn, store.WithSecretKeys(k1))
-			if err := db.Read(t.Context(), func(tx smartlic.Tx) error {
-				_, err := tx.GetWebhook(t.Context(), fresh.ID)
-				return err
-			}); err == nil {
-				t.Fatal("a sealed secret moved to another row opened")
-			}
-			db.Close()
-			setStoredSecret(t, dsn, fresh.ID, hooks[fresh.ID])
+		// A sealed secret copied into another row does not open there.
+		setStoredSecret(t, dsn, fresh.ID, hooks[old.ID])
+		db = openWith(t, dsn, store.WithSecretKeys(k1))
+		if err := db.Read(t.Context(), func(tx smartlic.Tx) error {
+			_, err := tx.GetWebhook(t.Context(), fresh.ID)
+			return err
+		}); err == nil {
+			t.Fatal("a sealed secret moved to another row opened")
+		}
+		db.Close()
+		setStoredSecret(t, dsn, fresh.ID, hooks[fresh.ID])
 
-			// Rotation: the new key first, the old one after it; one
-			// transaction re-seals everything with the new key, after which
-			// the new key alone opens everything and the old alone nothing.
-			key2 := secretbox.NewKeyText()
-			db = openWith(t, dsn, store.WithSecretKeys(ring(t, key2+key1)))
-			if n, err := db.SealSecrets(t.Context()); err != nil || n != 3 {
-				t.Fatalf("rotation SealSecrets = %d, %v; want 3 rows", n, err)
-			}
-			db.Close()
-			k2 := ring(t, key2)
-			sealedWith(k2)
-			db = openWith(t, dsn, store.WithSecretKeys(k2))
-			opens(db)
-			db.Close()
-			db = openWith(t, dsn, store.WithSecretKeys(k1))
-			if _, err := manager.New(t.Context(), db, nil); err == nil {
-				t.Fatal("the retired key still opens the signing key")
-			}
-			db.Close()
-		})
-	}
+		// Rotation: the new key first, the old one after it; one
+		// transaction re-seals everything with the new key, after which
+		// the new key alone opens everything and the old alone nothing.
+		key2 := secretbox.NewKeyText()
+		db = openWith(t, dsn, store.WithSecretKeys(ring(t, key2+key1)))
+		if n, err := db.SealSecrets(t.Context()); err != nil || n != 3 {
+			t.Fatalf("rotation SealSecrets = %d, %v; want 3 rows", n, err)
+		}
+		db.Close()
+		k2 := ring(t, key2)
+		sealedWith(k2)
+		db = openWith(t, dsn, store.WithSecretKeys(k2))
+		opens(db)
+		db.Close()
+		db = openWith(t, dsn, store.WithSecretKeys(k1))
+		if _, err := manager.New(t.Context(), db, nil); err == nil {
+			t.Fatal("the retired key still opens the signing key")
+		}
+		db.Close()
+	})
 }
 
 // TestSQLiteFilesPrivate: a new SQLite database and its WAL and

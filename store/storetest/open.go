@@ -47,6 +47,19 @@ func Each(t *testing.T, body func(t *testing.T, open func(*testing.T) *store.DB)
 	t.Run("postgres", func(t *testing.T) { body(t, OpenPostgres) })
 }
 
+// EachDSN runs body in parallel subtests "sqlite" and "postgres", each
+// with the DSN of a new database of its own that body opens (or migrates)
+// itself.
+func EachDSN(t *testing.T, body func(t *testing.T, dsn string)) {
+	t.Helper()
+	for name, newDSN := range map[string]func(testing.TB) string{"sqlite": SQLiteDSN, "postgres": PostgresDSN} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			body(t, newDSN(t))
+		})
+	}
+}
+
 // OpenSQLite opens a store on a new SQLite file in t.TempDir(), closed when
 // the test ends.
 func OpenSQLite(t *testing.T) *store.DB {
