@@ -39,8 +39,11 @@ type dialect struct {
 	// whose driver can send several statements in one round trip (pgx
 	// batches; see tx.Pipeline).
 	pipeline bool
-	writeTx  *sql.TxOptions
-	readTx   *sql.TxOptions
+	// probePerKey says a read by a list of keys on a column that is not
+	// unique is written as one index probe per key (see keyedRows).
+	probePerKey bool
+	writeTx     *sql.TxOptions
+	readTx      *sql.TxOptions
 	// violation classifies a driver error as a constraint violation.
 	violation func(error) violation
 }
@@ -88,6 +91,7 @@ func postgresDialect() *dialect {
 		forUpdate:     " FOR UPDATE",
 		prepare:       false,
 		pipeline:      true,
+		probePerKey:   true,
 		writeTx:       &sql.TxOptions{Isolation: sql.LevelReadCommitted},
 		readTx:        &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
 		violation:     postgresViolation,

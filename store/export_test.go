@@ -179,3 +179,11 @@ func ExecIn(t smartlic.Tx, q string, args ...any) error {
 	_, err := t.(*tx).execBuilt(context.Background(), q, args...)
 	return err
 }
+
+// KeyedRows is tx.keyedRows with the store's own placeholders.
+func KeyedRows(db *DB, table, alias, col string, n int) string {
+	return db.d.rebind((&tx{db: db}).keyedRows(table, alias, col, n))
+}
+
+// Rebind gives q the store's own placeholders.
+func Rebind(db *DB, q string) string { return db.d.rebind(q) }

@@ -132,8 +132,8 @@ func (t *tx) instancesPiped(ctx context.Context, ids []string, suffix string) ([
 			return err
 		},
 	}, readQuery{
-		q: `SELECT u.instance_id, ` + usageCols + ` FROM instance_usage u
-			WHERE u.instance_id IN (` + inList(len(ids)) + `) ORDER BY u.instance_id, u.tag`,
+		q: `SELECT u.instance_id, ` + usageCols + ` FROM ` + t.keyedRows("instance_usage", "u", "instance_id", len(ids)) + `
+			ORDER BY u.instance_id, u.tag`,
 		args: anys(ids), what: what,
 		scan: func(r scanner) error {
 			var l line
@@ -168,8 +168,8 @@ func (t *tx) withUsage(ctx context.Context, list []smartlic.Instance, what strin
 	for i, inst := range list {
 		index[inst.ID], ids[i] = i, inst.ID
 	}
-	rows, err := t.queryBuilt(ctx, `SELECT u.instance_id, `+usageCols+` FROM instance_usage u
-		WHERE u.instance_id IN (`+inList(len(ids))+`) ORDER BY u.instance_id, u.tag`, ids...)
+	rows, err := t.queryBuilt(ctx, `SELECT u.instance_id, `+usageCols+` FROM `+t.keyedRows("instance_usage", "u", "instance_id", len(ids))+`
+		ORDER BY u.instance_id, u.tag`, ids...)
 	if err != nil {
 		return nil, smartlic.Internal(err, what)
 	}

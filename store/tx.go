@@ -236,6 +236,27 @@ func inList(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
+// keyedRows is the FROM clause, and the whole WHERE clause, of a read of
+// the rows of table, named alias, whose column col holds one of n keys
+// bound as n parameters: "table alias WHERE alias.col IN (?, …)".
+//
+// On PostgreSQL the same read is written as one index probe per key. Where
+// col is only a prefix of the table's key (an instance's usage lines, its
+// marks), the planner prices an IN list by the table's statistics, and a
+// table that grew since autovacuum last analysed it (every young table: a
+// fleet's first reports fill usage tables from nothing) has none that say
+// so: it estimates a few percent of the rows per key and scans the whole
+// table on every read, each read slower than the last. Behind a LATERAL
+// fenced by OFFSET 0 the planner cannot turn the keys into a hash join, and
+// a probe by key is the cheapest plan for any table of more than a page.
+func (t *tx) keyedRows(table, alias, col string, n int) string {
+	if !t.db.d.probePerKey {
+		return table + " " + alias + " WHERE " + alias + "." + col + " IN (" + inList(n) + ")"
+	}
+	return "(VALUES " + valueRows(n, 1) + ") AS keys (key) CROSS JOIN LATERAL (SELECT * FROM " + table +
+		" WHERE " + col + " = keys.key OFFSET 0) " + alias
+}
+
 // listInChunks runs a paged list query once per chunk of at most
 // maxInList ids and merges the pages. Each query is ordered by key and
 // limited to the page's size, so the first pageLimit rows of the merge,

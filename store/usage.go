@@ -110,8 +110,8 @@ func (t *tx) UsageMarksOf(ctx context.Context, instanceIDs []string) (map[string
 	var reads []readQuery
 	for chunk := range slices.Chunk(instanceIDs, maxInList) {
 		reads = append(reads, readQuery{
-			q: `SELECT instance_id, tag, measured_until, count FROM usage_marks
-			WHERE instance_id IN (` + inList(len(chunk)) + `) ORDER BY instance_id, tag`,
+			q: `SELECT m.instance_id, m.tag, m.measured_until, m.count FROM ` + t.keyedRows("usage_marks", "m", "instance_id", len(chunk)) + `
+			ORDER BY m.instance_id, m.tag`,
 			args: anys(chunk), what: "reading usage marks",
 			scan: func(r scanner) error {
 				var m smartlic.InstanceMark
