@@ -55,7 +55,7 @@ func (s *Server) checkInput(ctx huma.Context, next func(huma.Context)) {
 		return
 	}
 	if own, _ := op.Metadata[ownBody].(bool); own {
-		ctx = huma.WithValue(ctx, ownBodyKey{}, body)
+		ctx = huma.WithValue(ctx, ownBodyKey{}, &ownedBody{b: body})
 	}
 	next(ctx)
 }
@@ -117,7 +117,7 @@ func checkBasicAuth(r *http.Request) error {
 // arriving) is passed on untouched for huma to answer as it always does;
 // for an operation that reads its body itself (ownBody), huma never reads
 // it, so those are answered here. The bytes are returned for ownBody
-// operations to take from the context (ownBodyOf).
+// operations to take from the context (takeOwnBody).
 func checkBody(ctx huma.Context, r *http.Request, op *huma.Operation) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
@@ -176,6 +176,13 @@ func checkBody(ctx huma.Context, r *http.Request, op *huma.Operation) ([]byte, e
 		// outside the signed payloads, each envelope's kid, is checked
 		// with the envelope (sign.CheckShape). Tokenizing a 20 MB file
 		// here first was a tenth of its upload.
+		if own {
+			// huma reads no binary body, and the operation takes the
+			// bytes from the context: left in r.Body, they would live as
+			// long as the request, not as long as the operation needs
+			// them.
+			r.Body = readCloser{bytes.NewReader(nil), orig}
+		}
 		return buf, nil
 	}
 	return buf, CheckJSON(buf)
@@ -237,12 +244,25 @@ func ignoreEOF(err error) error {
 }
 
 // ownBodyKey is the context key of the body bytes checkBody read for an
-// ownBody operation.
+// ownBody operation (an *ownedBody).
 type ownBodyKey struct{}
 
-// ownBodyOf is the request body checkBody read for an ownBody operation.
-func ownBodyOf(ctx context.Context) []byte {
-	b, _ := ctx.Value(ownBodyKey{}).([]byte)
+// ownedBody holds the body until the operation takes it.
+type ownedBody struct{ b []byte }
+
+// takeOwnBody is the request body checkBody read for an ownBody operation,
+// which from then on is the only holder of the bytes: the context, which
+// lives as long as the request, keeps none. A 20 MB usage file is then
+// garbage as soon as it is parsed, instead of live through its whole
+// ingestion, where it made the collector run several times as often
+// under the server's soft memory limit.
+func takeOwnBody(ctx context.Context) []byte {
+	o, _ := ctx.Value(ownBodyKey{}).(*ownedBody)
+	if o == nil {
+		return nil
+	}
+	b := o.b
+	o.b = nil
 	return b
 }
 

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"testing"
@@ -43,5 +44,31 @@ func TestReadBody(t *testing.T) {
 	// A body that ends before its Content-Length.
 	if _, err := readBody(bytes.NewReader(make([]byte, 10)), 20, limit, true); !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("a body shorter than announced: %v, want unexpected EOF", err)
+	}
+}
+
+// TestTakeOwnBody: the operation that takes its body is its only holder
+// afterwards, so that a large file is garbage once parsed; a second take,
+// or a context without a body, gets nothing.
+func TestTakeOwnBody(t *testing.T) {
+	body := []byte(`{"type":"smartlic.usage-file/v1"}`)
+	held := &ownedBody{b: body}
+	ctx := context.WithValue(t.Context(), ownBodyKey{}, held)
+	if got := takeOwnBody(ctx); string(got) != string(body) {
+		t.Fatalf("takeOwnBody = %q, want %q", got, body)
+	}
+	if held.b != nil {
+		t.Fatalf("the context still holds the body after it was taken")
+	}
+	if got := takeOwnBody(ctx); got != nil {
+		t.Fatalf("a second take = %q, want nothing", got)
+	}
+	if got := takeOwnBody(t.Context()); got != nil {
+		t.Fatalf("take without a body = %q, want nothing", got)
+	}
+	in := &rawJSONBody{}
+	in.setBody(body)
+	if got := in.take(); string(got) != string(body) || in.raw != nil {
+		t.Fatalf("take = %q and left %q in the input, want the body and nothing", got, in.raw)
 	}
 }

@@ -10,12 +10,10 @@ import (
 )
 
 type usageUploadInput struct {
-	SA   string `path:"sa" doc:"Smart Account id or domain"`
-	Name string `query:"name" maxLength:"200" doc:"File name to remember the upload by (default usage.json)"`
-	raw  []byte // the body (route.file), set by handle
+	SA          string `path:"sa" doc:"Smart Account id or domain"`
+	Name        string `query:"name" maxLength:"200" doc:"File name to remember the upload by (default usage.json)"`
+	rawJSONBody        // the file (route.file), as the bytes a device saved
 }
-
-func (in *usageUploadInput) setBody(b []byte) { in.raw = b }
 
 type usageUploadPath struct {
 	SA     string `path:"sa" doc:"Smart Account id or domain"`
@@ -36,7 +34,7 @@ func (s *Server) registerUsageRoutes() {
 			// Parsed here, in one strict pass, rather than by huma: its
 			// schema check ran a regular expression over every base64
 			// payload, a quarter of an exchange's CPU.
-			f, err := smartlic.ParseUsageFile(in.raw)
+			f, err := smartlic.ParseUsageFile(in.take())
 			if err != nil {
 				return nil, err
 			}
@@ -47,7 +45,7 @@ func (s *Server) registerUsageRoutes() {
 	handle(s, route{method: post, path: files, id: "upload-usage-file", summary: "Upload an offline usage file; answers the ACK file for the devices (good reports are accepted, each bad one listed with its reason)", tag: "usage",
 		maxBody: smartlic.MaxUsageFileBytes, errors: []int{http.StatusForbidden}, file: "The usage file (smartlic.usage-file/v1) as a device saved it"},
 		func(ctx context.Context, in *usageUploadInput) (*body[smartlic.AckFile], error) {
-			return one(svc.UploadUsageFile(ctx, in.SA, in.Name, in.raw))
+			return one(svc.UploadUsageFile(ctx, in.SA, in.Name, in.take()))
 		})
 	handle(s, route{method: get, path: files, id: "list-usage-files", summary: "List the usage files uploaded to a Smart Account", tag: "usage"},
 		func(ctx context.Context, in *saPage) (*body[wire.Page[smartlic.UsageUpload]], error) {

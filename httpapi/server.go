@@ -408,7 +408,7 @@ func handle[I, O any](s *Server, r route, h func(context.Context, *I) (*O, error
 	if r.body != nil || r.file != "" {
 		// huma does not read the body (the input has none): checkInput
 		// reads it once, into a buffer of its length, and the handler takes
-		// those bytes (ownBodyOf).
+		// those bytes (takeOwnBody).
 		op.Metadata = map[string]any{ownBody: true}
 		op.SkipValidateBody = true // the operation's own parser is the check
 		op.RequestBody = &huma.RequestBody{Required: true, Content: map[string]*huma.MediaType{}}
@@ -421,7 +421,7 @@ func handle[I, O any](s *Server, r route, h func(context.Context, *I) (*O, error
 	}
 	huma.Register(s.api, op, func(ctx context.Context, in *I) (*O, error) {
 		if own, ok := any(in).(interface{ setBody([]byte) }); ok {
-			own.setBody(ownBodyOf(ctx))
+			own.setBody(takeOwnBody(ctx))
 		}
 		out, err := h(ctx, in)
 		if err != nil {
@@ -438,13 +438,20 @@ func handle[I, O any](s *Server, r route, h func(context.Context, *I) (*O, error
 	}
 }
 
-// rawJSONBody is the input of an operation that parses its JSON body
-// itself (route.body).
+// rawJSONBody is the input of an operation that parses its body itself
+// (route.body, route.file).
 type rawJSONBody struct {
 	raw []byte // unexported: huma leaves it alone, handle sets it
 }
 
 func (in *rawJSONBody) setBody(b []byte) { in.raw = b }
+
+// take hands the body over to its parser; the input keeps nothing.
+func (in *rawJSONBody) take() []byte {
+	b := in.raw
+	in.raw = nil
+	return b
+}
 
 // deviceRoute registers an operation of the device protocol: a signed
 // request in, a signed answer out. The request is parsed strictly here
@@ -456,7 +463,7 @@ func (s *Server) deviceRoute(verb, id, summary string, errs []int, call func(con
 	handle(s, route{method: post, path: "/device/v1/" + verb, id: id, summary: summary, tag: "device", public: true,
 		maxBody: MaxDeviceBodyBytes, errors: append([]int{http.StatusForbidden}, errs...), body: reflect.TypeFor[smartlic.Envelope]()},
 		func(ctx context.Context, in *rawJSONBody) (*body[smartlic.Envelope], error) {
-			env, err := smartlic.ParseEnvelope(in.raw)
+			env, err := smartlic.ParseEnvelope(in.take())
 			if err != nil {
 				return nil, err
 			}

@@ -241,6 +241,11 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 		}
 		batches[env.KeyID].items = append(batches[env.KeyID].items, it)
 	}
+	// The items hold the envelopes now, and each lets go of its signed
+	// bytes once it is verified and decoded: a file's payloads, the bulk of
+	// its size, are not kept live through the write.
+	reports := len(f.Reports)
+	f.Reports = nil
 	for id, b := range bindings {
 		if batches[id] == nil {
 			batches[id] = &instanceBatch{id: id, ctx: from.trustRequest(ctx, b.index)}
@@ -324,7 +329,7 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 			b.key, b.bind = nil, nil
 		}
 	}
-	if up != nil && len(f.Reports) > 0 {
+	if up != nil && reports > 0 {
 		mine := false
 		for _, b := range batches {
 			mine = mine || (b.inst.ID != "" && b.inst.SmartAccountID == up.sa.ID)
@@ -372,6 +377,7 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 				err = smartlic.Errorf(smartlic.ESignature, "instance_id", "the report is about %s (%s), not the instance that signed it (%s)", clipID(r.InstanceID), r.UDI, b.inst.UDI)
 			}
 			it.report, it.hash = r, requestHash(it.env)
+			it.env.Payload, it.env.Sig = nil, nil
 			if err != nil {
 				it.rej = ptrTo(rejectionOf(r.ReportID, err))
 			}
@@ -449,7 +455,7 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 		if err := m.recordAll(tx, events); err != nil {
 			return err
 		}
-		file.Summary = smartlic.UsageSummary{Reports: len(f.Reports)}
+		file.Summary = smartlic.UsageSummary{Reports: reports}
 		file.Rejections = slices.Clone(rejections)
 		for _, it := range items {
 			if it.rej != nil {
@@ -892,13 +898,15 @@ func (m *Manager) finishInstance(ctx context.Context, tx smartlic.Tx, cat *catal
 // not consume, or one the catalogue does not have.
 func checkTags(ctx context.Context, cat *catalogCache, p smartlic.Product, r smartlic.RUMReport) error {
 	for i, ms := range r.Measurements {
-		field := fmt.Sprintf("measurements[%d].tag", i)
+		// The field is named only for an error: a file checks a hundred
+		// thousand measurements here, inside its write.
+		field := func() string { return fmt.Sprintf("measurements[%d].tag", i) }
 		if !p.Allows(ms.Tag) {
-			return smartlic.Invalid(field, "product %s may not consume license %q", p.PID, ms.Tag)
+			return smartlic.Invalid(field(), "product %s may not consume license %q", p.PID, ms.Tag)
 		}
 		if _, err := cat.licenseType(ctx, ms.Tag); err != nil {
 			if smartlic.ErrorCode(err) == smartlic.EInvalid {
-				return smartlic.Invalid(field, "unknown license type %q", ms.Tag)
+				return smartlic.Invalid(field(), "unknown license type %q", ms.Tag)
 			}
 			return err
 		}
