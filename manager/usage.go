@@ -394,24 +394,18 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 	sort.Strings(ids)
 	var file smartlic.AckFile
 	var ackOf []string
-	// The write may run more than once (see store.WriteIn: a batch that
-	// lost a deadlock runs again alone), so each run starts from the
-	// reports' state after verification, not after a rolled-back run.
+	// The write may run more than once (SQLite's group commit runs a
+	// write again alone when the group it shared failed), so each run
+	// starts from the reports' state after verification, not after a
+	// rolled-back run.
 	type verdict struct {
 		rej *smartlic.ReportRejection
 		dup bool
 	}
 	verified := map[*reportItem]verdict{}
-	chain := ""
-	for i, id := range ids {
-		b := batches[id]
-		for _, it := range b.items {
+	for _, id := range ids {
+		for _, it := range batches[id].items {
 			verified[it] = verdict{it.rej, it.dup}
-		}
-		if i == 0 {
-			chain = b.inst.SmartAccountID
-		} else if b.inst.SmartAccountID != chain {
-			chain = "" // several accounts: no one chain's batch
 		}
 	}
 	write := func(tx smartlic.Tx) error {
@@ -428,8 +422,10 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 		cat.tx = tx
 		// Instances are read (on PostgreSQL, locked) in id order before
 		// anything else is touched, so two ingestions of overlapping
-		// instances queue rather than deadlock. A store whose writes run
-		// one at a time (SQLite) has no one to queue behind.
+		// instances queue rather than deadlock; the pools they move are
+		// locked later, and the event chain last (see ingestWrite). A
+		// store whose writes run one at a time (SQLite) has no one to
+		// queue behind.
 		locked := !serialWrites(m.st)
 		insts, err := tx.GetInstances(ctx, ids, locked)
 		if err != nil {
@@ -438,12 +434,7 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 		for i := range insts {
 			batches[insts[i].ID].cur = &insts[i]
 		}
-		if locked {
-			if err := lockIngestPools(ctx, tx, cat, batches, ids); err != nil {
-				return err
-			}
-		}
-		events, err := m.ingestWrite(ctx, tx, cat, batches, ids, now)
+		events, err := m.ingestWrite(ctx, tx, cat, batches, ids, locked, now)
 		if err != nil {
 			return err
 		}
@@ -510,7 +501,12 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 			Message: fmt.Sprintf("usage file %q uploaded: %d reports, %d accepted (%d already known), %d rejected, %d instances",
 				up.name, file.Summary.Reports, file.Summary.Accepted, file.Summary.Duplicates, file.Summary.Rejected, file.Summary.Instances)})
 	}
-	err = m.st.WriteIn(ctx, chain, func(tx smartlic.Tx) error {
+	// A plain write, not one queued behind its Smart Account's other
+	// writes (WriteIn): on PostgreSQL two rounds of one account then claim
+	// their reports and read their marks at the same time, each on its
+	// own instances, and queue only for the pools and the chain at the
+	// end, instead of one whole write waiting for the other.
+	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
 		// The write's statements that answer nothing but an error (usage
 		// lines, marks, times, pools, events) go together, as the reads
 		// between them allow: on PostgreSQL a round's write is a few
@@ -552,8 +548,9 @@ func (b *instanceBatch) dupes() int {
 
 // lockIngestPools locks, in (Virtual Account, license type) order, every
 // pool row the ingestion may move: the types each instance counts now and
-// the types its verified reports measure in use. ingestWrite then moves
-// the pools of one instance after another; without the locks taken here
+// the types its verified reports measure in use. ingestWrite takes them
+// after the claims, then moves the pools of one instance after another;
+// without the locks taken here
 // first, two ingestions whose instances share pools in opposite orders
 // would each hold a row the other waits for, which PostgreSQL ends by
 // aborting one of them (SQLite's single writer never interleaves them).
@@ -617,8 +614,9 @@ type instanceWrite struct {
 // are claimed, read and written in a few multi-row statements, and the
 // pool counters they move reach the store once per pool (poolLedger): a
 // file of thousands of reports costs its writer a handful of statements
-// per instance, not two dozen.
-func (m *Manager) ingestWrite(ctx context.Context, tx smartlic.Tx, cat *catalogCache, batches map[string]*instanceBatch, ids []string, now time.Time) ([]actorEvent, error) {
+// per instance, not two dozen. lockPools says the store needs the pools
+// locked in order first (lockIngestPools).
+func (m *Manager) ingestWrite(ctx context.Context, tx smartlic.Tx, cat *catalogCache, batches map[string]*instanceBatch, ids []string, lockPools bool, now time.Time) ([]actorEvent, error) {
 	var live []*instanceWrite
 	var claims []smartlic.UsageClaim
 	var claimed []*reportItem
@@ -664,6 +662,16 @@ func (m *Manager) ingestWrite(ctx context.Context, tx smartlic.Tx, cat *catalogC
 	cat.slacs = nil
 	if len(live) > 0 {
 		if err := cat.readSLACs(ctx, tx, live); err != nil {
+			return nil, err
+		}
+	}
+	// The pools are locked (on PostgreSQL) only now, after the claims and
+	// reads that touch nothing but the write's own instances: another
+	// round of the same account, whose instances are others, has done
+	// those meanwhile, and waits for these pools only while this round
+	// moves them, appends its events and commits.
+	if lockPools {
+		if err := lockIngestPools(ctx, tx, cat, batches, ids); err != nil {
 			return nil, err
 		}
 	}
