@@ -120,6 +120,10 @@ type TransferTx interface {
 	// whatever the order given, in a few statements whatever their
 	// number; it returns their counters in that order.
 	LockPools(ctx context.Context, pools []PoolKey) ([]PoolCounter, error)
+	// LockPoolStates is LockPools that also returns the pools' deposits,
+	// ordered by id, as PoolStateOf does: on PostgreSQL in the same round
+	// trip as the locks.
+	LockPoolStates(ctx context.Context, pools []PoolKey) ([]Deposit, []PoolCounter, error)
 	// LicenseLots returns the deposits of a pool active at now with what
 	// remains of each after transfers, leaving out empty ones.
 	LicenseLots(ctx context.Context, vaID, licenseTypeID string, now time.Time) ([]LicenseLot, error)

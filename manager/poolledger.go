@@ -77,6 +77,21 @@ func (l *poolLedger) pool(va, lt string) *ledgerPool {
 	return p
 }
 
+// seed gives the ledger pools as the store answered them under their
+// locks (LockPoolStates): each counter's pool counts as read, with the
+// deposits of it among deposits.
+func (l *poolLedger) seed(deposits []smartlic.Deposit, counters []smartlic.PoolCounter) {
+	for _, c := range counters {
+		p := l.pool(c.VirtualAccountID, c.LicenseTypeID)
+		p.read, p.counter = true, c
+	}
+	for _, d := range deposits {
+		if p := l.pool(d.VirtualAccountID, d.LicenseTypeID); p.read {
+			p.deposits = append(p.deposits, d)
+		}
+	}
+}
+
 // AddInUse records the move; flush writes it.
 func (l *poolLedger) AddInUse(_ context.Context, vaID, licenseTypeID string, delta int64, at time.Time) error {
 	p := l.pool(vaID, licenseTypeID)

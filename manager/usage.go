@@ -550,12 +550,16 @@ func (b *instanceBatch) dupes() int {
 // pool row the ingestion may move: the types each instance counts now and
 // the types its verified reports measure in use. ingestWrite takes them
 // after the claims, then moves the pools of one instance after another;
-// without the locks taken here
-// first, two ingestions whose instances share pools in opposite orders
-// would each hold a row the other waits for, which PostgreSQL ends by
-// aborting one of them (SQLite's single writer never interleaves them).
-// Each instance is the one read under its lock (instanceBatch.cur).
-func lockIngestPools(ctx context.Context, tx smartlic.Tx, cat *catalogCache, batches map[string]*instanceBatch, ids []string) error {
+// without the locks taken here first, two ingestions whose instances
+// share pools in opposite orders would each hold a row the other waits
+// for, which PostgreSQL ends by aborting one of them (SQLite's single
+// writer never interleaves them). Each instance is the one read under its
+// lock (instanceBatch.cur).
+//
+// What the locks read (the counters, and the pools' deposits in the same
+// round trip) is what the ledger's first PoolStateOf of each pool would
+// read next: the ledger is given it (seed) rather than asking again.
+func lockIngestPools(ctx context.Context, ledger *poolLedger, cat *catalogCache, batches map[string]*instanceBatch, ids []string) error {
 	var keys []smartlic.PoolKey
 	add := func(va, lt string) {
 		keys = append(keys, smartlic.PoolKey{VirtualAccountID: va, LicenseTypeID: lt})
@@ -592,8 +596,12 @@ func lockIngestPools(ctx context.Context, tx smartlic.Tx, cat *catalogCache, bat
 			}
 		}
 	}
-	_, err := tx.LockPools(ctx, keys) // in order, each once
-	return err
+	deposits, counters, err := ledger.Tx.LockPoolStates(ctx, keys) // in order, each once
+	if err != nil {
+		return err
+	}
+	ledger.seed(deposits, counters)
+	return nil
 }
 
 // instanceWrite is one instance's part of an ingestion's write.
@@ -670,12 +678,12 @@ func (m *Manager) ingestWrite(ctx context.Context, tx smartlic.Tx, cat *catalogC
 	// round of the same account, whose instances are others, has done
 	// those meanwhile, and waits for these pools only while this round
 	// moves them, appends its events and commits.
+	ledger := newPoolLedger(tx)
 	if lockPools {
-		if err := lockIngestPools(ctx, tx, cat, batches, ids); err != nil {
+		if err := lockIngestPools(ctx, ledger, cat, batches, ids); err != nil {
 			return nil, err
 		}
 	}
-	ledger := newPoolLedger(tx)
 	ltx := catalogTx{Tx: ledger, cat: cat}
 	var newMarks []smartlic.InstanceMark
 	var events []actorEvent

@@ -37,11 +37,23 @@ func (t *tx) LockPool(ctx context.Context, vaID, licenseTypeID string) (int64, e
 // UPDATE, which locks its rows in its order), where LockPool took two per
 // pool. The chunks go in order, so the locks do too.
 func (t *tx) LockPools(ctx context.Context, pools []smartlic.PoolKey) ([]smartlic.PoolCounter, error) {
+	_, counters, err := t.lockPools(ctx, pools, false)
+	return counters, err
+}
+
+func (t *tx) LockPoolStates(ctx context.Context, pools []smartlic.PoolKey) ([]smartlic.Deposit, []smartlic.PoolCounter, error) {
+	return t.lockPools(ctx, pools, true)
+}
+
+// lockPools locks the pools, and reads their deposits too with
+// withDeposits.
+func (t *tx) lockPools(ctx context.Context, pools []smartlic.PoolKey, withDeposits bool) ([]smartlic.Deposit, []smartlic.PoolCounter, error) {
 	const what = "locking pools"
 	pools = slices.Clone(pools)
 	slices.SortFunc(pools, comparePools)
 	pools = slices.Compact(pools)
 	var out []smartlic.PoolCounter
+	var deposits []smartlic.Deposit
 	err := inChunks(len(pools), func(lo, hi int) error {
 		args := make([]any, 0, 2*(hi-lo))
 		for _, p := range pools[lo:hi] {
@@ -54,7 +66,7 @@ func (t *tx) LockPools(ctx context.Context, pools []smartlic.PoolKey) ([]smartli
 		if err != nil {
 			return err
 		}
-		return t.readAll(ctx, readQuery{
+		reads := []readQuery{{
 			q: `SELECT va_id, license_type_id, in_use, reserved FROM pools
 			WHERE (va_id, license_type_id) IN (VALUES ` + valueRows(hi-lo, 2) + `) ORDER BY va_id, license_type_id` + t.db.d.forUpdate,
 			args: args, what: what,
@@ -63,9 +75,27 @@ func (t *tx) LockPools(ctx context.Context, pools []smartlic.PoolKey) ([]smartli
 				out = append(out, c)
 				return err
 			},
-		})
+		}}
+		if withDeposits {
+			reads = append(reads, readQuery{
+				q: `SELECT ` + depositCols + ` FROM ` + depositFrom + `
+				WHERE (d.va_id, d.license_type_id) IN (VALUES ` + valueRows(hi-lo, 2) + `) ORDER BY d.id`,
+				args: args, what: "listing deposits",
+				scan: func(r scanner) error {
+					d, err := scanDeposit(r)
+					deposits = append(deposits, d)
+					return err
+				},
+			})
+		}
+		return t.readAll(ctx, reads...)
 	})
-	return out, err
+	if err != nil {
+		return nil, nil, err
+	}
+	// Chunks each read their deposits in id order; the whole list is too.
+	slices.SortFunc(deposits, func(a, b smartlic.Deposit) int { return strings.Compare(a.ID, b.ID) })
+	return deposits, out, nil
 }
 
 // LicenseLots returns the pool's deposits active at now, each with its

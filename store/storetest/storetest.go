@@ -960,6 +960,41 @@ func testPoolsInBulk(t *testing.T, f *fixture) {
 		return err
 	})
 
+	// LockPoolStates locks the same and answers the deposits of those
+	// pools, of both Virtual Accounts, as PoolStateOf reads them; not the
+	// deposits of a pool it was not asked for.
+	for i, k := range keys[:12] {
+		f.deposit(k.VirtualAccountID, smartlic.LicenseType{ID: k.LicenseTypeID}, int64(10+i), nil)
+	}
+	unasked := f.deposit(va.ID, f.licenseType("bulk-unasked"), 99, nil)
+	f.write(func(ctx context.Context, tx smartlic.Tx) error {
+		deposits, got, err := tx.LockPoolStates(ctx, keys)
+		if err != nil {
+			return err
+		}
+		wantEqual(t, "pools locked with their state", got, counters())
+		var read []smartlic.Deposit
+		for _, vaID := range []string{va.ID, other.ID} {
+			var types []string
+			for _, k := range keys {
+				if k.VirtualAccountID == vaID {
+					types = append(types, k.LicenseTypeID)
+				}
+			}
+			d, _, err := tx.PoolStateOf(ctx, vaID, types)
+			if err != nil {
+				return err
+			}
+			read = append(read, d...)
+		}
+		slices.SortFunc(read, func(a, b smartlic.Deposit) int { return strings.Compare(a.ID, b.ID) })
+		if len(deposits) != 12 || slices.ContainsFunc(deposits, func(d smartlic.Deposit) bool { return d.ID == unasked.ID }) {
+			t.Errorf("LockPoolStates answered %d deposits, want the 12 of the pools asked for", len(deposits))
+		}
+		wantEqual(t, "deposits of the locked pools", deposits, read)
+		return nil
+	})
+
 	// Moves, one a zero, dated an hour later.
 	later := f.now.Add(time.Hour)
 	var moves []smartlic.PoolMove
