@@ -61,8 +61,10 @@ type UsageTx interface {
 	// has a result per claim, in order. A claim whose id was recorded
 	// before, by an earlier transaction or an earlier claim of the list,
 	// is not Claimed and carries the hash recorded then: the same hash is
-	// a copy, another one a different report under a used id.
-	ClaimUsageReports(ctx context.Context, claims []UsageClaim, at time.Time) ([]ClaimResult, error)
+	// a copy, another one a different report under a used id. It also
+	// returns the marks of the claims' instances as UsageMarksOf would,
+	// read with the claims (on PostgreSQL in the same round trip).
+	ClaimUsageReports(ctx context.Context, claims []UsageClaim, at time.Time) ([]ClaimResult, map[string][]UsageMark, error)
 	// UsageMarksOf returns the marks of the instances, by instance id.
 	UsageMarksOf(ctx context.Context, instanceIDs []string) (map[string][]UsageMark, error)
 	// SetUsageMarks inserts or replaces each instance's mark of its tag.

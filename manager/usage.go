@@ -644,28 +644,22 @@ func (m *Manager) ingestWrite(ctx context.Context, tx smartlic.Tx, cat *catalogC
 			}
 		}
 	}
+	// The claims answer their instances' marks too, in the same round
+	// trip: an instance none of whose reports is claimed now has nothing
+	// to compare with them.
+	var marks map[string][]smartlic.UsageMark
 	if len(claims) > 0 {
-		results, err := tx.ClaimUsageReports(ctx, claims, now)
+		results, got, err := tx.ClaimUsageReports(ctx, claims, now)
 		if err != nil {
 			return nil, err
 		}
 		for i, it := range claimed {
 			it.claim = results[i]
 		}
+		marks = got
 	}
-	var marked []string
 	for _, w := range live {
 		w.gather()
-		if len(w.latest) > 0 {
-			marked = append(marked, w.inst.ID)
-		}
-	}
-	var marks map[string][]smartlic.UsageMark
-	if len(marked) > 0 {
-		var err error
-		if marks, err = tx.UsageMarksOf(ctx, marked); err != nil {
-			return nil, err
-		}
 	}
 	cat.slacs = nil
 	if len(live) > 0 {

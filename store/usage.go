@@ -24,7 +24,7 @@ const usageRowsPerStatement = 200
 // DO NOTHING rather than a lookup first: of two copies racing on
 // PostgreSQL, the second INSERT waits for the first transaction and then
 // finds its row. Only the claims that found an id taken are looked up.
-func (t *tx) ClaimUsageReports(ctx context.Context, claims []smartlic.UsageClaim, at time.Time) ([]smartlic.ClaimResult, error) {
+func (t *tx) ClaimUsageReports(ctx context.Context, claims []smartlic.UsageClaim, at time.Time) ([]smartlic.ClaimResult, map[string][]smartlic.UsageMark, error) {
 	type key struct{ inst, report string }
 	out := make([]smartlic.ClaimResult, len(claims))
 	first := make(map[key]int, len(claims)) // the claim that may record each id
@@ -58,8 +58,17 @@ func (t *tx) ClaimUsageReports(ctx context.Context, claims []smartlic.UsageClaim
 			},
 		})
 	}
-	if err := t.readAll(ctx, inserts...); err != nil {
-		return nil, t.writeErr(err, about{what: "recording a usage report", noun: "usage report", refs: "an instance"})
+	var instances []string
+	seen := make(map[string]bool)
+	for _, c := range claims {
+		if !seen[c.InstanceID] {
+			seen[c.InstanceID] = true
+			instances = append(instances, c.InstanceID)
+		}
+	}
+	marks, markReads := t.usageMarksQueries(instances)
+	if err := t.readAll(ctx, append(inserts, markReads...)...); err != nil {
+		return nil, nil, t.writeErr(err, about{what: "recording a usage report", noun: "usage report", refs: "an instance"})
 	}
 	var taken []key // ids recorded by an earlier transaction
 	for _, i := range fresh {
@@ -88,7 +97,7 @@ func (t *tx) ClaimUsageReports(ctx context.Context, claims []smartlic.UsageClaim
 		})
 	}
 	if err := t.readAll(ctx, lookups...); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for i, c := range claims {
 		k := key{c.InstanceID, c.ReportID}
@@ -101,13 +110,22 @@ func (t *tx) ClaimUsageReports(ctx context.Context, claims []smartlic.UsageClaim
 			out[i].PriorHash = prior[k]
 		}
 	}
-	return out, nil
+	return out, marks, nil
 }
 
 // UsageMarksOf reads the marks of many instances, a few hundred at a time.
 func (t *tx) UsageMarksOf(ctx context.Context, instanceIDs []string) (map[string][]smartlic.UsageMark, error) {
-	out := make(map[string][]smartlic.UsageMark, len(instanceIDs))
-	var reads []readQuery
+	out, reads := t.usageMarksQueries(instanceIDs)
+	if err := t.readAll(ctx, reads...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// usageMarksQueries are the reads of UsageMarksOf, filling out as they
+// are read.
+func (t *tx) usageMarksQueries(instanceIDs []string) (out map[string][]smartlic.UsageMark, reads []readQuery) {
+	out = make(map[string][]smartlic.UsageMark, len(instanceIDs))
 	for chunk := range slices.Chunk(instanceIDs, maxInList) {
 		reads = append(reads, readQuery{
 			q: `SELECT m.instance_id, m.tag, m.measured_until, m.count FROM ` + t.keyedRows("usage_marks", "m", "instance_id", len(chunk)) + `
@@ -123,10 +141,7 @@ func (t *tx) UsageMarksOf(ctx context.Context, instanceIDs []string) (map[string
 			},
 		})
 	}
-	if err := t.readAll(ctx, reads...); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return out, reads
 }
 
 // SetUsageMarks inserts or replaces marks, a few hundred in one statement.

@@ -99,7 +99,7 @@ func testUsageReportsAndMarks(t *testing.T, f *fixture) {
 		var ok bool
 		f.write(func(ctx context.Context, tx smartlic.Tx) error {
 			var err error
-			res, err := tx.ClaimUsageReports(ctx, []smartlic.UsageClaim{{InstanceID: inst, ReportID: id, Hash: hash}}, f.now)
+			res, _, err := tx.ClaimUsageReports(ctx, []smartlic.UsageClaim{{InstanceID: inst, ReportID: id, Hash: hash}}, f.now)
 			if err == nil {
 				prior, ok = res[0].PriorHash, res[0].Claimed
 			}
@@ -120,7 +120,7 @@ func testUsageReportsAndMarks(t *testing.T, f *fixture) {
 		t.Fatal("report ids are per instance, but another instance's r1 was refused")
 	}
 	err := f.writeErr(func(ctx context.Context, tx smartlic.Tx) error {
-		if res, err := tx.ClaimUsageReports(ctx, []smartlic.UsageClaim{{InstanceID: a.ID, ReportID: "r2", Hash: "h2"}}, f.now); err != nil || !res[0].Claimed {
+		if res, _, err := tx.ClaimUsageReports(ctx, []smartlic.UsageClaim{{InstanceID: a.ID, ReportID: "r2", Hash: "h2"}}, f.now); err != nil || !res[0].Claimed {
 			t.Fatalf("claim r2: %v %v", res, err)
 		}
 		return smartlic.Invalid("x", "refused")
@@ -130,7 +130,7 @@ func testUsageReportsAndMarks(t *testing.T, f *fixture) {
 		t.Fatal("a claim that was rolled back still counts")
 	}
 	err = f.writeErr(func(ctx context.Context, tx smartlic.Tx) error {
-		_, err := tx.ClaimUsageReports(ctx, []smartlic.UsageClaim{{InstanceID: newID(t), ReportID: "r1", Hash: "h1"}}, f.now)
+		_, _, err := tx.ClaimUsageReports(ctx, []smartlic.UsageClaim{{InstanceID: newID(t), ReportID: "r1", Hash: "h1"}}, f.now)
 		return err
 	})
 	if err == nil {
@@ -185,7 +185,7 @@ func testUsageClaimsAndMarksInBulk(t *testing.T, f *fixture) {
 	p := f.product("C9300-24T")
 	insts := []smartlic.Instance{f.instance(sa, va, p, "BULK1"), f.instance(sa, va, p, "BULK2"), f.instance(sa, va, p, "BULK3")}
 	f.write(func(ctx context.Context, tx smartlic.Tx) error {
-		_, err := tx.ClaimUsageReports(ctx, []smartlic.UsageClaim{{InstanceID: insts[1].ID, ReportID: "r7", Hash: "old"}}, f.now)
+		_, _, err := tx.ClaimUsageReports(ctx, []smartlic.UsageClaim{{InstanceID: insts[1].ID, ReportID: "r7", Hash: "old"}}, f.now)
 		return err
 	})
 	var claims []smartlic.UsageClaim
@@ -201,7 +201,7 @@ func testUsageClaimsAndMarksInBulk(t *testing.T, f *fixture) {
 	var res []smartlic.ClaimResult
 	f.write(func(ctx context.Context, tx smartlic.Tx) error {
 		var err error
-		res, err = tx.ClaimUsageReports(ctx, claims, f.now)
+		res, _, err = tx.ClaimUsageReports(ctx, claims, f.now)
 		return err
 	})
 	if len(res) != len(claims) {
@@ -220,7 +220,7 @@ func testUsageClaimsAndMarksInBulk(t *testing.T, f *fixture) {
 		}
 	}
 	f.write(func(ctx context.Context, tx smartlic.Tx) error {
-		again, err := tx.ClaimUsageReports(ctx, claims[:450], f.now)
+		again, _, err := tx.ClaimUsageReports(ctx, claims[:450], f.now)
 		for i, r := range again {
 			if r.Claimed || r.PriorHash == "" {
 				t.Fatalf("claim %d sent again: %+v", i, r)
@@ -229,14 +229,14 @@ func testUsageClaimsAndMarksInBulk(t *testing.T, f *fixture) {
 		return err
 	})
 	err := f.writeErr(func(ctx context.Context, tx smartlic.Tx) error {
-		_, err := tx.ClaimUsageReports(ctx, []smartlic.UsageClaim{{InstanceID: insts[0].ID, ReportID: "new", Hash: "h"}, {InstanceID: newID(t), ReportID: "r1", Hash: "h1"}}, f.now)
+		_, _, err := tx.ClaimUsageReports(ctx, []smartlic.UsageClaim{{InstanceID: insts[0].ID, ReportID: "new", Hash: "h"}, {InstanceID: newID(t), ReportID: "r1", Hash: "h1"}}, f.now)
 		return err
 	})
 	if err == nil {
 		t.Fatal("a report of a missing instance was recorded")
 	}
 	f.write(func(ctx context.Context, tx smartlic.Tx) error {
-		res, err := tx.ClaimUsageReports(ctx, []smartlic.UsageClaim{{InstanceID: insts[0].ID, ReportID: "new", Hash: "h"}}, f.now)
+		res, _, err := tx.ClaimUsageReports(ctx, []smartlic.UsageClaim{{InstanceID: insts[0].ID, ReportID: "new", Hash: "h"}}, f.now)
 		if err == nil && !res[0].Claimed {
 			t.Fatal("a claim of a refused list was kept")
 		}
@@ -267,6 +267,22 @@ func testUsageClaimsAndMarksInBulk(t *testing.T, f *fixture) {
 		wantEqual(t, "a replaced mark", got[insts[0].ID][0], smartlic.UsageMark{Tag: "tag-000", MeasuredUntil: f.now.Add(time.Hour), Count: 99})
 		wantEqual(t, "the other instance's mark", got[insts[1].ID][0], smartlic.UsageMark{Tag: "tag-000", MeasuredUntil: f.now, Count: 0})
 		return nil
+	})
+	// A claim answers its instances' marks as they stand, and only theirs.
+	f.write(func(ctx context.Context, tx smartlic.Tx) error {
+		_, got, err := tx.ClaimUsageReports(ctx, []smartlic.UsageClaim{
+			{InstanceID: insts[0].ID, ReportID: "with-marks", Hash: "h"}, {InstanceID: insts[2].ID, ReportID: "with-marks", Hash: "h"},
+			{InstanceID: insts[0].ID, ReportID: "with-marks-2", Hash: "h"},
+		}, f.now)
+		if err != nil {
+			return err
+		}
+		want, err := tx.UsageMarksOf(ctx, []string{insts[0].ID, insts[2].ID})
+		if len(got[insts[0].ID]) != 250 || len(got) != 1 || got[insts[1].ID] != nil {
+			t.Fatalf("marks answered with the claims: %d of the first instance, %d instances", len(got[insts[0].ID]), len(got))
+		}
+		wantEqual(t, "marks answered with the claims", got, want)
+		return err
 	})
 }
 
