@@ -115,9 +115,10 @@ func checkBasicAuth(r *http.Request) error {
 // timeout), checks its media type and its strings, and hands huma the same
 // bytes to decode. A body huma would refuse anyway (too large, not
 // arriving) is passed on untouched for huma to answer as it always does;
-// for an operation that reads its body itself (ownBody), huma never reads
-// it, so those are answered here. The bytes are returned for ownBody
-// operations to take from the context (takeOwnBody).
+// for an operation that parses its body itself (ownBody), huma never
+// parses it (a JSON one it still copies into its buffer, a binary one it
+// does not read), so those are answered here. The bytes are returned for
+// ownBody operations to take from the context (takeOwnBody).
 func checkBody(ctx huma.Context, r *http.Request, op *huma.Operation) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil

@@ -406,7 +406,7 @@ func handle[I, O any](s *Server, r route, h func(context.Context, *I) (*O, error
 		op.Security = []map[string][]string{{"apiKey": {}}, {"session": {}}}
 	}
 	if r.body != nil || r.file != "" {
-		// huma does not read the body (the input has none): checkInput
+		// huma does not parse the body (the input has none): checkInput
 		// reads it once, into a buffer of its length, and the handler takes
 		// those bytes (takeOwnBody).
 		op.Metadata = map[string]any{ownBody: true}

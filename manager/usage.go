@@ -394,10 +394,10 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 	sort.Strings(ids)
 	var file smartlic.AckFile
 	var ackOf []string
-	// The write may run more than once (SQLite's group commit runs a
-	// write again alone when the group it shared failed), so each run
-	// starts from the reports' state after verification, not after a
-	// rolled-back run.
+	// A store may run a write's function more than once (see
+	// store.WriteIn: a batch that lost a deadlock runs again alone), so
+	// each run starts from the reports' state after verification, not
+	// after a rolled-back run.
 	type verdict struct {
 		rej *smartlic.ReportRejection
 		dup bool

@@ -24,6 +24,8 @@ const usageRowsPerStatement = 200
 // DO NOTHING rather than a lookup first: of two copies racing on
 // PostgreSQL, the second INSERT waits for the first transaction and then
 // finds its row. Only the claims that found an id taken are looked up.
+// The instances' marks are read in the inserts' batch (one round trip in
+// Pipeline).
 func (t *tx) ClaimUsageReports(ctx context.Context, claims []smartlic.UsageClaim, at time.Time) ([]smartlic.ClaimResult, map[string][]smartlic.UsageMark, error) {
 	type key struct{ inst, report string }
 	out := make([]smartlic.ClaimResult, len(claims))
