@@ -88,18 +88,13 @@ func (t *tx) GetInstances(ctx context.Context, ids []string, lock bool) ([]smart
 	if lock {
 		suffix = t.db.d.forUpdate
 	}
+	if t.piping {
+		// The instances and their usage lines in one round trip: the
+		// lines are read after the rows' locks are taken.
+		return t.instancesPiped(ctx, ids, suffix)
+	}
 	var out []smartlic.Instance
 	for chunk := range slices.Chunk(ids, maxInList) {
-		if t.piping {
-			// The instances and their usage lines in one round trip:
-			// the lines are read after the rows' locks are taken.
-			list, err := t.instancesPiped(ctx, chunk, suffix)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, list...)
-			continue
-		}
 		rows, err := t.queryBuilt(ctx, `SELECT `+instanceCols+` FROM instances i WHERE i.id IN (`+inList(len(chunk))+`) ORDER BY i.id`+suffix, anys(chunk)...)
 		list, err := collect(rows, err, func(r scanner) (smartlic.Instance, error) { return scanInstance(r) }, what)
 		if err != nil {
@@ -113,8 +108,9 @@ func (t *tx) GetInstances(ctx context.Context, ids []string, lock bool) ([]smart
 	return out, nil
 }
 
-// instancesPiped is one chunk of GetInstances in Pipeline: both queries
-// in one batch.
+// instancesPiped is GetInstances in Pipeline, of ids in order: the
+// instances, in chunks of a power of two (pow2Chunks), then their usage
+// lines, all in one batch.
 func (t *tx) instancesPiped(ctx context.Context, ids []string, suffix string) ([]smartlic.Instance, error) {
 	const what = "reading instances"
 	list := []smartlic.Instance{}
@@ -123,25 +119,30 @@ func (t *tx) instancesPiped(ctx context.Context, ids []string, suffix string) ([
 		u  smartlic.Usage
 	}
 	var lines []line
-	err := t.readAll(ctx, readQuery{
-		q:    `SELECT ` + instanceCols + ` FROM instances i WHERE i.id IN (` + inList(len(ids)) + `) ORDER BY i.id` + suffix,
-		args: anys(ids), what: what,
-		scan: func(r scanner) error {
-			inst, err := scanInstance(r)
-			list = append(list, inst)
-			return err
-		},
-	}, readQuery{
-		q: `SELECT u.instance_id, ` + usageCols + ` FROM ` + t.keyedRows("instance_usage", "u", "instance_id", len(ids)) + `
+	var instances, usage []readQuery
+	for chunk := range pow2Chunks(ids, usageRowsPerStatement) {
+		instances = append(instances, readQuery{
+			q:    `SELECT ` + instanceCols + ` FROM instances i WHERE i.id IN (` + inList(len(chunk)) + `) ORDER BY i.id` + suffix,
+			args: anys(chunk), what: what,
+			scan: func(r scanner) error {
+				inst, err := scanInstance(r)
+				list = append(list, inst)
+				return err
+			},
+		})
+		usage = append(usage, readQuery{
+			q: `SELECT u.instance_id, ` + usageCols + ` FROM ` + t.keyedRows("instance_usage", "u", "instance_id", len(chunk)) + `
 			ORDER BY u.instance_id, u.tag`,
-		args: anys(ids), what: what,
-		scan: func(r scanner) error {
-			var l line
-			lines = append(lines, l)
-			p := &lines[len(lines)-1]
-			return r.Scan(&p.id, &p.u.LicenseTypeID, &p.u.LicenseTag, &p.u.Count, &p.u.Status)
-		},
-	})
+			args: anys(chunk), what: what,
+			scan: func(r scanner) error {
+				var l line
+				lines = append(lines, l)
+				p := &lines[len(lines)-1]
+				return r.Scan(&p.id, &p.u.LicenseTypeID, &p.u.LicenseTag, &p.u.Count, &p.u.Status)
+			},
+		})
+	}
+	err := t.readAll(ctx, append(instances, usage...)...)
 	if err != nil {
 		return nil, err
 	}

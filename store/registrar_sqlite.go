@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"iter"
 	"strings"
 
 	"github.com/smartlic/smartlic"
@@ -266,16 +267,42 @@ func chainHead(ctx context.Context, t *tx, chain string) (smartlic.ChainHead, er
 // of two items up to maxRowsPerInsert, largest first.
 func inChunks(n int, fn func(lo, hi int) error) error {
 	for lo := 0; lo < n; {
-		size := maxRowsPerInsert
-		for size > n-lo {
-			size /= 2
-		}
-		if err := fn(lo, lo+size); err != nil {
+		hi := lo + pow2Size(n-lo, maxRowsPerInsert)
+		if err := fn(lo, hi); err != nil {
 			return err
 		}
-		lo += size
+		lo = hi
 	}
 	return nil
+}
+
+// pow2Chunks is slices.Chunk in chunks of a power of two items up to max
+// (a power of two), largest first. A multi-row statement's text varies
+// with its rows, and each text is prepared once per connection and kept
+// (pgx's statement cache; stmtcache.go on SQLite): rounds of 90 to 130
+// reports written as one statement each made as many texts, most of them
+// new to the connection that ran them, each a further round trip and a
+// fresh parse and plan. In powers of two there are a handful.
+func pow2Chunks[T any](s []T, max int) iter.Seq[[]T] {
+	return func(yield func([]T) bool) {
+		for lo := 0; lo < len(s); {
+			hi := lo + pow2Size(len(s)-lo, max)
+			if !yield(s[lo:hi:hi]) {
+				return
+			}
+			lo = hi
+		}
+	}
+}
+
+// pow2Size is the largest power of two up to max (a power of two) that is
+// at most n (n > 0).
+func pow2Size(n, max int) int {
+	size := max
+	for size > n {
+		size /= 2
+	}
+	return size
 }
 
 // valueRows is "(?, ?), (?, ?)" for rows rows of cols columns.

@@ -57,18 +57,27 @@ func (t *tx) ActiveSLACsOf(ctx context.Context, udi smartlic.UDI) ([]smartlic.SL
 // hundred devices to a statement.
 func (t *tx) ActiveSLACsOfDevices(ctx context.Context, udis []smartlic.UDI) ([]smartlic.SLAC, error) {
 	var out []smartlic.SLAC
-	for chunk := range slices.Chunk(udis, usageRowsPerStatement) {
+	var reads []readQuery
+	for chunk := range pow2Chunks(udis, usageRowsPerStatement) {
 		args := make([]any, 0, 2*len(chunk))
 		for _, u := range chunk {
 			args = append(args, u.PID, u.SN)
 		}
-		rows, err := t.queryBuilt(ctx, `SELECT `+slacCols+slacFrom+` WHERE (s.pid, s.sn) IN (VALUES `+valueRows(len(chunk), 2)+`) AND s.status = 'active' ORDER BY s.id`, args...)
-		got, err := collect(rows, err, scanSLAC, "reading devices' SLACs")
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, got...)
+		reads = append(reads, readQuery{
+			q:    `SELECT ` + slacCols + slacFrom + ` WHERE (s.pid, s.sn) IN (VALUES ` + valueRows(len(chunk), 2) + `) AND s.status = 'active' ORDER BY s.id`,
+			args: args, what: "reading devices' SLACs",
+			scan: func(r scanner) error {
+				s, err := scanSLAC(r)
+				out = append(out, s)
+				return err
+			},
+		})
 	}
+	if err := t.readAll(ctx, reads...); err != nil {
+		return nil, err
+	}
+	// Chunks each read in id order; the whole list is too.
+	slices.SortFunc(out, func(a, b smartlic.SLAC) int { return strings.Compare(a.ID, b.ID) })
 	return out, nil
 }
 

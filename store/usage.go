@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"slices"
 	"strings"
 	"time"
 
@@ -15,9 +14,8 @@ import (
 // usageRowsPerStatement bounds the rows of one multi-row statement of an
 // ingestion: at 2 to 4 parameters a row, far below both stores' limits.
 // It is larger than maxRowsPerInsert because a file's claims run to
-// thousands; the last, smaller chunk of each call is a statement text of
-// its own.
-const usageRowsPerStatement = 200
+// thousands; chunks are powers of two up to it (pow2Chunks).
+const usageRowsPerStatement = 256
 
 // ClaimUsageReports inserts the claims' report ids unless their instances
 // had them accepted before, a few hundred in one statement. ON CONFLICT
@@ -42,7 +40,7 @@ func (t *tx) ClaimUsageReports(ctx context.Context, claims []smartlic.UsageClaim
 	// Every chunk's insert at once: in Pipeline, one round trip for a
 	// file's thousands of claims.
 	var inserts []readQuery
-	for chunk := range slices.Chunk(fresh, usageRowsPerStatement) {
+	for chunk := range pow2Chunks(fresh, usageRowsPerStatement) {
 		args := make([]any, 0, 4*len(chunk))
 		for _, i := range chunk {
 			c := claims[i]
@@ -80,7 +78,7 @@ func (t *tx) ClaimUsageReports(ctx context.Context, claims []smartlic.UsageClaim
 	}
 	prior := make(map[key]string, len(taken))
 	var lookups []readQuery
-	for chunk := range slices.Chunk(taken, usageRowsPerStatement) {
+	for chunk := range pow2Chunks(taken, usageRowsPerStatement) {
 		args := make([]any, 0, 2*len(chunk))
 		for _, k := range chunk {
 			args = append(args, k.inst, k.report)
@@ -128,7 +126,7 @@ func (t *tx) UsageMarksOf(ctx context.Context, instanceIDs []string) (map[string
 // are read.
 func (t *tx) usageMarksQueries(instanceIDs []string) (out map[string][]smartlic.UsageMark, reads []readQuery) {
 	out = make(map[string][]smartlic.UsageMark, len(instanceIDs))
-	for chunk := range slices.Chunk(instanceIDs, maxInList) {
+	for chunk := range pow2Chunks(instanceIDs, usageRowsPerStatement) {
 		reads = append(reads, readQuery{
 			q: `SELECT m.instance_id, m.tag, m.measured_until, m.count FROM ` + t.keyedRows("usage_marks", "m", "instance_id", len(chunk)) + `
 			ORDER BY m.instance_id, m.tag`,
@@ -148,7 +146,7 @@ func (t *tx) usageMarksQueries(instanceIDs []string) (out map[string][]smartlic.
 
 // SetUsageMarks inserts or replaces marks, a few hundred in one statement.
 func (t *tx) SetUsageMarks(ctx context.Context, marks []smartlic.InstanceMark) error {
-	for chunk := range slices.Chunk(marks, usageRowsPerStatement) {
+	for chunk := range pow2Chunks(marks, usageRowsPerStatement) {
 		args := make([]any, 0, 4*len(chunk))
 		for _, m := range chunk {
 			args = append(args, m.InstanceID, m.Tag, micros(m.MeasuredUntil), m.Count)
