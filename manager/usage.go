@@ -394,27 +394,10 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 	sort.Strings(ids)
 	var file smartlic.AckFile
 	var ackOf []string
-	// A store may run a write's function more than once (see
-	// store.WriteIn: a batch that lost a deadlock runs again alone), so
-	// each run starts from the reports' state after verification, not
-	// after a rolled-back run.
-	type verdict struct {
-		rej *smartlic.ReportRejection
-		dup bool
-	}
-	verified := map[*reportItem]verdict{}
-	for _, id := range ids {
-		for _, it := range batches[id].items {
-			verified[it] = verdict{it.rej, it.dup}
-		}
-	}
+	// The write runs once (Store.Write; only WriteIn's batches run a
+	// write again), so it changes the items' verdicts and the batches'
+	// ACKs in place.
 	write := func(tx smartlic.Tx) error {
-		for it, v := range verified {
-			it.rej, it.dup = v.rej, v.dup
-		}
-		for _, id := range ids {
-			batches[id].cur, batches[id].ack = nil, smartlic.UsageAck{}
-		}
 		file = smartlic.AckFile{Type: smartlic.FileTypeAck, IssuedAt: now}
 		if up != nil {
 			file.SmartAccount, file.UploadID = up.sa.Domain, newID()
@@ -468,7 +451,6 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 		}
 		file.Summary.Accepted = file.Summary.Reports - file.Summary.Rejected
 		acks := make([][]byte, 0, len(ids))
-		ackOf = ackOf[:0]
 		for _, id := range ids {
 			b := batches[id]
 			if b.ack.InstanceID == "" {
