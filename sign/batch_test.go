@@ -43,7 +43,7 @@ func TestVerifyAll(t *testing.T) {
 		13: func(e *smartlic.Envelope, _ *ed25519.PublicKey) { e.Type = smartlic.TypeIDCert }, // replayed as another kind
 		17: func(e *smartlic.Envelope, _ *ed25519.PublicKey) { // S not canonical: S + L
 			e.Sig = append([]byte(nil), e.Sig...)
-			addL(e.Sig[32:])
+			sign.AddL(e.Sig[32:])
 		},
 		21: func(e *smartlic.Envelope, _ *ed25519.PublicKey) { e.Sig = e.Sig[:10] },
 	}
@@ -63,17 +63,5 @@ func TestVerifyAll(t *testing.T) {
 		case !isBad && err != nil:
 			t.Errorf("good envelope %d refused beside bad ones: %v", i, err)
 		}
-	}
-}
-
-// addL adds the group order L to a little-endian 32-byte scalar: the same
-// scalar, not canonically encoded, which crypto/ed25519 refuses.
-func addL(s []byte) {
-	l := [32]byte{0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10}
-	carry := 0
-	for i := range 32 {
-		v := int(s[i]) + int(l[i]) + carry
-		s[i], carry = byte(v), v>>8
 	}
 }
