@@ -260,138 +260,32 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 	// arrived before a catalogue or policy edit committed between the two.
 	// What this read finds is kept for the next ingestions, which then
 	// read none of it (catalogkeep.go).
-	changes, keeps := catalogChanges(m.st)
-	cat := m.catalog.start(changes)
-	err := m.st.Read(ctx, func(tx smartlic.Tx) error {
-		cat.tx = tx
-		sas := map[string]smartlic.SmartAccount{}
-		ids := make([]string, 0, len(batches))
-		for id := range batches {
-			ids = append(ids, id)
-		}
-		insts, err := tx.GetInstances(ctx, ids, false)
-		if err != nil {
+	//
+	// On a store whose writes run at once (PostgreSQL) all of it happens
+	// in the write transaction instead, the instances read under their
+	// locks once: a separate read would cost its own BEGIN, reads and
+	// COMMIT, round trips each waited for while two cores are busy, and
+	// then the write would read the same instances again.
+	var cat *catalogCache
+	prepare := func(tx smartlic.Tx, lock bool) error {
+		changes, keeps := catalogChanges(m.st)
+		cat = m.catalog.start(changes)
+		if err := m.readBatches(ctx, tx, cat, batches, lock); err != nil {
 			return err
 		}
-		for _, inst := range insts {
-			b := batches[inst.ID]
-			b.inst = inst
-			sa, ok := sas[inst.SmartAccountID]
-			if !ok {
-				if sa, err = tx.GetSmartAccount(ctx, inst.SmartAccountID); err != nil {
-					return err
-				}
-				sas[sa.ID] = sa
-			}
-			b.sa = sa
-			if err := cat.preload(ctx, m, inst); err != nil {
-				return err
-			}
+		if after, ok := catalogChanges(m.st); keeps && ok {
+			m.catalog.keep(cat, after)
 		}
-		return nil
-	})
-	if err != nil {
-		return ingestResult{}, err
+		return m.checkAndVerify(batches, up, reports, reject, now)
 	}
-	if after, ok := catalogChanges(m.st); keeps && ok {
-		m.catalog.keep(cat, after)
-	}
-	for _, b := range batches {
-		var why error
-		switch {
-		case b.inst.ID == "":
-			why = smartlic.Errorf(smartlic.ENotTrusted, "kid", "no instance %q is trusted by this manager; establish trust first (a token online, or a trust file)", clipID(b.id))
-		case up != nil && b.inst.SmartAccountID != up.sa.ID:
-			why = smartlic.Errorf(smartlic.EWrongAccount, "kid", "%s belongs to another Smart Account than %s", b.inst.UDI, up.sa.Domain)
-		case b.inst.Mode != smartlic.ModePolicy:
-			why = smartlic.Errorf(smartlic.ENotTrusted, "kid", "%s is registered the classic way; move it to Using Policy first (smartlic device license smart policy-mode)", b.inst.UDI)
-		case len(b.inst.PublicKey) > 0:
-			b.key = ed25519.PublicKey(b.inst.PublicKey)
-			if b.bind != nil && !b.key.Equal(b.bind.pub) {
-				reject("trust_request", b.bind.index, "", b.id, udiString(b.bind.req.UDI), smartlic.Errorf(smartlic.ENotTrusted, "public_key",
-					"the trust of %s is already bound to another key; generate a new trust file for it to bind a new key", b.inst.UDI))
-				b.bind = nil
-			}
-		case b.bind != nil && b.bind.code.Serial == b.inst.TrustSerial && b.bind.req.UDI == b.inst.UDI:
-			b.key = b.bind.pub
-		case b.bind != nil:
-			why = smartlic.Errorf(smartlic.ENotTrusted, "trust_code", "the trust code of %s was replaced by a newer one; import the current trust file", b.inst.UDI)
-		default:
-			why = smartlic.Errorf(smartlic.ENotTrusted, "kid", "%s has an offline trust code but no key bound yet: send its trust request with the reports", b.inst.UDI)
-		}
-		if why != nil {
-			for _, it := range b.items {
-				it.rej = ptrTo(rejectionOf("", why))
-			}
-			if b.bind != nil {
-				reject("trust_request", b.bind.index, "", b.id, udiString(b.bind.req.UDI), why)
-			}
-			b.key, b.bind = nil, nil
+	serial := serialWrites(m.st)
+	if serial {
+		if err := m.st.Read(ctx, func(tx smartlic.Tx) error { return prepare(tx, false) }); err != nil {
+			return ingestResult{}, err
 		}
 	}
-	if up != nil && reports > 0 {
-		mine := false
-		for _, b := range batches {
-			mine = mine || (b.inst.ID != "" && b.inst.SmartAccountID == up.sa.ID)
-		}
-		if !mine {
-			return ingestResult{}, smartlic.Errorf(smartlic.EWrongAccount, "file", "nothing in this usage file belongs to Smart Account %s: upload it to the account its product instances are in", up.sa.Domain)
-		}
-	}
-
-	// 3. Verify every signature, in parallel, then read and check.
-	var work []*reportItem
-	keyOf := map[*reportItem]*instanceBatch{}
-	for _, b := range batches {
-		if b.key == nil {
-			continue
-		}
-		for _, it := range b.items {
-			work = append(work, it)
-			keyOf[it] = b
-		}
-	}
-	// Runs of reports are verified together (sign.VerifyAll), a run at a
-	// time on each core, and only a report whose signature verified is
-	// decoded.
-	const run = 64
-	parallel((len(work)+run-1)/run, func(c int) {
-		part := work[c*run : min((c+1)*run, len(work))]
-		envs := make([]smartlic.Envelope, len(part))
-		keys := make([]ed25519.PublicKey, len(part))
-		for i, it := range part {
-			envs[i], keys[i] = it.env, keyOf[it].key
-		}
-		for i, err := range sign.VerifyAll(envs, smartlic.TypeRUMReport, keys) {
-			it, b := part[i], keyOf[part[i]]
-			if err != nil {
-				it.rej = ptrTo(rejectionOf("", err))
-				continue
-			}
-			var r smartlic.RUMReport
-			err := smartlic.DecodePayload(it.env, &r)
-			if err == nil {
-				err = r.Validate(now)
-			}
-			if err == nil && (r.InstanceID != b.inst.ID || r.UDI != b.inst.UDI) {
-				err = smartlic.Errorf(smartlic.ESignature, "instance_id", "the report is about %s (%s), not the instance that signed it (%s)", clipID(r.InstanceID), r.UDI, b.inst.UDI)
-			}
-			it.report, it.hash = r, requestHash(it.env)
-			it.env.Payload, it.env.Sig = nil, nil
-			if err != nil {
-				it.rej = ptrTo(rejectionOf(r.ReportID, err))
-			}
-		}
-	})
 
 	// 4. One write transaction.
-	ids := make([]string, 0, len(batches))
-	for id, b := range batches {
-		if b.key != nil {
-			ids = append(ids, id)
-		}
-	}
-	sort.Strings(ids)
 	var file smartlic.AckFile
 	var ackOf []string
 	// The write runs once (Store.Write; only WriteIn's batches run a
@@ -403,19 +297,29 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 			file.SmartAccount, file.UploadID = up.sa.Domain, newID()
 		}
 		cat.tx = tx
-		// Instances are read (on PostgreSQL, locked) in id order before
-		// anything else is touched, so two ingestions of overlapping
-		// instances queue rather than deadlock; the pools they move are
-		// locked later, and the event chain last (see ingestWrite). A
-		// store whose writes run one at a time (SQLite) has no one to
-		// queue behind.
-		locked := !serialWrites(m.st)
-		insts, err := tx.GetInstances(ctx, ids, locked)
-		if err != nil {
-			return err
+		ids := make([]string, 0, len(batches))
+		for id, b := range batches {
+			if b.key != nil {
+				ids = append(ids, id)
+			}
 		}
-		for i := range insts {
-			batches[insts[i].ID].cur = &insts[i]
+		sort.Strings(ids)
+		// Instances are read (on PostgreSQL, locked, by prepare) in id
+		// order before anything else is touched, so two ingestions of
+		// overlapping instances queue rather than deadlock; the pools they
+		// move are locked later, and the event chain last (see
+		// ingestWrite). A store whose writes run one at a time (SQLite)
+		// has no one to queue behind: it reads them here again, as of the
+		// write.
+		locked := !serial
+		if serial {
+			insts, err := tx.GetInstances(ctx, ids, false)
+			if err != nil {
+				return err
+			}
+			for i := range insts {
+				batches[insts[i].ID].cur = &insts[i]
+			}
 		}
 		events, err := m.ingestWrite(ctx, tx, cat, batches, ids, locked, now)
 		if err != nil {
@@ -488,12 +392,19 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 	// their reports and read their marks at the same time, each on its
 	// own instances, and queue only for the pools and the chain at the
 	// end, instead of one whole write waiting for the other.
-	err = m.st.Write(ctx, func(tx smartlic.Tx) error {
+	err := m.st.Write(ctx, func(tx smartlic.Tx) error {
 		// The write's statements that answer nothing but an error (usage
 		// lines, marks, times, pools, events) go together, as the reads
 		// between them allow: on PostgreSQL a round's write is a few
 		// round trips instead of twenty.
-		return tx.Pipeline(ctx, func() error { return write(tx) })
+		return tx.Pipeline(ctx, func() error {
+			if !serial {
+				if err := prepare(tx, true); err != nil {
+					return err
+				}
+			}
+			return write(tx)
+		})
 	})
 	if err != nil {
 		return ingestResult{}, err
@@ -515,6 +426,138 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 		dup[i] = it.dup
 	}
 	return ingestResult{file: file, ackOf: ackOf, dup: dup}, nil
+}
+
+// readBatches reads the instances the batches name, their Smart Accounts,
+// and the catalogue and policies their reports will need (into cat); lock
+// reads the instances under their locks, in id order, for the write they
+// are read in.
+func (m *Manager) readBatches(ctx context.Context, tx smartlic.Tx, cat *catalogCache, batches map[string]*instanceBatch, lock bool) error {
+	cat.tx = tx
+	sas := map[string]smartlic.SmartAccount{}
+	ids := make([]string, 0, len(batches))
+	for id := range batches {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	insts, err := tx.GetInstances(ctx, ids, lock)
+	if err != nil {
+		return err
+	}
+	for i, inst := range insts {
+		b := batches[inst.ID]
+		b.inst = inst
+		if lock {
+			b.cur = &insts[i]
+		}
+		sa, ok := sas[inst.SmartAccountID]
+		if !ok {
+			if sa, err = tx.GetSmartAccount(ctx, inst.SmartAccountID); err != nil {
+				return err
+			}
+			sas[sa.ID] = sa
+		}
+		b.sa = sa
+		if err := cat.preload(ctx, m, inst); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkAndVerify gives each batch the key its reports are verified with,
+// or refuses them (and a trust request) with why not; then verifies every
+// signature, in parallel, and decodes and checks the reports whose
+// signature verified.
+func (m *Manager) checkAndVerify(batches map[string]*instanceBatch, up *usageUpload, reports int, reject func(kind string, index int, reportID, instanceID, udi string, err error), now time.Time) error {
+	for _, b := range batches {
+		var why error
+		switch {
+		case b.inst.ID == "":
+			why = smartlic.Errorf(smartlic.ENotTrusted, "kid", "no instance %q is trusted by this manager; establish trust first (a token online, or a trust file)", clipID(b.id))
+		case up != nil && b.inst.SmartAccountID != up.sa.ID:
+			why = smartlic.Errorf(smartlic.EWrongAccount, "kid", "%s belongs to another Smart Account than %s", b.inst.UDI, up.sa.Domain)
+		case b.inst.Mode != smartlic.ModePolicy:
+			why = smartlic.Errorf(smartlic.ENotTrusted, "kid", "%s is registered the classic way; move it to Using Policy first (smartlic device license smart policy-mode)", b.inst.UDI)
+		case len(b.inst.PublicKey) > 0:
+			b.key = ed25519.PublicKey(b.inst.PublicKey)
+			if b.bind != nil && !b.key.Equal(b.bind.pub) {
+				reject("trust_request", b.bind.index, "", b.id, udiString(b.bind.req.UDI), smartlic.Errorf(smartlic.ENotTrusted, "public_key",
+					"the trust of %s is already bound to another key; generate a new trust file for it to bind a new key", b.inst.UDI))
+				b.bind = nil
+			}
+		case b.bind != nil && b.bind.code.Serial == b.inst.TrustSerial && b.bind.req.UDI == b.inst.UDI:
+			b.key = b.bind.pub
+		case b.bind != nil:
+			why = smartlic.Errorf(smartlic.ENotTrusted, "trust_code", "the trust code of %s was replaced by a newer one; import the current trust file", b.inst.UDI)
+		default:
+			why = smartlic.Errorf(smartlic.ENotTrusted, "kid", "%s has an offline trust code but no key bound yet: send its trust request with the reports", b.inst.UDI)
+		}
+		if why != nil {
+			for _, it := range b.items {
+				it.rej = ptrTo(rejectionOf("", why))
+			}
+			if b.bind != nil {
+				reject("trust_request", b.bind.index, "", b.id, udiString(b.bind.req.UDI), why)
+			}
+			b.key, b.bind = nil, nil
+		}
+	}
+	if up != nil && reports > 0 {
+		mine := false
+		for _, b := range batches {
+			mine = mine || (b.inst.ID != "" && b.inst.SmartAccountID == up.sa.ID)
+		}
+		if !mine {
+			return smartlic.Errorf(smartlic.EWrongAccount, "file", "nothing in this usage file belongs to Smart Account %s: upload it to the account its product instances are in", up.sa.Domain)
+		}
+	}
+
+	var work []*reportItem
+	keyOf := map[*reportItem]*instanceBatch{}
+	for _, b := range batches {
+		if b.key == nil {
+			continue
+		}
+		for _, it := range b.items {
+			work = append(work, it)
+			keyOf[it] = b
+		}
+	}
+	// Runs of reports are verified together (sign.VerifyAll), a run at a
+	// time on each core, and only a report whose signature verified is
+	// decoded.
+	const run = 64
+	parallel((len(work)+run-1)/run, func(c int) {
+		part := work[c*run : min((c+1)*run, len(work))]
+		envs := make([]smartlic.Envelope, len(part))
+		keys := make([]ed25519.PublicKey, len(part))
+		for i, it := range part {
+			envs[i], keys[i] = it.env, keyOf[it].key
+		}
+		for i, err := range sign.VerifyAll(envs, smartlic.TypeRUMReport, keys) {
+			it, b := part[i], keyOf[part[i]]
+			if err != nil {
+				it.rej = ptrTo(rejectionOf("", err))
+				continue
+			}
+			var r smartlic.RUMReport
+			err := smartlic.DecodePayload(it.env, &r)
+			if err == nil {
+				err = r.Validate(now)
+			}
+			if err == nil && (r.InstanceID != b.inst.ID || r.UDI != b.inst.UDI) {
+				err = smartlic.Errorf(smartlic.ESignature, "instance_id", "the report is about %s (%s), not the instance that signed it (%s)", clipID(r.InstanceID), r.UDI, b.inst.UDI)
+			}
+			it.report, it.hash = r, requestHash(it.env)
+			it.env.Payload, it.env.Sig = nil, nil
+			if err != nil {
+				it.rej = ptrTo(rejectionOf(r.ReportID, err))
+			}
+		}
+	})
+
+	return nil
 }
 
 // dupes counts the batch's reports that were accepted before.
