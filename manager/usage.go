@@ -261,11 +261,16 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 	// What this read finds is kept for the next ingestions, which then
 	// read none of it (catalogkeep.go).
 	//
-	// On a store whose writes run at once (PostgreSQL) all of it happens
-	// in the write transaction instead, the instances read under their
-	// locks once: a separate read would cost its own BEGIN, reads and
-	// COMMIT, round trips each waited for while two cores are busy, and
-	// then the write would read the same instances again.
+	// Online, on a store whose writes run at once (PostgreSQL), all of it
+	// happens in the write transaction instead, the instances read under
+	// their locks once: a separate read would cost its own BEGIN, reads
+	// and COMMIT, round trips each waited for while two cores are busy,
+	// and then the write would read the same instances again. Every
+	// instance a report names is then locked for the round, the instances
+	// its reports are refused for too; a round lasts milliseconds. An
+	// uploaded file keeps the separate read: it is one request, and it
+	// may name thousands of instances of another account, which it must
+	// not hold locked while its signatures are checked.
 	var cat *catalogCache
 	prepare := func(tx smartlic.Tx, lock bool) error {
 		changes, keeps := catalogChanges(m.st)
@@ -279,7 +284,8 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 		return m.checkAndVerify(batches, up, reports, reject, now)
 	}
 	serial := serialWrites(m.st)
-	if serial {
+	inWrite := !serial && up == nil
+	if !inWrite {
 		if err := m.st.Read(ctx, func(tx smartlic.Tx) error { return prepare(tx, false) }); err != nil {
 			return ingestResult{}, err
 		}
@@ -304,16 +310,15 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 			}
 		}
 		sort.Strings(ids)
-		// Instances are read (on PostgreSQL, locked, by prepare) in id
-		// order before anything else is touched, so two ingestions of
-		// overlapping instances queue rather than deadlock; the pools they
-		// move are locked later, and the event chain last (see
+		// Instances are read (on PostgreSQL, locked; online, by prepare)
+		// in id order before anything else is touched, so two ingestions
+		// of overlapping instances queue rather than deadlock; the pools
+		// they move are locked later, and the event chain last (see
 		// ingestWrite). A store whose writes run one at a time (SQLite)
-		// has no one to queue behind: it reads them here again, as of the
-		// write.
+		// has no one to queue behind.
 		locked := !serial
-		if serial {
-			insts, err := tx.GetInstances(ctx, ids, false)
+		if !inWrite {
+			insts, err := tx.GetInstances(ctx, ids, locked)
 			if err != nil {
 				return err
 			}
@@ -398,7 +403,7 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 		// between them allow: on PostgreSQL a round's write is a few
 		// round trips instead of twenty.
 		return tx.Pipeline(ctx, func() error {
-			if !serial {
+			if inWrite {
 				if err := prepare(tx, true); err != nil {
 					return err
 				}
