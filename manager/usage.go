@@ -281,7 +281,7 @@ func (m *Manager) ingest(ctx context.Context, f smartlic.UsageFile, up *usageUpl
 		if after, ok := catalogChanges(m.st); keeps && ok {
 			m.catalog.keep(cat, after)
 		}
-		return m.checkAndVerify(batches, up, reports, reject, now)
+		return checkAndVerify(batches, up, reports, reject, now)
 	}
 	serial := serialWrites(m.st)
 	inWrite := !serial && up == nil
@@ -474,7 +474,7 @@ func (m *Manager) readBatches(ctx context.Context, tx smartlic.Tx, cat *catalogC
 // or refuses them (and a trust request) with why not; then verifies every
 // signature, in parallel, and decodes and checks the reports whose
 // signature verified.
-func (m *Manager) checkAndVerify(batches map[string]*instanceBatch, up *usageUpload, reports int, reject func(kind string, index int, reportID, instanceID, udi string, err error), now time.Time) error {
+func checkAndVerify(batches map[string]*instanceBatch, up *usageUpload, reports int, reject func(kind string, index int, reportID, instanceID, udi string, err error), now time.Time) error {
 	for _, b := range batches {
 		var why error
 		switch {
@@ -561,7 +561,6 @@ func (m *Manager) checkAndVerify(batches map[string]*instanceBatch, up *usageUpl
 			}
 		}
 	})
-
 	return nil
 }
 

@@ -8,7 +8,7 @@ import (
 	"filippo.io/edwards25519"
 )
 
-// batchVerify checks that every (pubs[i], msgs[i], sigs[i]) is a valid
+// batchVerify checks that every (pubs[i], message i, sigs[i]) is a valid
 // Ed25519 signature under ZIP-215's rules, the rules of
 // ed25519consensus.BatchVerifier: true only if all are (or, with
 // probability 2^-128, by chance).
