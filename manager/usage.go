@@ -546,8 +546,7 @@ func checkAndVerify(batches map[string]*instanceBatch, up *usageUpload, reports 
 				it.rej = ptrTo(rejectionOf("", err))
 				continue
 			}
-			var r smartlic.RUMReport
-			err := smartlic.DecodePayload(it.env, &r)
+			r, err := smartlic.DecodeRUMReport(it.env)
 			if err == nil {
 				err = r.Validate(now)
 			}
