@@ -46,22 +46,24 @@ func TestRUMReportFastPathLeavesEverythingElse(t *testing.T) {
 	payload, _ := json.Marshal(canonicalReports()[1])
 	good := string(payload)
 	for name, edit := range map[string]func(string) string{
-		"white space":       func(s string) string { return strings.Replace(s, `,"udi"`, `, "udi"`, 1) },
-		"members reordered": func(s string) string { return strings.Replace(s, `"report_id":"Abc_-9","instance_id":"0f3a"`, `"instance_id":"0f3a","report_id":"Abc_-9"`, 1) },
-		"unknown member":    func(s string) string { return strings.Replace(s, `{"report_id"`, `{"x":1,"report_id"`, 1) },
-		"escape":            func(s string) string { return strings.Replace(s, `"0f3a"`, `"0f\u0033a"`, 1) },
-		"non-ASCII":         func(s string) string { return strings.Replace(s, `a.b-c_d`, `a.b-ç_d`, 1) },
-		"negative count":    func(s string) string { return strings.Replace(s, `"count":2`, `"count":-2`, 1) },
-		"leading zero":      func(s string) string { return strings.Replace(s, `"count":2`, `"count":02`, 1) },
-		"fractional count":  func(s string) string { return strings.Replace(s, `"count":2`, `"count":2.0`, 1) },
-		"19 digits":         func(s string) string { return strings.Replace(s, `999999999999999999`, `9999999999999999999`, 1) },
-		"offset time":       func(s string) string { return strings.Replace(s, `09:00:00.123Z`, `10:00:00.123+01:00`, 1) },
-		"February 30":       func(s string) string { return strings.Replace(s, `2028-02-29`, `2028-02-30`, 1) },
-		"hour 24":           func(s string) string { return strings.Replace(s, `T23:59:59.999999999Z`, `T24:00:00Z`, 1) },
-		"ten digits":        func(s string) string { return strings.Replace(s, `.999999999Z`, `.9999999990Z`, 1) },
-		"null list":         func(s string) string { return s[:strings.Index(s, `[`)] + `null}` },
-		"trailing byte":     func(s string) string { return s + " " },
-		"truncated":         func(s string) string { return s[:len(s)-1] },
+		"white space": func(s string) string { return strings.Replace(s, `,"udi"`, `, "udi"`, 1) },
+		"members reordered": func(s string) string {
+			return strings.Replace(s, `"report_id":"Abc_-9","instance_id":"0f3a"`, `"instance_id":"0f3a","report_id":"Abc_-9"`, 1)
+		},
+		"unknown member":   func(s string) string { return strings.Replace(s, `{"report_id"`, `{"x":1,"report_id"`, 1) },
+		"escape":           func(s string) string { return strings.Replace(s, `"0f3a"`, `"0f\u0033a"`, 1) },
+		"non-ASCII":        func(s string) string { return strings.Replace(s, `a.b-c_d`, `a.b-ç_d`, 1) },
+		"negative count":   func(s string) string { return strings.Replace(s, `"count":2`, `"count":-2`, 1) },
+		"leading zero":     func(s string) string { return strings.Replace(s, `"count":2`, `"count":02`, 1) },
+		"fractional count": func(s string) string { return strings.Replace(s, `"count":2`, `"count":2.0`, 1) },
+		"19 digits":        func(s string) string { return strings.Replace(s, `999999999999999999`, `9999999999999999999`, 1) },
+		"offset time":      func(s string) string { return strings.Replace(s, `09:00:00.123Z`, `10:00:00.123+01:00`, 1) },
+		"February 30":      func(s string) string { return strings.Replace(s, `2028-02-29`, `2028-02-30`, 1) },
+		"hour 24":          func(s string) string { return strings.Replace(s, `T23:59:59.999999999Z`, `T24:00:00Z`, 1) },
+		"ten digits":       func(s string) string { return strings.Replace(s, `.999999999Z`, `.9999999990Z`, 1) },
+		"null list":        func(s string) string { return s[:strings.Index(s, `[`)] + `null}` },
+		"trailing byte":    func(s string) string { return s + " " },
+		"truncated":        func(s string) string { return s[:len(s)-1] },
 	} {
 		bad := edit(good)
 		if bad == good {
