@@ -52,8 +52,7 @@ func BenchmarkParseUsageFile(b *testing.B) {
 			b.Fatal(err)
 		}
 		for _, env := range f.Reports {
-			var r smartlic.RUMReport
-			if err := smartlic.DecodePayload(env, &r); err != nil {
+			if _, err := smartlic.DecodeRUMReport(env); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -2,6 +2,7 @@ package smartlic
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -107,6 +108,99 @@ func FuzzRUMReportFastPath(f *testing.F) {
 	})
 }
 
+func canonicalUsageFiles(t testing.TB) []UsageFile {
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	var reports []Envelope
+	for i, r := range canonicalReports() {
+		payload, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig := make([]byte, 64)
+		sig[0], sig[63] = byte(i), 0xff
+		reports = append(reports, Envelope{Type: TypeRUMReport, KeyID: r.InstanceID, Payload: payload, Sig: sig})
+	}
+	trust := Envelope{Type: TypeTrustRequest, KeyID: "kX-_9", Payload: []byte(`{"a":1}`), Sig: []byte{1, 2}}
+	return []UsageFile{
+		{Type: FileTypeUsage, CreatedAt: now, Reports: reports},
+		{Type: FileTypeUsage, CreatedAt: now.Add(time.Microsecond), TrustRequests: []Envelope{trust}, Reports: reports[:1]},
+		{Type: FileTypeUsage, CreatedAt: now, TrustRequests: []Envelope{trust, trust}, Reports: []Envelope{}},
+	}
+}
+
+func TestUsageFileCanonicalFormTakesTheFastPath(t *testing.T) {
+	for _, want := range canonicalUsageFiles(t) {
+		data, err := json.Marshal(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := decodeUsageFileCanonical(data)
+		if !ok {
+			t.Fatalf("a device's own usage file did not take the fast path: %s", data)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("fast path decoded\n%+v\nwant\n%+v", got, want)
+		}
+		checkSameFile(t, data)
+	}
+}
+
+func TestUsageFileFastPathLeavesEverythingElse(t *testing.T) {
+	data, _ := json.Marshal(canonicalUsageFiles(t)[1])
+	good := string(data)
+	sig := `"sig":"AQI="`
+	for name, edit := range map[string]func(string) string{
+		"line break in base64": func(s string) string { return strings.Replace(s, sig, `"sig":"AQ\nI="`, 1) },
+		"raw line break":       func(s string) string { return strings.Replace(s, sig, "\"sig\":\"AQ\nI=\"", 1) },
+		"unpadded base64":      func(s string) string { return strings.Replace(s, sig, `"sig":"AQI"`, 1) },
+		"URL base64":           func(s string) string { return strings.Replace(s, sig, `"sig":"-_8="`, 1) },
+		"empty sig":            func(s string) string { return strings.Replace(s, sig, `"sig":""`, 1) },
+		"null reports":         func(s string) string { return s[:strings.Index(s, `"reports":`)] + `"reports":null}` },
+		"unknown member":       func(s string) string { return strings.Replace(s, `"kid":"kX-_9",`, `"kid":"kX-_9","x":1,`, 1) },
+		"kid twice":            func(s string) string { return strings.Replace(s, `"kid":"kX-_9",`, `"kid":"kX-_9","kid":"kX-_9",`, 1) },
+		"escaped kid":          func(s string) string { return strings.Replace(s, `"kid":"kX-_9"`, `"kid":"k\u0058-_9"`, 1) },
+		"another type":         func(s string) string { return strings.Replace(s, FileTypeUsage, FileTypeAck, 1) },
+		"trailing comma":       func(s string) string { return strings.Replace(s, `}]}`, `},]}`, 1) },
+		"truncated":            func(s string) string { return s[:len(s)-2] },
+	} {
+		bad := edit(good)
+		if bad == good {
+			t.Fatalf("%s: the edit changed nothing", name)
+		}
+		if _, ok := decodeUsageFileCanonical([]byte(bad)); ok && name != "another type" {
+			t.Errorf("%s: the fast path took %s", name, bad)
+		}
+		checkSameFile(t, []byte(bad))
+	}
+}
+
+// checkSameFile fails if ParseUsageFile answers otherwise with its fast
+// path than without.
+func checkSameFile(t *testing.T, data []byte) {
+	t.Helper()
+	fast, fastErr := parseUsageFile(data, true)
+	general, generalErr := parseUsageFile(data, false)
+	if fmt.Sprint(fastErr) != fmt.Sprint(generalErr) {
+		t.Fatalf("%q: with the fast path %v, without %v", data, fastErr, generalErr)
+	}
+	if fastErr == nil && !reflect.DeepEqual(fast, general) {
+		t.Fatalf("%q: with the fast path\n%#v\nwithout\n%#v", data, fast, general)
+	}
+}
+
+// FuzzUsageFileFastPath: whatever the bytes, ParseUsageFile answers the
+// same with its fast path as without.
+func FuzzUsageFileFastPath(f *testing.F) {
+	for _, uf := range canonicalUsageFiles(f) {
+		data, _ := json.Marshal(uf)
+		f.Add(data)
+	}
+	f.Add([]byte(`{"type":"smartlic.usage-file/v1","created_at":"2026-03-02T09:00:00Z","reports":[{"type":"t","kid":"k","payload":"e30=","sig":"AA=="}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkSameFile(t, data)
+	})
+}
+
 // BenchmarkDecodeRUMReport decodes the report the usage benchmark's
 // devices send (10 measurements), by the fast path and by the general
 // decoder.
@@ -133,4 +227,25 @@ func BenchmarkDecodeRUMReport(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkParseUsageExchange parses an online exchange of ten reports of ten
+// measurements, as the usage benchmark's devices send it.
+func BenchmarkParseUsageExchange(b *testing.B) {
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	r := RUMReport{ReportID: "0123456789abcdef0123456789abcdef", InstanceID: "0f3a9c1e-5b7d-4e2a-9c3b-1d2e3f4a5b6c", UDI: UDI{PID: "C9300-24T", SN: "B1a2b3c4d-0000001"}, CreatedAt: now}
+	for i := range 10 {
+		r.Measurements = append(r.Measurements, Measurement{Tag: "network-advantage-" + string(rune('a'+i)), Count: int64(i + 1), Start: now.Add(-time.Hour), End: now})
+	}
+	payload, _ := json.Marshal(r)
+	f := UsageFile{Type: FileTypeUsage, CreatedAt: now}
+	for range 10 {
+		f.Reports = append(f.Reports, Envelope{Type: TypeRUMReport, KeyID: r.InstanceID, Payload: payload, Sig: make([]byte, 64)})
+	}
+	data, _ := json.Marshal(f)
+	for b.Loop() {
+		if _, err := ParseUsageFile(data); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
