@@ -67,8 +67,30 @@ func (t *tx) ClaimUsageReports(ctx context.Context, claims []smartlic.UsageClaim
 		}
 	}
 	marks, markReads := t.usageMarksQueries(instances)
+	// On PostgreSQL no foreign key holds claims to their instances
+	// (migration 00024: its checks cost a query a row); their instances are
+	// read instead, a row an instance rather than a query a claim, and a
+	// claim of one that is missing fails the transaction as the key did.
+	found := make(map[string]bool, len(instances))
+	for chunk := range pow2Chunks(instances, usageRowsPerStatement) {
+		markReads = append(markReads, readQuery{
+			q: `SELECT i.id FROM ` + t.keyedRows("instances", "i", "id", len(chunk)), args: anys(chunk), what: "reading usage reports' instances",
+			scan: func(r scanner) error {
+				var id string
+				err := r.Scan(&id)
+				found[id] = true
+				return err
+			},
+		})
+	}
+	about := about{what: "recording a usage report", noun: "usage report", refs: "an instance"}
 	if err := t.readAll(ctx, append(inserts, markReads...)...); err != nil {
-		return nil, nil, t.writeErr(err, about{what: "recording a usage report", noun: "usage report", refs: "an instance"})
+		return nil, nil, t.writeErr(err, about)
+	}
+	for _, id := range instances {
+		if !found[id] {
+			return nil, nil, smartlic.NotFound("%s refers to %s that does not exist (%q)", about.noun, about.refs, id)
+		}
 	}
 	var taken []key // ids recorded by an earlier transaction
 	for _, i := range fresh {
