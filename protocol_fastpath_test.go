@@ -29,18 +29,27 @@ func canonicalReports() []RUMReport {
 
 func TestRUMReportCanonicalFormTakesTheFastPath(t *testing.T) {
 	for _, want := range canonicalReports() {
-		payload, err := json.Marshal(want)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, ok := decodeRUMCanonical(payload)
-		if !ok {
-			t.Fatalf("a device's own report did not take the fast path: %s", payload)
-		}
-		if !reflect.DeepEqual(got, want) {
-			t.Fatalf("fast path decoded\n%+v\nwant\n%+v", got, want)
-		}
+		takesFastPath(t, want, decodeRUMCanonical)
 	}
+}
+
+// takesFastPath fails unless decode, a fast path, reads want back equal
+// from its encoding by json.Marshal, as a device writes it; it returns
+// that encoding.
+func takesFastPath[T any](t *testing.T, want T, decode func([]byte) (T, bool)) []byte {
+	t.Helper()
+	data, err := json.Marshal(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok := decode(data)
+	if !ok {
+		t.Fatalf("a device's own %T did not take the fast path: %s", want, data)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("fast path decoded\n%+v\nwant\n%+v", got, want)
+	}
+	return data
 }
 
 func TestRUMReportFastPathLeavesEverythingElse(t *testing.T) {
@@ -130,18 +139,7 @@ func canonicalUsageFiles(t testing.TB) []UsageFile {
 
 func TestUsageFileCanonicalFormTakesTheFastPath(t *testing.T) {
 	for _, want := range canonicalUsageFiles(t) {
-		data, err := json.Marshal(want)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, ok := decodeUsageFileCanonical(data)
-		if !ok {
-			t.Fatalf("a device's own usage file did not take the fast path: %s", data)
-		}
-		if !reflect.DeepEqual(got, want) {
-			t.Fatalf("fast path decoded\n%+v\nwant\n%+v", got, want)
-		}
-		checkSameFile(t, data)
+		checkSameFile(t, takesFastPath(t, want, decodeUsageFileCanonical))
 	}
 }
 
@@ -201,16 +199,23 @@ func FuzzUsageFileFastPath(f *testing.F) {
 	})
 }
 
-// BenchmarkDecodeRUMReport decodes the report the usage benchmark's
-// devices send (10 measurements), by the fast path and by the general
-// decoder.
-func BenchmarkDecodeRUMReport(b *testing.B) {
+// benchReport is a report as the usage benchmark's devices send it, with
+// its encoding.
+func benchReport() (RUMReport, []byte) {
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	r := RUMReport{ReportID: "0123456789abcdef0123456789abcdef", InstanceID: "0f3a9c1e-5b7d-4e2a-9c3b-1d2e3f4a5b6c", UDI: UDI{PID: "C9300-24T", SN: "B1a2b3c4d-0000001"}, CreatedAt: now}
 	for i := range 10 {
 		r.Measurements = append(r.Measurements, Measurement{Tag: "network-advantage-" + string(rune('a'+i)), Count: int64(i + 1), Start: now.Add(-time.Hour), End: now})
 	}
 	payload, _ := json.Marshal(r)
+	return r, payload
+}
+
+// BenchmarkDecodeRUMReport decodes the report the usage benchmark's
+// devices send (10 measurements), by the fast path and by the general
+// decoder.
+func BenchmarkDecodeRUMReport(b *testing.B) {
+	_, payload := benchReport()
 	env := Envelope{Type: TypeRUMReport, Payload: payload}
 	b.Run("fast", func(b *testing.B) {
 		for b.Loop() {
@@ -229,16 +234,11 @@ func BenchmarkDecodeRUMReport(b *testing.B) {
 	})
 }
 
-// BenchmarkParseUsageExchange parses an online exchange of ten reports of ten
-// measurements, as the usage benchmark's devices send it.
+// BenchmarkParseUsageExchange parses an online exchange of ten reports of
+// ten measurements, as the usage benchmark's devices send it.
 func BenchmarkParseUsageExchange(b *testing.B) {
-	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	r := RUMReport{ReportID: "0123456789abcdef0123456789abcdef", InstanceID: "0f3a9c1e-5b7d-4e2a-9c3b-1d2e3f4a5b6c", UDI: UDI{PID: "C9300-24T", SN: "B1a2b3c4d-0000001"}, CreatedAt: now}
-	for i := range 10 {
-		r.Measurements = append(r.Measurements, Measurement{Tag: "network-advantage-" + string(rune('a'+i)), Count: int64(i + 1), Start: now.Add(-time.Hour), End: now})
-	}
-	payload, _ := json.Marshal(r)
-	f := UsageFile{Type: FileTypeUsage, CreatedAt: now}
+	r, payload := benchReport()
+	f := UsageFile{Type: FileTypeUsage, CreatedAt: r.CreatedAt}
 	for range 10 {
 		f.Reports = append(f.Reports, Envelope{Type: TypeRUMReport, KeyID: r.InstanceID, Payload: payload, Sig: make([]byte, 64)})
 	}
