@@ -51,8 +51,10 @@ func decodeRUMCanonical(payload []byte) (RUMReport, bool) {
 	if !s.ok {
 		return RUMReport{}, false
 	}
-	// Every '{' left opens a measurement: their slice is allocated once.
-	r.Measurements = make([]Measurement, 0, bytes.Count(s.b[s.pos:], []byte{'{'}))
+	// Every '{' left opens a measurement: their slice is allocated once,
+	// for as many as a report may hold (a payload of nothing but braces
+	// does not reserve memory for millions).
+	r.Measurements = make([]Measurement, 0, min(bytes.Count(s.b[s.pos:], []byte{'{'}), MaxMeasurementsPerReport+1))
 	if !s.peek(']') {
 		for s.ok {
 			var m Measurement
@@ -110,8 +112,9 @@ func (s *canonScanner) envelopes() []Envelope {
 	if !s.ok {
 		return nil
 	}
-	// Every document has one "sig": the list is allocated once.
-	envs := make([]Envelope, 0, bytes.Count(s.b[s.pos:], []byte(`"sig"`)))
+	// Every document has one "sig": the list is allocated once, for as
+	// many as a file may hold.
+	envs := make([]Envelope, 0, min(bytes.Count(s.b[s.pos:], []byte(`"sig"`)), MaxReportsPerFile+1))
 	if s.peek(']') {
 		s.pos++
 		return envs

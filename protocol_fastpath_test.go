@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -169,6 +170,28 @@ func TestUsageFileFastPathLeavesEverythingElse(t *testing.T) {
 			t.Errorf("%s: the fast path took %s", name, bad)
 		}
 		checkSameFile(t, []byte(bad))
+	}
+}
+
+// TestFastPathReservesNoMoreThanTheLimits: the fast decoders size their
+// lists by counting ahead, and a document of nothing but what they count
+// must not make them reserve memory for millions of entries.
+func TestFastPathReservesNoMoreThanTheLimits(t *testing.T) {
+	file := []byte(`{"type":"smartlic.usage-file/v1","created_at":"2026-03-02T09:00:00Z","reports":[` + strings.Repeat(`"sig"`, MaxOnlineUsageBytes/5))
+	report := []byte(`{"report_id":"r","instance_id":"i","udi":{"pid":"P","sn":"S"},"created_at":"2026-03-02T09:00:00Z","measurements":[` + strings.Repeat(`{`, MaxOnlineUsageBytes))
+	for name, decode := range map[string]func() bool{
+		"usage file": func() bool { _, ok := decodeUsageFileCanonical(file); return ok },
+		"report":     func() bool { _, ok := decodeRUMCanonical(report); return ok },
+	} {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		if decode() {
+			t.Fatalf("%s: the fast path took a malformed document", name)
+		}
+		runtime.ReadMemStats(&after)
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > 4<<20 {
+			t.Errorf("%s: %d MiB allocated for a %d MiB document that holds nothing", name, grew>>20, MaxOnlineUsageBytes>>20)
+		}
 	}
 }
 
