@@ -183,11 +183,18 @@ func (r RUMReport) Validate(now time.Time) error {
 func (r RUMReport) Latest() map[string]Measurement {
 	out := make(map[string]Measurement, len(r.Measurements))
 	for _, m := range r.Measurements {
-		if o, ok := out[m.Tag]; !ok || !m.End.Before(o.End) {
-			out[m.Tag] = m
-		}
+		m.KeepIfNewer(out)
 	}
 	return out
+}
+
+// KeepIfNewer makes m its tag's measurement in latest unless latest holds
+// one that ends later: of measurements taken in the order they were
+// listed (and reports in the order they were sent), the newest stays.
+func (m Measurement) KeepIfNewer(latest map[string]Measurement) {
+	if o, ok := latest[m.Tag]; !ok || !m.End.Before(o.End) {
+		latest[m.Tag] = m
+	}
 }
 
 // ReportRejection says why one report was not accepted. Code is an error

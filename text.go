@@ -46,6 +46,10 @@ func ValidateIdentifier(field, s string) error {
 func checkVisible(field, s string) error {
 	for _, r := range s {
 		switch {
+		case r >= 0x20 && r < 0x7f:
+			// Printable ASCII, nearly every identifier's every character,
+			// is none of the below; the Unicode tables are searched for
+			// the rest only.
 		case unicode.IsControl(r) || unicode.In(r, unicode.Zl, unicode.Zp):
 			return Invalid(field, "must not contain control characters (found %s)", codePoint(r))
 		case unicode.Is(unicode.Cf, r):

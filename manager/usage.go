@@ -828,12 +828,10 @@ func (w *instanceWrite) gather() {
 			it.dup = true
 			continue
 		}
-		for tag, ms := range it.report.Latest() {
-			if o, seen := w.latest[tag]; !seen || !ms.End.Before(o.End) {
-				w.latest[tag] = ms
-			}
-		}
+		// Each report's newest of a tag, then the newest of those, is
+		// the newest of all its measurements of the tag: no map a report.
 		for _, ms := range it.report.Measurements {
+			ms.KeepIfNewer(w.latest)
 			if ms.Count > 0 && (w.firstUse == nil || ms.Start.Before(*w.firstUse)) {
 				s := ms.Start
 				w.firstUse = &s

@@ -11,7 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"regexp"
+	"strings"
 	"time"
 
 	"github.com/smartlic/smartlic"
@@ -24,7 +24,30 @@ const AlgEd25519 = "Ed25519"
 // MaxEnvelopeBytes bounds what Parse accepts.
 const MaxEnvelopeBytes = 64 << 10
 
-var typeRE = regexp.MustCompile(`^smartlic\.[a-z0-9-]{1,40}/v[0-9]{1,3}$`)
+// isDocType matches a document type: smartlic.[a-z0-9-]{1,40}/v[0-9]{1,3}.
+// Every envelope's type is checked, twice on the way to its signature,
+// so by hand rather than by a regular expression (a few times slower).
+func isDocType(t string) bool {
+	rest, ok := strings.CutPrefix(t, "smartlic.")
+	if !ok {
+		return false
+	}
+	name, version, ok := strings.Cut(rest, "/v")
+	if !ok || len(name) < 1 || len(name) > 40 || len(version) < 1 || len(version) > 3 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	for i := 0; i < len(version); i++ {
+		if c := version[i]; c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // Message is the byte string a signature covers: the type, a zero byte,
 // then the payload. The zero byte cannot occur in a type, so no (type,
@@ -67,7 +90,7 @@ func Seal(typ, kid string, priv ed25519.PrivateKey, payload any) (smartlic.Envel
 // json.RawMessage would scan, compact and copy it first). The bytes are
 // the caller's encoding and are not checked again.
 func SealJSON(typ, kid string, priv ed25519.PrivateKey, payload []byte) (smartlic.Envelope, error) {
-	if !typeRE.MatchString(typ) {
+	if !isDocType(typ) {
 		return smartlic.Envelope{}, fmt.Errorf("sign: bad document type %q", typ)
 	}
 	if len(priv) != ed25519.PrivateKeySize {
@@ -93,7 +116,7 @@ func Parse(data []byte) (smartlic.Envelope, error) {
 // CheckShape checks the envelope's fields are present and well formed.
 func CheckShape(env smartlic.Envelope) error {
 	switch {
-	case !typeRE.MatchString(env.Type):
+	case !isDocType(env.Type):
 		return smartlic.Errorf(smartlic.ESignature, "type", "unknown signed document type %q", env.Type)
 	case env.KeyID == "" || len(env.KeyID) > 100:
 		return smartlic.Errorf(smartlic.ESignature, "kid", "key id is missing or too long")
