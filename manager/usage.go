@@ -139,6 +139,7 @@ type reportItem struct {
 	report smartlic.RUMReport
 	rej    *smartlic.ReportRejection
 	hash   string               // of what the instance signed, once verified
+	signed bool                 // its signature verified: the instance sent it
 	claim  smartlic.ClaimResult // in the write transaction
 	dup    bool                 // accepted before: a copy, changes nothing
 }
@@ -546,6 +547,7 @@ func checkAndVerify(batches map[string]*instanceBatch, up *usageUpload, reports 
 				it.rej = ptrTo(rejectionOf("", err))
 				continue
 			}
+			it.signed = true
 			r, err := smartlic.DecodeRUMReport(it.env)
 			if err == nil {
 				err = r.Validate(now)
@@ -642,6 +644,7 @@ type instanceWrite struct {
 	latest   map[string]smartlic.Measurement // the newest measurement of each tag its new reports hold
 	firstUse *time.Time
 	bound    bool // its key was bound now, by an offline trust request
+	touched  bool // a report of it was accepted now for the first time
 }
 
 // ingestWrite applies the verified reports of the instances ids, in that
@@ -722,11 +725,12 @@ func (m *Manager) ingestWrite(ctx context.Context, tx smartlic.Tx, cat *catalogC
 		}
 		// An instance that bound its key now writes the key and trust
 		// with its times; the others, their times only, all together.
-		if w.bound {
+		switch {
+		case w.bound:
 			if err := tx.UpdateReporting(ctx, w.inst); err != nil {
 				return nil, err
 			}
-		} else {
+		case w.touched:
 			reported = append(reported, w.inst)
 		}
 	}
@@ -753,6 +757,14 @@ func (m *Manager) openInstance(ctx context.Context, tx smartlic.Tx, cat *catalog
 				it.rej = ptrTo(rejectionOf(it.report.ReportID, why))
 			}
 		}
+		return nil, nil
+	}
+	if b.bind == nil && !slices.ContainsFunc(b.items, func(it *reportItem) bool { return it.signed }) {
+		// Nothing here is the instance's own: whoever sent reports under
+		// its id without its key is told why in the file's rejections,
+		// and learns nothing more. An ACK would show them its UDI,
+		// account, usage and policy, and its times would move a
+		// deadline for a report it never made.
 		return nil, nil
 	}
 	if b.cur == nil {
@@ -900,10 +912,17 @@ func (m *Manager) finishInstance(ctx context.Context, tx smartlic.Tx, cat *catal
 	if w.firstUse != nil && (inst.FirstUseAt == nil || w.firstUse.Before(*inst.FirstUseAt)) {
 		inst.FirstUseAt = w.firstUse
 	}
-	if len(b.ack.Accepted) > 0 {
+	// Only what is new moves the instance's times, and with them its next
+	// deadline: copies of reports accepted before (a file uploaded again,
+	// an exchange repeated after a lost answer) are answered, but they
+	// report nothing that was not reported then.
+	if slices.ContainsFunc(b.items, func(it *reportItem) bool { return it.rej == nil && !it.dup }) {
 		inst.LastReportAt = &now
+		w.touched = true
 	}
-	inst.LastAckAt, inst.LastContactAt = &now, now
+	if w.touched || w.bound {
+		inst.LastAckAt, inst.LastContactAt = &now, now
+	}
 	w.inst = inst // written by ingestWrite, with the other instances'
 
 	policy, err := cat.policy(ctx, m, inst)

@@ -217,6 +217,86 @@ func TestUsingPolicyBadReports(t *testing.T) {
 	})
 }
 
+// TestUsingPolicyOnlyNewReportsMoveDeadlines: reports under an
+// instance's id that its key did not sign get their rejections and
+// nothing else (no ACK, which would tell the sender the instance's
+// account, usage and policy; no times, no events); copies of accepted
+// reports are acknowledged again but move no deadline; a new report does.
+func TestUsingPolicyOnlyNewReportsMoveDeadlines(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, open func(*testing.T) *store.DB) {
+		t.Parallel()
+		f := newFixture(t, open)
+		f.catalog()
+		sa := f.account("acme.example")
+		d := newDevice(t, "POL1")
+		f.trust(d, f.token(sa.Domain, smartlic.DefaultVAName, smartlic.TokenInput{}))
+		t0 := f.clock.Now()
+		f.clock.Advance(time.Hour)
+		r1 := d.report(t, "r1", f.clock.Now(), measure("network-advantage", 3, t0, f.clock.Now()))
+		first := f.openAck(must[smartlic.AckFile](t)(f.mgr.ReportUsage(context.Background(), usageFile(r1))))
+		before := must[smartlic.Instance](t)(f.mgr.GetInstance(f.ctx, sa.Domain, smartlic.DefaultVAName, d.id))
+		events := func() int {
+			evs, _, err := f.mgr.ListEvents(f.ctx, sa.Domain, smartlic.EventFilter{}, smartlic.Page{Limit: 1000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(evs)
+		}
+		logged := events()
+		unchanged := func(what string) {
+			t.Helper()
+			after := must[smartlic.Instance](t)(f.mgr.GetInstance(f.ctx, sa.Domain, smartlic.DefaultVAName, d.id))
+			if !after.LastContactAt.Equal(before.LastContactAt) || !timesEqual(after.LastAckAt, before.LastAckAt) ||
+				!timesEqual(after.LastReportAt, before.LastReportAt) || !timesEqual(after.UsageChangedAt, before.UsageChangedAt) {
+				t.Errorf("%s moved the instance's times: %+v, were %+v", what, after, before)
+			}
+			if n := events(); n != logged {
+				t.Errorf("%s logged %d events", what, n-logged)
+			}
+		}
+
+		f.clock.Advance(24 * time.Hour)
+		impostor := newDevice(t, "POL1")
+		impostor.id = d.id
+		forged := impostor.report(t, "r2", f.clock.Now(), measure("network-advantage", 9, t0, f.clock.Now()))
+		junk := d.report(t, "r3", f.clock.Now())
+		junk.Payload, junk.Sig = []byte(`{}`), make([]byte, ed25519.SignatureSize)
+		file := must[smartlic.AckFile](t)(f.mgr.ReportUsage(context.Background(), usageFile(forged, junk)))
+		if len(file.Acks) != 0 || file.Summary.Rejected != 2 || file.Summary.Instances != 0 {
+			t.Fatalf("reports the instance did not sign were answered with %d ACKs: %+v", len(file.Acks), file.Summary)
+		}
+		for _, r := range file.Rejections {
+			if r.Code != smartlic.ESignature {
+				t.Errorf("rejection %+v, want %s", r, smartlic.ESignature)
+			}
+		}
+		unchanged("reports the instance did not sign")
+
+		for range 2 {
+			file := must[smartlic.AckFile](t)(f.mgr.ReportUsage(context.Background(), usageFile(r1)))
+			ack := f.openAck(file)
+			if file.Summary.Duplicates != 1 || len(ack.Accepted) != 1 || !timesEqual(ack.NextReportDue, first.NextReportDue) {
+				t.Fatalf("a copy's ACK: %+v, next report due %v (was %v)", file.Summary, ack.NextReportDue, first.NextReportDue)
+			}
+		}
+		unchanged("copies of an accepted report")
+
+		r4 := d.report(t, "r4", f.clock.Now(), measure("network-advantage", 3, t0, f.clock.Now()))
+		ack := f.openAck(must[smartlic.AckFile](t)(f.mgr.ReportUsage(context.Background(), usageFile(r4))))
+		if ack.NextReportDue == nil || !ack.NextReportDue.After(*first.NextReportDue) {
+			t.Errorf("a new report left the next report due at %v (was %v)", ack.NextReportDue, first.NextReportDue)
+		}
+		after := must[smartlic.Instance](t)(f.mgr.GetInstance(f.ctx, sa.Domain, smartlic.DefaultVAName, d.id))
+		if after.LastReportAt == nil || !after.LastReportAt.Equal(f.clock.Now()) {
+			t.Errorf("last report at %v, want now", after.LastReportAt)
+		}
+	})
+}
+
+func timesEqual(a, b *time.Time) bool {
+	return (a == nil) == (b == nil) && (a == nil || a.Equal(*b))
+}
+
 // TestUsingPolicyOffline: a trust file for listed UDIs, a usage file that
 // binds the key and reports, uploaded three times, counted once; another
 // account's file refused.
