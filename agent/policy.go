@@ -210,7 +210,7 @@ func (a *Agent) EstablishTrust(ctx context.Context, token string, force bool) er
 		return smartlic.Invalid("token", "a registration token is required")
 	}
 	now := a.clock.Now()
-	doc, tc, keys, err := a.exchangeTrust(ctx, snap, p, token, now)
+	doc, tc, keys, err := a.exchangeTrust(ctx, snap, p, token, force, now)
 	return a.finish(OpTrust, now, err, func(st *State) {
 		st.Policy.TrustCodeDoc, st.Policy.TrustCode, st.Policy.TrustedAt = &doc, &tc, &now
 		if a.trusted == nil {
@@ -219,7 +219,7 @@ func (a *Agent) EstablishTrust(ctx context.Context, token string, force bool) er
 	})
 }
 
-func (a *Agent) exchangeTrust(ctx context.Context, snap State, p *PolicyState, token string, now time.Time) (smartlic.Envelope, smartlic.TrustCode, sign.KeySet, error) {
+func (a *Agent) exchangeTrust(ctx context.Context, snap State, p *PolicyState, token string, force bool, now time.Time) (smartlic.Envelope, smartlic.TrustCode, sign.KeySet, error) {
 	var tc smartlic.TrustCode
 	keys, err := a.managerKeys(ctx, snap)
 	if err != nil {
@@ -231,7 +231,7 @@ func (a *Agent) exchangeTrust(ctx context.Context, snap State, p *PolicyState, t
 	}
 	pub := p.PrivateKey.Public().(ed25519.PublicKey)
 	req, err := sign.Seal(smartlic.TypeTrustRequest, base64.RawURLEncoding.EncodeToString(pub), p.PrivateKey, smartlic.TrustRequest{
-		UDI: snap.UDI, Hostname: snap.Hostname, PublicKey: pub, SentAt: now, Nonce: newNonce(), Token: token,
+		UDI: snap.UDI, Hostname: snap.Hostname, PublicKey: pub, SentAt: now, Nonce: newNonce(), Token: token, Force: force,
 	})
 	if err != nil {
 		return smartlic.Envelope{}, tc, nil, smartlic.Internal(err, "signing the trust request")
@@ -346,6 +346,9 @@ func (a *Agent) Sync(ctx context.Context) (Synced, error) {
 		}
 		done.Sent += len(f.Reports)
 		ans, err := svc.ReportUsage(ctx, f)
+		if err == nil && len(ans.Acks) == 0 {
+			err = refusedAll(ans)
+		}
 		if err == nil && len(ans.Acks) > 0 {
 			a.follow(ctx, ans.Acks[0], next)
 			if k := a.keysOf(next); k != nil {
@@ -372,6 +375,24 @@ func (a *Agent) Sync(ctx context.Context) (Synced, error) {
 	}
 	done.Pending = len(a.State().Policy.Pending)
 	return done, a.finish(OpSync, now, nil, func(*State) {})
+}
+
+// refusedAll says why the manager answered an exchange without an ACK:
+// nothing the instance sent was heard as its own (its key is not the one
+// the manager holds for it, or its trust request was refused). The
+// trust request's refusal comes first, as the cause of the others.
+func refusedAll(ans smartlic.AckFile) error {
+	if len(ans.Rejections) == 0 {
+		return smartlic.Errorf(smartlic.ENotFound, "acks", "the manager answered without an ACK for this instance")
+	}
+	r := ans.Rejections[0]
+	for _, x := range ans.Rejections {
+		if x.Kind == "trust_request" {
+			r = x
+			break
+		}
+	}
+	return smartlic.Errorf(r.Code, r.Field, "the manager accepted nothing from this instance (%d of its reports refused): %s", ans.Summary.Rejected, r.Message)
 }
 
 // applyAckFile verifies the ACKs of a file addressed to this instance

@@ -171,3 +171,52 @@ func TestPolicyAgentMigration(t *testing.T) {
 	}
 	wantCode(t, sw.MoveToPolicy(ctx), smartlic.EConflict)
 }
+
+// TestPolicyAgentReinstalled: a device re-installed with a new key asks for
+// trust again; the manager refuses unless it forces, and then the old key
+// is no longer heard: a sync signed with it fails, naming why, instead of
+// reporting success with nothing acknowledged.
+func TestPolicyAgentReinstalled(t *testing.T) {
+	m := newRealManager(t)
+	ctx := t.Context()
+	old := m.policyAgent(t, "POL0009", agent.MemoryState())
+	if err := old.SetUsage("network-advantage", 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.EstablishTrust(ctx, m.token, false); err != nil {
+		t.Fatal(err)
+	}
+	m.clock.Advance(time.Hour)
+	if _, err := old.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	fresh := m.policyAgent(t, "POL0009", agent.MemoryState())
+	if err := fresh.SetUsage("network-advantage", 1); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, fresh.EstablishTrust(ctx, m.token, false), smartlic.EConflict)
+	if err := fresh.EstablishTrust(ctx, m.token, true); err != nil {
+		t.Fatalf("trust with force: %v", err)
+	}
+	m.clock.Advance(time.Hour)
+	if done, err := fresh.Sync(ctx); err != nil || done.Accepted != 1 {
+		t.Fatalf("the re-installed device's sync: %+v, %v", done, err)
+	}
+	if n := m.inUse(t, "network-advantage"); n != 1 {
+		t.Fatalf("in use %d, want the new installation's 1", n)
+	}
+
+	m.clock.Advance(time.Hour)
+	if err := old.SetUsage("network-advantage", 5); err != nil {
+		t.Fatal(err)
+	}
+	done, err := old.Sync(ctx)
+	wantCode(t, err, smartlic.ESignature)
+	if done.Accepted != 0 {
+		t.Fatalf("the old key's reports were acknowledged: %+v", done)
+	}
+	if n := m.inUse(t, "network-advantage"); n != 1 {
+		t.Fatalf("in use %d after the old key's report, want 1", n)
+	}
+}
