@@ -29,12 +29,15 @@ type policiesView struct {
 	VA        string
 	ScopeName string
 	InForce   smartlic.Policy
-	Where     string
-	Custom    *smartlic.Policy // set on the scope itself
-	Form      *Form
-	Classes   []policyClassForm
-	History   []smartlic.Policy
-	Delete    *Form
+	// Rules are InForce's rules by form field, for its table: the form
+	// may hold an edit the service refused, which is not in force.
+	Rules   *Form
+	Where   string
+	Custom  *smartlic.Policy // set on the scope itself
+	Form    *Form
+	Classes []policyClassForm
+	History []smartlic.Policy
+	Delete  *Form
 	// CanEdit hides the forms from readers (the service refuses them anyway).
 	CanEdit bool
 }
@@ -194,7 +197,7 @@ func (h *Handler) renderPolicies(w http.ResponseWriter, r *http.Request, s *Sess
 			form.Values.Set("name", strings.TrimPrefix(v.ScopeName+" policy", "the "))
 		}
 	}
-	v.Form, v.Delete = form, del
+	v.Form, v.Delete, v.Rules = form, del, policyForm(v.InForce, 0)
 	if v.Delete == nil {
 		v.Delete = newForm(nil)
 	}

@@ -45,6 +45,11 @@ func TestPolicies(t *testing.T) {
 		if _, err := p.mgr.GetPolicy(p.op, sa.Domain, "Lab"); smartlic.ErrorCode(err) != smartlic.ENotFound {
 			t.Fatalf("a refused form stored a policy: %v", err)
 		}
+		// The table of the rules in force shows them, not the refused edit.
+		if got := b.text("main table.policy-rules tbody"); strings.Contains(got, "99999") || strings.Contains(got, "[") ||
+			!strings.Contains(got, "365") || !strings.Contains(got, "yes") {
+			t.Fatalf("rules in force after a refused edit = %q", got)
+		}
 		b.fill("Enforced: days to the first report", "30")
 		b.fill("Unenforced, subscription: reporting frequency in days", "45")
 		b.press("Save policy")
@@ -54,6 +59,9 @@ func TestPolicies(t *testing.T) {
 		lab := must[smartlic.PolicyInForce](t)(p.mgr.EffectivePolicy(p.op, sa.Domain, "Lab"))
 		if lab.Inherited || lab.Policy.Rules.Enforced.FirstReportDays != 30 || lab.Policy.Rules.UnenforcedSubscription.ReportingFrequencyDays != 45 {
 			t.Fatalf("stored = %+v", lab)
+		}
+		if got := b.text("main table.policy-rules tbody"); !strings.Contains(got, "30") || !strings.Contains(got, "45") {
+			t.Fatalf("rules in force after the edit = %q", got)
 		}
 		if got := b.text("main table.policy-history tbody"); !strings.Contains(got, "Lab policy") || !strings.Contains(got, "admin@acme.example") {
 			t.Fatalf("history = %q", got)
