@@ -183,11 +183,12 @@ func (t *tx) SetUsageMarks(ctx context.Context, marks []smartlic.InstanceMark) e
 	return nil
 }
 
-const usageUploadCols = `id, smart_account_id, file_name, uploaded_by, uploaded_at, reports, accepted, rejected`
+const usageUploadCols = `id, smart_account_id, file_name, uploaded_by, uploaded_at, reports, accepted, rejected, duplicates, instances`
 
 func (t *tx) InsertUsageUpload(ctx context.Context, u smartlic.UsageUpload) error {
-	_, err := t.execBuilt(ctx, `INSERT INTO usage_uploads (`+usageUploadCols+`, ack) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		u.ID, u.SmartAccountID, u.FileName, u.UploadedBy, micros(u.UploadedAt), u.Summary.Reports, u.Summary.Accepted, u.Summary.Rejected, u.Ack)
+	_, err := t.execBuilt(ctx, `INSERT INTO usage_uploads (`+usageUploadCols+`, ack) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.SmartAccountID, u.FileName, u.UploadedBy, micros(u.UploadedAt), u.Summary.Reports, u.Summary.Accepted, u.Summary.Rejected,
+		u.Summary.Duplicates, u.Summary.Instances, u.Ack)
 	if err != nil {
 		return t.writeErr(err, about{what: "recording a usage upload", noun: "usage upload", id: u.ID, refs: "a Smart Account"})
 	}
@@ -219,7 +220,8 @@ func (t *tx) GetUsageUpload(ctx context.Context, id string) (smartlic.UsageUploa
 func scanUsageUpload(r scanner, extra ...any) (smartlic.UsageUpload, error) {
 	var u smartlic.UsageUpload
 	var at int64
-	err := r.Scan(append([]any{&u.ID, &u.SmartAccountID, &u.FileName, &u.UploadedBy, &at, &u.Summary.Reports, &u.Summary.Accepted, &u.Summary.Rejected}, extra...)...)
+	err := r.Scan(append([]any{&u.ID, &u.SmartAccountID, &u.FileName, &u.UploadedBy, &at, &u.Summary.Reports, &u.Summary.Accepted, &u.Summary.Rejected,
+		&u.Summary.Duplicates, &u.Summary.Instances}, extra...)...)
 	u.UploadedAt = fromMicros(at)
 	return u, err
 }

@@ -515,7 +515,7 @@ func testUsageUploads(t *testing.T, f *fixture) {
 	other, _ := f.account("other.example")
 	ups := []smartlic.UsageUpload{
 		{ID: newID(t), SmartAccountID: sa.ID, FileName: "usage-1.json", UploadedBy: "ana@example.com", UploadedAt: f.now,
-			Summary: smartlic.UsageSummary{Reports: 3, Accepted: 2, Rejected: 1}, Ack: []byte(`{"type":"smartlic.ack-file/v1"}`)},
+			Summary: smartlic.UsageSummary{Reports: 3, Accepted: 2, Rejected: 1, Duplicates: 1, Instances: 2}, Ack: []byte(`{"type":"smartlic.ack-file/v1"}`)},
 		{ID: newID(t), SmartAccountID: other.ID, FileName: "theirs.json", UploadedBy: "bo@other.example", UploadedAt: f.now, Ack: []byte(`{}`)},
 		{ID: newID(t), SmartAccountID: sa.ID, FileName: "usage-2.json", UploadedBy: "ana@example.com", UploadedAt: f.now.Add(time.Hour),
 			Summary: smartlic.UsageSummary{Reports: 1, Accepted: 1}, Ack: []byte(`{"n":2}`)},
