@@ -628,7 +628,9 @@ func (a *Agent) MoveToPolicy(ctx context.Context) error {
 			p.Open = append(p.Open, OpenMeasurement{Tag: u.LicenseTag, Count: u.Count, Since: now})
 		}
 		if len(p.Open) > 0 {
-			p.FirstUseAt = &now
+			// In use under the policy from now: a first report is due,
+			// and the manager counts its deadline from now too.
+			p.FirstUseAt, p.LastChangeAt = &now, &now
 		}
 		st.Policy, st.Registration = p, nil
 		runEvaluation(st, now)

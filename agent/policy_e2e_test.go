@@ -162,6 +162,10 @@ func TestPolicyAgentMigration(t *testing.T) {
 	if st.Mode != agent.ModePolicy || st.Registration != nil || !st.Policy.TrustBound || st.Evaluation.InUse {
 		t.Fatalf("after the move: %+v %+v", st, st.Policy)
 	}
+	// Its licenses are in use under the policy now: a first report is due.
+	if !st.Policy.ReportDue || st.Policy.FirstUseAt == nil {
+		t.Fatalf("no report due after the move: %+v", st.Policy)
+	}
 	m.clock.Advance(time.Hour)
 	if _, err := sw.Sync(ctx); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -360,6 +361,12 @@ func (m *Manager) GenerateTrustFile(ctx context.Context, saKey, vaKey string, ud
 func (m *Manager) MoveToPolicy(ctx context.Context, env smartlic.Envelope) (smartlic.Envelope, error) {
 	return m.deviceCall(ctx, env, smartlic.TypePolicyModeRequest, smartlic.TypeTrustCode, func(tx smartlic.Tx, inst smartlic.Instance, _ smartlic.DeviceRequest, now time.Time) (any, error) {
 		inst.Mode, inst.TrustSerial, inst.TrustedAt, inst.LastContactAt = smartlic.ModePolicy, newID(), &now, now
+		// Licenses it holds are in use under the policy from now on: its
+		// first report is due from now, as for a first use (without it,
+		// an instance that never reports would never be due).
+		if inst.FirstUseAt == nil && slices.ContainsFunc(inst.Usage, func(u smartlic.Usage) bool { return u.Count > 0 }) {
+			inst.FirstUseAt = &now
+		}
 		if err := tx.UpdateInstance(ctx, inst); err != nil {
 			return nil, err
 		}

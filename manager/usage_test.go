@@ -384,6 +384,13 @@ func TestUsingPolicyMigration(t *testing.T) {
 		if n := f.inUse(sa.Domain, "network-advantage"); n != 2 {
 			t.Fatalf("in use %d after the move, want 2", n)
 		}
+		// The licenses it holds are in use under the policy from the move:
+		// its first report is due from then (90 days for a subscription).
+		moved := f.clock.Now()
+		inst := must[smartlic.Instance](t)(f.mgr.GetInstance(f.ctx, sa.Domain, smartlic.DefaultVAName, d.id))
+		if r := inst.Reporting; r == nil || r.FirstUseAt == nil || !r.FirstUseAt.Equal(moved) || r.Due == nil || !r.Due.Equal(moved.Add(90*smartlic.Day)) {
+			t.Fatalf("reporting after the move: %+v", inst.Reporting)
+		}
 		t0 := f.clock.Now()
 		f.clock.Advance(time.Hour)
 		must[smartlic.AckFile](t)(f.mgr.ReportUsage(context.Background(), usageFile(d.report(t, "m1", f.clock.Now(), measure("network-advantage", 2, t0, f.clock.Now())))))
