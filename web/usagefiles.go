@@ -48,7 +48,7 @@ func (h *Handler) usageFileRoutes() {
 	h.page("GET /sa/{sa}/usage-files", func(w http.ResponseWriter, r *http.Request, s *Session) error {
 		return h.renderUsageFiles(w, r, s, http.StatusOK, newForm(nil), newForm(nil))
 	})
-	h.pageReading("POST /sa/{sa}/usage-files", parseUpload, h.uploadUsageFile)
+	h.pageReading("POST /sa/{sa}/usage-files", parseUpload, h.uploadUsageFile, h.uploadUnread)
 	h.page("POST /sa/{sa}/usage-files/trust-file", h.generateTrustFile)
 	h.page("GET /sa/{sa}/usage-files/{id}", h.usageUploadPage)
 	h.page("GET /sa/{sa}/usage-files/{id}/ack", h.downloadUsageAck)
@@ -170,6 +170,18 @@ func (h *Handler) uploadUsageFile(w http.ResponseWriter, r *http.Request, s *Ses
 		msg += fmt.Sprintf(", %d rejected (listed below)", ack.Summary.Rejected)
 	}
 	return redirectWithFlash(w, r, usageFilesPath(sa)+"/"+url.PathEscape(ack.UploadID), msg+". Download the ACK file and import it on the products.")
+}
+
+// uploadUnread shows an upload whose body could not be read as a form
+// (a file over the limit, above all) on the upload page, the refusal
+// beside the file input. It only renders: the form's CSRF token was not
+// read.
+func (h *Handler) uploadUnread(w http.ResponseWriter, r *http.Request, s *Session, err error) error {
+	f := newForm(nil)
+	if !bindUsageError(f, "file", err) {
+		return err
+	}
+	return h.renderUsageFiles(w, r, s, httpapi.StatusOf(smartlic.ErrorCode(err)), f, newForm(nil))
 }
 
 func (h *Handler) usageUploadPage(w http.ResponseWriter, r *http.Request, s *Session) error {

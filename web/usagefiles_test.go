@@ -351,6 +351,12 @@ func TestUsageDataFilesRefusals(t *testing.T) {
 		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, `id="f-file-error"`) {
 			t.Errorf("malformed file: %s, no error beside the file input:\n%s", resp.Status, clipPage(page))
 		}
+		// Even a body too large to be read as a form at all.
+		huge := bytes.Repeat([]byte(" "), smartlic.MaxUsageFileBytes+1<<20)
+		resp, page = user.upload(sa.Domain, csrf, "site.json", huge)
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(page, `id="f-file-error"`) || !strings.Contains(page, "larger than") {
+			t.Errorf("a file over the form's limit: %s, no error beside the file input:\n%s", resp.Status, clipPage(page))
+		}
 
 		// Nothing changed.
 		for _, s := range []string{sa.Domain, globex.Domain} {
