@@ -117,7 +117,11 @@ func DecodePayload(env Envelope, v any) error {
 	// is wanted (a member named twice, invalid UTF-8 and names that match
 	// only when case is ignored are refused, not guessed at).
 	if err := jsonv2.Unmarshal(env.Payload, v); err != nil {
-		return Errorf(ESignature, "payload", "payload is not valid %s JSON: %v", env.Type, err)
+		field := jsonErrorField(err, "")
+		if field != "" {
+			field = " (" + field + ")"
+		}
+		return Errorf(ESignature, "payload", "payload is not valid %s JSON%s: %s", env.Type, field, jsonProblem(err))
 	}
 	return nil
 }
@@ -135,7 +139,7 @@ func ParseEnvelope(data []byte) (Envelope, error) {
 		Sig     string `json:"sig"`
 	}
 	if err := jsonv2.Unmarshal(data, &raw, jsonv2.RejectUnknownMembers(true)); err != nil {
-		return Envelope{}, Invalid(jsonErrorField(err, "body"), "not a valid signed document: %v", err)
+		return Envelope{}, Invalid(jsonErrorField(err, "body"), "not a valid signed document: %s", jsonProblem(err))
 	}
 	fields := []struct{ name, value string }{{"type", raw.Type}, {"kid", raw.KeyID}, {"payload", raw.Payload}, {"sig", raw.Sig}}
 	for _, f := range fields {

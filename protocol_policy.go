@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -395,7 +396,7 @@ func parseFile(data []byte, want, what string, v any, fast func() bool, typ func
 		if herr := jsonv2.Unmarshal(data, &head); herr == nil && head.Type != "" && head.Type != want {
 			return Invalid("type", "not a %s: its type is %q, want %q", what, clip(head.Type), want)
 		}
-		return Invalid(jsonErrorField(err, "file"), "not a valid %s (truncated or malformed): %v", what, err)
+		return Invalid(jsonErrorField(err, "file"), "not a valid %s: %s", what, jsonProblem(err))
 	}
 	return checkFile(want, what, typ, check)
 }
@@ -411,6 +412,79 @@ func checkFile(want, what string, typ func() string, check func() error) error {
 		return Invalid("type", "not a %s: its type is %q, want %q", what, clip(t), want)
 	}
 	return nil
+}
+
+// jsonProblem says what is wrong in a decoding error's own words, without
+// the decoder's (the Go types it decodes into are not the protocol's).
+// Where it is wrong is the field jsonErrorField names.
+func jsonProblem(err error) string {
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return "it ends too early (truncated)"
+	}
+	var se *jsontext.SyntacticError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("%v at byte %d", se.Err, se.ByteOffset)
+	}
+	var me *jsonv2.SemanticError
+	if !errors.As(err, &me) {
+		return err.Error()
+	}
+	got := ""
+	if me.JSONKind != 0 {
+		got = " (got " + jsonKindName(me.JSONKind) + ")"
+	}
+	switch t := me.GoType; {
+	case errors.Is(me.Err, jsonv2.ErrUnknownName):
+		return fmt.Sprintf("unknown member %q", clip(lastPointerToken(me.JSONPointer)))
+	case t == nil:
+	case t == reflect.TypeFor[[]byte]() && me.JSONKind == '"':
+		return fmt.Sprintf("must be standard base64 with padding (RFC 4648): %v", me.Err)
+	case t == reflect.TypeFor[time.Time]() && me.JSONKind == '"':
+		return "must be an RFC 3339 time such as 2026-03-02T09:00:00Z"
+	default:
+		switch t.Kind() {
+		case reflect.String:
+			return "must be a string" + got
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			return "must be a whole number in range" + got
+		case reflect.Bool:
+			return "must be true or false" + got
+		case reflect.Slice, reflect.Array:
+			return "must be a list" + got
+		case reflect.Struct, reflect.Map, reflect.Pointer:
+			return "must be an object" + got
+		}
+	}
+	if me.Err != nil {
+		return me.Err.Error()
+	}
+	return "has the wrong type" + got
+}
+
+func jsonKindName(k jsontext.Kind) string {
+	switch k {
+	case 'n':
+		return "null"
+	case 'f', 't':
+		return "true or false"
+	case '"':
+		return "a string"
+	case '0':
+		return "a number"
+	case '{':
+		return "an object"
+	case '[':
+		return "a list"
+	}
+	return "something else"
+}
+
+func lastPointerToken(p jsontext.Pointer) string {
+	last := ""
+	for tok := range p.Tokens() {
+		last = tok
+	}
+	return last
 }
 
 // jsonErrorField names the member a decoding error is about, as the API

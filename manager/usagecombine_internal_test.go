@@ -63,6 +63,17 @@ func TestUsageCombinerRounds(t *testing.T) {
 			answers[i] = ack.Type
 		})
 		waitFor(func() bool { return c.rounds == i+1 && len(c.pending) == 0 })
+		// And its round has reached run: on a loaded machine the leader
+		// may not have yet, and a later round would be listed before it.
+		for {
+			mu.Lock()
+			n := len(rounds)
+			mu.Unlock()
+			if n == i+1 {
+				break
+			}
+			runtime.Gosched()
+		}
 	}
 	for i := maxRounds; i < len(answers); i++ {
 		wg.Go(func() {
