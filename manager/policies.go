@@ -297,9 +297,15 @@ func (m *Manager) storePolicyVersion(ctx context.Context, tx smartlic.Tx, scope 
 	default:
 		p.ID, p.Version = latest.ID, latest.Version+1
 	}
-	if in.BaseVersion != 0 && in.BaseVersion != p.Version-1 {
+	switch current := p.Version - 1; {
+	case in.BaseVersion == 0 || in.BaseVersion == current:
+	case in.BaseVersion > current && current == 0:
+		return p, smartlic.Invalid("base_version", "there is no version %d to edit: this scope has no policy of its own yet (send 0, or leave it out)", in.BaseVersion)
+	case in.BaseVersion > current:
+		return p, smartlic.Invalid("base_version", "there is no version %d to edit: the latest is version %d", in.BaseVersion, current)
+	default:
 		return p, smartlic.Errorf(smartlic.EConflict, "base_version",
-			"the policy was edited meanwhile: you edited version %d, the latest is version %d; reload it and edit again", in.BaseVersion, p.Version-1)
+			"the policy was edited meanwhile: you edited version %d, the latest is version %d; reload it and edit again", in.BaseVersion, current)
 	}
 	p.CreatedAt, p.CreatedBy = m.clock.Now(), actorEmail(ctx)
 	if err := tx.InsertPolicyVersion(ctx, p); err != nil {

@@ -3,6 +3,7 @@ package manager_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -173,8 +174,19 @@ func TestPolicyValidationAndVersions(t *testing.T) {
 		if _, err := f.mgr.GetPolicy(f.ctx, sa, ""); smartlic.ErrorCode(err) != smartlic.ENotFound {
 			t.Fatalf("a refused edit left a policy: %v", err)
 		}
+		// A base version that never existed is a mistake, not an edit
+		// made meanwhile.
+		phantom := policyInput("A", 1)
+		phantom.BaseVersion = 3
+		if err := errOf(f.mgr.SetPolicy(f.ctx, sa, "", phantom)); smartlic.ErrorCode(err) != smartlic.EInvalid || !strings.Contains(smartlic.ErrorMessage(err), "no policy of its own yet") {
+			t.Fatalf("a base version on a scope without a policy: %v", err)
+		}
 		// Optimistic edits: the second edit of version 1 is refused.
 		v1 := must[smartlic.Policy](t)(f.mgr.SetPolicy(f.ctx, sa, "", policyInput("A", 1)))
+		phantom.BaseVersion = 99
+		if err := errOf(f.mgr.SetPolicy(f.ctx, sa, "", phantom)); smartlic.ErrorCode(err) != smartlic.EInvalid || !strings.Contains(smartlic.ErrorMessage(err), "latest is version 1") {
+			t.Fatalf("a base version from the future: %v", err)
+		}
 		in := policyInput("B", 2)
 		in.BaseVersion = v1.Version
 		must[smartlic.Policy](t)(f.mgr.SetPolicy(f.ctx, sa, "", in))
