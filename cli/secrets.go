@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -44,6 +45,9 @@ func secretKeys(e *env, dsn, flag string) (*secretbox.Keyring, string, bool, err
 	files := store.SQLiteFiles(dsn)
 	if files == nil {
 		return nil, "", false, smartlic.Invalid("--secret-key-file", "is required with PostgreSQL (or set %s): every replica needs the same key file; make one with `head -c 32 /dev/urandom | base64 > smartlic.key && chmod 600 smartlic.key`", envSecretKeyFile)
+	}
+	if dir := filepath.Dir(files[0]); !isDir(dir) {
+		return nil, "", false, smartlic.Invalid("--db", "the directory %s does not exist: create it (mkdir -p %s) or put the database elsewhere", dir, dir)
 	}
 	path = files[0] + defaultKeySuffix
 	r, err := secretbox.Load(path)
@@ -145,4 +149,9 @@ every server the new key file; the old key no longer opens anything.`,
 	cmd.Flags().StringVar(&oldFile, "old-key-file", "", "key file the secrets are sealed with now (default: --secret-key-file's default)")
 	cmd.Flags().StringVar(&newFile, "new-key-file", "", "key file to seal them with (created, mode 0600, if missing)")
 	return cmd
+}
+
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
 }

@@ -67,6 +67,19 @@ func TestServeSecretKeyFile(t *testing.T) {
 	}
 }
 
+// A database in a directory that does not exist is refused naming the
+// directory, before anything is written.
+func TestServeNamesAMissingDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	_, err := runErr(nil, "serve", "--db", filepath.Join(dir, "smartlic.db"), "--addr", "127.0.0.1:0")
+	if smartlic.ErrorCode(err) != smartlic.EInvalid || smartlic.ErrorField(err) != "--db" || !strings.Contains(err.Error(), dir+" does not exist") {
+		t.Fatalf("serve into a missing directory: %v", err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the refusal made the directory: %v", err)
+	}
+}
+
 // PostgreSQL replicas must share a key file, so serve asks for one.
 func TestServePostgresNeedsKeyFile(t *testing.T) {
 	dsn := storetest.PostgresDSN(t)
