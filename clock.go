@@ -48,3 +48,11 @@ func (c *FakeClock) Set(t time.Time) {
 
 // Day is the unit every licensing timer is expressed in.
 const Day = 24 * time.Hour
+
+// OffsetClock is the wall clock moved by Offset, in UTC. It lets a demo or
+// a trial see what a deadline does (a report overdue, a token expired)
+// without waiting for it (smartlic serve --clock-offset): the manager and
+// its devices must then be moved alike, or signed times look forged.
+type OffsetClock struct{ Offset time.Duration }
+
+func (c OffsetClock) Now() time.Time { return time.Now().UTC().Add(c.Offset) }

@@ -39,7 +39,7 @@ func seedDemo(ctx context.Context, e *env, mgr *manager.Manager, url string) err
 	if err := seedDemoUsers(op, mgr); err != nil {
 		return err
 	}
-	n, err := registerDemoInstances(ctx, url, token)
+	n, err := registerDemoInstances(ctx, url, token, mgr.Clock())
 	if err != nil {
 		return err
 	}
@@ -188,12 +188,12 @@ const demoTimeout = 30 * time.Second
 
 // registerDemoInstances registers the demo switches through the device
 // protocol at url with the agent library, and reports their usage.
-func registerDemoInstances(ctx context.Context, url, token string) (int, error) {
+func registerDemoInstances(ctx context.Context, url, token string, clock smartlic.Clock) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, demoTimeout)
 	defer cancel()
 	for _, d := range demoInstances {
 		a, err := agent.New(agent.Options{
-			Server: url, Store: agent.MemoryState(),
+			Server: url, Store: agent.MemoryState(), Clock: clock, // the server's, moved or not
 			UDI: smartlic.UDI{PID: "C9300-24T", SN: d.sn}, Hostname: d.hostname,
 		})
 		if err != nil {

@@ -32,6 +32,7 @@ type deviceFlags struct {
 	stateDir string
 	server   string
 	output   string
+	offset   clockOffset
 }
 
 // newDeviceCmd is the product-instance simulator: a reference product built
@@ -50,12 +51,14 @@ several instances can run from one machine:
   smartlic device --state-dir sw1 register idtoken TOKEN       # or --token TOKEN
   smartlic device --state-dir sw1 show license summary
 
-The simulator uses the system clock and has no background timer: run
-"renew" to do what a product would do on its daily tick.`
+The simulator uses the system clock (moved by --clock-offset, for a demo
+against a server started with the same offset) and has no background
+timer: run "renew" to do what a product would do on its daily tick.`
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&f.stateDir, "state-dir", defaultStateDir, "directory holding this instance's state (one per instance)")
 	pf.StringVar(&f.server, "server", "", "manager URL (env "+envServer+", default "+defaultServer+")")
 	pf.StringVarP(&f.output, "output", "o", "table", "output format: table or json")
+	f.offset.register(cmd, true, "the instance")
 	cmd.SetFlagErrorFunc(flagError)
 	cmd.AddCommand(
 		f.initCmd(),
@@ -116,7 +119,7 @@ func (f *deviceFlags) openWith(opts agent.Options) (*agent.Agent, printer, error
 	if err != nil {
 		return nil, p, err
 	}
-	opts.Server, opts.HTTPClient, opts.Store = server, &http.Client{Timeout: requestTimeout}, agent.FileState(f.stateDir)
+	opts.Server, opts.HTTPClient, opts.Store, opts.Clock = server, &http.Client{Timeout: requestTimeout}, agent.FileState(f.stateDir), f.offset.clock()
 	a, err := agent.New(opts)
 	if errors.Is(err, agent.ErrNoState) {
 		return nil, p, smartlic.Errorf(smartlic.ENotFound, "--state-dir",

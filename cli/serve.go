@@ -25,6 +25,7 @@ var Version = "dev"
 func newServeCmd(e *env) *cobra.Command {
 	var addr, dsn, keyFile string
 	var demo bool
+	var offset clockOffset
 	var jf jobFlags
 	var of oidcFlags
 	cmd := &cobra.Command{
@@ -37,13 +38,14 @@ Smart Account, Virtual Accounts, deposits, a token and registered instances,
 and an operator API key is printed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return serve(cmd.Context(), e, addr, dsn, keyFile, demo, &jf, &of)
+			return serve(cmd.Context(), e, addr, dsn, keyFile, demo, offset.clock(), &jf, &of)
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "host:port to listen on (port 0 picks a free port)")
 	cmd.Flags().StringVar(&dsn, "db", "smartlic.db", "SQLite file path or postgres:// URL")
 	cmd.Flags().BoolVar(&demo, "demo", false, "seed demo data and print an operator API key")
 	addSecretKeyFlag(cmd, &keyFile)
+	offset.register(cmd, false, "the manager")
 	jf.register(cmd)
 	of.register(cmd)
 	return cmd
@@ -60,7 +62,7 @@ func createOperatorHint(dsn string) string {
 	return "smartlic admin create-operator --db " + db + " --email you@example.com"
 }
 
-func serve(ctx context.Context, e *env, addr, dsn, keyFile string, demo bool, jf *jobFlags, of *oidcFlags) error {
+func serve(ctx context.Context, e *env, addr, dsn, keyFile string, demo bool, clock smartlic.Clock, jf *jobFlags, of *oidcFlags) error {
 	// The request log is quiet while --demo seeds through the API, so
 	// that the banner (users, operator key, export line) is the last thing
 	// a newcomer sees, not buried under the seeding's requests.
@@ -90,7 +92,11 @@ func serve(ctx context.Context, e *env, addr, dsn, keyFile string, demo bool, jf
 		return err
 	}
 	defer st.Close()
-	mgr, err := manager.New(ctx, st, smartlic.SystemClock{}, manager.WithWebhookPolicy(webhooks))
+	if c, ok := clock.(smartlic.OffsetClock); ok {
+		log.Warn("the clock is moved: every time the manager signs, stores or checks is off by this much (demos and trials only; devices must be moved alike)",
+			"clock_offset", c.Offset.String(), "now", c.Now().Format(time.RFC3339))
+	}
+	mgr, err := manager.New(ctx, st, clock, manager.WithWebhookPolicy(webhooks))
 	if err != nil {
 		return err
 	}
@@ -104,9 +110,9 @@ func serve(ctx context.Context, e *env, addr, dsn, keyFile string, demo bool, jf
 		ln.Close()
 		return err
 	}
-	api := httpapi.New(mgr, httpapi.Options{Logger: log, Version: Version, PublicURL: of.publicURL})
+	api := httpapi.New(mgr, httpapi.Options{Logger: log, Version: Version, PublicURL: of.publicURL, Clock: clock})
 	hint := createOperatorHint(dsn)
-	portalOpts := web.Options{Logger: log, Limiter: api, SetupHint: hint}
+	portalOpts := web.Options{Logger: log, Limiter: api, SetupHint: hint, Clock: clock}
 	if provider != nil {
 		portalOpts.SSO = provider
 		log.Info("single sign-on on", "issuer", provider.Issuer(), "name", provider.Name())
