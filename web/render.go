@@ -30,8 +30,8 @@ type templates struct {
 	pages map[string]*template.Template
 }
 
-func parseTemplates() (*templates, error) {
-	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials/*.html")
+func parseTemplates(own template.FuncMap) (*templates, error) {
+	base, err := template.New("layout.html").Funcs(funcs).Funcs(own).ParseFS(templateFS, "templates/layout.html", "templates/partials/*.html")
 	if err != nil {
 		return nil, err
 	}

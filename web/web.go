@@ -24,6 +24,8 @@
 package web
 
 import (
+	"fmt"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"time"
@@ -111,13 +113,40 @@ func New(svc Services, opts Options) *Handler {
 	if h.clock == nil {
 		h.clock = smartlic.SystemClock{}
 	}
-	t, err := parseTemplates()
+	t, err := parseTemplates(template.FuncMap{"clockNote": h.clockNote})
 	if err != nil {
 		panic(err)
 	}
 	h.tmpl = t
 	h.routes()
 	return h
+}
+
+// clockNote warns, on every page, of a clock moved by serve
+// --clock-offset: what the portal shows is as of another day than the
+// reader's.
+func (h *Handler) clockNote() string {
+	c, ok := h.clock.(smartlic.OffsetClock)
+	if !ok || c.Offset == 0 {
+		return ""
+	}
+	way, d := "ahead", c.Offset
+	if d < 0 {
+		way, d = "back", -d
+	}
+	return fmt.Sprintf("This server's clock is moved %s %s (serve --clock-offset, for demos and trials): here it is %s.",
+		offsetText(d), way, c.Now().Format("2 January 2006, 15:04 UTC"))
+}
+
+// offsetText is d in days when it is whole days, else as Go writes it.
+func offsetText(d time.Duration) string {
+	if d%smartlic.Day == 0 {
+		if n := d / smartlic.Day; n != 1 {
+			return fmt.Sprintf("%d days", n)
+		}
+		return "1 day"
+	}
+	return d.String()
 }
 
 // Mux serves the portal at / beside the API, which keeps /api/, /device/
