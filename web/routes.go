@@ -77,9 +77,10 @@ func (h *Handler) page(pattern string, fn pageFunc) {
 // pageReading is page with its own reader of a posted body (parse), for a
 // form that is not a few fields: an upload reads a file as
 // multipart/form-data under a larger limit. The CSRF check follows it, as
-// on every page. A body parse refuses (too large, not a form) is shown by
-// refused, when given, as a page with the error where the person looks;
-// the form's CSRF token is unread then, so refused must change nothing.
+// on every page. A body that parse refuses (too large, not a form) is
+// shown by refused, when given, as a page with the error where the person
+// looks; the form's CSRF token is unread then, so refused must change
+// nothing.
 func (h *Handler) pageReading(pattern string, parse func(http.ResponseWriter, *http.Request) error, fn pageFunc, refused ...func(http.ResponseWriter, *http.Request, *Session, error) error) {
 	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		if err := cleanRequest(r); err != nil {
