@@ -42,6 +42,10 @@ type dialect struct {
 	// probePerKey says a read by a list of keys on a column that is not
 	// unique is written as one index probe per key (see keyedRows).
 	probePerKey bool
+	// claimsKeyed says usage_reports.instance_id is a foreign key, which
+	// refuses a claim of a missing instance itself (SQLite; PostgreSQL's
+	// was dropped by migration 00024, see ClaimUsageReports).
+	claimsKeyed bool
 	writeTx     *sql.TxOptions
 	readTx      *sql.TxOptions
 	// violation classifies a driver error as a constraint violation.
@@ -70,6 +74,7 @@ func sqliteDialect() *dialect {
 		forUpdate:   "", // the single writer connection already serialises everything
 		prepare:     true,
 		groupCommit: true,
+		claimsKeyed: true,
 		writeTx:     nil, // _txlock=immediate in the DSN makes every write BEGIN IMMEDIATE
 		readTx:      &sql.TxOptions{ReadOnly: true},
 		violation:   sqliteViolation,
