@@ -644,7 +644,7 @@ type instanceWrite struct {
 	latest   map[string]smartlic.Measurement // the newest measurement of each tag its new reports hold
 	firstUse *time.Time
 	bound    bool // its key was bound now, by an offline trust request
-	touched  bool // a report of it was accepted now for the first time
+	touched  bool // a report of it was accepted now for the first time (gather)
 }
 
 // ingestWrite applies the verified reports of the instances ids, in that
@@ -840,6 +840,7 @@ func (w *instanceWrite) gather() {
 			it.dup = true
 			continue
 		}
+		w.touched = true
 		// Each report's newest of a tag, then the newest of those, is
 		// the newest of all its measurements of the tag: no map a report.
 		for _, ms := range it.report.Measurements {
@@ -916,9 +917,8 @@ func (m *Manager) finishInstance(ctx context.Context, tx smartlic.Tx, cat *catal
 	// deadline: copies of reports accepted before (a file uploaded again,
 	// an exchange repeated after a lost answer) are answered, but they
 	// report nothing that was not reported then.
-	if slices.ContainsFunc(b.items, func(it *reportItem) bool { return it.rej == nil && !it.dup }) {
+	if w.touched {
 		inst.LastReportAt = &now
-		w.touched = true
 	}
 	if w.touched || w.bound {
 		inst.LastAckAt, inst.LastContactAt = &now, now
