@@ -31,8 +31,12 @@ func (o *clockOffset) Set(s string) error {
 	var d time.Duration
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.ParseInt(days, 10, 64)
-		if err != nil || n < -3650 || n > 3650 {
-			return smartlic.Invalid("--clock-offset", "must be whole days such as 400d, or a duration such as 36h, within ten years (got %q)", s)
+		if err != nil {
+			return smartlic.Invalid("--clock-offset", "must be whole days such as 400d, or a duration such as 36h (got %q)", s)
+		}
+		// Bounded in days before it is multiplied, which could overflow.
+		if limit := int64(maxClockOffset / smartlic.Day); n > limit || n < -limit {
+			return smartlic.Invalid("--clock-offset", "must be within ten years either way (got %q)", s)
 		}
 		d = time.Duration(n) * smartlic.Day
 	} else {
