@@ -179,16 +179,6 @@ func (r RUMReport) Validate(now time.Time) error {
 	return nil
 }
 
-// Latest is the newest measurement of each tag in the report: the one
-// with the latest end (of two with the same end, the later listed).
-func (r RUMReport) Latest() map[string]Measurement {
-	out := make(map[string]Measurement, len(r.Measurements))
-	for _, m := range r.Measurements {
-		m.KeepIfNewer(out)
-	}
-	return out
-}
-
 // KeepIfNewer makes m its tag's measurement in latest unless latest holds
 // one that ends later: of measurements taken in the order they were
 // listed (and reports in the order they were sent), the newest stays.

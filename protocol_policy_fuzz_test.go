@@ -88,9 +88,13 @@ func FuzzRUMReport(f *testing.F) {
 				t.Fatalf("a bad measurement passed: %+v", m)
 			}
 		}
-		for tag, m := range r.Latest() {
+		latest := map[string]smartlic.Measurement{}
+		for _, m := range r.Measurements {
+			m.KeepIfNewer(latest)
+		}
+		for tag, m := range latest {
 			if m.Tag != tag {
-				t.Fatalf("Latest mixed up tags: %q → %+v", tag, m)
+				t.Fatalf("KeepIfNewer mixed up tags: %q → %+v", tag, m)
 			}
 		}
 	})
